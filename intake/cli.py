@@ -1,0 +1,432 @@
+"""The `intake` command: `intake <noun> <verb>` for operators and secretariat staff."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import os
+import sys
+from typing import Any
+
+import click
+
+from intake import members as roster
+from intake import pipeline, queries, triage
+from intake.config import ConfigError, load_config
+from intake.context import Env
+from intake.rulebook import load_rules
+from intake.store import Store, StoreError
+from intake.templating import Templates
+
+DEFAULT_CONFIG = "intake.toml"
+
+
+class Obj:
+    def __init__(self, config_path: str, actor: str | None) -> None:
+        self.config_path = config_path
+        self.actor = actor or os.environ.get("INTAKE_ACTOR") or _login_name()
+        self._env: Env | None = None
+
+    @property
+    def env(self) -> Env:
+        if self._env is None:
+            config = load_config(self.config_path)
+            store = Store(config.database)
+            store.migrate()
+            self._env = Env(config=config, rules=load_rules(config.rules_dir), store=store,
+                            templates=Templates(config.templates_dir), actor=self.actor)
+        return self._env
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001
+        return "staff"
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _table(rows: list[list[str]], headers: list[str]) -> None:
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = min(max(widths[i], len(cell)), 48)
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    click.echo(line)
+    click.echo("  ".join("-" * w for w in widths))
+    for row in rows:
+        click.echo("  ".join(c[:w].ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
+class IntakeGroup(click.Group):
+    """Turns expected errors into one line on stderr and a non-zero exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(f"intake: config error: {exc}", err=True)
+            sys.exit(2)
+        except (StoreError, roster.RosterError, triage.TriageError) as exc:
+            click.echo(f"intake: {exc}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=IntakeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", envvar="INTAKE_CONFIG", default=DEFAULT_CONFIG,
+              show_default=True, help="Config file (or set INTAKE_CONFIG).")
+@click.option("--actor", help="Your name for the audit trail (default: your login name).")
+@click.option("-v", "--verbose", is_flag=True, help="Log at INFO level.")
+@click.pass_context
+def main(ctx: click.Context, config_path: str, actor: str | None, verbose: bool) -> None:
+    """Email intake and routing for the Procura+ Interest Groups.
+
+    \b
+    Example:
+      intake --config intake.toml queue list
+    """
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("mailparser").setLevel(logging.CRITICAL)
+    ctx.obj = Obj(config_path, actor)
+
+
+# -- requests -----------------------------------------------------------------------------
+
+@main.group()
+def requests() -> None:
+    """Stored requests: one per conversation (machine mail has its own, status ignored)."""
+
+
+@requests.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.option("--status", help="Only this status (new, routed, triage, ignored, closed ...).")
+@click.option("--limit", type=int, help="At most this many.")
+@click.pass_obj
+def requests_list(obj: Obj, as_json: bool, status: str | None, limit: int | None) -> None:
+    """List requests.
+
+    \b
+    Example:
+      intake requests list --json | jq '.[] | select(.is_member) | .sender_email'
+    """
+    rows = queries.list_requests(obj.env.store, status=status, limit=limit)
+    if as_json:
+        _echo_json(rows)
+        return
+    _table([[str(r["id"]), r["status"], r["group"] or "-", r["intent"] or "-",
+             r["language"] or "-", (r["sender_email"] or "-"), (r["subject"] or "")]
+            for r in rows], ["id", "status", "group", "intent", "lang", "sender", "subject"])
+
+
+@requests.command("show")
+@click.argument("request_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def requests_show(obj: Obj, request_id: int, as_json: bool) -> None:
+    """Show one request with its messages, decision, outgoing mail and audit trail.
+
+    \b
+    Example:
+      intake requests show 12
+    """
+    detail = queries.request_detail(obj.env.store, request_id)
+    if detail is None:
+        raise triage.TriageError(f"no request {request_id}")
+    if as_json:
+        _echo_json(detail)
+        return
+    _print_detail(detail)
+
+
+def _print_detail(d: dict[str, Any]) -> None:
+    click.echo(f"Request {d['id']} [{d['token']}]  status: {d['status']}"
+               + (f"  (triage: {d['triage_reason']})" if d["triage_reason"] else ""))
+    click.echo(f"  From:        {d['sender_name']} <{d['sender_email']}>")
+    click.echo(f"  Subject:     {d['subject']}")
+    click.echo(f"  Inbox:       {', '.join(d['inbox'])}   received {d['received_at']}")
+    click.echo(f"  Screening:   {d['screening']}")
+    click.echo(f"  Decision:    group={d['group']} intent={d['intent']} language={d['language']}"
+               f" confidence={d['confidence']}")
+    click.echo(f"  Member:      {d['organisation'] or '-'} (match: {d['member_match']},"
+               f" authenticated: {d['authenticated']})")
+    click.echo(f"  Replies:     acknowledged={d['acknowledged']} forwarded_to={d['forwarded_to']}")
+    for m in d["messages"]:
+        click.echo(f"\n--- message {m['id']} ({m['role']}, {m['status']}) {m['date'] or ''}")
+        click.echo((m["body_text"] or "")[:2000])
+    click.echo("\nOutgoing mail:")
+    for o in d["outbox"]:
+        click.echo(f"  #{o['id']} {o['kind']} {o['template']} ({o['language']}) to {o['recipient']}:"
+                   f" {o['status']}" + (f" - {o['last_error']}" if o["last_error"] else ""))
+    click.echo("\nAudit trail:")
+    for e in d["events"]:
+        click.echo(f"  {e['at']}  {e['actor']:<10} {e['kind']}")
+
+
+# -- queue ------------------------------------------------------------------------------------
+
+@main.group()
+def queue() -> None:
+    """The staff triage queue: what the service could not decide alone."""
+
+
+@queue.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.pass_obj
+def queue_list(obj: Obj, as_json: bool) -> None:
+    """List requests waiting for a person, oldest first, with the reason.
+
+    \b
+    Example:
+      intake queue list
+    """
+    rows = queries.triage_queue(obj.env.store)
+    if as_json:
+        _echo_json(rows)
+        return
+    if not rows:
+        click.echo("The triage queue is empty.")
+        return
+    _table([[str(r["id"]), (r["received_at"] or "")[:16], r["triage_reason"] or "",
+             r["group"] or "-", r["intent"] or "-", r["sender_email"] or "-"] for r in rows],
+           ["id", "received", "reason", "group", "intent", "sender"])
+
+
+@queue.command("resolve")
+@click.argument("request_id", type=int)
+@click.option("--group", required=True, help="Group id (srpp-ict, lcc ...), both, none or new:<topic>.")
+@click.option("--intent", required=True,
+              help="join, propose, facilitate, question, unsubscribe, followup or other.")
+@click.option("--note", help="Why, for the audit trail.")
+@click.option("--send", is_flag=True, help="Also send the mail the new decision calls for.")
+@click.option("--dry-run", is_flag=True, help="Show what would happen; change nothing.")
+@click.pass_obj
+def queue_resolve(obj: Obj, request_id: int, group: str, intent: str, note: str | None,
+                  send: bool, dry_run: bool) -> None:
+    """Decide a request: set group and intent, re-route, optionally send replies.
+
+    \b
+    Example:
+      intake queue resolve 12 --group lcc --intent join --send --note "asked by phone"
+    """
+    result = triage.resolve(obj.env, request_id, group=group, intent=intent, note=note,
+                            send=send, dry_run=dry_run)
+    prefix = "would " if dry_run else ""
+    click.echo(f"request {request_id}: {prefix}set group={group} intent={intent};"
+               f" route says {result.status}"
+               + (f" ({result.triage_reason})" if result.triage_reason else ""))
+    for line in result.planned:
+        click.echo(f"  {prefix}queue: {line}")
+    for line in result.suppressed:
+        click.echo(f"  suppressed: {line}")
+    if not send:
+        click.echo("  no mail sent (add --send to send what this decision calls for)")
+
+
+@queue.command("close")
+@click.argument("request_id", type=int)
+@click.option("--note", help="Why, for the audit trail.")
+@click.option("--dry-run", is_flag=True, help="Check only; change nothing.")
+@click.pass_obj
+def queue_close(obj: Obj, request_id: int, note: str | None, dry_run: bool) -> None:
+    """Close a request: nothing more to do.
+
+    \b
+    Example:
+      intake queue close 12 --note "answered by phone"
+    """
+    triage.close(obj.env, request_id, note=note, dry_run=dry_run)
+    click.echo(f"request {request_id} {'would be ' if dry_run else ''}closed")
+
+
+@queue.command("reopen")
+@click.argument("request_id", type=int)
+@click.option("--note", help="Why, for the audit trail.")
+@click.option("--dry-run", is_flag=True, help="Check only; change nothing.")
+@click.pass_obj
+def queue_reopen(obj: Obj, request_id: int, note: str | None, dry_run: bool) -> None:
+    """Put a closed request back in the queue.
+
+    \b
+    Example:
+      intake queue reopen 12
+    """
+    triage.reopen(obj.env, request_id, note=note, dry_run=dry_run)
+    click.echo(f"request {request_id} {'would be ' if dry_run else ''}reopened")
+
+
+@queue.command("assign")
+@click.argument("request_id", type=int)
+@click.argument("person")
+@click.option("--dry-run", is_flag=True, help="Check only; change nothing.")
+@click.pass_obj
+def queue_assign(obj: Obj, request_id: int, person: str, dry_run: bool) -> None:
+    """Assign a request to a staff member.
+
+    \b
+    Example:
+      intake queue assign 12 anna
+    """
+    triage.assign(obj.env, request_id, person, dry_run=dry_run)
+    click.echo(f"request {request_id} {'would be ' if dry_run else ''}assigned to {person}")
+
+
+@queue.command("note")
+@click.argument("request_id", type=int)
+@click.argument("text")
+@click.option("--dry-run", is_flag=True, help="Check only; change nothing.")
+@click.pass_obj
+def queue_note(obj: Obj, request_id: int, text: str, dry_run: bool) -> None:
+    """Add a note to a request's audit trail.
+
+    \b
+    Example:
+      intake queue note 12 "called them, they will resend with the form"
+    """
+    triage.add_note(obj.env, request_id, text, dry_run=dry_run)
+    click.echo(f"note {'would be ' if dry_run else ''}added to request {request_id}")
+
+
+# -- members ----------------------------------------------------------------------------------
+
+@main.group()
+def members() -> None:
+    """The membership roster (Participants and Strategic Partners)."""
+
+
+@members.command("import")
+@click.argument("csv_file", type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@click.pass_obj
+def members_import(obj: Obj, csv_file: str, dry_run: bool) -> None:
+    """Import the roster CSV (organisation,country,membership,domains,contact_emails).
+
+    Organisations missing from the file are removed. A bad row stops the import
+    with its line number; nothing is half-written.
+
+    \b
+    Example:
+      intake members import roster.csv --dry-run
+    """
+    plan = roster.import_file(obj.env.store, csv_file, obj.actor, dry_run=dry_run)
+    click.echo(("dry run: would apply " if dry_run else "") + plan.summary())
+    for label, names in (("added", plan.added), ("changed", plan.changed),
+                         ("removed", plan.removed)):
+        for name in names:
+            click.echo(f"  {label}: {name}")
+
+
+@members.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.option("--search", help="Only organisations, domains or addresses containing this.")
+@click.pass_obj
+def members_list(obj: Obj, as_json: bool, search: str | None) -> None:
+    """List the roster.
+
+    \b
+    Example:
+      intake members list --search heidelberg
+    """
+    rows = []
+    for r in obj.env.store.query("SELECT * FROM members ORDER BY organisation"):
+        item = {"organisation": r["organisation"], "country": r["country"],
+                "membership": r["membership"], "domains": json.loads(r["domains"]),
+                "contact_emails": json.loads(r["contact_emails"])}
+        if search and search.lower() not in json.dumps(item, ensure_ascii=False).lower():
+            continue
+        rows.append(item)
+    if as_json:
+        _echo_json(rows)
+        return
+    _table([[r["organisation"], r["country"], r["membership"], ";".join(r["domains"])]
+            for r in rows], ["organisation", "country", "membership", "domains"])
+
+
+# -- shunted ------------------------------------------------------------------------------------
+
+@main.group()
+def shunted() -> None:
+    """Messages a stage crashed on: kept with the traceback, replayable once fixed."""
+
+
+@shunted.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.pass_obj
+def shunted_list(obj: Obj, as_json: bool) -> None:
+    """List shunted messages.
+
+    \b
+    Example:
+      intake shunted list
+    """
+    rows = [{"message": r["id"], "request_id": r["request_id"], "reason": r["status_reason"],
+             "stored_at": r["stored_at"], "message_id": r["message_id"]}
+            for r in obj.env.store.query("SELECT * FROM messages WHERE status='shunted'"
+                                         " ORDER BY id")]
+    if as_json:
+        _echo_json(rows)
+        return
+    _table([[str(r["message"]), str(r["request_id"]), r["stored_at"], r["reason"] or ""]
+            for r in rows], ["message", "request", "stored", "reason"])
+
+
+@shunted.command("replay")
+@click.argument("message_id", type=int)
+@click.option("--dry-run", is_flag=True, help="Check only; change nothing.")
+@click.pass_obj
+def shunted_replay(obj: Obj, message_id: int, dry_run: bool) -> None:
+    """Run a shunted message through the pipeline again.
+
+    \b
+    Example:
+      intake shunted replay 42
+    """
+    row = obj.env.store.one("SELECT status FROM messages WHERE id=?", (message_id,))
+    if row is None or row["status"] != "shunted":
+        raise triage.TriageError(f"message {message_id} is not shunted; see `intake shunted list`")
+    if dry_run:
+        click.echo(f"message {message_id} would be replayed")
+        return
+    ctx = pipeline.replay(obj.env, message_id)
+    after = obj.env.store.one("SELECT status, status_reason FROM messages WHERE id=?",
+                              (message_id,))
+    if ctx is None or after["status"] == "shunted":
+        raise triage.TriageError(f"message {message_id} failed again: {after['status_reason']}")
+    click.echo(f"message {message_id} replayed: request {ctx.request_id}, status {ctx.status}")
+
+
+# -- service --------------------------------------------------------------------------------------
+
+@main.command("run")
+@click.option("--once", is_flag=True, help="Run one cycle and exit.")
+@click.pass_obj
+def run_cmd(obj: Obj, once: bool) -> None:
+    """Run the service (same as run_service.py).
+
+    \b
+    Example:
+      intake --config intake.toml run --once
+    """
+    from intake.service import Service
+    logging.getLogger().setLevel(logging.INFO)
+    service = Service(load_config(obj.config_path))
+    try:
+        if once:
+            report = service.run_cycle()
+            sys.exit(0 if report.ok else 1)
+        service.run_forever()
+    finally:
+        service.close()
+
+
+from intake import cli_more  # noqa: E402  (registers eval, explain, status, outbox)
+
+cli_more.register(main)
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+

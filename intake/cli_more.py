@@ -1,0 +1,198 @@
+"""`intake` commands beyond the spine: outbox, status, eval, explain."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from intake import evaluation
+from intake.store import utcnow
+
+
+def register(main: click.Group) -> None:
+    main.add_command(outbox)
+    main.add_command(status)
+    main.add_command(eval_group)
+    main.add_command(explain)
+
+
+@click.group()
+def outbox() -> None:
+    """Outgoing mail: acknowledgements, forwards, staff notices."""
+
+
+@outbox.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.option("--status", help="Only rows with this status (queued, sent, failed, uncertain ...).")
+@click.pass_obj
+def outbox_list(obj, as_json: bool, status: str | None) -> None:
+    """List outgoing mail.
+
+    \b
+    Example:
+      intake outbox list --status failed
+    """
+    sql = ("SELECT id, request_id, kind, template, language, recipient, status, attempts,"
+           " last_error, created_at, sent_at FROM outbox")
+    params: tuple = ()
+    if status:
+        sql += " WHERE status=?"
+        params = (status,)
+    rows = [dict(r) for r in obj.env.store.query(sql + " ORDER BY id", params)]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for r in rows:
+        click.echo(f"#{r['id']:<5} req {r['request_id']!s:<5} {r['kind']:<12} {r['template']:<16}"
+                   f" {r['language'] or '-':<3} {r['status']:<10} {r['recipient']}"
+                   + (f"  ({r['last_error']})" if r["last_error"] else ""))
+
+
+@outbox.command("retry")
+@click.argument("outbox_id", type=int)
+@click.option("--dry-run", is_flag=True, help="Check only; change nothing.")
+@click.pass_obj
+def outbox_retry(obj, outbox_id: int, dry_run: bool) -> None:
+    """Queue a failed or uncertain mail again (staff checked it was not received).
+
+    \b
+    Example:
+      intake outbox retry 7
+    """
+    store = obj.env.store
+    row = store.one("SELECT status FROM outbox WHERE id=?", (outbox_id,))
+    if row is None or row["status"] not in ("failed", "uncertain"):
+        click.echo(f"intake: outbox #{outbox_id} is not failed or uncertain", err=True)
+        sys.exit(1)
+    if dry_run:
+        click.echo(f"outbox #{outbox_id} would be queued again")
+        return
+    with store.transaction():
+        store.update("outbox", outbox_id, {"status": "queued", "attempts": 0,
+                                           "next_attempt_at": utcnow()})
+        store.event("send_retry", actor=obj.actor, outbox_id=outbox_id)
+    click.echo(f"outbox #{outbox_id} queued again; it goes out in the next cycle")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def status(obj, as_json: bool) -> None:
+    """Health: inbox polls, backlog, outbox, shunted; exit 1 when a person is needed.
+
+    \b
+    Example:
+      intake status --json
+    """
+    store, config = obj.env.store, obj.env.config
+    inboxes = []
+    for inbox in config.inboxes:
+        cp = store.checkpoint(inbox.name, inbox.folder)
+        inboxes.append({
+            "name": inbox.name, "folder": inbox.folder,
+            "last_ok_at": cp["last_ok_at"] if cp else None,
+            "last_error": cp["last_error"] if cp else None,
+            "failures": cp["failures"] if cp else 0,
+            "last_uid": cp["last_uid"] if cp else None,
+        })
+    count = lambda sql: store.one(sql)[0]  # noqa: E731
+    report = {
+        "inboxes": inboxes,
+        "backlog": count("SELECT COUNT(*) FROM messages WHERE status='stored'"),
+        "triage": count("SELECT COUNT(*) FROM requests WHERE status IN ('triage','shunted')"),
+        "outbox_queued": count("SELECT COUNT(*) FROM outbox WHERE status='queued'"),
+        "outbox_failed": count("SELECT COUNT(*) FROM outbox WHERE status IN ('failed','uncertain')"),
+        "shunted": count("SELECT COUNT(*) FROM messages WHERE status='shunted'"),
+        "requests": count("SELECT COUNT(*) FROM requests"),
+    }
+    problems = [f"inbox {i['name']}: {i['last_error']}" for i in inboxes if i["last_error"]]
+    if report["outbox_failed"]:
+        problems.append(f"{report['outbox_failed']} outgoing mail(s) failed or uncertain")
+    if report["shunted"]:
+        problems.append(f"{report['shunted']} shunted message(s)")
+    report["problems"] = problems
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        for i in inboxes:
+            click.echo(f"inbox {i['name']:<16} last ok {i['last_ok_at'] or 'never'}"
+                       + (f"  ERROR: {i['last_error']}" if i["last_error"] else ""))
+        click.echo(f"backlog {report['backlog']}, triage {report['triage']}, outbox queued"
+                   f" {report['outbox_queued']}, failed {report['outbox_failed']},"
+                   f" shunted {report['shunted']}")
+        for p in problems:
+            click.echo(f"needs a person: {p}")
+    sys.exit(1 if problems else 0)
+
+
+@click.group("eval")
+def eval_group() -> None:
+    """Measure classification and screening on labelled mail."""
+
+
+@eval_group.command("classify")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--include-staff-labels", is_flag=True,
+              help="Also score requests staff resolved in triage (labelled examples).")
+@click.pass_obj
+def eval_classify(obj, directory: str, as_json: bool, include_staff_labels: bool) -> None:
+    """Accuracy per field, confusion tables, triage rate, misclassified files.
+
+    DIRECTORY holds .eml files and labels.csv (file,intent,group,language,...).
+
+    \b
+    Example:
+      intake eval classify ../shared/corpus/dev
+    """
+    result = evaluation.evaluate_classification(obj.env, Path(directory),
+                                                include_staff=include_staff_labels)
+    if as_json:
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        click.echo(evaluation.format_classification(result))
+
+
+@eval_group.command("screening")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def eval_screening(obj, directory: str, as_json: bool) -> None:
+    """Precision and recall per screening class.
+
+    DIRECTORY holds labels.csv with source,relpath,label (realworld corpus) or
+    file,intent (dev corpus, where intent 'auto' means a machine).
+
+    \b
+    Example:
+      intake eval screening ../shared/corpus/realworld
+    """
+    result = evaluation.evaluate_screening(obj.env, Path(directory))
+    if as_json:
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        click.echo(evaluation.format_screening(result))
+
+
+@click.command()
+@click.argument("eml", type=click.Path(exists=True, dir_okay=False))
+@click.option("--inbox", help="Pretend it arrived at this inbox (a name from the config).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def explain(obj, eml: str, inbox: str | None, as_json: bool) -> None:
+    """Show every stage's verdict for one .eml file; stores and sends nothing.
+
+    \b
+    Example:
+      intake explain ../shared/corpus/dev/0018.eml --inbox lcc
+    """
+    result = evaluation.explain(obj.env, Path(eml).read_bytes(), inbox=inbox)
+    if as_json:
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+    else:
+        click.echo(evaluation.format_explain(result))
+
+

@@ -1,0 +1,190 @@
+"""`python run_service.py --demo`: the real service path, with no set-up.
+
+Starts an embedded IMAP server (pymap, in-memory, one account with a folder per
+inbox) and an embedded SMTP sink (aiosmtpd), loads the sample mail and roster,
+runs one service cycle, prints the decisions, and leaves the mail intake sent
+as .eml files in demo-output/sent/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from imapclient import IMAPClient
+
+from intake import members, queries
+from intake.config import PROJECT_ROOT, config_from_dict
+from intake.demo_data import DEMO_ROSTER, demo_messages
+from intake.service import Service
+from intake.smtp_sink import SmtpSink, free_port
+
+DEMO_USER, DEMO_PASSWORD = "demo", "demopass"
+
+
+def _start_pymap(port: int) -> subprocess.Popen:
+    exe = Path(sys.executable).with_name("pymap")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "pymap"]
+    proc = subprocess.Popen(
+        [*cmd, "--host", "127.0.0.1", "--port", str(port), "--no-tls", "dict", "--demo-data",
+         "--demo-user", DEMO_USER, "--demo-password", DEMO_PASSWORD],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the embedded IMAP server (pymap) exited:"
+                               f" {proc.stderr.read().decode(errors='replace')[-500:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("the embedded IMAP server (pymap) did not start within 20 s")
+
+
+def _load_mail(port: int) -> int:
+    client = IMAPClient("127.0.0.1", port=port, ssl=False, timeout=10)
+    client.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    client.login(DEMO_USER, DEMO_PASSWORD)
+    count = 0
+    for folder, raw in demo_messages():
+        if not client.folder_exists(folder):
+            client.create_folder(folder)
+        client.append(folder, raw)
+        count += 1
+    client.logout()
+    return count
+
+
+def _config(out: Path, imap_port: int, smtp_port: int):
+    os.environ["INTAKE_DEMO_PASSWORD"] = DEMO_PASSWORD
+    common = {"host": "127.0.0.1", "port": imap_port, "security": "none",
+              "username": DEMO_USER, "password_env": "INTAKE_DEMO_PASSWORD",
+              "on_handled": "flag"}
+    data = {
+        "service": {"database": str(out / "intake.sqlite3"), "poll_interval": 5},
+        "inbox": [
+            {**common, "name": "general", "folder": "Procurement",
+             "address": "procurement@iclei.org"},
+            {**common, "name": "lcc", "folder": "LCC", "address": "philipp.tepper@iclei.org",
+             "group": "lcc"},
+        ],
+        "smtp": {"host": "127.0.0.1", "port": smtp_port, "security": "none",
+                 "from_address": "procurement@iclei.org",
+                 "staff_address": "secretariat@iclei.org"},
+    }
+    return config_from_dict(data, out / "demo.toml")
+
+
+def run_demo(*, web: bool = True, out_dir: str | Path = "demo-output") -> int:
+    out = Path(out_dir).resolve()
+    if out.exists():
+        shutil.rmtree(out)
+    (out / "sent").mkdir(parents=True)
+    imap_port, smtp_port = free_port(), free_port()
+    print(f"intake demo: embedded IMAP on 127.0.0.1:{imap_port},"
+          f" SMTP sink on 127.0.0.1:{smtp_port}")
+    pymap = _start_pymap(imap_port)
+    sink = SmtpSink(port=smtp_port, save_dir=out / "sent").start()
+    service = None
+    try:
+        loaded = _load_mail(imap_port)
+        config = _config(out, imap_port, smtp_port)
+        service = Service(config)
+        roster_file = out / "roster.csv"
+        roster_file.write_text(DEMO_ROSTER, encoding="utf-8")
+        plan = members.import_file(service.store, roster_file, "demo")
+        print(f"loaded {loaded} sample mails into 2 inboxes; roster: {plan.summary()}")
+        report = service.run_cycle()
+        _print_table(service)
+        print(f"\ncycle: fetched {report.fetched}, processed {report.processed},"
+              f" sent {report.sent}, filed {report.filed} on the server")
+        print(f"the {len(sink.received)} mails intake sent are in {out / 'sent'}/ (open them"
+              f" with any mail program)")
+        print(f"database: {out / 'intake.sqlite3'}  (try: intake --config {out / 'demo.toml'}"
+              " queue list)")
+        (out / "demo.toml").write_text(_toml(config, imap_port, smtp_port), encoding="utf-8")
+        if web:
+            return _serve_web(out / "demo.toml", service)
+        return 0 if report.ok else 1
+    finally:
+        if service is not None:
+            service.close()
+        sink.stop()
+        pymap.terminate()
+        try:
+            pymap.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pymap.kill()
+
+
+def _serve_web(config_path: Path, service: Service) -> int:
+    try:
+        from intake.web import serve_demo
+    except ImportError:
+        return 0
+    return serve_demo(config_path, service)
+
+
+def _toml(config, imap_port: int, smtp_port: int) -> str:
+    return f"""# written by the demo; the embedded servers are gone when the demo ends
+[service]
+database = "{config.database}"
+rules_dir = "{PROJECT_ROOT / 'rules'}"
+templates_dir = "{PROJECT_ROOT / 'templates'}"
+
+[[inbox]]
+name = "general"
+host = "127.0.0.1"
+port = {imap_port}
+security = "none"
+username = "{DEMO_USER}"
+password_env = "INTAKE_DEMO_PASSWORD"
+folder = "Procurement"
+address = "procurement@iclei.org"
+
+[[inbox]]
+name = "lcc"
+host = "127.0.0.1"
+port = {imap_port}
+security = "none"
+username = "{DEMO_USER}"
+password_env = "INTAKE_DEMO_PASSWORD"
+folder = "LCC"
+address = "philipp.tepper@iclei.org"
+group = "lcc"
+
+[smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+security = "none"
+from_address = "procurement@iclei.org"
+staff_address = "secretariat@iclei.org"
+"""
+
+
+def _print_table(service: Service) -> None:
+    rows = queries.list_requests(service.store)
+    header = f"\n{'id':>3}  {'inbox':<8} {'sender':<34} {'screening':<12} {'group':<14}" \
+             f" {'intent':<11} {'lang':<4} {'member':<9} {'what happened'}"
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        happened = []
+        if r["acknowledged"]:
+            happened.append("acknowledged")
+        if r["forwarded_to"]:
+            happened.append("forwarded to " + ", ".join(r["forwarded_to"]))
+        if r["triage_reason"]:
+            happened.append(f"triage: {r['triage_reason']}")
+        if r["status"] == "ignored":
+            happened.append("recorded, never answered")
+        print(f"{r['id']:>3}  {','.join(r['inbox']):<8} {(r['sender_email'] or '')[:34]:<34}"
+              f" {r['screening'] or '-':<12} {r['group'] or '-':<14} {r['intent'] or '-':<11}"
+              f" {r['language'] or '-':<4} {r['member_match'] or '-':<9} {'; '.join(happened)}")

@@ -1,0 +1,174 @@
+"""IMAP: connect, fetch new mail incrementally, file handled mail away.
+
+Reading never marks mail \\Seen (BODY.PEEK[]), and nothing is flagged or moved
+until the message is stored and handled. The checkpoint (UIDVALIDITY, last UID)
+advances in the same transaction that stores each message, so a crash at any
+point resumes exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError, LoginError
+
+from intake.config import InboxConfig
+from intake.store import Store
+
+log = logging.getLogger("intake.mailbox")
+
+
+class MailboxError(Exception):
+    """An inbox could not be reached or read; one line for the log, retried later."""
+
+
+@dataclass
+class PollResult:
+    inbox: str
+    fetched: int = 0
+    new: int = 0
+    skipped_fetch: bool = False  # nothing new according to STATUS: no FETCH was sent
+
+
+def connect(inbox: InboxConfig) -> IMAPClient:
+    """Open and log in; every failure becomes a MailboxError naming the inbox."""
+    where = f"inbox {inbox.name!r} ({inbox.host}:{inbox.port})"
+    try:
+        context = ssl.create_default_context()
+        client = IMAPClient(inbox.host, port=inbox.port, ssl=inbox.security == "tls",
+                            ssl_context=context, timeout=inbox.timeout, use_uid=True)
+        _no_delay(client)
+        if inbox.security == "starttls":
+            client.starttls(context)
+        password = inbox.password.resolve()
+        if password is None:
+            raise MailboxError(f"{where}: no password available (check password_env/password_file)")
+        client.login(inbox.username, password)
+        return client
+    except LoginError:
+        raise MailboxError(f"{where}: login failed for user {inbox.username!r};"
+                           " check the username and password") from None
+    except (ConnectionRefusedError, TimeoutError) as exc:
+        raise MailboxError(f"{where}: cannot connect ({exc.__class__.__name__}: {exc});"
+                           " is the server running and the port right?") from None
+    except (OSError, IMAPClientError, ssl.SSLError) as exc:
+        raise MailboxError(f"{where}: {exc.__class__.__name__}: {exc}") from None
+
+
+def _no_delay(client: IMAPClient) -> None:
+    """Small commands (APPEND, FETCH) crawl with Nagle's algorithm on loopback."""
+    try:
+        client.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (OSError, AttributeError):
+        pass
+
+
+def close(client: IMAPClient | None) -> None:
+    if client is None:
+        return
+    try:
+        client.logout()
+    except Exception:  # noqa: BLE001 - a dead connection is fine to drop
+        try:
+            client.shutdown()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def poll(client: IMAPClient, inbox: InboxConfig, store: Store) -> PollResult:
+    """Fetch every message above the checkpoint into the store, batch by batch."""
+    result = PollResult(inbox=inbox.name)
+    folder = inbox.folder
+    try:
+        status = client.folder_status(folder, [b"UIDVALIDITY", b"UIDNEXT"])
+        uidvalidity = int(status[b"UIDVALIDITY"])
+        uidnext = int(status[b"UIDNEXT"])
+        checkpoint = store.checkpoint(inbox.name, folder)
+        last_uid = 0
+        if checkpoint is not None and checkpoint["uidvalidity"] == uidvalidity:
+            last_uid = checkpoint["last_uid"]
+            if uidnext <= last_uid + 1:
+                result.skipped_fetch = True
+                return result
+        elif checkpoint is not None and checkpoint["uidvalidity"] not in (0, uidvalidity):
+            log.warning("inbox %s folder %s: UIDVALIDITY changed %s -> %s; re-scanning"
+                        " (messages already stored are not stored again)",
+                        inbox.name, folder, checkpoint["uidvalidity"], uidvalidity)
+            with store.transaction():
+                store.event("uidvalidity_changed", inbox=inbox.name, folder=folder,
+                            old=checkpoint["uidvalidity"], new=uidvalidity)
+        client.select_folder(folder, readonly=True)
+        uids = sorted(u for u in client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
+        for batch in _chunks(uids, inbox.batch_size):
+            response = client.fetch(batch, ["BODY.PEEK[]", "INTERNALDATE"])
+            for uid in batch:
+                data = response.get(uid)
+                if data is None:  # expunged between SEARCH and FETCH
+                    continue
+                raw = data.get(b"BODY[]") or b""
+                _, is_new = store.store_delivery(
+                    inbox=inbox.name, folder=folder, uidvalidity=uidvalidity, uid=uid,
+                    raw=bytes(raw), internal_date=_iso(data.get(b"INTERNALDATE")))
+                result.fetched += 1
+                result.new += int(is_new)
+        with store.transaction():
+            store.set_checkpoint(inbox.name, folder, uidvalidity,
+                                 max([last_uid, *uids]), uidnext)
+        return result
+    except (OSError, IMAPClientError, ssl.SSLError) as exc:
+        raise MailboxError(f"inbox {inbox.name!r} folder {folder!r}:"
+                           f" {exc.__class__.__name__}: {exc}") from None
+
+
+def file_away(client: IMAPClient, inbox: InboxConfig, store: Store) -> int:
+    """Flag or move every handled delivery of this inbox; the last step for a message."""
+    folder = inbox.folder
+    try:
+        status = client.folder_status(folder, [b"UIDVALIDITY"])
+        uidvalidity = int(status[b"UIDVALIDITY"])
+        rows = store.unfiled_deliveries(inbox.name, folder, uidvalidity)
+        if not rows:
+            return 0
+        client.select_folder(folder, readonly=False)
+        uids = [r["uid"] for r in rows]
+        if inbox.on_handled == "flag":
+            for batch in _chunks(uids, 500):
+                client.add_flags(batch, [inbox.flag_keyword.encode()], silent=True)
+            action = f"flag {inbox.flag_keyword}"
+        else:
+            if not client.folder_exists(inbox.move_to):
+                client.create_folder(inbox.move_to)
+            for batch in _chunks(uids, 500):
+                if client.has_capability("MOVE"):
+                    client.move(batch, inbox.move_to)
+                else:
+                    client.copy(batch, inbox.move_to)
+                    client.delete_messages(batch, silent=True)
+                    client.uid_expunge(batch)
+            action = f"move {inbox.move_to}"
+        store.mark_filed([r["id"] for r in rows], action)
+        with store.transaction():
+            store.event("filed", inbox=inbox.name, folder=folder, count=len(rows), action=action)
+        return len(rows)
+    except (OSError, IMAPClientError, ssl.SSLError) as exc:
+        raise MailboxError(f"inbox {inbox.name!r}: filing away failed:"
+                           f" {exc.__class__.__name__}: {exc}") from None
+
+
+def _iso(value: object) -> str | None:
+    if not isinstance(value, datetime):
+        return None
+    if value.tzinfo is None:
+        value = value.astimezone()
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

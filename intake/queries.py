@@ -1,0 +1,120 @@
+"""Read models for the CLI and the web UI: requests as stable JSON-ready dicts.
+
+Field names here are an interface: operators' scripts read them. Add fields;
+never rename or remove one.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from intake.store import Store
+
+REQUEST_SQL = """
+SELECT r.*, m.message_id, m.sender_email, m.sender_name, m.subject, m.internal_date,
+       m.date AS mail_date, m.stored_at, m.screening, m.status AS message_status,
+       m.status_reason, m.size
+FROM requests r JOIN messages m ON m.id = r.first_message
+"""
+
+
+def _inboxes(store: Store, request_id: int) -> list[str]:
+    return [r[0] for r in store.query(
+        "SELECT DISTINCT d.inbox FROM deliveries d JOIN messages m ON m.id = d.message_pk"
+        " WHERE m.request_id=? ORDER BY d.id", (request_id,))]
+
+
+def _outbox(store: Store, request_id: int) -> list[Any]:
+    return store.query("SELECT id, kind, template, language, recipient, status, attempts,"
+                       " last_error, created_at, sent_at, message_id FROM outbox"
+                       " WHERE request_id=? ORDER BY id", (request_id,))
+
+
+def summarize(store: Store, row: Any) -> dict[str, Any]:
+    outgoing = _outbox(store, row["id"])
+    acked = any(o["kind"] == "ack" and o["status"] in ("queued", "sending", "sent")
+                for o in outgoing)
+    forwarded = [o["recipient"] for o in outgoing
+                 if o["kind"] == "forward" and o["status"] in ("queued", "sending", "sent")]
+    messages = [r[0] for r in store.query(
+        "SELECT message_id FROM messages WHERE request_id=? ORDER BY id", (row["id"],)) if r[0]]
+    return {
+        "id": row["id"],
+        "token": row["token"],
+        "message_id": row["message_id"],
+        "message_ids": messages,
+        "inbox": _inboxes(store, row["id"]),
+        "received_at": row["internal_date"] or row["mail_date"] or row["stored_at"],
+        "sender_email": row["sender_email"],
+        "sender_name": row["sender_name"],
+        "requester_email": row["requester_email"],
+        "forwarded_by": row["forwarded_by"],
+        "subject": row["subject"],
+        "status": row["status"],
+        "screening": row["screening"],
+        "group": row["group_id"],
+        "intent": row["intent"],
+        "language": row["language"],
+        "confidence": row["confidence"],
+        "organisation": row["organisation"],
+        "is_member": None if row["is_member"] is None else bool(row["is_member"]),
+        "member_match": row["member_match"],
+        "authenticated": None if row["authenticated"] is None else bool(row["authenticated"]),
+        "acknowledged": acked,
+        "forwarded_to": forwarded,
+        "triage_reason": row["triage_reason"],
+        "linked_request": row["linked_request"],
+        "assigned_to": row["assigned_to"],
+        "updated_at": row["updated_at"],
+    }
+
+
+def list_requests(store: Store, *, status: str | None = None, limit: int | None = None,
+                  where: str = "", params: tuple = ()) -> list[dict[str, Any]]:
+    clauses, args = [], list(params)
+    if where:
+        clauses.append(where)
+    if status:
+        clauses.append("r.status = ?")
+        args.append(status)
+    sql = REQUEST_SQL + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY r.id"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    return [summarize(store, row) for row in store.query(sql, tuple(args))]
+
+
+def triage_queue(store: Store) -> list[dict[str, Any]]:
+    """What needs a person, oldest first."""
+    rows = store.query(REQUEST_SQL + " WHERE r.status IN ('triage', 'shunted')"
+                       " ORDER BY COALESCE(m.internal_date, m.stored_at), r.id")
+    return [summarize(store, row) for row in rows]
+
+
+def request_detail(store: Store, request_id: int) -> dict[str, Any] | None:
+    row = store.one(REQUEST_SQL + " WHERE r.id = ?", (request_id,))
+    if row is None:
+        return None
+    detail = summarize(store, row)
+    detail["explanation"] = json.loads(row["explanation"] or "{}")
+    detail["auth_evidence"] = row["auth_evidence"]
+    detail["messages"] = [
+        {"id": m["id"], "message_id": m["message_id"], "role": m["role"], "status": m["status"],
+         "subject": m["subject"], "sender_email": m["sender_email"], "date": m["date"],
+         "screening": m["screening"], "attachments": json.loads(m["attachments"] or "[]"),
+         "body_text": m["body_text"], "parse_notes": json.loads(m["parse_notes"] or "[]"),
+         "status_reason": m["status_reason"]}
+        for m in store.query("SELECT * FROM messages WHERE request_id=? ORDER BY id", (request_id,))
+    ]
+    detail["outbox"] = [dict(o) for o in _outbox(store, request_id)]
+    detail["linked_machine_mail"] = [
+        {"id": r["id"], "screening": r["screening"], "subject": r["subject"]}
+        for r in store.query(REQUEST_SQL + " WHERE r.linked_request=?", (request_id,))]
+    detail["events"] = [
+        {"at": e["at"], "actor": e["actor"], "kind": e["kind"],
+         "detail": {k: v for k, v in json.loads(e["detail"] or "{}").items()
+                    if k != "traceback"}}
+        for e in store.query("SELECT * FROM events WHERE request_id=? OR message_pk IN"
+                             " (SELECT id FROM messages WHERE request_id=?) ORDER BY id",
+                             (request_id, request_id))]
+    return detail

@@ -1,0 +1,169 @@
+"""The service loop: poll every inbox, run the pipeline, send, file away.
+
+One cycle:
+  1. poll each inbox into the store (an unreachable one is logged and backed off;
+     the others go on);
+  2. run every stored message through the pipeline;
+  3. send due outbox rows;
+  4. flag/move handled mail on the server (the last step for a message).
+SIGTERM/SIGINT stop the loop after the current message.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from dataclasses import dataclass, field
+
+import schedule
+
+from intake import mailbox, outbox, pipeline
+from intake.config import Config, InboxConfig
+from intake.context import Env
+from intake.rulebook import load_rules
+from intake.store import Store
+from intake.templating import Templates
+
+log = logging.getLogger("intake.service")
+
+
+@dataclass
+class CycleReport:
+    fetched: int = 0
+    new: int = 0
+    processed: int = 0
+    sent: int = 0
+    filed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class Backoff:
+    """Per-inbox retry delay after failures: 1, 2, 4 ... cycles, at most 32."""
+
+    def __init__(self) -> None:
+        self.failures: dict[str, int] = {}
+        self.skip: dict[str, int] = {}
+
+    def should_try(self, name: str) -> bool:
+        left = self.skip.get(name, 0)
+        if left > 0:
+            self.skip[name] = left - 1
+            return False
+        return True
+
+    def failed(self, name: str) -> None:
+        n = self.failures.get(name, 0) + 1
+        self.failures[name] = n
+        self.skip[name] = min(2 ** (n - 1), 32) - 1
+
+    def succeeded(self, name: str) -> None:
+        self.failures.pop(name, None)
+        self.skip.pop(name, None)
+
+
+class Service:
+    def __init__(self, config: Config, store: Store | None = None) -> None:
+        self.config = config
+        self.store = store or Store(config.database)
+        self.store.migrate()
+        self.env = Env(config=config, rules=load_rules(config.rules_dir), store=self.store,
+                       templates=Templates(config.templates_dir))
+        self.backoff = Backoff()
+        self.stopping = False
+        recovered = outbox.recover_interrupted(self.store)
+        if recovered:
+            log.warning("%d outgoing mail(s) were interrupted mid-send; sent to triage"
+                        " instead of being resent", recovered)
+
+    # -- one cycle ----------------------------------------------------------------------
+
+    def run_cycle(self) -> CycleReport:
+        report = CycleReport()
+        for inbox in self.config.inboxes:
+            if self.stopping:
+                return report
+            if not self.backoff.should_try(inbox.name):
+                continue
+            self._poll_inbox(inbox, report)
+        report.processed = pipeline.process_pending(self.env, stop=lambda: self.stopping)
+        sent = outbox.send_due(self.store, self.config.smtp)
+        report.sent = sent.sent
+        if sent.error:
+            log.warning("%s", sent.error)
+            report.errors.append(sent.error)
+        if self.config.mail_copy_dir:
+            outbox.copy_sent(self.store, self.config.mail_copy_dir)
+        for inbox in self.config.inboxes:
+            if self.stopping:
+                break
+            report.filed += self._file_inbox(inbox, report)
+        log.info("cycle: fetched %d (new %d), processed %d, sent %d, filed %d, errors %d",
+                 report.fetched, report.new, report.processed, report.sent, report.filed,
+                 len(report.errors))
+        return report
+
+    def _poll_inbox(self, inbox: InboxConfig, report: CycleReport) -> None:
+        client = None
+        try:
+            client = mailbox.connect(inbox)
+            result = mailbox.poll(client, inbox, self.store)
+            report.fetched += result.fetched
+            report.new += result.new
+            self.store.record_poll(inbox.name, inbox.folder, error=None)
+            self.backoff.succeeded(inbox.name)
+        except mailbox.MailboxError as exc:
+            log.error("%s", exc)
+            report.errors.append(str(exc))
+            self.store.record_poll(inbox.name, inbox.folder, error=str(exc))
+            self.backoff.failed(inbox.name)
+        finally:
+            mailbox.close(client)
+
+    def _file_inbox(self, inbox: InboxConfig, report: CycleReport) -> int:
+        if not self.store.one(
+                "SELECT 1 FROM deliveries d JOIN messages m ON m.id=d.message_pk WHERE"
+                " d.inbox=? AND d.filed_at IS NULL AND m.status!='stored' LIMIT 1", (inbox.name,)):
+            return 0
+        client = None
+        try:
+            client = mailbox.connect(inbox)
+            return mailbox.file_away(client, inbox, self.store)
+        except mailbox.MailboxError as exc:
+            log.error("%s", exc)
+            report.errors.append(str(exc))
+            return 0
+        finally:
+            mailbox.close(client)
+
+    # -- the loop -----------------------------------------------------------------------
+
+    def install_signal_handlers(self) -> None:
+        def stop(signum, _frame):  # noqa: ANN001
+            log.info("signal %s: stopping after the current message", signum)
+            self.stopping = True
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+
+    def run_forever(self) -> None:
+        self.install_signal_handlers()
+        scheduler = schedule.Scheduler()
+        scheduler.every(self.config.poll_interval).seconds.do(self._safe_cycle)
+        self._safe_cycle()
+        while not self.stopping:
+            scheduler.run_pending()
+            time.sleep(0.2)
+        log.info("stopped")
+
+    def _safe_cycle(self) -> None:
+        try:
+            self.run_cycle()
+        except Exception:  # noqa: BLE001 - the loop must survive anything one cycle does
+            log.exception("cycle failed; retrying next cycle")
+
+    def close(self) -> None:
+        self.store.close()

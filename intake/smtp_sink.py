@@ -1,0 +1,85 @@
+"""A real SMTP server on loopback (aiosmtpd) that keeps what it receives.
+
+Used by the demo (to show what intake sends, as .eml files) and by the tests
+(to assert on exactly what left the service). It can be told to refuse mail
+temporarily (4xx) or permanently (5xx) to exercise the outbox's retry logic.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from email.policy import default as default_policy
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+
+    @property
+    def message(self) -> Message:
+        return message_from_bytes(self.data, policy=default_policy)
+
+
+@dataclass
+class _Handler:
+    received: list[Received] = field(default_factory=list)
+    reply: str | None = None             # e.g. "451 4.3.0 try later" to refuse
+    save_dir: Path | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
+        if self.reply:
+            return self.reply
+        item = Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content))
+        with self.lock:
+            self.received.append(item)
+            if self.save_dir is not None:
+                self.save_dir.mkdir(parents=True, exist_ok=True)
+                n = len(self.received)
+                safe = item.rcpt_tos[0].replace("@", "_at_").replace("/", "_")
+                (self.save_dir / f"{n:03d}-{safe}.eml").write_bytes(item.data)
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SmtpSink:
+    def __init__(self, port: int | None = None, save_dir: Path | None = None) -> None:
+        self.port = port or free_port()
+        self.handler = _Handler(save_dir=save_dir)
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+
+    def start(self) -> SmtpSink:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        try:
+            self.controller.stop()
+        except (AssertionError, RuntimeError):
+            pass
+
+    @property
+    def received(self) -> list[Received]:
+        with self.handler.lock:
+            return list(self.handler.received)
+
+    def refuse(self, reply: str | None) -> None:
+        """Answer DATA with this reply (e.g. '451 4.3.0 busy'); None accepts again."""
+        self.handler.reply = reply
+
+    def to(self, address: str) -> list[Received]:
+        return [r for r in self.received if address.lower() in (t.lower() for t in r.rcpt_tos)]

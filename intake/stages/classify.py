@@ -1,0 +1,200 @@
+"""Classify stage: which group, which intent, which language, how sure.
+
+Scores are sums of cue weights from rules/ (subject counts 1.5x), plus a prior
+for the inbox the mail arrived at. Every cue that fired is stored in the
+explanation, so staff can see why a request went where it went.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from intake import language as lang
+from intake.context import Context, Decision, Env, ParsedMail
+from intake.rulebook import Cue, Rulebook
+from intake.textprep import strip_for_classification
+
+REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|vs|odp|antw|r|rif|res|ynt|vá|vl)\s*(\[\d+\])?\s*:", re.I)
+FORWARD_PREFIX = re.compile(r"^\s*(fwd?|tr|wg|vb|rv|i|enc|doorst|pd|fw|vs)\s*:", re.I)
+NEGATION = re.compile(
+    r"(?<!\w)(not|rather than|instead of|than|nicht|kein\w*|statt|anstatt|pas|plutôt que|"
+    r"no|non|invece|piuttosto che|niet|geen|in plaats van|inte|snarare än|nie|não|em vez de|"
+    r"ikke|i stedet for|ei|sijaan)(?!\w)[^.\n]{0,12}$", re.I)
+SUBJECT_WEIGHT = 1.5
+INBOX_PRIOR = 1.5
+
+
+@dataclass
+class Hit:
+    cue: str
+    field: str
+    weight: float
+
+
+def run(ctx: Context, env: Env) -> None:
+    if ctx.mail is None or not ctx.is_human:
+        return
+    ctx.decision = classify(ctx.mail, env.rules, inbox_groups=_inbox_groups(ctx, env),
+                            is_followup=ctx.followup_of is not None)
+
+
+def _inbox_groups(ctx: Context, env: Env) -> list[str]:
+    groups = []
+    for name in ctx.inboxes:
+        try:
+            inbox = env.config.inbox(name)
+        except KeyError:
+            continue
+        if inbox.group:
+            groups.append(inbox.group)
+        elif inbox.address and (g := env.rules.group_for_address(inbox.address)):
+            groups.append(g.id)
+    for address in ctx.mail.recipients if ctx.mail else []:
+        if (g := env.rules.group_for_address(address)) and g.id not in groups:
+            groups.append(g.id)
+    return groups
+
+
+def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | None = None,
+             is_followup: bool = False) -> Decision:
+    """Pure function of the parsed mail and the rules (used by eval and explain too)."""
+    forwarded = mail.forwarded_from is not None or bool(FORWARD_PREFIX.match(mail.subject))
+    body = strip_for_classification(mail.body_text, keep_forwarded=forwarded)
+    subject = FORWARD_PREFIX.sub("", REPLY_PREFIX.sub("", mail.subject)).strip()
+    texts = {"subject": subject.lower(), "body": body.lower()}
+
+    language, lang_conf = _language(subject, body)
+
+    group_scores: dict[str, float] = {}
+    group_hits: dict[str, list[Hit]] = {}
+    for group in rules.groups:
+        hits = _match(group.cues, texts)
+        score = sum(h.weight for h in hits)
+        if inbox_groups and group.id in inbox_groups:
+            hits.append(Hit("arrived at the group's inbox", "inbox", INBOX_PRIOR))
+            score += INBOX_PRIOR
+        group_scores[group.id] = max(score, 0.0)
+        group_hits[group.id] = hits
+
+    intent_scores: dict[str, float] = {}
+    intent_hits: dict[str, list[Hit]] = {}
+    for intent, cues in rules.intent_cues.items():
+        hits = _match(cues, texts, negate=False)
+        intent_hits[intent] = hits
+        intent_scores[intent] = sum(h.weight for h in hits)
+    is_reply = bool(mail.in_reply_to) or bool(REPLY_PREFIX.match(mail.subject))
+    if is_reply or is_followup:
+        intent_scores["followup"] = intent_scores.get("followup", 0) + 4.0
+        intent_hits.setdefault("followup", []).append(
+            Hit("replies to an earlier message", "thread", 4.0))
+    questions = min(body.count("?") + subject.count("?"), 3)
+    if questions:
+        intent_scores["question"] = intent_scores.get("question", 0) + questions
+        intent_hits.setdefault("question", []).append(Hit("question marks", "body", questions))
+
+    intent, intent_conf, intent_runner = _pick_intent(intent_scores)
+    group, group_conf, group_runner = _pick_group(group_scores, intent)
+    if intent == "propose":
+        topic = _topic(rules, texts)
+        group, group_conf = f"new:{topic}", max(group_conf, 0.7 if topic != "other" else 0.5)
+
+    confidence = round(min(group_conf, intent_conf), 3)
+    runner_up = intent_runner if intent_conf <= group_conf else group_runner
+    return Decision(
+        group=group,
+        intent=intent,
+        language=language,
+        confidence=confidence,
+        runner_up=runner_up,
+        explanation={
+            "group": {"scores": _rounded(group_scores), "confidence": round(group_conf, 3),
+                      "cues": {g: _describe(h) for g, h in group_hits.items() if h}},
+            "intent": {"scores": _rounded(intent_scores), "confidence": round(intent_conf, 3),
+                       "cues": {i: _describe(h) for i, h in intent_hits.items() if h}},
+            "language": {"code": language, "confidence": round(lang_conf, 3),
+                         "from": "body without quotes and signature" if body else "subject"},
+            "text_used_chars": len(body),
+        },
+    )
+
+
+def _language(subject: str, body: str) -> tuple[str, float]:
+    text = body if len(body) >= 40 else f"{subject}\n{body}"
+    code, conf = lang.detect(text)
+    if code == "ca":  # no Catalan templates: Catalan writers read Spanish
+        code = "es"
+    return code, conf
+
+
+def _match(cues: tuple[Cue, ...], texts: dict[str, str], *, negate: bool = True) -> list[Hit]:
+    hits = []
+    for cue in cues:
+        for field, text in texts.items():
+            found = cue.pattern.search(text)
+            if not found:
+                continue
+            weight = cue.weight * (SUBJECT_WEIGHT if field == "subject" else 1.0)
+            if negate and _negated(text, found.start()) and not _affirmed(cue, text):
+                weight = -weight
+            hits.append(Hit(cue.text, field, weight))
+    return hits
+
+
+def _negated(text: str, start: int) -> bool:
+    return bool(NEGATION.search(text[max(0, start - 30):start]))
+
+
+def _affirmed(cue: Cue, text: str) -> bool:
+    """The cue also appears somewhere not negated."""
+    return sum(1 for m in cue.pattern.finditer(text) if not _negated(text, m.start())) > 0
+
+
+def _pick_intent(scores: dict[str, float]) -> tuple[str, float, str | None]:
+    ranked = sorted(((s, i) for i, s in scores.items() if s > 0), reverse=True)
+    if not ranked or ranked[0][0] < 1.5:
+        return "other", 0.5 if ranked else 0.6, ranked[0][1] if ranked else None
+    top_score, top = ranked[0]
+    # a proposal or facilitation offer usually also says "join"/"question": they outrank
+    for strong in ("propose", "facilitate", "unsubscribe"):
+        if strong != top and scores.get(strong, 0) >= 3 and scores[strong] >= 0.5 * top_score:
+            top_score, top = scores[strong], strong
+            break
+    second = max((s for i, s in scores.items() if i != top), default=0.0)
+    runner = next((i for s, i in ranked if i != top), None)
+    return top, _confidence(top_score, second), runner
+
+
+def _pick_group(scores: dict[str, float], intent: str) -> tuple[str, float, str | None]:
+    ranked = sorted(((s, g) for g, s in scores.items()), reverse=True)
+    if not ranked or ranked[0][0] < 1.0:
+        return "none", 0.75 if intent in ("other", "facilitate", "question") else 0.4, None
+    top_score, top = ranked[0]
+    second_score, second = ranked[1] if len(ranked) > 1 else (0.0, None)
+    if second and second_score >= 3 and second_score >= 0.6 * top_score:
+        return "both", _confidence(top_score + second_score, 0), top
+    return top, _confidence(top_score, second_score), second
+
+
+def _confidence(top: float, second: float) -> float:
+    """1.0 for a clear, strong winner; ~0.5 for a weak or contested one."""
+    if top <= 0:
+        return 0.0
+    strength = min(top / 4.0, 1.0)
+    margin = (top - second) / top
+    return round(0.35 + 0.65 * strength * margin, 3)
+
+
+def _topic(rules: Rulebook, texts: dict[str, str]) -> str:
+    for topic, cues in rules.topics.items():
+        if _match(cues, texts, negate=False):
+            return topic
+    return "other"
+
+
+def _rounded(scores: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 2) for k, v in sorted(scores.items(), key=lambda kv: -kv[1]) if v}
+
+
+def _describe(hits: list[Hit]) -> list[str]:
+    return [f"{h.cue} ({h.field}, {h.weight:+g})" for h in hits]

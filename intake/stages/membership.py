@@ -1,0 +1,82 @@
+"""Membership stage: is the sender's organisation in the network, and can we trust it?
+
+Matching: the exact contact address first, then the sender's domain equal to a
+listed domain, then a subdomain of one (mail.stadt-x.de -> stadt-x.de). Only
+whole DNS labels match, so look-alikes (stadt-x-de.com, stadt-x.de.evil.io,
+region-stadt-x.de) never do. The trust policy decides whether an unauthenticated
+match counts (see intake/trust.py).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from intake import trust
+from intake.context import Context, Env, Membership
+from intake.store import Store
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    organisation: str
+    membership: str
+    domains: tuple[str, ...]
+    contacts: tuple[str, ...]
+
+
+def load_roster(store: Store) -> list[RosterEntry]:
+    return [RosterEntry(r["organisation"], r["membership"],
+                        tuple(d.lower() for d in json.loads(r["domains"])),
+                        tuple(c.lower() for c in json.loads(r["contact_emails"])))
+            for r in store.query("SELECT * FROM members ORDER BY organisation")]
+
+
+def match_sender(email: str, roster: list[RosterEntry]) -> tuple[RosterEntry | None, str]:
+    """Return (entry, how): how is exact, domain, subdomain or none."""
+    email = (email or "").strip().lower()
+    if "@" not in email:
+        return None, "none"
+    for entry in roster:
+        if email in entry.contacts:
+            return entry, "exact"
+    domain = email.rsplit("@", 1)[1].rstrip(".")
+    for entry in roster:
+        if domain in entry.domains:
+            return entry, "domain"
+    best: tuple[RosterEntry | None, int] = (None, 0)
+    for entry in roster:
+        for listed in entry.domains:
+            if domain.endswith("." + listed) and len(listed) > best[1]:
+                best = (entry, len(listed))
+    if best[0] is not None:
+        return best[0], "subdomain"
+    return None, "none"
+
+
+def run(ctx: Context, env: Env) -> None:
+    if ctx.mail is None or not ctx.is_human:
+        return
+    sender = ctx.mail.sender_email
+    if ctx.mail.forwarded_from and _same_org(ctx.mail.sender_email, ctx.mail.forwarded_from[1]):
+        sender = ctx.mail.forwarded_from[1]
+    roster = load_roster(env.store)
+    entry, how = match_sender(sender, roster)
+    auth = trust.evaluate(ctx.raw, ctx.mail, env.config.trust)
+    m = Membership(organisation=entry.organisation if entry else None,
+                   membership=entry.membership if entry else None, match=how,
+                   authenticated=auth.authenticated, auth_evidence=auth.evidence)
+    policy = env.config.trust.policy
+    m.counts = entry is not None
+    if entry is not None and policy != "off" and auth.authenticated is not True:
+        if policy == "enforce" and how in ("domain", "subdomain"):
+            m.counts = False
+            m.note = "member domain not authenticated"
+        else:
+            m.note = "sender not verified"
+    ctx.membership = m
+
+
+def _same_org(a: str, b: str) -> bool:
+    da, db = a.rsplit("@", 1)[-1], b.rsplit("@", 1)[-1]
+    return da == db or da.endswith("." + db) or db.endswith("." + da)

@@ -1,0 +1,302 @@
+"""Parse stage: raw bytes -> ParsedMail, with mail-parser plus corrections.
+
+mail-parser does the MIME walk (text parts, HTML, attachments). Two of its
+known decoding faults are detected and corrected here, and every correction is
+noted on the message:
+- ISO-2022-JP (and other escape-sequence charsets) bodies come back undecoded;
+- headers with RFC 2047 encoded words can lose or keep wrong whitespace, so
+  headers are decoded with the standard library's RFC-conformant parser.
+A message that cannot be parsed at all is marked unparseable with the reason.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import email.utils
+import logging
+import re
+from email.header import decode_header, make_header
+from email.message import Message
+from typing import Any
+
+import html2text
+import mailparser
+
+from intake.context import Attachment, Context, Env, ParsedMail
+
+log = logging.getLogger("intake.parse")
+
+SCREEN_HEADERS = (
+    "auto-submitted", "precedence", "x-autoreply", "x-autorespond", "x-auto-response-suppress",
+    "list-id", "list-unsubscribe", "list-post", "return-path", "x-failed-recipients",
+    "x-spam-flag", "x-spam-status", "content-type", "x-loop", "x-intake-loop", "feedback-id",
+    "x-mailer", "x-ms-exchange-generated-message-source", "x-mailgun-tag", "x-campaign",
+    "x-precedence", "delivered-to", "thread-topic", "x-original-to", "x-ms-exchange-inbox-rules-loop",
+    "message-id", "list-help", "x-report-abuse", "x-csa-complaints",
+)
+_ESCAPE_CHARSET = re.compile(r"\x1b[\$\(][@A-Z]")
+_FWD_SUBJECT = re.compile(r"^\s*(fwd?|tr|wg|vs|vb|rv|i|enc|doorst|pd|fw)\s*:", re.I)
+
+
+def run(ctx: Context, env: Env) -> None:
+    limit = env.config.limits.max_message_bytes
+    if len(ctx.raw) > limit:
+        ctx.unparseable = f"message too large to parse ({len(ctx.raw)} bytes > limit {limit})"
+        ctx.mail = _headers_only(ctx.raw)
+        return
+    try:
+        ctx.mail = parse_bytes(ctx.raw)
+    except Exception as exc:  # noqa: BLE001 - any parser failure is data, not a crash
+        ctx.unparseable = f"cannot parse MIME: {exc.__class__.__name__}: {exc}"[:500]
+        ctx.mail = _headers_only(ctx.raw)
+
+
+def clean_raw(raw: bytes) -> bytes:
+    """Normalise what real mail gets wrong before any parser sees it."""
+    if b"\x00" in raw:
+        raw = raw.replace(b"\x00", b"")
+    if b"\r" in raw and b"\n" not in raw:
+        raw = raw.replace(b"\r", b"\n")  # classic Mac line ends
+    return raw
+
+
+def parse_bytes(raw: bytes) -> ParsedMail:
+    raw = clean_raw(raw)
+    notes: list[str] = []
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    if not msg.keys():
+        raise ValueError("no headers found")
+    parsed = mailparser.parse_from_bytes(raw)
+
+    subject = decode_text_header(msg.get("Subject", ""))
+    mp_subject = (parsed.subject or "").strip()
+    if mp_subject and _squash(mp_subject) == _squash(subject) and mp_subject != subject:
+        notes.append("subject: corrected RFC 2047 whitespace that mail-parser got wrong")
+    elif mp_subject and mp_subject != subject and _squash(mp_subject) != _squash(subject):
+        notes.append("subject: used the standard library decoding over mail-parser's")
+
+    sender_name, sender_email = _address(msg.get("From", ""))
+    reply_to = _address(msg.get("Reply-To", ""))[1] or None
+    recipients = [a.lower() for _, a in email.utils.getaddresses(
+        [decode_text_header(v) for v in msg.get_all("To", []) + msg.get_all("Cc", [])]) if "@" in a]
+
+    body, body_notes = _body_text(parsed, msg)
+    notes.extend(body_notes)
+    attachments, attached = _attachments(parsed, msg)
+
+    mail = ParsedMail(
+        sender_email=sender_email,
+        sender_name=sender_name,
+        reply_to=reply_to,
+        recipients=recipients,
+        subject=subject,
+        date=_date(msg.get("Date")),
+        body_text=body,
+        attachments=attachments,
+        message_id=_msgid(msg.get("Message-ID", "")),
+        in_reply_to=_msgid(msg.get("In-Reply-To", "")),
+        references=re.findall(r"<([^<>\s]+)>", str(msg.get("References", ""))),
+        auth_results=[_unfold(str(v)) for v in msg.get_all("Authentication-Results", [])],
+        headers=_screen_headers(msg),
+        content_types=[p.get_content_type() for p in msg.walk()],
+        notes=notes,
+        attached_messages=attached,
+    )
+    mail.forwarded_from = _forwarded_writer(mail, attached)
+    return mail
+
+
+def _headers_only(raw: bytes) -> ParsedMail:
+    """The most we can say about a message we will not parse: its headers."""
+    try:
+        msg = email.message_from_bytes(clean_raw(raw[:256 * 1024]), policy=email.policy.compat32)
+    except Exception:  # noqa: BLE001
+        msg = Message()
+    name, addr = _address(msg.get("From", "")) if msg.keys() else ("", "")
+    return ParsedMail(
+        sender_email=addr, sender_name=name, reply_to=None, recipients=[],
+        subject=decode_text_header(msg.get("Subject", "")) if msg.keys() else "",
+        date=_date(msg.get("Date")), body_text="", attachments=[],
+        message_id=_msgid(msg.get("Message-ID", "")), in_reply_to=None, references=[],
+        auth_results=[], headers=_screen_headers(msg) if msg.keys() else {}, content_types=[],
+    )
+
+
+def decode_text_header(value: Any) -> str:
+    """Decode RFC 2047 words as the RFC says: whitespace between encoded words drops,
+    whitespace next to plain text stays. Undecodable bytes never raise."""
+    if value is None:
+        return ""
+    text = _unfold(str(value))
+    try:
+        decoded = str(make_header(decode_header(text)))
+    except Exception:  # noqa: BLE001 - unknown charset, broken base64 ...
+        decoded = text
+    if "\x1b" in decoded:
+        decoded = _fix_escape_charset(decoded)
+    return re.sub(r"[\r\n\t]+", " ", decoded).strip()
+
+
+def _unfold(text: str) -> str:
+    return re.sub(r"\r?\n[ \t]+", " ", text).replace("\r", "").replace("\n", " ")
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _address(value: Any) -> tuple[str, str]:
+    text = decode_text_header(value)
+    pairs = email.utils.getaddresses([text])
+    for name, addr in pairs:
+        if "@" in addr:
+            return name.strip().strip('"').strip(), addr.strip().lower()
+    return (pairs[0][0] if pairs else ""), ""
+
+
+def _msgid(value: Any) -> str | None:
+    found = re.search(r"<([^<>\s]+)>", str(value or ""))
+    if found:
+        return found.group(1)
+    text = str(value or "").strip()
+    return text or None
+
+
+def _date(value: Any) -> str | None:
+    if not value:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(str(value))
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        from datetime import UTC
+        when = when.replace(tzinfo=UTC)
+    from datetime import UTC
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _screen_headers(msg: Message) -> dict[str, str]:
+    found = {}
+    for name in SCREEN_HEADERS:
+        values = msg.get_all(name)
+        if values:
+            found[name] = _unfold(str(values[0]))[:500]
+    return found
+
+
+def _fix_escape_charset(text: str) -> str:
+    """Decode text that still carries ISO-2022 escape sequences (mail-parser's fault)."""
+    try:
+        data = text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text
+    for charset in ("iso-2022-jp", "iso-2022-jp-2", "iso-2022-kr"):
+        try:
+            return data.decode(charset)
+        except UnicodeDecodeError:
+            continue
+    return text
+
+
+def _html_to_text(html: str) -> str:
+    converter = html2text.HTML2Text()
+    converter.body_width = 0
+    converter.ignore_images = False
+    converter.images_to_alt = True
+    converter.ignore_links = True
+    converter.ignore_emphasis = True
+    converter.ignore_tables = True
+    try:
+        return converter.handle(html).strip()
+    except Exception:  # noqa: BLE001 - html2text on hostile markup
+        return re.sub(r"<[^>]+>", " ", html)
+
+
+def _body_text(parsed: Any, msg: Message) -> tuple[str, list[str]]:
+    notes: list[str] = []
+    plain = [p for p in (parsed.text_plain or []) if p and p.strip()]
+    if plain:
+        text = "\n\n".join(plain)
+    else:
+        html = "\n".join(parsed.text_html or [])
+        text = _html_to_text(html) if html.strip() else ""
+        if text:
+            notes.append("body: converted from HTML (no plain-text part)")
+    if _ESCAPE_CHARSET.search(text):
+        fixed = _fix_escape_charset(text)
+        if fixed != text:
+            notes.append("body: decoded ISO-2022 text that mail-parser left encoded")
+            text = fixed
+    if not text.strip() and not msg.is_multipart():
+        payload = msg.get_payload(decode=True) or b""
+        charset = msg.get_content_charset() or "utf-8"
+        text = _decode(payload, charset)
+        if msg.get_content_type() == "text/html":
+            text = _html_to_text(text)
+        if text.strip():
+            notes.append("body: decoded by the fallback decoder")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.strip(), notes
+
+
+def _decode(payload: bytes, charset: str) -> str:
+    for candidate in (charset, "utf-8", "cp1252"):
+        try:
+            return payload.decode(candidate)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return payload.decode("latin-1")
+
+
+def _attachments(parsed: Any, msg: Message) -> tuple[list[Attachment], list[bytes]]:
+    found: list[Attachment] = []
+    attached: list[bytes] = []
+    for part in msg.walk():
+        ctype = part.get_content_type()
+        if ctype == "message/rfc822":
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner:
+                try:
+                    attached.append(inner[0].as_bytes())
+                except Exception:  # noqa: BLE001
+                    pass
+        filename = part.get_filename()
+        disposition = (part.get("Content-Disposition") or "").lower()
+        if part.is_multipart() or (not filename and "attachment" not in disposition
+                                   and ctype != "message/rfc822"):
+            continue
+        name = decode_text_header(filename) if filename else f"message.{ctype.split('/')[-1]}"
+        try:
+            payload = part.get_payload(decode=True)
+            size = len(payload) if payload is not None else len(str(part.get_payload()))
+        except Exception:  # noqa: BLE001
+            size = 0
+        found.append(Attachment(filename=name[:255], content_type=ctype, size=size))
+    return found, attached
+
+
+def _forwarded_writer(mail: ParsedMail, attached: list[bytes]) -> tuple[str, str] | None:
+    """When a colleague forwards somebody's mail, find the original writer."""
+    if attached:
+        try:
+            inner = email.message_from_bytes(attached[0], policy=email.policy.compat32)
+            name, addr = _address(inner.get("From", ""))
+            if addr and addr != mail.sender_email:
+                return name, addr
+        except Exception:  # noqa: BLE001
+            pass
+    if not _FWD_SUBJECT.match(mail.subject) and "forwarded message" not in mail.body_text.lower():
+        return None
+    block = re.search(
+        r"^[ >]*(?:From|Von|De|Da|Van|Från|Fra|Od|Lähettäjä|Afzender|Remitente)\s*:\s*(.+)$",
+        mail.body_text, re.M | re.I)
+    if not block:
+        return None
+    name, addr = _address(block.group(1).replace("[mailto:", "<").replace("]", ">"))
+    if addr and addr != mail.sender_email:
+        return name, addr
+    return None

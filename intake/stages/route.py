@@ -1,0 +1,100 @@
+"""Route stage: from the decision, what happens to the request and who gets mail.
+
+This is the policy of the secretariat in one place:
+- a member asking to join an open group: acknowledge, forward to the facilitator;
+- a non-member asking to join: a kind explanation, and triage;
+- a proposal or an offer to facilitate: acknowledge, notify staff, triage;
+- a question: acknowledge receipt, triage;
+- unsubscribe, follow-ups, unrelated mail: no automatic reply, triage;
+- anything unsure (low confidence, unparseable): triage;
+- machine mail: recorded, never answered.
+"""
+
+from __future__ import annotations
+
+from intake.context import Context, Decision, Env, PlannedMail
+from intake.rulebook import Group
+
+REAL_INTENTS_ACKED = ("join", "propose", "facilitate", "question")
+
+
+def run(ctx: Context, env: Env) -> None:
+    if ctx.unparseable:
+        ctx.status, ctx.triage_reason = "triage", f"unparseable: {ctx.unparseable}"
+        return
+    if not ctx.is_human:
+        ctx.status = "ignored"
+        return
+    if ctx.followup_of is not None:
+        ctx.status = "followup"
+        return
+    plan(ctx, env)
+
+
+def plan(ctx: Context, env: Env) -> None:
+    """Decide status, triage reason and planned mail. Also used by `queue resolve`."""
+    d, m = ctx.decision, ctx.membership
+    ctx.planned = []
+    ctx.triage_reason = None
+    sender = ctx.mail.sender_email if ctx.mail else ""  # who wrote to us gets the reply
+    staff = env.config.smtp.staff_address
+    groups = _groups(d.group, env, d.explanation.get("group", {}).get("scores"))
+    low = d.confidence < env.config.classify.confidence_threshold
+
+    if not sender:
+        return _triage(ctx, "no sender address")
+    if low:
+        if d.intent in REAL_INTENTS_ACKED:
+            ctx.planned.append(PlannedMail("ack", "ack_received", sender))
+        runner = f" (runner-up: {d.runner_up})" if d.runner_up else ""
+        return _triage(ctx, f"low confidence {d.confidence:.2f}{runner}")
+
+    if d.intent == "join":
+        if not groups:
+            ctx.planned.append(PlannedMail("ack", "ack_received", sender))
+            return _triage(ctx, "join request: group unclear")
+        if not m.counts:
+            ctx.planned.append(PlannedMail("ack", "ack_nonmember", sender))
+            reason = m.note if m.note == "member domain not authenticated" else "non-member"
+            return _triage(ctx, reason)
+        closed = [g for g in groups if g.status != "open"]
+        if closed:
+            ctx.planned.append(PlannedMail("ack", "ack_received", sender))
+            return _triage(ctx, f"group {closed[0].id} is closed")
+        ctx.planned.append(PlannedMail("ack", "ack_join", sender))
+        for group in groups:
+            for facilitator in group.facilitators:
+                ctx.planned.append(PlannedMail("forward", "forward_join", facilitator,
+                                               attach_original=True))
+        ctx.status = "routed"
+        return None
+    if d.intent in ("propose", "facilitate"):
+        template = "ack_proposal" if d.intent == "propose" else "ack_facilitate"
+        ctx.planned.append(PlannedMail("ack", template, sender))
+        ctx.planned.append(PlannedMail("staff_notice", "staff_notice", staff, attach_original=True))
+        return _triage(ctx, "new group proposal" if d.intent == "propose" else "facilitation offer")
+    if d.intent == "question":
+        ctx.planned.append(PlannedMail("ack", "ack_received", sender))
+        return _triage(ctx, "question")
+    if d.intent == "unsubscribe":
+        return _triage(ctx, "unsubscribe request")
+    if d.intent == "followup":
+        return _triage(ctx, "follow-up to a conversation intake has not seen")
+    return _triage(ctx, "not a group request (other)")
+
+
+def groups_of(decision: Decision, env: Env) -> list[Group]:
+    return _groups(decision.group, env, decision.explanation.get("group", {}).get("scores"))
+
+
+def _triage(ctx: Context, reason: str) -> None:
+    ctx.status, ctx.triage_reason = "triage", reason
+
+
+def _groups(group_id: str | None, env: Env, scores: dict | None = None) -> list[Group]:
+    if group_id == "both":
+        ranked = sorted((scores or {}).items(), key=lambda kv: -kv[1])[:2]
+        found = [env.rules.group(g) for g, _ in ranked]
+        return [g for g in found if g is not None]
+    group = env.rules.group(group_id)
+    return [group] if group else []

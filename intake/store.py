@@ -1,0 +1,290 @@
+"""SQLite access through sqlite-utils: the only module that writes SQL.
+
+Why one module: every invariant ("store before acting", "one transaction per
+message", "events are append-only") is easiest to check when all writes live
+in one file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from intake.config import PROJECT_ROOT
+
+MIGRATIONS_DIR = PROJECT_ROOT / "db" / "migrations"
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class StoreError(Exception):
+    """The database cannot be opened or written; printed as one line."""
+
+
+class Store:
+    """A handle on the intake database. Cheap to open; one per process or thread."""
+
+    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 30_000) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(self.path), timeout=busy_timeout_ms / 1000)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open database {self.path}: {exc}") from None
+        self.db = sqlite_utils.Database(conn)
+        self.conn = conn
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- transactions and migrations -------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """BEGIN IMMEDIATE so two writers queue on the busy timeout instead of failing."""
+        if self.conn.in_transaction:
+            with self.db.atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    def migrate(self) -> list[str]:
+        """Apply db/migrations/*.sql in order, each once, recording it."""
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
+        )
+        done = {r[0] for r in self.conn.execute("SELECT name FROM _migrations")}
+        applied = []
+        for script in sorted(MIGRATIONS_DIR.glob("*.sql")):
+            if script.name in done:
+                continue
+            with self.transaction():
+                for statement in _split_sql(script.read_text(encoding="utf-8")):
+                    self.conn.execute(statement)
+                self.conn.execute(
+                    "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+                    (script.name, utcnow()),
+                )
+            applied.append(script.name)
+        return applied
+
+    # -- generic helpers --------------------------------------------------------------
+
+    def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        return list(self.conn.execute(sql, params))
+
+    def one(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row | None:
+        return self.conn.execute(sql, params).fetchone()
+
+    def update(self, table: str, pk: int, values: dict[str, Any]) -> None:
+        self.db[table].update(pk, values)
+
+    def insert(self, table: str, values: dict[str, Any]) -> int:
+        return self.db[table].insert(values).last_pk
+
+    def event(self, kind: str, /, *, actor: str = "service", message_pk: int | None = None,
+              request_id: int | None = None, **detail: Any) -> None:
+        """Append to the audit trail. Callers pass facts, never secrets or bodies."""
+        self.conn.execute(
+            "INSERT INTO events (at, actor, kind, message_pk, request_id, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (utcnow(), actor, kind, message_pk, request_id,
+             json.dumps(detail, default=str, ensure_ascii=False)),
+        )
+
+    # -- checkpoints and deliveries ---------------------------------------------------
+
+    def checkpoint(self, inbox: str, folder: str) -> sqlite3.Row | None:
+        return self.one("SELECT * FROM checkpoints WHERE inbox=? AND folder=?", (inbox, folder))
+
+    def set_checkpoint(self, inbox: str, folder: str, uidvalidity: int, last_uid: int,
+                       uidnext: int | None = None) -> None:
+        self.conn.execute(
+            "INSERT INTO checkpoints (inbox, folder, uidvalidity, last_uid, uidnext)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(inbox, folder) DO UPDATE SET"
+            " uidvalidity=excluded.uidvalidity, last_uid=excluded.last_uid,"
+            " uidnext=COALESCE(excluded.uidnext, checkpoints.uidnext)",
+            (inbox, folder, uidvalidity, last_uid, uidnext),
+        )
+
+    def record_poll(self, inbox: str, folder: str, *, error: str | None) -> None:
+        now = utcnow()
+        row = self.checkpoint(inbox, folder)
+        with self.transaction():
+            if row is None:
+                self.conn.execute(
+                    "INSERT INTO checkpoints (inbox, folder, uidvalidity, last_uid)"
+                    " VALUES (?, ?, 0, 0)", (inbox, folder))
+            if error is None:
+                self.conn.execute(
+                    "UPDATE checkpoints SET last_poll_at=?, last_ok_at=?, last_error=NULL,"
+                    " failures=0 WHERE inbox=? AND folder=?", (now, now, inbox, folder))
+            else:
+                self.conn.execute(
+                    "UPDATE checkpoints SET last_poll_at=?, last_error=?, failures=failures+1"
+                    " WHERE inbox=? AND folder=?", (now, error, inbox, folder))
+
+    def store_delivery(self, *, inbox: str, folder: str, uidvalidity: int, uid: int,
+                       raw: bytes, internal_date: str | None) -> tuple[int, bool]:
+        """Store raw bytes and the delivery, and advance the checkpoint, atomically.
+
+        Returns (message pk, whether the message was new). The same message seen
+        again (other inbox, or a re-scan after UIDVALIDITY changed) adds only a
+        delivery row.
+        """
+        key, message_id = message_key(raw)
+        with self.transaction():
+            existing = self.one(
+                "SELECT message_pk FROM deliveries WHERE inbox=? AND folder=? AND"
+                " uidvalidity=? AND uid=?", (inbox, folder, uidvalidity, uid))
+            if existing:
+                self._advance(inbox, folder, uidvalidity, uid)
+                return existing[0], False
+            row = self.one("SELECT id FROM messages WHERE message_key=?", (key,))
+            is_new = row is None
+            if is_new:
+                pk = self.insert("messages", {
+                    "message_key": key, "message_id": message_id, "raw": raw,
+                    "size": len(raw), "sha256": hashlib.sha256(raw).hexdigest(),
+                    "stored_at": utcnow(), "internal_date": internal_date,
+                    "status": "stored",
+                })
+            else:
+                pk = row[0]
+            self.insert("deliveries", {
+                "message_pk": pk, "inbox": inbox, "folder": folder,
+                "uidvalidity": uidvalidity, "uid": uid, "fetched_at": utcnow(),
+            })
+            self._advance(inbox, folder, uidvalidity, uid)
+            self.event("stored" if is_new else "delivered_again", message_pk=pk,
+                       inbox=inbox, folder=folder, uidvalidity=uidvalidity, uid=uid)
+        return pk, is_new
+
+    def _advance(self, inbox: str, folder: str, uidvalidity: int, uid: int) -> None:
+        self.conn.execute(
+            "INSERT INTO checkpoints (inbox, folder, uidvalidity, last_uid) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(inbox, folder) DO UPDATE SET uidvalidity=excluded.uidvalidity,"
+            " last_uid=MAX(CASE WHEN checkpoints.uidvalidity=excluded.uidvalidity"
+            " THEN checkpoints.last_uid ELSE 0 END, excluded.last_uid)",
+            (inbox, folder, uidvalidity, uid),
+        )
+
+    def unfiled_deliveries(self, inbox: str, folder: str, uidvalidity: int) -> list[sqlite3.Row]:
+        """Deliveries whose message is fully handled but not yet flagged/moved on the server."""
+        return self.query(
+            "SELECT d.* FROM deliveries d JOIN messages m ON m.id = d.message_pk"
+            " WHERE d.inbox=? AND d.folder=? AND d.uidvalidity=? AND d.filed_at IS NULL"
+            " AND m.status != 'stored' ORDER BY d.uid", (inbox, folder, uidvalidity))
+
+    def mark_filed(self, delivery_ids: list[int], action: str) -> None:
+        now = utcnow()
+        with self.transaction():
+            self.conn.executemany(
+                "UPDATE deliveries SET filed_at=?, file_action=? WHERE id=?",
+                [(now, action, i) for i in delivery_ids])
+
+    def pending_messages(self) -> list[int]:
+        return [r[0] for r in self.query(
+            "SELECT id FROM messages WHERE status='stored' ORDER BY id")]
+
+    def inboxes_of(self, message_pk: int) -> list[str]:
+        return [r[0] for r in self.query(
+            "SELECT DISTINCT inbox FROM deliveries WHERE message_pk=? ORDER BY id",
+            (message_pk,))]
+
+
+def message_key(raw: bytes) -> tuple[str, str | None]:
+    """The dedup key: the Message-ID, or a hash of what stays the same across deliveries.
+
+    Trace headers (Received, Delivered-To, Return-Path, X-*) differ between two
+    copies of one message, so the synthetic key hashes only the author's headers
+    and the body.
+    """
+    head, _, body = raw.partition(b"\r\n\r\n") if b"\r\n\r\n" in raw else raw.partition(b"\n\n")
+    fields = _header_fields(head)
+    mid = fields.get("message-id", "").strip()
+    if mid:
+        mid = mid.strip().strip("<>").strip()
+    if mid and len(mid) < 900 and " " not in mid:
+        return f"mid:{mid.lower()}", mid
+    digest = hashlib.sha256()
+    for name in ("from", "to", "cc", "date", "subject"):
+        digest.update(name.encode() + b":" + fields.get(name, "").encode("utf-8", "replace"))
+    digest.update(b"\n" + body.replace(b"\r\n", b"\n"))
+    return f"synthetic:{digest.hexdigest()}", None
+
+
+def _header_fields(head: bytes) -> dict[str, str]:
+    """First occurrence of each header, unfolded, decoded leniently. No MIME parsing."""
+    fields: dict[str, str] = {}
+    current: str | None = None
+    for line in head.replace(b"\r\n", b"\n").split(b"\n"):
+        text = line.decode("utf-8", "replace")
+        if text[:1] in (" ", "\t"):
+            if current is not None:
+                fields[current] += " " + text.strip()
+            continue
+        name, sep, value = text.partition(":")
+        if not sep:
+            current = None
+            continue
+        current = name.strip().lower()
+        if current in fields:
+            current = None  # keep the first occurrence only
+            continue
+        fields[current] = value.strip()
+    return fields
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies whole."""
+    statements, buffer = [], []
+    for line in script.splitlines():
+        if line.strip().startswith("--") and not buffer:
+            continue
+        buffer.append(line)
+        joined = "\n".join(buffer).strip()
+        if joined.endswith(";") and sqlite3.complete_statement(joined):
+            statements.append(joined)
+            buffer = []
+    tail = "\n".join(buffer).strip()
+    if tail:
+        statements.append(tail)
+    return statements
+
+
+def wait_for_unlock(store: Store, attempts: int = 3, delay: float = 1.0) -> None:
+    """Probe for a write lock, so a long-held staff lock is reported clearly."""
+    for _ in range(attempts):
+        try:
+            with store.transaction():
+                return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            time.sleep(delay)
+    raise StoreError(f"database {store.path} is locked by another process; retry later")

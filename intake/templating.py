@@ -1,0 +1,63 @@
+"""Jinja2 templates for outgoing mail (and the web UI's pages).
+
+StrictUndefined: a typo in a template fails loudly in tests instead of sending
+"Dear ," to a member. Mail templates live in templates/mail/<lang>/<name>.txt.j2;
+the first line is "Subject: ...", then a blank line, then the body. A language
+without the template falls back to English.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+FALLBACK_LANGUAGE = "en"
+
+
+@dataclass
+class RenderedMail:
+    subject: str
+    body: str
+    language: str
+    template: str
+
+
+class Templates:
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(self.directory)),
+            undefined=jinja2.StrictUndefined,
+            autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2")),
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def languages(self, name: str) -> list[str]:
+        base = self.directory / "mail"
+        return sorted(p.name for p in base.iterdir()
+                      if (p / f"{name}.txt.j2").is_file()) if base.is_dir() else []
+
+    def resolve(self, name: str, language: str | None) -> str:
+        """The language the template will actually be rendered in."""
+        lang = (language or FALLBACK_LANGUAGE).lower()
+        if (self.directory / "mail" / lang / f"{name}.txt.j2").is_file():
+            return lang
+        return FALLBACK_LANGUAGE
+
+    def render_mail(self, name: str, language: str | None, variables: dict[str, Any]) -> RenderedMail:
+        lang = self.resolve(name, language)
+        text = self.env.get_template(f"mail/{lang}/{name}.txt.j2").render(**variables)
+        lines = text.lstrip("\n").split("\n")
+        if not lines or not lines[0].lower().startswith("subject:"):
+            raise ValueError(f"template mail/{lang}/{name}.txt.j2 must start with 'Subject:'")
+        subject = lines[0].split(":", 1)[1].strip()
+        body = "\n".join(lines[1:]).strip("\n") + "\n"
+        return RenderedMail(subject=subject, body=body, language=lang, template=name)
+
+    def page(self, name: str, **variables: Any) -> str:
+        return self.env.get_template(f"web/{name}").render(**variables)

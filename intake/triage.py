@@ -1,0 +1,136 @@
+"""Triage operations shared by the CLI and the web UI.
+
+Every action is an event naming the actor. Re-routing re-runs the same route
+and respond stages the service uses, with the staff member's group and intent
+(and confidence 1.0: a person decided).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from intake import pipeline
+from intake.context import Env
+from intake.rulebook import INTENTS
+from intake.stages import membership, parse, respond, route, screen
+from intake.store import utcnow
+
+
+class TriageError(Exception):
+    """The action cannot be done (unknown request, bad group); one line for the user."""
+
+
+@dataclass
+class ResolveResult:
+    request_id: int
+    status: str
+    triage_reason: str | None
+    planned: list[str] = field(default_factory=list)
+    queued: list[int] = field(default_factory=list)
+    suppressed: list[str] = field(default_factory=list)
+
+
+def _request(env: Env, request_id: int):
+    row = env.store.one("SELECT * FROM requests WHERE id=?", (request_id,))
+    if row is None:
+        raise TriageError(f"no request {request_id}; see `intake queue list`")
+    return row
+
+
+def resolve(env: Env, request_id: int, *, group: str, intent: str, note: str | None = None,
+            send: bool = True, dry_run: bool = False) -> ResolveResult:
+    """Set group and intent, re-route, and (with send) queue the mail the decision calls for."""
+    row = _request(env, request_id)
+    canonical = env.rules.canonical_group(group)
+    if canonical not in ("both", "none") and not (canonical or "").startswith("new:") \
+            and env.rules.group(canonical) is None:
+        known = ", ".join(g.id for g in env.rules.groups)
+        raise TriageError(f"unknown group {group!r}; use one of: {known}, both, none, new:<topic>")
+    if intent not in INTENTS:
+        raise TriageError(f"unknown intent {intent!r}; use one of: {', '.join(INTENTS)}")
+
+    ctx = pipeline.load_context(env, row["first_message"])
+    ctx.request_id = request_id
+    for stage in (parse, screen, membership):
+        stage.run(ctx, env)
+    if ctx.mail is None:
+        raise TriageError(f"request {request_id} has no readable message")
+    ctx.decision.group = canonical
+    ctx.decision.intent = intent
+    ctx.decision.language = row["language"] or ctx.decision.language or "en"
+    ctx.decision.confidence = 1.0
+    ctx.screening = "human"  # a person says it is a real request
+    route.plan(ctx, env)
+    result = ResolveResult(request_id=request_id, status=ctx.status,
+                           triage_reason=ctx.triage_reason,
+                           planned=[f"{p.kind} ({p.template}) to {p.recipient}" for p in ctx.planned])
+    if not send:
+        ctx.planned = []
+        result.planned = []
+    if dry_run:
+        return result
+    # Resolving takes the request out of the queue unless staff must still act
+    # (non-member, proposal ...); those keep their reason but are marked decided.
+    status = "routed" if ctx.status == "routed" else "resolved"
+    with env.store.transaction():
+        rounds = env.store.one("SELECT COUNT(*) FROM events WHERE request_id=? AND"
+                               " kind='resolved'", (request_id,))[0]
+        env.store.update("requests", request_id, {
+            "group_id": canonical, "intent": intent, "confidence": 1.0, "status": status,
+            "triage_reason": None, "updated_at": utcnow(),
+            "organisation": ctx.membership.organisation, "membership": ctx.membership.membership,
+            "is_member": int(ctx.membership.counts), "member_match": ctx.membership.match,
+        })
+        result.queued = respond.queue_planned(ctx, env, round_no=rounds + 1) if send else []
+        result.suppressed = ctx.suppressed
+        result.status = status
+        env.store.event("resolved", actor=env.actor, request_id=request_id, group=canonical,
+                        intent=intent, note=note, would_have_been=ctx.triage_reason,
+                        queued=result.queued)
+        env.store.insert("labelled_examples", {
+            "request_id": request_id, "group_id": canonical, "intent": intent,
+            "labelled_by": env.actor, "labelled_at": utcnow()})
+    return result
+
+
+def close(env: Env, request_id: int, *, note: str | None = None, dry_run: bool = False) -> None:
+    row = _request(env, request_id)
+    if row["status"] == "closed":
+        raise TriageError(f"request {request_id} is already closed")
+    if dry_run:
+        return
+    with env.store.transaction():
+        env.store.update("requests", request_id, {"status": "closed", "updated_at": utcnow()})
+        env.store.event("closed", actor=env.actor, request_id=request_id, note=note,
+                        previous_status=row["status"], triage_reason=row["triage_reason"])
+
+
+def reopen(env: Env, request_id: int, *, note: str | None = None, dry_run: bool = False) -> None:
+    row = _request(env, request_id)
+    if row["status"] != "closed":
+        raise TriageError(f"request {request_id} is not closed")
+    if dry_run:
+        return
+    with env.store.transaction():
+        env.store.update("requests", request_id, {
+            "status": "triage", "triage_reason": "reopened by staff", "updated_at": utcnow()})
+        env.store.event("reopened", actor=env.actor, request_id=request_id, note=note)
+
+
+def assign(env: Env, request_id: int, person: str | None, *, dry_run: bool = False) -> None:
+    _request(env, request_id)
+    if dry_run:
+        return
+    with env.store.transaction():
+        env.store.update("requests", request_id, {"assigned_to": person, "updated_at": utcnow()})
+        env.store.event("assigned", actor=env.actor, request_id=request_id, to=person)
+
+
+def add_note(env: Env, request_id: int, text: str, *, dry_run: bool = False) -> None:
+    _request(env, request_id)
+    if not text.strip():
+        raise TriageError("the note is empty")
+    if dry_run:
+        return
+    with env.store.transaction():
+        env.store.event("note", actor=env.actor, request_id=request_id, note=text.strip()[:4000])

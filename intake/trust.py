@@ -1,0 +1,103 @@
+"""Sender authentication: Authentication-Results from trusted servers, optional DKIM.
+
+A From address is trivially forged. We count a sender as authenticated when
+DKIM passes for a domain aligned with the From domain, or DMARC passes, as
+reported by a receiving server the operator trusts (its authserv-id in
+`[trust] authserv_ids`), or, with `verify_dkim`, as verified here with dkimpy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from intake.config import TrustConfig
+from intake.context import ParsedMail
+
+_METHOD = re.compile(r"(?:^|;)\s*(dkim|dmarc|spf)\s*=\s*(\w+)([^;]*)", re.I)
+_PROP = re.compile(r"(header\.[a-z]+|smtp\.[a-z]+)\s*=\s*\"?([^\s;\"]+)", re.I)
+
+DnsFunc = Callable[..., bytes | None]
+
+
+@dataclass
+class AuthResult:
+    authenticated: bool | None   # None: nothing trusted says either way
+    evidence: str
+
+
+def aligned(signing_domain: str, from_domain: str) -> bool:
+    """Relaxed alignment: one is the other or a subdomain of it (whole labels only)."""
+    s, f = signing_domain.lower().strip("."), from_domain.lower().strip(".")
+    return bool(s) and (s == f or f.endswith("." + s) or s.endswith("." + f))
+
+
+def from_headers(mail: ParsedMail, authserv_ids: tuple[str, ...]) -> AuthResult:
+    if not authserv_ids:
+        return AuthResult(None, "Authentication-Results not read (no trusted authserv_ids)")
+    from_domain = mail.sender_email.rsplit("@", 1)[-1] if "@" in mail.sender_email else ""
+    seen_trusted = False
+    for header in mail.auth_results:
+        authserv = header.split(";", 1)[0].strip().split()[0].lower() if header.strip() else ""
+        if authserv not in authserv_ids:
+            continue
+        seen_trusted = True
+        for method, result, props in _METHOD.findall(header):
+            if result.lower() != "pass":
+                continue
+            values = {k.lower(): v.lower().lstrip("@") for k, v in _PROP.findall(props)}
+            if method.lower() == "dkim":
+                domain = values.get("header.d") or values.get("header.i", "").split("@")[-1]
+                if domain and aligned(domain, from_domain):
+                    return AuthResult(True, f"{authserv}: dkim=pass header.d={domain}")
+            if method.lower() == "dmarc":
+                domain = values.get("header.from", from_domain)
+                if aligned(domain, from_domain):
+                    return AuthResult(True, f"{authserv}: dmarc=pass header.from={domain}")
+    if seen_trusted:
+        return AuthResult(False, "trusted Authentication-Results shows no aligned DKIM/DMARC pass")
+    return AuthResult(None, "no Authentication-Results from a trusted server")
+
+
+def verify_dkim(raw: bytes, from_domain: str, dnsfunc: DnsFunc | None = None) -> AuthResult:
+    """Verify DKIM signatures ourselves; dnsfunc is injectable for tests."""
+    import dkim  # dkimpy; imported lazily: only needed with verify_dkim = true
+
+    if b"dkim-signature:" not in raw[:65536].lower():
+        return AuthResult(None, "no DKIM-Signature")
+    try:
+        verifier = dkim.DKIM(raw)
+        for index in range(len(verifier.headers)):
+            name = verifier.headers[index][0].lower()
+            if name != b"dkim-signature":
+                continue
+            kwargs = {"dnsfunc": dnsfunc} if dnsfunc else {}
+            ok = verifier.verify(idx=sum(1 for h in verifier.headers[:index]
+                                         if h[0].lower() == b"dkim-signature"), **kwargs)
+            domain = (verifier.domain or b"").decode("ascii", "replace")
+            if ok and aligned(domain, from_domain):
+                return AuthResult(True, f"dkim verified here: d={domain}")
+        return AuthResult(False, "DKIM signature present but not valid and aligned")
+    except Exception as exc:  # noqa: BLE001 - dkimpy raises many kinds on bad input
+        return AuthResult(False, f"DKIM verification failed: {exc.__class__.__name__}")
+
+
+def evaluate(raw: bytes, mail: ParsedMail, config: TrustConfig,
+             dnsfunc: DnsFunc | None = None) -> AuthResult:
+    result = from_headers(mail, config.authserv_ids)
+    if result.authenticated is not True and config.verify_dkim:
+        from_domain = mail.sender_email.rsplit("@", 1)[-1]
+        own = verify_dkim(raw, from_domain, dnsfunc or _DNS_OVERRIDE)
+        if own.authenticated is not None:
+            return own
+    return result
+
+
+_DNS_OVERRIDE: DnsFunc | None = None
+
+
+def set_dns_resolver(func: DnsFunc | None) -> None:
+    """Tests (and operators without DNS) inject a resolver; None restores dkimpy's."""
+    global _DNS_OVERRIDE
+    _DNS_OVERRIDE = func
