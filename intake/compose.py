@@ -67,8 +67,8 @@ def build(*, from_address: str, from_name: str, to: str, subject: str, body: str
     msg["X-Auto-Response-Suppress"] = "All"
     msg["Precedence"] = "auto_reply" if auto_submitted == "auto-replied" else "bulk"
     msg[LOOP_HEADER_NAME] = header_text(token or "intake", 40)
-    msg["Content-Language"] = header_text(language, 10)
     msg.set_content(body, subtype="plain", charset="utf-8", cte="quoted-printable")
+    msg["Content-Language"] = header_text(language, 10)  # after set_content, which clears it
     if original is not None:
         _attach_original(msg, original)
     return message_id, msg.as_bytes()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from intake.context import Context, Env
+from intake.screen_marks import OWN_MESSAGE_ID_MARK
 
 TOKEN = re.compile(r"\[IG-(\d+)\]", re.I)
 
@@ -32,8 +33,9 @@ def find_request(ctx: Context, env: Env) -> tuple[int | None, str | None]:
     mail = ctx.mail
     assert mail is not None
     ids = [i for i in [mail.in_reply_to, *reversed(mail.references)] if i]
-    if not ctx.is_human:
-        ids += re.findall(r"<([^<>\s]+\.intake@[^<>\s]+)>", mail.body_text[:20000])
+    if not ctx.is_human:  # a bounce quotes our Message-ID in its body or attached headers
+        text = ctx.raw[:262144].decode("ascii", "replace")
+        ids += re.findall(r"<([^<>\s]+" + re.escape(OWN_MESSAGE_ID_MARK) + r"[^<>\s]+)>", text)
     store = env.store
     for mid in ids:
         row = store.one("SELECT request_id FROM outbox WHERE message_id=?", (mid,))
