@@ -58,6 +58,11 @@ def clean_raw(raw: bytes) -> bytes:
         raw = raw.replace(b"\x00", b"")
     if b"\r" in raw and b"\n" not in raw:
         raw = raw.replace(b"\r", b"\n")  # classic Mac line ends
+    raw = raw.lstrip(b"\r\n\t ")  # blank lines before the headers (seen in exports)
+    if raw.startswith(b"From ") and b"\n" in raw:
+        first = raw.split(b"\n", 1)[0]
+        if b":" not in first.split(b" ", 2)[1]:
+            raw = raw.split(b"\n", 1)[1]  # an mbox "From " separator line
     return raw
 
 
@@ -265,7 +270,7 @@ def _attachments(parsed: Any, msg: Message) -> tuple[list[Attachment], list[byte
                 except Exception:  # noqa: BLE001
                     pass
         filename = part.get_filename()
-        disposition = (part.get("Content-Disposition") or "").lower()
+        disposition = str(part.get("Content-Disposition") or "").lower()
         if part.is_multipart() or (not filename and "attachment" not in disposition
                                    and ctype != "message/rfc822"):
             continue
