@@ -32,8 +32,10 @@ def header_text(value: str | None, limit: int = 200) -> str:
 
 
 def safe_address(value: str | None) -> str | None:
-    addr = (value or "").strip()
-    if not _ADDRESS.match(addr) or len(addr) > 254:
+    if value is None or _CONTROL.search(value):
+        return None
+    addr = value.strip()
+    if not _ADDRESS.fullmatch(addr) or len(addr) > 254:
         return None
     return addr
 

@@ -1,0 +1,155 @@
+"""The `intake` command: requests, queue, members, shunted (real SQLite, no IMAP needed)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from intake import members, pipeline
+from intake.cli import main
+from intake.service import Service
+from intake.config import load_config
+from tests.conftest import DEV, ROSTER, write_config
+
+
+@pytest.fixture
+def setup(tmp_path, smtp):
+    path = write_config(tmp_path, imap_port=1, smtp_port=smtp.port,
+                        inboxes=[{"name": "general", "username": "u"}])
+    service = Service(load_config(path))
+    members.import_file(service.store, ROSTER, "test")
+    for uid, name in enumerate(["0002.eml", "0014.eml", "0025.eml", "0044.eml", "0033.eml"], 1):
+        service.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=uid,
+                                     raw=(DEV / name).read_bytes(), internal_date=None)
+    pipeline.process_pending(service.env)
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0):
+        result = runner.invoke(main, ["--config", str(path), "--actor", "anna", *args])
+        assert result.exit_code == code, result.output
+        return result.output
+
+    yield run, service, smtp
+    service.close()
+
+
+def test_requests_list_json(setup):
+    # `requests list --json` is a JSON array with the documented fields.
+    run, service, _ = setup
+    rows = json.loads(run("requests", "list", "--json"))
+    assert len(rows) == 5
+    first = rows[0]
+    for key in ("id", "message_id", "inbox", "received_at", "sender_email", "sender_name",
+                "subject", "status", "group", "intent", "language", "confidence",
+                "organisation", "is_member", "member_match", "acknowledged", "forwarded_to",
+                "triage_reason", "authenticated"):
+        assert key in first
+    assert first["inbox"] == ["general"]
+    assert first["sender_email"] == "ville.koskinen@hel.fi"
+
+
+def test_requests_list_table_and_show(setup):
+    # The human-readable list and one request's detail with its audit trail.
+    run, service, _ = setup
+    out = run("requests", "list")
+    assert "ville.koskinen@hel.fi" in out
+    detail = run("requests", "show", "1")
+    assert "Audit trail" in detail and "decided" in detail
+    assert json.loads(run("requests", "show", "1", "--json"))["explanation"]["classification"]
+    assert "no request 99" in run("requests", "show", "99", code=1)
+
+
+def test_queue_list_resolve_close_with_actor(setup):
+    # Staff work the queue; each action is an event naming the actor.
+    run, service, smtp = setup
+    queue = json.loads(run("queue", "list", "--json"))
+    reasons = {r["id"]: r["triage_reason"] for r in queue}
+    assert reasons and all(reasons.values())
+    nonmember = next(r for r in queue if r["triage_reason"] == "non-member")
+    out = run("queue", "resolve", str(nonmember["id"]), "--group", "lcc", "--intent", "question",
+              "--note", "asked about fees", "--dry-run")
+    assert "would" in out
+    assert service.store.one("SELECT status FROM requests WHERE id=?",
+                             (nonmember["id"],))[0] == "triage"
+    run("queue", "resolve", str(nonmember["id"]), "--group", "lcc", "--intent", "question",
+        "--send")
+    row = service.store.one("SELECT * FROM requests WHERE id=?", (nonmember["id"],))
+    assert (row["group_id"], row["intent"], row["status"]) == ("lcc", "question", "resolved")
+    event = service.store.one("SELECT actor, detail FROM events WHERE kind='resolved'")
+    assert event["actor"] == "anna"
+    queued = service.store.query("SELECT * FROM outbox WHERE request_id=? AND dedupe_key"
+                                 " LIKE '%:r1:%'", (nonmember["id"],))
+    assert len(queued) == 1 and queued[0]["template"] == "ack_received"
+    other = next(r for r in queue if r["id"] != nonmember["id"])
+    run("queue", "close", str(other["id"]), "--note", "done")
+    assert service.store.one("SELECT actor FROM events WHERE kind='closed'")[0] == "anna"
+    run("queue", "close", str(other["id"]), code=1)
+    run("queue", "reopen", str(other["id"]))
+    remaining = {r["id"] for r in json.loads(run("queue", "list", "--json"))}
+    assert nonmember["id"] not in remaining and other["id"] in remaining
+    assert "unknown group" in run("queue", "resolve", "1", "--group", "x", "--intent", "join",
+                                  code=1)
+
+
+def test_resolve_member_join_forwards_once(setup):
+    # Resolving a member's request as a join forwards it; resolving again adds a new round.
+    run, service, smtp = setup
+    unsub = next(r for r in json.loads(run("queue", "list", "--json"))
+                 if r["intent"] == "unsubscribe")
+    run("queue", "resolve", str(unsub["id"]), "--group", "srpp-ict", "--intent", "join", "--send")
+    rows = service.store.query("SELECT kind FROM outbox WHERE request_id=? AND dedupe_key LIKE"
+                               " '%:r1:%' ORDER BY kind", (unsub["id"],))
+    assert [r["kind"] for r in rows] == ["ack", "forward"]
+    service.run_cycle()
+    assert any("Join request" in r.message["Subject"] for r in smtp.received)
+
+
+def test_members_import_and_list(setup, tmp_path):
+    # Import prints counts; a bad file is one line with the line number, exit 1.
+    run, service, _ = setup
+    assert "0 added, 0 changed, 0 removed" in run("members", "import", str(ROSTER))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("organisation,country,membership,domains,contact_emails\nX,DE,nope,x.de,\n")
+    out = run("members", "import", str(bad), code=1)
+    assert "line 2" in out and "Traceback" not in out
+    assert "Stadt Heidelberg" in run("members", "list", "--search", "heidelberg")
+
+
+def test_shunted_list_and_replay(setup, monkeypatch):
+    # A crashing stage shunts the message; after the fix, replay brings it back once.
+    run, service, _ = setup
+    from intake.stages import classify
+
+    def broken(ctx, env):
+        if ctx.is_human:  # machine mail skips classification, so it is unaffected
+            raise RuntimeError("injected failure")
+
+    monkeypatch.setattr(classify, "run", broken)
+    service.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=99,
+                                 raw=(DEV / "0003.eml").read_bytes(), internal_date=None)
+    service.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=100,
+                                 raw=(DEV / "0044.eml").read_bytes().replace(
+                                     b"Message-ID: <", b"Message-ID: <x"), internal_date=None)
+    pipeline.process_pending(service.env)
+    shunted = json.loads(run("shunted", "list", "--json"))
+    assert len(shunted) == 1 and "injected failure" in shunted[0]["reason"]
+    trace = service.store.one("SELECT detail FROM events WHERE kind='shunted'")[0]
+    assert "RuntimeError" in json.loads(trace)["traceback"]
+    assert any(r["triage_reason"].startswith("shunted")
+               for r in json.loads(run("queue", "list", "--json")))
+    monkeypatch.undo()
+    out = run("shunted", "replay", str(shunted[0]["message"]))
+    assert "replayed" in out
+    assert json.loads(run("shunted", "list", "--json")) == []
+    row = service.store.one("SELECT * FROM requests WHERE id=?", (shunted[0]["request_id"],))
+    assert row["intent"] == "join" and row["status"] == "routed"
+
+
+def test_status_exit_code(setup):
+    # `intake status` exits 1 when something needs a person (here: the unreachable inbox).
+    run, service, _ = setup
+    service.run_cycle()
+    out = run("status", "--json", code=1)
+    assert json.loads(out)["problems"]

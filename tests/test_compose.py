@@ -1,0 +1,66 @@
+"""Outgoing mail is safe: no header or recipient injection, marked automatic, threaded."""
+
+from __future__ import annotations
+
+import email
+from email.policy import default as default_policy
+
+import pytest
+
+from intake.compose import build, header_text, safe_address
+
+HOSTILE = [
+    "Hello\r\nBcc: victim@example.org",
+    "Hello\nBcc: victim@example.org",
+    "Hello\rBcc: victim@example.org",
+    "=?utf-8?q?Hi=0D=0ABcc:_victim@example.org?=",
+    "Hi\u2028Bcc: victim@example.org",
+    "x" * 5000,
+    "Hi\x00\x1b[31m",
+]
+
+
+def make(subject: str, name: str = "Procura+", to: str = "member@city.example") -> bytes:
+    return build(from_address="procurement@iclei.org", from_name=name, to=to,
+                 subject=subject, body="Body with <script>alert(1)</script>",
+                 in_reply_to="orig@city.example", references=["a@b", "bad\r\nX: y"],
+                 auto_submitted="auto-replied", language="en", token="IG-1",
+                 original=b"From: a@b.c\r\nSubject: x\r\n\r\nhi\r\n")[1]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_user_text_cannot_add_headers_or_recipients(value):
+    # Subjects and names with CR/LF, encoded newlines, separators stay one header.
+    raw = make(subject=f"Re: {value}", name=value)
+    msg = email.message_from_bytes(raw, policy=default_policy)
+    assert msg.get_all("Bcc") is None
+    assert msg["To"] == "member@city.example"
+    assert len(msg.get_all("Subject")) == 1
+    assert len(str(msg["Subject"])) <= 260
+    decoded = str(msg["Subject"])
+    assert "\n" not in decoded and "\r" not in decoded
+
+
+def test_headers_mark_mail_automatic_and_threaded():
+    # Auto-Submitted, loop marker, our Message-ID, In-Reply-To and References.
+    msg = email.message_from_bytes(make("Re: hi"), policy=default_policy)
+    assert msg["Auto-Submitted"] == "auto-replied"
+    assert msg["X-Intake-Loop"] == "IG-1"
+    assert msg["Message-ID"].endswith(".intake@iclei.org>")
+    assert msg["In-Reply-To"].strip() == "<orig@city.example>"
+    assert "<a@b>" in msg["References"] and "X: y" not in str(msg)
+
+
+@pytest.mark.parametrize("address", ["a@b.c\r\nBcc: x@y.z", "a@b.c, x@y.z", "<a@b.c>",
+                                     "a b@c.d", "", "a@b.c\n"])
+def test_invalid_recipients_are_refused(address):
+    # Only one plain address can be a recipient.
+    assert safe_address(address) is None
+    with pytest.raises(ValueError):
+        make("x", to=address)
+
+
+def test_header_text_flattens():
+    # Control characters and encoded words are neutralised.
+    assert header_text("a\r\nb\tc") == "a b c"
+    assert "=?" not in header_text("=?utf-8?q?x?=")
