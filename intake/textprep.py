@@ -37,7 +37,9 @@ _DISCLAIMER = re.compile(
     r"|le informazioni contenute|dit bericht (is|kan) (vertrouwelijk|uitsluitend)"
     r"|detta (e-post)?meddelande|denna e-post|ta wiadomość|esta mensagem|denne e-mail"
     r"|tämä (sähköposti)?viesti|please consider the environment|sent from my (iphone|ipad)"
-    r"|p\s*please consider|gesendet von)", re.IGNORECASE)
+    r"|p\s*please consider|gesendet von|skickat från min|envoyé de mon|enviado desde mi"
+    r"|inviato da|verzonden vanaf mijn|wysłane z|enviado do meu|sendt fra min|lähetetty"
+    r"|dit e-?mailbericht|denk aan het milieu|get outlook for)", re.IGNORECASE)
 _CLOSING = re.compile(
     r"^\s*(best regards|kind regards|regards|best wishes|many thanks|thanks and regards|yours sincerely"
     r"|mit freundlichen grüßen|mit freundlichen grüssen|freundliche grüße|viele grüße|beste grüße"
@@ -47,7 +49,12 @@ _CLOSING = re.compile(
     r"|med vänliga hälsningar|vänliga hälsningar|mvh|hälsningar|z poważaniem|pozdrawiam"
     r"|z wyrazami szacunku|com os melhores cumprimentos|melhores cumprimentos|cumprimentos"
     r"|atenciosamente|med venlig hilsen|venlig hilsen|de bedste hilsner|ystävällisin terveisin"
-    r"|terveisin|parhain terveisin)\s*[,.!]?\s*$", re.IGNORECASE)
+    r"|terveisin|parhain terveisin|ystävällisesti|hyvää päivänjatkoa"
+    r"|thanks|thank you|thanks again|many thanks|best|cheers|all the best|warm regards"
+    r"|danke|vielen dank|merci|merci beaucoup|gracias|muchas gracias|grazie|grazie mille"
+    r"|dank u|bedankt|tack|tack så mycket|dziękuję|dziękuję bardzo|obrigad[oa]|muito obrigad[oa]"
+    r"|tak|mange tak|kiitos|kiitos paljon|saludos|un abrazo|groeten|hilsen|mvh|vh)"
+    r"\s*[,.!]?\s*$", re.IGNORECASE)
 
 
 def strip_for_classification(body: str, *, keep_forwarded: bool = False) -> str:

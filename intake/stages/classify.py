@@ -30,10 +30,26 @@ class Hit:
     cue: str
     field: str
     weight: float
+    start: int = -1
+
+
+# A request phrased as a question is still a request: "Could we join?"
+SELF_REQUEST = re.compile(
+    r"^\W*(could|can|may|might) (i|we|you)\b|^\W*would (it be possible|you)\b|^\W*please\b"
+    r"|^\W*(könnten|können|dürfen) (wir|sie)\b|^\W*(pourrions|pouvons)-nous\b|^\W*pourriez-vous\b"
+    r"|^\W*(podríamos|podemos|podrían)\b|^\W*(potremmo|possiamo|potreste)\b"
+    r"|^\W*(kunnen|mogen) (wij|we)\b|^\W*(kan|får) (vi|jag|ni)\b|^\W*czy (możemy|moglibyśmy|mogę)\b"
+    r"|^\W*(podemos|poderíamos)\b|^\W*(kan|må) (vi|jeg)\b|^\W*(voisimmeko|voinko|voisinko)\b",
+    re.I)
+REQUEST_INTENTS = ("join", "propose", "facilitate")
 
 
 def run(ctx: Context, env: Env) -> None:
-    if ctx.mail is None or not ctx.is_human:
+    if ctx.mail is None:
+        return
+    if not ctx.is_human:  # machines are never answered, but staff like to know the language
+        body = strip_for_classification(ctx.mail.body_text)
+        ctx.decision.language = _language(ctx.mail.subject, body)[0]
         return
     ctx.decision = classify(ctx.mail, env.rules, inbox_groups=_inbox_groups(ctx, env),
                             is_followup=ctx.followup_of is not None)
@@ -83,8 +99,25 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
         hits = _match(cues, texts, negate=False)
         intent_hits[intent] = hits
         intent_scores[intent] = sum(h.weight for h in hits)
-    is_reply = bool(mail.in_reply_to) or bool(REPLY_PREFIX.match(mail.subject))
+    asked = _interrogative_spans(texts["body"])
+    asked_subject = _interrogative_spans(texts["subject"])
+    for intent in REQUEST_INTENTS:
+        for hit in intent_hits.get(intent, []):
+            spans = asked if hit.field == "body" else asked_subject
+            if _inside(hit.start, spans):
+                intent_scores[intent] -= hit.weight * 0.65
+                hit.weight *= 0.35
+                hit.cue += " [in a question]"
+    if asked:
+        intent_scores["question"] = intent_scores.get("question", 0) + 1.5 * len(asked)
+        intent_hits.setdefault("question", []).append(
+            Hit(f"{len(asked)} question sentence(s) about it", "body", 1.5 * len(asked)))
+    # a forward (even one whose prefix looks like a reply, Danish "VS:") is not a reply
+    is_reply = (bool(mail.in_reply_to) or bool(REPLY_PREFIX.match(mail.subject))) \
+        and mail.forwarded_from is None
     if is_reply or is_followup:
+        for intent in intent_scores:
+            intent_scores[intent] *= 0.6
         intent_scores["followup"] = intent_scores.get("followup", 0) + 4.0
         intent_hits.setdefault("followup", []).append(
             Hit("replies to an earlier message", "thread", 4.0))
@@ -95,6 +128,8 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
 
     intent, intent_conf, intent_runner = _pick_intent(intent_scores)
     group, group_conf, group_runner = _pick_group(group_scores, intent)
+    if intent == "other" and intent_scores.get("other", 0) >= 3:
+        group, group_conf = "none", max(group_conf, 0.7)  # unrelated mail is about no group
     if intent == "propose":
         topic = _topic(rules, texts)
         group, group_conf = f"new:{topic}", max(group_conf, 0.7 if topic != "other" else 0.5)
@@ -129,16 +164,35 @@ def _language(subject: str, body: str) -> tuple[str, float]:
 
 def _match(cues: tuple[Cue, ...], texts: dict[str, str], *, negate: bool = True) -> list[Hit]:
     hits = []
+    seen: set[tuple[str, str]] = set()
     for cue in cues:
         for field, text in texts.items():
+            if (cue.text, field) in seen:  # the same cue listed for several languages
+                continue
             found = cue.pattern.search(text)
             if not found:
                 continue
             weight = cue.weight * (SUBJECT_WEIGHT if field == "subject" else 1.0)
             if negate and _negated(text, found.start()) and not _affirmed(cue, text):
                 weight = -weight
-            hits.append(Hit(cue.text, field, weight))
+            hits.append(Hit(cue.text, field, weight, found.start()))
+            seen.add((cue.text, field))
     return hits
+
+
+def _interrogative_spans(body: str) -> list[tuple[int, int]]:
+    """Sentences that ask something (end in '?', or open with '¿'), minus polite requests."""
+    spans = []
+    for sentence in re.finditer(r"[^.!?\n]+[?]", body):
+        text = sentence.group(0)
+        if SELF_REQUEST.search(text.strip()):
+            continue
+        spans.append((sentence.start(), sentence.end()))
+    return spans
+
+
+def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
+    return any(start <= position < end for start, end in spans)
 
 
 def _negated(text: str, start: int) -> bool:
@@ -156,8 +210,11 @@ def _pick_intent(scores: dict[str, float]) -> tuple[str, float, str | None]:
         return "other", 0.5 if ranked else 0.6, ranked[0][1] if ranked else None
     top_score, top = ranked[0]
     # a proposal or facilitation offer usually also says "join"/"question": they outrank
-    for strong in ("propose", "facilitate", "unsubscribe"):
-        if strong != top and scores.get(strong, 0) >= 3 and scores[strong] >= 0.5 * top_score:
+    overriding = ("propose", "facilitate", "unsubscribe")
+    for strong in overriding:
+        if top in overriding:
+            break
+        if scores.get(strong, 0) >= 3 and scores[strong] >= 0.5 * top_score:
             top_score, top = scores[strong], strong
             break
     second = max((s for i, s in scores.items() if i != top), default=0.0)
@@ -181,15 +238,18 @@ def _confidence(top: float, second: float) -> float:
     if top <= 0:
         return 0.0
     strength = min(top / 4.0, 1.0)
-    margin = (top - second) / top
+    margin = max(top - second, 0.0) / top
     return round(0.35 + 0.65 * strength * margin, 3)
 
 
 def _topic(rules: Rulebook, texts: dict[str, str]) -> str:
+    """The topic with the most cue weight (subject counts more); ties: first listed."""
+    best, best_score = "other", 0.0
     for topic, cues in rules.topics.items():
-        if _match(cues, texts, negate=False):
-            return topic
-    return "other"
+        score = sum(h.weight for h in _match(cues, texts, negate=False))
+        if score > best_score:
+            best, best_score = topic, score
+    return best
 
 
 def _rounded(scores: dict[str, float]) -> dict[str, float]:

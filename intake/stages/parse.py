@@ -296,6 +296,8 @@ def _forwarded_writer(mail: ParsedMail, attached: list[bytes]) -> tuple[str, str
             pass
     if not _FWD_SUBJECT.match(mail.subject) and "forwarded message" not in mail.body_text.lower():
         return None
+    if mail.in_reply_to:  # a reply quoting the earlier mail ("VS:" is a reply in Finnish)
+        return None
     block = re.search(
         r"^[ >]*(?:From|Von|De|Da|Van|Från|Fra|Od|Lähettäjä|Afzender|Remitente)\s*:\s*(.+)$",
         mail.body_text, re.M | re.I)
