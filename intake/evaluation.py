@@ -160,6 +160,7 @@ SCREEN_CLASSES = ("human", "auto_reply", "bounce", "list_or_bulk", "own_loop", "
 def evaluate_screening(env: Env, directory: Path) -> dict[str, Any]:
     rows = _labels(directory)
     pairs: list[tuple[str, str, str]] = []
+    unscored: list[str] = []
     for row in rows:
         if "relpath" in row:  # realworld layout: source/relpath/label
             label = row["label"]
@@ -170,6 +171,9 @@ def evaluate_screening(env: Env, directory: Path) -> dict[str, Any]:
         else:  # dev layout: intent 'auto' marks machine mail
             label = "machine" if row.get("intent") == MACHINE_INTENT else "human"
             path = directory / row["file"]
+            if row.get("intent") == "other" and row.get("needs_reply") == "false":
+                unscored.append(row["file"])  # newsletters, pitches: either verdict is fine
+                continue
         if not path.is_file():
             continue
         ctx = run_file(env, path.read_bytes())
@@ -192,7 +196,8 @@ def evaluate_screening(env: Env, directory: Path) -> dict[str, Any]:
             "machine_mail_that_would_be_answered": len(answered_machines),
             "answered_machines": [p[0] for p in answered_machines],
             "human_mail_screened_out": [p[0] for p in silenced_humans],
-            "errors": [{"file": f, "expected": t, "got": g} for f, t, g in pairs if t != g]}
+            "errors": [{"file": f, "expected": t, "got": g} for f, t, g in pairs if t != g],
+            "not_scored": unscored}
 
 
 def format_screening(result: dict[str, Any]) -> str:
@@ -209,6 +214,9 @@ def format_screening(result: dict[str, Any]) -> str:
     out.append(f"human mail screened out: {len(result['human_mail_screened_out'])}")
     for f in result["human_mail_screened_out"]:
         out.append(f"  {f}")
+    if result["not_scored"]:
+        out.append(f"not scored (bulk mail needing no reply, either verdict is right):"
+                   f" {', '.join(result['not_scored'])}")
     return "\n".join(out)
 
 

@@ -68,7 +68,9 @@ def run(ctx: Context, env: Env) -> None:
                    authenticated=auth.authenticated, auth_evidence=auth.evidence)
     policy = env.config.trust.policy
     m.counts = entry is not None
-    if entry is not None and policy != "off" and auth.authenticated is not True:
+    if entry is not None and policy == "off":
+        m.note = "not checked (trust policy is off)"
+    elif entry is not None and auth.authenticated is not True:
         if policy == "enforce" and how in ("domain", "subdomain"):
             m.counts = False
             m.note = "member domain not authenticated"

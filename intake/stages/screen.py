@@ -64,8 +64,11 @@ def screen(mail: ParsedMail, rules: ScreeningRules,
         evidence.append("feedback report (ARF)")
     if "x-failed-recipients" in h:
         evidence.append("X-Failed-Recipients header")
-    if re.match(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", sender):
+    if re.match(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon|mdaemon)\b", sender):
         evidence.append(f"sender {sender} is a mail system")
+    return_path = h.get("return-path", "").strip().lower()
+    if re.match(r"^<?(mailer-daemon|postmaster)@", return_path):
+        evidence.append(f"Return-Path {return_path} is a mail system")
     bounce_subject = _first(rules.bounce_subjects, subject)
     if bounce_subject:
         evidence.append(f"subject matches bounce pattern {bounce_subject!r}")
@@ -74,7 +77,9 @@ def screen(mail: ParsedMail, rules: ScreeningRules,
                         or len(body) < 6000):
         evidence.append(f"body matches non-delivery pattern {bounce_body!r}")
     strong_bounce = [e for e in evidence if not e.startswith("body matches")]
-    if strong_bounce or (bounce_body and bounce_subject):
+    machine_signs = bool(_list_evidence(h, sender, rules)) or "auto-submitted" in h \
+        or return_path in ("<>", "")
+    if strong_bounce or (bounce_body and (bounce_subject or machine_signs)):
         return "bounce", evidence
     if bounce_body and h.get("return-path", "").strip() == "<>":
         return "bounce", evidence + ["empty Return-Path"]
@@ -121,7 +126,7 @@ def screen(mail: ParsedMail, rules: ScreeningRules,
 def _list_evidence(h: dict[str, str], sender: str, rules: ScreeningRules) -> list[str]:
     found = []
     for name in ("list-id", "list-unsubscribe", "list-post", "list-help", "feedback-id",
-                 "x-campaign", "x-mailgun-tag", "x-csa-complaints", "x-report-abuse"):
+                 "x-campaign", "x-csa-complaints", "x-report-abuse"):
         if name in h:
             found.append(f"{name} header")
     precedence = h.get("precedence", "").strip().lower()
@@ -130,6 +135,11 @@ def _list_evidence(h: dict[str, str], sender: str, rules: ScreeningRules) -> lis
     sender_hit = _first(rules.machine_senders, sender)
     if sender_hit and not re.match(r"^(mailer-daemon|postmaster)", sender):
         found.append(f"sender matches {sender_hit!r}")
+    return_path = h.get("return-path", "").strip().strip("<>").lower()
+    path_hit = _first(rules.machine_senders, return_path) if return_path else None
+    if path_hit and return_path != sender and not re.match(r"^(mailer-daemon|postmaster)",
+                                                           return_path):
+        found.append(f"Return-Path matches {path_hit!r}")
     return found
 
 
