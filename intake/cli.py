@@ -71,7 +71,7 @@ class IntakeGroup(click.Group):
         except ConfigError as exc:
             click.echo(f"intake: config error: {exc}", err=True)
             sys.exit(2)
-        except (StoreError, roster.RosterError, triage.TriageError) as exc:
+        except (StoreError, roster.RosterError, triage.TriageError, FileNotFoundError) as exc:
             click.echo(f"intake: {exc}", err=True)
             sys.exit(1)
 

@@ -1,0 +1,84 @@
+"""`intake eval` and `intake explain`: the service's own stages, measured on labelled mail."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from intake.cli import main
+from tests.conftest import DEV, REALWORLD, ROSTER, write_config
+
+
+@pytest.fixture
+def run(tmp_path):
+    path = write_config(tmp_path, imap_port=1, smtp_port=1, inboxes=[
+        {"name": "general", "username": "u", "address": "procurement@iclei.org"},
+        {"name": "lcc", "username": "u", "address": "philipp.tepper@iclei.org", "group": "lcc"}])
+    runner = CliRunner()
+
+    def invoke(*args: str, code: int = 0) -> str:
+        result = runner.invoke(main, ["--config", str(path), *args])
+        assert result.exit_code == code, result.output
+        return result.output
+
+    invoke("members", "import", str(ROSTER))
+    return invoke
+
+
+def test_eval_classify_meets_targets_on_dev(run):
+    # Group >= 97 %, intent >= 95 %, language 100 %, triage <= 10 % on the dev corpus.
+    result = json.loads(run("eval", "classify", str(DEV), "--json"))
+    assert result["files"] == 70
+    assert result["accuracy"]["group"] >= 0.97
+    assert result["accuracy"]["intent"] >= 0.95
+    assert result["accuracy"]["language"] == 1.0
+    assert result["triage_rate"] <= 0.10
+    assert {"group", "intent"} <= set(result["confusion"])
+
+
+def test_eval_classify_table(run):
+    # The readable report has accuracy lines, confusion tables and the misclassified files.
+    out = run("eval", "classify", str(DEV))
+    assert "group     accuracy" in out and "Confusion (intent)" in out
+    assert "Misclassified files:" in out
+
+
+def test_eval_screening_realworld_answers_no_machine(run):
+    # On the real-world corpus no machine-generated mail would be acknowledged.
+    result = json.loads(run("eval", "screening", str(REALWORLD), "--json"))
+    assert result["files"] > 150
+    assert result["machine_mail_that_would_be_answered"] == 0
+    assert result["human_mail_screened_out"] == []
+    assert result["classes"]["bounce"]["recall"] >= 0.95
+
+
+def test_eval_screening_dev(run):
+    # On the dev corpus every auto mail is screened out and no human mail is.
+    result = json.loads(run("eval", "screening", str(DEV), "--json"))
+    assert result["machine_mail_that_would_be_answered"] == 0
+    assert result["human_mail_screened_out"] == []
+
+
+def test_explain_shows_every_stage_and_stores_nothing(run, tmp_path):
+    # explain prints screening, thread, group, intent, language, membership, template.
+    out = run("explain", str(DEV / "0018.eml"))
+    for word in ("Screening:", "Thread:", "Group:", "Intent:", "Language:", "Membership:",
+                 "Route:", "Would send:"):
+        assert word in out
+    assert "srpp-ict" in out and "Città di Torino" in out
+    data = json.loads(run("explain", str(DEV / "0044.eml"), "--json"))
+    assert data["screening"]["verdict"] == "auto_reply"
+    assert data["route"]["would_send"] == []
+    listed = json.loads(run("requests", "list", "--json"))
+    assert listed == []
+
+
+def test_eval_missing_labels_is_clear(run, tmp_path):
+    # A directory without labels.csv is one clear error.
+    (tmp_path / "empty").mkdir()
+    result = CliRunner().invoke(main, ["--config", str(tmp_path / "intake.toml"), "eval",
+                                       "classify", str(tmp_path / "empty")])
+    assert result.exit_code == 1
+    assert "labels.csv" in result.output and "Traceback" not in result.output
