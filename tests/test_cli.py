@@ -9,8 +9,8 @@ from click.testing import CliRunner
 
 from intake import members, pipeline
 from intake.cli import main
-from intake.service import Service
 from intake.config import load_config
+from intake.service import Service
 from tests.conftest import DEV, ROSTER, write_config
 
 

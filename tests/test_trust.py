@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 
-
 import dkim
 import pytest
 
