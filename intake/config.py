@@ -64,6 +64,7 @@ class InboxConfig:
     move_to: str = "Intake/Handled"
     batch_size: int = 200
     timeout: float = 30.0
+    idle: bool = True
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class Config:
     trust: TrustConfig = field(default_factory=TrustConfig)
     classify: ClassifyConfig = field(default_factory=ClassifyConfig)
     mail_copy_dir: Path | None = None
+    idle_refresh_seconds: int = 25 * 60
 
     def inbox(self, name: str) -> InboxConfig:
         for inbox in self.inboxes:
@@ -217,6 +219,7 @@ def _inbox(path: Path, index: int, table: Any) -> InboxConfig:
         move_to=r.get("move_to", str, "Intake/Handled"),
         batch_size=r.get("batch_size", int, 200),
         timeout=float(r.get("timeout", (int, float), 30.0)),
+        idle=r.get("idle", bool, True),
     )
     if not inbox.name.strip():
         raise ConfigError(path, r.key("name"), "must not be empty")
@@ -312,6 +315,10 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
     if poll_interval < 1:
         raise ConfigError(path, "service.poll_interval", "must be at least 1 (seconds)")
     copy_dir = service.get("mail_copy_dir", str, None)
+    idle_refresh = service.get("idle_refresh_seconds", int, 25 * 60)
+    if not 10 <= idle_refresh <= 29 * 60:
+        raise ConfigError(path, "service.idle_refresh_seconds",
+                          "must be between 10 and 1740 (servers drop IDLE after 29 minutes)")
     service.finish()
 
     raw_inboxes = top.get("inbox", list)
@@ -335,6 +342,7 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
         trust=_trust(path, top.get("trust", dict, {})),
         classify=_classify(path, top.get("classify", dict, {})),
         mail_copy_dir=(base / copy_dir) if copy_dir else None,
+        idle_refresh_seconds=idle_refresh,
     )
     top.finish()
     return config

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import signal
-import time
+import threading
 from dataclasses import dataclass, field
 
 import schedule
@@ -21,6 +21,7 @@ import schedule
 from intake import mailbox, outbox, pipeline
 from intake.config import Config, InboxConfig
 from intake.context import Env
+from intake.idle import start_watchers
 from intake.rulebook import load_rules
 from intake.store import Store
 from intake.templating import Templates
@@ -75,6 +76,9 @@ class Service:
                        templates=Templates(config.templates_dir))
         self.backoff = Backoff()
         self.stopping = False
+        self._wake = threading.Event()
+        self._stop_event = threading.Event()
+        self.watchers: list = []
         recovered = outbox.recover_interrupted(self.store)
         if recovered:
             log.warning("%d outgoing mail(s) were interrupted mid-send; sent to triage"
@@ -145,18 +149,33 @@ class Service:
     def install_signal_handlers(self) -> None:
         def stop(signum, _frame):  # noqa: ANN001
             log.info("signal %s: stopping after the current message", signum)
-            self.stopping = True
+            self.stop()
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
 
-    def run_forever(self) -> None:
-        self.install_signal_handlers()
+    def stop(self) -> None:
+        self.stopping = True
+        self._stop_event.set()
+        self._wake.set()
+
+    def run_forever(self, *, signals: bool = True, idle: bool = True) -> None:
+        """Poll every poll_interval seconds (schedule), and at once when IDLE announces mail."""
+        if signals:
+            self.install_signal_handlers()
+        if idle:
+            self.watchers = start_watchers(self.config.inboxes, self._wake, self._stop_event,
+                                           self.config.idle_refresh_seconds)
         scheduler = schedule.Scheduler()
         scheduler.every(self.config.poll_interval).seconds.do(self._safe_cycle)
         self._safe_cycle()
         while not self.stopping:
+            if self._wake.wait(timeout=0.2):
+                self._wake.clear()
+                if not self.stopping:
+                    self._safe_cycle()
             scheduler.run_pending()
-            time.sleep(0.2)
+        for watcher in self.watchers:
+            watcher.join(timeout=3)
         log.info("stopped")
 
     def _safe_cycle(self) -> None:

@@ -39,7 +39,9 @@ class Store:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(self.path), timeout=busy_timeout_ms / 1000)
+            # one thread at a time uses a Store; it may be handed to a service thread
+            conn = sqlite3.connect(str(self.path), timeout=busy_timeout_ms / 1000,
+                                   check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open database {self.path}: {exc}") from None
         self.db = sqlite_utils.Database(conn)

@@ -1,0 +1,77 @@
+"""IMAP IDLE: new mail is handled within about a second, polling stays the fallback."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+
+from intake import members
+from intake.config import load_config
+from intake.service import Service
+from tests.conftest import ROSTER, write_config
+
+
+def join_mail(n: int) -> bytes:
+    return (f"From: Ana <aankoopbeleid@stad.gent>\r\nTo: procurement@iclei.org\r\n"
+            f"Subject: Join the ICT group {n}\r\nMessage-ID: <idle-{n}@stad.gent>\r\n\r\n"
+            "We would like to join the Interest Group on socially responsible ICT"
+            " procurement.\r\n").encode()
+
+
+def wait_for(predicate, timeout: float) -> float | None:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if predicate():
+            return time.monotonic() - start
+        time.sleep(0.02)
+    return None
+
+
+def start_service(service: Service, idle: bool) -> threading.Thread:
+    thread = threading.Thread(target=service.run_forever,
+                              kwargs={"signals": False, "idle": idle}, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_idle_handles_new_mail_within_a_second(tmp_path, dovecot, smtp, users):
+    # With IDLE, an APPENDed join request is acknowledged in about a second, not a poll later.
+    (user,) = users("idle")
+    path = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp.port,
+                        inboxes=[{"name": "general", "username": user}])
+    config = replace(load_config(path), poll_interval=300)
+    service = Service(config)
+    members.import_file(service.store, ROSTER, "t")
+    thread = start_service(service, idle=True)
+    try:
+        assert wait_for(lambda: service.watchers and service.watchers[0].ready.is_set(), 10)
+        latencies = []
+        for n in range(3):
+            dovecot.append(user, [join_mail(n)])
+            took = wait_for(lambda n=n: len(smtp.to("aankoopbeleid@stad.gent")) > n, 10)
+            assert took is not None, "not handled within 10 s"
+            latencies.append(took)
+            wait_for(lambda: service.watchers[0].ready.is_set(), 5)
+        assert sorted(latencies)[1] < 2.0, latencies
+        assert service.watchers[0].supported is True
+    finally:
+        service.stop()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+def test_polling_without_idle(tmp_path, dovecot, smtp, users):
+    # With idle = false the service still finds mail at the next poll.
+    (user,) = users("noidle")
+    path = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp.port,
+                        inboxes=[{"name": "general", "username": user, "idle": False}])
+    service = Service(load_config(path))
+    thread = start_service(service, idle=True)
+    try:
+        dovecot.append(user, [join_mail(9)])
+        assert wait_for(lambda: len(smtp.received) >= 1, 10) is not None
+        assert service.watchers == []
+    finally:
+        service.stop()
+        thread.join(timeout=10)
