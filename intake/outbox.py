@@ -68,6 +68,19 @@ def due_rows(store: Store, limit: int = 200) -> list:
 
 
 def send_due(store: Store, cfg: SmtpConfig, *, dry_run: bool = False) -> SendReport:
+    """Send every due row, a batch (one SMTP session) at a time."""
+    total = SendReport()
+    while True:
+        report = _send_batch(store, cfg, dry_run=dry_run)
+        total.sent += report.sent
+        total.retry += report.retry
+        total.failed += report.failed
+        total.error = total.error or report.error
+        if report.error or dry_run or report.retry or report.sent + report.failed == 0:
+            return total
+
+
+def _send_batch(store: Store, cfg: SmtpConfig, *, dry_run: bool) -> SendReport:
     report = SendReport()
     rows = due_rows(store)
     if not rows or dry_run:
