@@ -26,7 +26,7 @@ def detect(text: str, *, fallback: str = "en") -> tuple[str, float]:
     text = (text or "").strip()
     if len(text) < 3:
         return fallback, 0.0
-    values = _detector().compute_language_confidence_values(text[:2000])
+    values = _detector().compute_language_confidence_values(text[:1200])
     if not values:
         return fallback, 0.0
     best = values[0]

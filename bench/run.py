@@ -1,0 +1,196 @@
+"""Benchmarks: backlog throughput, idle poll cost, arrival-to-acknowledgement latency.
+
+    .venv/bin/python bench/run.py            # 10,000 messages, idle poll at 10,000 and 50,000
+    .venv/bin/python bench/run.py --quick    # 2,000 / 10,000, for a first look
+
+Everything runs on this machine, on loopback: a Dovecot (mdbox storage, filled
+with MULTIAPPEND), an aiosmtpd sink, and the service as a subprocess. Each table
+puts the service next to its limits: a bare batched imapclient FETCH of the same
+mailbox, and bare mail-parser parsing of the same bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import mailparser  # noqa: E402
+
+from bench.generate import generate  # noqa: E402
+from intake import mailbox  # noqa: E402
+from intake.config import load_config  # noqa: E402
+from intake.service import Service  # noqa: E402
+from intake.smtp_sink import SmtpSink  # noqa: E402
+from tests.conftest import write_config  # noqa: E402
+from tests.dovecot import PASSWORD, Dovecot  # noqa: E402
+
+os.environ.setdefault("INTAKE_TEST_PASSWORD", PASSWORD)
+
+
+def fill(server: Dovecot, user: str, messages: list[bytes], progress: str) -> None:
+    from tqdm import tqdm
+
+    client = server.client(user)
+    try:
+        for start in tqdm(range(0, len(messages), 250), desc=progress, unit="batch"):
+            client.multiappend("INBOX", messages[start:start + 250])
+    finally:
+        client.logout()
+
+
+def bare_fetch(server: Dovecot, user: str, batch: int = 500) -> tuple[float, list[bytes]]:
+    client = server.client(user)
+    client.select_folder("INBOX", readonly=True)
+    uids = client.search(["ALL"])
+    start = time.perf_counter()
+    bodies = []
+    for i in range(0, len(uids), batch):
+        data = client.fetch(uids[i:i + batch], ["BODY.PEEK[]"])
+        bodies.extend(d[b"BODY[]"] for d in data.values())
+    took = time.perf_counter() - start
+    client.logout()
+    return took, bodies
+
+
+def bare_parse(bodies: list[bytes]) -> float:
+    start = time.perf_counter()
+    for raw in bodies:
+        mailparser.parse_from_bytes(raw)
+    return time.perf_counter() - start
+
+
+def full_cycle(config_path: Path) -> tuple[float, float]:
+    """One service cycle in a child process: (seconds, peak RSS in MiB)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run_service.py"), "--config",
+                             str(config_path), "--once", "-q"])
+    _, status, usage = os.wait4(proc.pid, 0)
+    took = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        print("warning: the service cycle reported errors (see above)")
+    return took, usage.ru_maxrss / 1024
+
+
+def idle_poll(config_path: Path, repeat: int = 20) -> tuple[float, float]:
+    """(median ms of a whole cycle with nothing new, median ms of the STATUS check alone)."""
+    config = load_config(config_path)
+    service = Service(config)
+    service.run_cycle()
+    cycles = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        service.run_cycle()
+        cycles.append((time.perf_counter() - start) * 1000)
+    inbox = config.inboxes[0]
+    client = mailbox.connect(inbox)
+    polls = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = mailbox.poll(client, inbox, service.store)
+        polls.append((time.perf_counter() - start) * 1000)
+        assert result.skipped_fetch
+    client.logout()
+    service.close()
+    return statistics.median(cycles), statistics.median(polls)
+
+
+def latency(server: Dovecot, user: str, sink: SmtpSink, tmp: Path, *, idle: bool,
+            samples: int) -> tuple[float, float]:
+    path = write_config(tmp, imap_port=server.port, smtp_port=sink.port, inboxes=[
+        {"name": "general", "username": user, "idle": idle}])
+    text = path.read_text().replace("poll_interval = 1", "poll_interval = 2")
+    path.write_text(text)
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run_service.py"), "--config",
+                             str(path), "-q"])
+    try:
+        time.sleep(3)  # start-up: language models, IDLE connection
+        times = []
+        for i in range(samples):
+            msg = generate(1, seed=10_000 + i + (0 if idle else 500))[0]
+            msg = msg.replace(b"Subject: Interest group request 0",
+                              f"Subject: Latency probe {i} {idle}".encode())
+            before = len(sink.received)
+            start = time.perf_counter()
+            server.append(user, [msg])
+            while len(sink.received) == before:
+                if time.perf_counter() - start > 30:
+                    raise RuntimeError("no acknowledgement within 30 s")
+                time.sleep(0.005)
+            times.append(time.perf_counter() - start)
+            time.sleep(0.3)
+        times.sort()
+        return statistics.median(times), times[int(len(times) * 0.95) - 1]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--big", type=int, default=50_000, help="mailbox size for the idle test")
+    parser.add_argument("--latency-samples", type=int, default=50)
+    parser.add_argument("--quick", action="store_true", help="2,000 / 10,000 / 20 samples")
+    args = parser.parse_args()
+    if args.quick:
+        args.messages, args.big, args.latency_samples = 2_000, 10_000, 20
+    tmp = Path(tempfile.mkdtemp(prefix="intake-bench-"))
+    os.chmod(tmp, 0o755)
+    server = Dovecot(storage="mdbox").start()
+    sink = SmtpSink().start()
+    try:
+        print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores,"
+              f" Python {platform.python_version()}, {platform.system()} {platform.release()}")
+        user = "backlog"
+        messages = generate(args.messages)
+        size = sum(len(m) for m in messages) / len(messages) / 1024
+        fill(server, user, messages, f"APPEND {args.messages}")
+        path = write_config(tmp, imap_port=server.port, smtp_port=sink.port, inboxes=[
+            {"name": "general", "username": user, "batch_size": 500, "idle": False}])
+
+        fetch_s, bodies = bare_fetch(server, user)
+        parse_s = bare_parse(bodies)
+        cycle_s, rss = full_cycle(path)
+        n = args.messages
+        print(f"\nBacklog: {n} messages, {size:.1f} KB average\n")
+        print(f"  {'what':<44} {'seconds':>8} {'msg/s':>8} {'vs parse':>9}")
+        for name, secs in (("bare imapclient FETCH BODY.PEEK[] (limit)", fetch_s),
+                           ("bare mail-parser, one core", parse_s),
+                           ("intake full cycle (fetch..queue acks)", cycle_s)):
+            print(f"  {name:<44} {secs:>8.1f} {n / secs:>8.0f} {parse_s / secs:>8.0%}")
+        print(f"  peak RSS of the service cycle: {rss:.0f} MiB")
+
+        small_cycle, small_poll = idle_poll(path)
+        fill(server, user, generate(args.big - n, seed=2), f"top up to {args.big}")
+        Service(load_config(path)).run_cycle()  # store the top-up, so the next poll is idle
+        big_cycle, big_poll = idle_poll(path)
+        print("\nIdle poll (nothing new), median of 20:\n")
+        print(f"  {'mailbox':>9} {'STATUS check':>13} {'whole cycle (login..logout)':>28}")
+        print(f"  {n:>9} {small_poll:>10.2f} ms {small_cycle:>25.1f} ms")
+        print(f"  {args.big:>9} {big_poll:>10.2f} ms {big_cycle:>25.1f} ms")
+
+        print(f"\nLatency, APPEND to acknowledgement at the SMTP server ({args.latency_samples}"
+              " samples):\n")
+        for idle in (True, False):
+            med, p95 = latency(server, f"latency{int(idle)}", sink, tmp / f"l{int(idle)}",
+                               idle=idle, samples=args.latency_samples)
+            label = "IMAP IDLE" if idle else "polling every 2 s"
+            print(f"  {label:<20} median {med * 1000:7.0f} ms   p95 {p95 * 1000:7.0f} ms")
+    finally:
+        sink.stop()
+        server.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
