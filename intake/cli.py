@@ -13,6 +13,7 @@ import click
 
 from intake import members as roster
 from intake import pipeline, queries, triage
+from intake.accounts import AccountError
 from intake.config import ConfigError, load_config
 from intake.context import Env
 from intake.rulebook import load_rules
@@ -71,7 +72,8 @@ class IntakeGroup(click.Group):
         except ConfigError as exc:
             click.echo(f"intake: config error: {exc}", err=True)
             sys.exit(2)
-        except (StoreError, roster.RosterError, triage.TriageError, FileNotFoundError) as exc:
+        except (StoreError, roster.RosterError, triage.TriageError, FileNotFoundError,
+                AccountError) as exc:
             click.echo(f"intake: {exc}", err=True)
             sys.exit(1)
 

@@ -104,6 +104,14 @@ class ClassifyConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    secret_key: Secret = field(default_factory=Secret)
+    secure_cookies: bool = False
+    session_hours: int = 12
+    behind_proxy: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     database: Path
@@ -117,6 +125,7 @@ class Config:
     classify: ClassifyConfig = field(default_factory=ClassifyConfig)
     mail_copy_dir: Path | None = None
     idle_refresh_seconds: int = 25 * 60
+    web: WebConfig = field(default_factory=WebConfig)
 
     def inbox(self, name: str) -> InboxConfig:
         for inbox in self.inboxes:
@@ -290,6 +299,18 @@ def _classify(path: Path, table: Any) -> ClassifyConfig:
     return ClassifyConfig(confidence_threshold=threshold)
 
 
+def _web(path: Path, table: Any) -> WebConfig:
+    r = _Reader(path, "web", table)
+    web = WebConfig(
+        secret_key=_secret(r, "secret_key", required=False),
+        secure_cookies=r.get("secure_cookies", bool, False),
+        session_hours=r.get("session_hours", int, 12),
+        behind_proxy=r.get("behind_proxy", bool, False),
+    )
+    r.finish()
+    return web
+
+
 def load_config(path: str | Path) -> Config:
     """Read and validate the config file; raises ConfigError with file and key."""
     path = Path(path)
@@ -343,6 +364,7 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
         classify=_classify(path, top.get("classify", dict, {})),
         mail_copy_dir=(base / copy_dir) if copy_dir else None,
         idle_refresh_seconds=idle_refresh,
+        web=_web(path, top.get("web", dict, {})),
     )
     top.finish()
     return config

@@ -21,6 +21,16 @@ class TriageError(Exception):
 
 
 @dataclass
+class MailPreview:
+    kind: str
+    template: str
+    language: str
+    recipient: str
+    subject: str
+    body: str
+
+
+@dataclass
 class ResolveResult:
     request_id: int
     status: str
@@ -28,6 +38,7 @@ class ResolveResult:
     planned: list[str] = field(default_factory=list)
     queued: list[int] = field(default_factory=list)
     suppressed: list[str] = field(default_factory=list)
+    previews: list[MailPreview] = field(default_factory=list)
 
 
 def _request(env: Env, request_id: int):
@@ -68,6 +79,7 @@ def resolve(env: Env, request_id: int, *, group: str, intent: str, note: str | N
         ctx.planned = []
         result.planned = []
     if dry_run:
+        result.previews = _previews(ctx, env)
         return result
     # Resolving takes the request out of the queue unless staff must still act
     # (non-member, proposal ...); those keep their reason but are marked decided.
@@ -91,6 +103,55 @@ def resolve(env: Env, request_id: int, *, group: str, intent: str, note: str | N
             "request_id": request_id, "group_id": canonical, "intent": intent,
             "labelled_by": env.actor, "labelled_at": utcnow()})
     return result
+
+
+def _previews(ctx, env: Env) -> list[MailPreview]:  # noqa: ANN001
+    """Render what would be sent, exactly as respond would, without queueing anything."""
+    previews = []
+    for planned in ctx.planned:
+        language = ctx.decision.language if planned.kind == "ack" else "en"
+        rendered = env.templates.render_mail(planned.template, language,
+                                             respond.template_variables(ctx, env, planned))
+        previews.append(MailPreview(planned.kind, planned.template, rendered.language,
+                                    planned.recipient, rendered.subject, rendered.body))
+    return previews
+
+
+def link_sender(env: Env, request_id: int, organisation: str, *, add_domain: bool,
+                dry_run: bool = False) -> str:
+    """Record the sender as a contact of an organisation (or its domain as the org's)."""
+    import json
+
+    row = _request(env, request_id)
+    member = env.store.one("SELECT * FROM members WHERE organisation=?", (organisation,))
+    if member is None:
+        raise TriageError(f"no organisation {organisation!r} in the roster")
+    sender = (row["requester_email"] or "").lower()
+    if "@" not in sender:
+        raise TriageError("the request has no sender address")
+    domains = json.loads(member["domains"])
+    contacts = json.loads(member["contact_emails"])
+    domain = sender.rsplit("@", 1)[1]
+    if add_domain:
+        if domain not in domains:
+            domains.append(domain)
+        what = f"domain {domain}"
+    else:
+        if sender not in contacts:
+            contacts.append(sender)
+        what = f"contact {sender}"
+    if dry_run:
+        return what
+    with env.store.transaction():
+        env.store.conn.execute(
+            "UPDATE members SET domains=?, contact_emails=?, updated_at=? WHERE organisation=?",
+            (json.dumps(sorted(domains)), json.dumps(sorted(contacts)), utcnow(), organisation))
+        env.store.update("requests", request_id, {
+            "organisation": organisation, "membership": member["membership"], "is_member": 1,
+            "member_match": "domain" if add_domain else "exact", "updated_at": utcnow()})
+        env.store.event("sender_linked", actor=env.actor, request_id=request_id,
+                        organisation=organisation, added=what)
+    return what
 
 
 def close(env: Env, request_id: int, *, note: str | None = None, dry_run: bool = False) -> None:

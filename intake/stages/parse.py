@@ -257,30 +257,45 @@ def _decode(payload: bytes, charset: str) -> str:
     return payload.decode("latin-1")
 
 
+def attachment_parts(msg: Message) -> list[Message]:
+    """The parts a person would call attachments, in order (the web UI downloads by index)."""
+    parts = []
+    for part in msg.walk():
+        ctype = part.get_content_type()
+        disposition = str(part.get("Content-Disposition") or "").lower()
+        if ctype == "message/rfc822":
+            parts.append(part)
+        elif not part.is_multipart() and (part.get_filename() or "attachment" in disposition):
+            parts.append(part)
+    return parts
+
+
+def attachment_bytes(part: Message) -> bytes:
+    if part.get_content_type() == "message/rfc822":
+        inner = part.get_payload()
+        if isinstance(inner, list) and inner:
+            try:
+                return inner[0].as_bytes()
+            except Exception:  # noqa: BLE001
+                return str(inner[0]).encode("utf-8", "replace")
+        return b""
+    try:
+        return part.get_payload(decode=True) or b""
+    except Exception:  # noqa: BLE001
+        return b""
+
+
 def _attachments(parsed: Any, msg: Message) -> tuple[list[Attachment], list[bytes]]:
     found: list[Attachment] = []
     attached: list[bytes] = []
-    for part in msg.walk():
+    for part in attachment_parts(msg):
         ctype = part.get_content_type()
-        if ctype == "message/rfc822":
-            inner = part.get_payload()
-            if isinstance(inner, list) and inner:
-                try:
-                    attached.append(inner[0].as_bytes())
-                except Exception:  # noqa: BLE001
-                    pass
+        data = attachment_bytes(part)
+        if ctype == "message/rfc822" and data:
+            attached.append(data)
         filename = part.get_filename()
-        disposition = str(part.get("Content-Disposition") or "").lower()
-        if part.is_multipart() or (not filename and "attachment" not in disposition
-                                   and ctype != "message/rfc822"):
-            continue
         name = decode_text_header(filename) if filename else f"message.{ctype.split('/')[-1]}"
-        try:
-            payload = part.get_payload(decode=True)
-            size = len(payload) if payload is not None else len(str(part.get_payload()))
-        except Exception:  # noqa: BLE001
-            size = 0
-        found.append(Attachment(filename=name[:255], content_type=ctype, size=size))
+        found.append(Attachment(filename=name[:255], content_type=ctype, size=len(data)))
     return found, attached
 
 

@@ -1,0 +1,130 @@
+"""Staff and facilitator accounts: scrypt password hashes, roles, login throttling."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+from intake.store import Store, utcnow
+
+ROLES = ("staff", "facilitator")
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
+MIN_PASSWORD = 10
+
+
+class AccountError(Exception):
+    """An account action that cannot be done; one line for the user."""
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    name: str
+    role: str
+    group_id: str | None
+
+    @property
+    def is_facilitator(self) -> bool:
+        return self.role == "facilitator"
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
+                            dklen=32)
+    b64 = base64.b64encode
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def verify_password(password: str, stored: str | None) -> bool:
+    if not stored or not stored.startswith("scrypt$"):
+        # same work as a real check, so timing does not reveal unknown names
+        hashlib.scrypt(b"x", salt=b"0" * 16, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+        return False
+    _, n, r, p, salt, digest = stored.split("$")
+    computed = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n),
+                              r=int(r), p=int(p), dklen=32)
+    return hmac.compare_digest(computed, base64.b64decode(digest))
+
+
+def add(store: Store, name: str, role: str, group: str | None, password: str | None) -> Account:
+    if role not in ROLES:
+        raise AccountError(f"role must be one of: {', '.join(ROLES)}")
+    if role == "facilitator" and not group:
+        raise AccountError("a facilitator needs --group (the group they facilitate)")
+    if not name or not name.replace(".", "").replace("-", "").replace("_", "").isalnum():
+        raise AccountError("names are letters, digits, '.', '-' and '_'")
+    if store.one("SELECT 1 FROM staff WHERE name=?", (name,)):
+        raise AccountError(f"an account named {name!r} exists; use `intake staff passwd {name}`")
+    if password is not None:
+        _check_strength(password)
+    with store.transaction():
+        pk = store.insert("staff", {
+            "name": name, "role": role, "group_id": group if role == "facilitator" else None,
+            "password_hash": hash_password(password) if password else None,
+            "created_at": utcnow(), "disabled": 0})
+        store.event("staff_added", actor="admin", name=name, role=role, group=group)
+    return Account(pk, name, role, group if role == "facilitator" else None)
+
+
+def set_password(store: Store, name: str, password: str) -> None:
+    if not store.one("SELECT 1 FROM staff WHERE name=?", (name,)):
+        raise AccountError(f"no account named {name!r}; add it with `intake staff add`")
+    _check_strength(password)
+    with store.transaction():
+        store.conn.execute("UPDATE staff SET password_hash=? WHERE name=?",
+                           (hash_password(password), name))
+        store.event("staff_password_set", actor="admin", name=name)
+
+
+def _check_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD} characters")
+
+
+def authenticate(store: Store, name: str, password: str) -> Account | None:
+    row = store.one("SELECT * FROM staff WHERE name=? AND disabled=0", (name,))
+    if not verify_password(password, row["password_hash"] if row else None) or row is None:
+        return None
+    return Account(row["id"], row["name"], row["role"], row["group_id"])
+
+
+def load(store: Store, account_id: int) -> Account | None:
+    row = store.one("SELECT * FROM staff WHERE id=? AND disabled=0", (account_id,))
+    return Account(row["id"], row["name"], row["role"], row["group_id"]) if row else None
+
+
+def list_accounts(store: Store) -> list[dict]:
+    return [{"name": r["name"], "role": r["role"], "group": r["group_id"],
+             "has_password": bool(r["password_hash"]), "disabled": bool(r["disabled"])}
+            for r in store.query("SELECT * FROM staff ORDER BY name")]
+
+
+class LoginThrottle:
+    """At most `limit` failed logins per (name, address) per `window` seconds."""
+
+    def __init__(self, limit: int = 5, window: float = 900.0) -> None:
+        self.limit, self.window = limit, window
+        self.failures: dict[tuple[str, str], list[float]] = {}
+        self.lock = threading.Lock()
+
+    def blocked(self, name: str, address: str) -> bool:
+        now = time.monotonic()
+        with self.lock:
+            recent = [t for t in self.failures.get((name.lower(), address), [])
+                      if now - t < self.window]
+            self.failures[(name.lower(), address)] = recent
+            return len(recent) >= self.limit
+
+    def failed(self, name: str, address: str) -> None:
+        with self.lock:
+            self.failures.setdefault((name.lower(), address), []).append(time.monotonic())
+
+    def succeeded(self, name: str, address: str) -> None:
+        with self.lock:
+            self.failures.pop((name.lower(), address), None)

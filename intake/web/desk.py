@@ -1,0 +1,218 @@
+"""The queue and the request page, with their actions."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import re
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+
+from intake import pipeline, queries, triage
+from intake.rulebook import INTENTS
+from intake.stages.parse import attachment_bytes, attachment_parts, clean_raw
+from intake.web import env_for, ext, store_of
+
+bp = Blueprint("desk", __name__)
+PAGE_SIZE = 25
+
+
+def visible(detail: dict) -> bool:
+    """Staff see everything; a facilitator sees their own group's requests only."""
+    account = g.account
+    if not account.is_facilitator:
+        return True
+    if detail.get("group") == account.group_id:
+        return True
+    if detail.get("group") == "both":
+        scores = detail.get("explanation", {}).get("classification", {}).get("group", {}) \
+            .get("scores", {})
+        return account.group_id in list(scores)[:2]
+    return False
+
+
+@bp.route("/")
+def home():  # noqa: ANN201
+    return redirect(url_for("desk.queue"))
+
+
+@bp.route("/queue")
+def queue():  # noqa: ANN201
+    store = store_of()
+    scope = request.args.get("scope", "triage")
+    if scope == "all":
+        rows = queries.list_requests(store)
+        rows.sort(key=lambda r: r["received_at"] or "", reverse=True)
+    else:
+        rows = queries.triage_queue(store)
+    if g.account.is_facilitator:
+        rows = [r for r in queries.list_requests(store) if r["group"] in (g.account.group_id,)
+                and r["status"] in ("triage", "routed", "resolved")]
+        rows.sort(key=lambda r: r["received_at"] or "")
+    filters = {k: request.args.get(k, "") for k in
+               ("reason", "group", "intent", "language", "member", "mine")}
+    counts: dict[str, int] = {}
+    for r in rows:
+        key = _reason_key(r["triage_reason"])
+        counts[key] = counts.get(key, 0) + 1
+    shown = [r for r in rows if _matches(r, filters)]
+    page = max(int(request.args.get("page", "1") or 1), 1)
+    pages = max((len(shown) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(page, pages)
+    args = {k: v for k, v in {**filters, "scope": scope}.items() if v}
+    return render_template(
+        "queue.html", rows=shown[(page - 1) * PAGE_SIZE: page * PAGE_SIZE], total=len(shown),
+        counts=sorted(counts.items(), key=lambda kv: -kv[1]), filters=filters, scope=scope,
+        page=page, pages=pages, query=lambda **kw: urlencode({**args, **kw}),
+        groups=[gr.id for gr in ext()["rules"].groups], intents=INTENTS)
+
+
+def _reason_key(reason: str | None) -> str:
+    if not reason:
+        return "none"
+    return re.split(r"[:(0-9]", reason, maxsplit=1)[0].strip() or reason
+
+
+def _matches(r: dict, f: dict) -> bool:
+    if f["reason"] and _reason_key(r["triage_reason"]) != f["reason"]:
+        return False
+    if f["group"] and (r["group"] or "") != f["group"]:
+        return False
+    if f["intent"] and (r["intent"] or "") != f["intent"]:
+        return False
+    if f["language"] and (r["language"] or "") != f["language"]:
+        return False
+    if f["member"] in ("yes", "no") and bool(r["is_member"]) != (f["member"] == "yes"):
+        return False
+    return not (f["mine"] and r["assigned_to"] != g.account.name)
+
+
+def _detail_or_404(request_id: int) -> dict:
+    detail = queries.request_detail(store_of(), request_id)
+    if detail is None or not visible(detail):
+        abort(404)
+    return detail
+
+
+@bp.route("/requests/<int:request_id>")
+def request_page(request_id: int):  # noqa: ANN201
+    detail = _detail_or_404(request_id)
+    staff = [r["name"] for r in store_of().query("SELECT name FROM staff WHERE disabled=0"
+                                                 " ORDER BY name")]
+    organisations = [r[0] for r in store_of().query("SELECT organisation FROM members"
+                                                    " ORDER BY organisation")]
+    return render_template("request.html", r=detail, staff=staff, organisations=organisations,
+                           groups=[gr.id for gr in ext()["rules"].groups], intents=INTENTS,
+                           explanation_json=json.dumps(detail["explanation"], indent=2,
+                                                       ensure_ascii=False))
+
+
+@bp.route("/requests/<int:request_id>/preview", methods=["POST"])
+def preview(request_id: int):  # noqa: ANN201
+    detail = _detail_or_404(request_id)
+    group, intent = request.form.get("group", ""), request.form.get("intent", "")
+    try:
+        result = triage.resolve(env_for(g.account.name), request_id, group=group, intent=intent,
+                                note=request.form.get("note"), send=True, dry_run=True)
+    except triage.TriageError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("desk.request_page", request_id=request_id))
+    return render_template("preview.html", r=detail, result=result, group=group, intent=intent,
+                           note=request.form.get("note", ""))
+
+
+@bp.route("/requests/<int:request_id>/resolve", methods=["POST"])
+def resolve(request_id: int):  # noqa: ANN201
+    _detail_or_404(request_id)
+    send = request.form.get("send") == "yes"
+    try:
+        result = triage.resolve(env_for(g.account.name), request_id,
+                                group=request.form.get("group", ""),
+                                intent=request.form.get("intent", ""),
+                                note=request.form.get("note") or None, send=send)
+    except triage.TriageError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("desk.request_page", request_id=request_id))
+    flash(f"Decided: {len(result.queued)} mail(s) queued" if send else
+          "Decided without sending mail", "ok")
+    return redirect(url_for("desk.request_page", request_id=request_id))
+
+
+def _simple_action(request_id: int, action, message: str):  # noqa: ANN001, ANN202
+    _detail_or_404(request_id)
+    try:
+        action(env_for(g.account.name))
+        flash(message, "ok")
+    except triage.TriageError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("desk.request_page", request_id=request_id))
+
+
+@bp.route("/requests/<int:request_id>/close", methods=["POST"])
+def close(request_id: int):  # noqa: ANN201
+    note = request.form.get("note") or None
+    return _simple_action(request_id, lambda env: triage.close(env, request_id, note=note),
+                          "Closed")
+
+
+@bp.route("/requests/<int:request_id>/reopen", methods=["POST"])
+def reopen(request_id: int):  # noqa: ANN201
+    return _simple_action(request_id, lambda env: triage.reopen(env, request_id), "Reopened")
+
+
+@bp.route("/requests/<int:request_id>/assign", methods=["POST"])
+def assign(request_id: int):  # noqa: ANN201
+    person = request.form.get("person") or None
+    return _simple_action(request_id, lambda env: triage.assign(env, request_id, person),
+                          f"Assigned to {person}" if person else "Unassigned")
+
+
+@bp.route("/requests/<int:request_id>/note", methods=["POST"])
+def note(request_id: int):  # noqa: ANN201
+    text = request.form.get("text", "")
+    return _simple_action(request_id, lambda env: triage.add_note(env, request_id, text),
+                          "Note added")
+
+
+@bp.route("/requests/<int:request_id>/link", methods=["POST"])
+def link(request_id: int):  # noqa: ANN201
+    org = request.form.get("organisation", "")
+    add_domain = request.form.get("add_domain") == "yes"
+    return _simple_action(
+        request_id, lambda env: triage.link_sender(env, request_id, org, add_domain=add_domain),
+        f"Sender linked to {org}")
+
+
+@bp.route("/requests/<int:request_id>/replay", methods=["POST"])
+def replay(request_id: int):  # noqa: ANN201
+    detail = _detail_or_404(request_id)
+    shunted = [m for m in detail["messages"] if m["status"] == "shunted"]
+    if not shunted:
+        flash("Nothing to replay: no shunted message", "error")
+        return redirect(url_for("desk.request_page", request_id=request_id))
+    env = env_for(g.account.name)
+    ctx = pipeline.replay(env, shunted[0]["id"])
+    flash("Replayed" if ctx is not None else "The message failed again; see the audit trail",
+          "ok" if ctx is not None else "error")
+    return redirect(url_for("desk.request_page", request_id=request_id))
+
+
+@bp.route("/requests/<int:request_id>/messages/<int:message_pk>/attachments/<int:index>")
+def attachment(request_id: int, message_pk: int, index: int):  # noqa: ANN201
+    detail = _detail_or_404(request_id)
+    if message_pk not in [m["id"] for m in detail["messages"]]:
+        abort(404)
+    raw = store_of().one("SELECT raw FROM messages WHERE id=?", (message_pk,))[0]
+    msg = email.message_from_bytes(clean_raw(bytes(raw)), policy=email.policy.compat32)
+    parts = attachment_parts(msg)
+    if not 0 <= index < len(parts):
+        abort(404)
+    part = parts[index]
+    payload = attachment_bytes(part)
+    name = re.sub(r"[^\w.\-]+", "_", str(part.get_filename() or f"attachment-{index}"))[:120]
+    return Response(payload, mimetype="application/octet-stream", headers={
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "sandbox; default-src 'none'"})
