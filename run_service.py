@@ -19,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--demo", action="store_true",
                         help="run on embedded IMAP/SMTP servers with sample mail")
     parser.add_argument("--no-web", action="store_true", help="with --demo: do not start the web UI")
+    parser.add_argument("--web", action="store_true",
+                        help="with --demo: serve the web UI even when not run from a terminal")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
@@ -26,7 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("mailparser").setLevel(logging.CRITICAL)
     if args.demo:
         from intake.demo import run_demo
-        return run_demo(web=not args.no_web)
+        # In a terminal the demo keeps serving the triage desk until Ctrl-C; scripts and CI
+        # (no terminal) get the cycle and its report only, unless they ask with --web.
+        web = args.web or (sys.stdin.isatty() and not args.no_web)
+        return run_demo(web=web)
     from intake.service import Service
     try:
         service = Service(load_config(args.config))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from datetime import UTC, datetime, timedelta
 
 PARAGRAPHS = {
     "en": ("We would like to join the Interest Group on socially responsible procurement of ICT. "

@@ -106,6 +106,7 @@ def idle_poll(config_path: Path, repeat: int = 20) -> tuple[float, float]:
 
 def latency(server: Dovecot, user: str, sink: SmtpSink, tmp: Path, *, idle: bool,
             samples: int) -> tuple[float, float]:
+    tmp.mkdir(parents=True, exist_ok=True)
     path = write_config(tmp, imap_port=server.port, smtp_port=sink.port, inboxes=[
         {"name": "general", "username": user, "idle": idle}])
     text = path.read_text().replace("poll_interval = 1", "poll_interval = 2")

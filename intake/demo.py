@@ -112,6 +112,8 @@ def run_demo(*, web: bool = True, out_dir: str | Path = "demo-output") -> int:
         (out / "demo.toml").write_text(_toml(config, imap_port, smtp_port), encoding="utf-8")
         if web:
             return _serve_web(out / "demo.toml", service)
+        print("staff triage desk: run the demo in a terminal (or add --web) to browse these"
+              " requests; log in as demo / demo-password")
         return 0 if report.ok else 1
     finally:
         if service is not None:

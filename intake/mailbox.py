@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -110,6 +111,7 @@ def poll(client: IMAPClient, inbox: InboxConfig, store: Store) -> PollResult:
                             old=checkpoint["uidvalidity"], new=uidvalidity)
         client.select_folder(folder, readonly=True)
         uids = sorted(u for u in client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
+        progress = _progress(len(uids), inbox.name)
         for batch in _chunks(uids, inbox.batch_size):
             response = client.fetch(batch, ["BODY.PEEK[]", "INTERNALDATE"])
             for uid in batch:
@@ -122,6 +124,10 @@ def poll(client: IMAPClient, inbox: InboxConfig, store: Store) -> PollResult:
                     raw=bytes(raw), internal_date=_iso(data.get(b"INTERNALDATE")))
                 result.fetched += 1
                 result.new += int(is_new)
+            if progress is not None:
+                progress.update(len(batch))
+        if progress is not None:
+            progress.close()
         with store.transaction():
             store.set_checkpoint(inbox.name, folder, uidvalidity,
                                  max([last_uid, *uids]), uidnext)
@@ -129,6 +135,14 @@ def poll(client: IMAPClient, inbox: InboxConfig, store: Store) -> PollResult:
     except (OSError, IMAPClientError, ssl.SSLError) as exc:
         raise MailboxError(f"inbox {inbox.name!r} folder {folder!r}:"
                            f" {exc.__class__.__name__}: {exc}") from None
+
+
+def _progress(total: int, name: str):  # noqa: ANN202
+    """A progress bar for long first imports, on a terminal only (never in logs)."""
+    if total < 500 or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+    return tqdm(total=total, desc=f"fetching {name}", unit="msg")
 
 
 def file_away(client: IMAPClient, inbox: InboxConfig, store: Store) -> int:
