@@ -157,17 +157,23 @@ def test_requests_list_has_the_decision_fields(corpus_run):
         assert isinstance(row["acknowledged"], bool)
 
 
-def test_kill_between_queueing_and_sending_sends_once(corpus_setup, dovecot, smtp):
-    # Decisions queued, process "killed" before sending: a restart sends each mail once.
-    dovecot.append(corpus_setup["general"], [(DEV / "0002.eml").read_bytes()])
-    first = Service(corpus_setup["config"])
-    members.import_file(first.store, ROSTER, "test")
+def decided_not_sent(corpus_setup, dovecot) -> Service:
+    """A member's join request polled and decided, its two mails queued, nothing sent."""
     from intake import mailbox
+    dovecot.append(corpus_setup["general"], [(DEV / "0002.eml").read_bytes()])
+    service = Service(corpus_setup["config"])
+    members.import_file(service.store, ROSTER, "test")
     inbox = corpus_setup["config"].inboxes[0]
     client = mailbox.connect(inbox)
-    mailbox.poll(client, inbox, first.store)
+    mailbox.poll(client, inbox, service.store)
     client.logout()
-    pipeline.process_pending(first.env)
+    pipeline.process_pending(service.env)
+    return service
+
+
+def test_kill_between_queueing_and_sending_sends_once(corpus_setup, dovecot, smtp):
+    # Decisions queued, process "killed" before sending: a restart sends each mail once.
+    first = decided_not_sent(corpus_setup, dovecot)
     queued = first.store.one("SELECT COUNT(*) FROM outbox WHERE status='queued'")[0]
     assert queued == 2  # ack + forward, not sent yet: the "kill" happens here
     first.close()
@@ -180,15 +186,7 @@ def test_kill_between_queueing_and_sending_sends_once(corpus_setup, dovecot, smt
 
 def test_crash_while_sending_is_not_resent(corpus_setup, dovecot, smtp):
     # A row left 'sending' by a crash becomes 'uncertain' and goes to triage, never resent.
-    dovecot.append(corpus_setup["general"], [(DEV / "0002.eml").read_bytes()])
-    service = Service(corpus_setup["config"])
-    members.import_file(service.store, ROSTER, "test")
-    from intake import mailbox
-    inbox = corpus_setup["config"].inboxes[0]
-    client = mailbox.connect(inbox)
-    mailbox.poll(client, inbox, service.store)
-    client.logout()
-    pipeline.process_pending(service.env)
+    service = decided_not_sent(corpus_setup, dovecot)
     with service.store.transaction():
         service.store.conn.execute("UPDATE outbox SET status='sending' WHERE kind='ack'")
     service.close()
