@@ -63,8 +63,33 @@ def _table(rows: list[list[str]], headers: list[str]) -> None:
         click.echo("  ".join(c[:w].ljust(w) for c, w in zip(row, widths, strict=True)))
 
 
+GLOBAL_OPTIONS = ("--config", "--actor")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Accept `intake web --config FILE` as well as `intake --config FILE web`."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in GLOBAL_OPTIONS and i + 1 < len(args):
+            front += [arg, args[i + 1]]
+            i += 2
+            continue
+        if any(arg.startswith(f"{o}=") for o in GLOBAL_OPTIONS):
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 class IntakeGroup(click.Group):
     """Turns expected errors into one line on stderr and a non-zero exit code."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(list(args)))
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

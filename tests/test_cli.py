@@ -153,3 +153,15 @@ def test_status_exit_code(setup):
     service.run_cycle()
     out = run("status", "--json", code=1)
     assert json.loads(out)["problems"]
+
+
+def test_config_option_may_follow_the_command(setup, tmp_path):
+    # `intake requests list --config FILE` works like `intake --config FILE requests list`.
+    run, service, _ = setup
+    from intake.cli import hoist_global_options
+    assert hoist_global_options(["web", "--config", "x.toml", "--port", "1"]) == \
+        ["--config", "x.toml", "web", "--port", "1"]
+    assert hoist_global_options(["queue", "list", "--actor=bob"]) == ["--actor=bob", "queue", "list"]
+    config = str(service.config.path)
+    result = CliRunner().invoke(main, ["requests", "list", "--json", "--config", config])
+    assert result.exit_code == 0 and len(json.loads(result.output)) == 5
