@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - the examples read best one per line
 """Classification on hand-written mail in many languages (not from the dev corpus)."""
 
 from __future__ import annotations
