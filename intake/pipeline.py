@@ -53,8 +53,12 @@ def run_stages(ctx: Context, env: Env, stages: tuple[str, ...] = STAGES) -> Cont
     return ctx
 
 
-def process(env: Env, message_pk: int) -> Context | None:
-    """Run one stored message through every stage; shunt it if a stage crashes."""
+def process(env: Env, message_pk: int, prepared=None) -> Context | None:  # noqa: ANN001
+    """Run one stored message through every stage; shunt it if a stage crashes.
+
+    `prepared` carries the pure stages' results computed by a worker process
+    (intake/prepare.py); the remaining stages run here, in one transaction.
+    """
     store = env.store
     try:
         with store.transaction():
@@ -62,7 +66,12 @@ def process(env: Env, message_pk: int) -> Context | None:
             if row is None or row["status"] != "stored":
                 return None  # already handled (e.g. by a concurrent replay)
             ctx = load_context(env, message_pk)
-            run_stages(ctx, env)
+            if prepared is not None:
+                from intake import prepare
+                prepare.apply(ctx, prepared)
+                run_stages(ctx, env, tuple(s for s in STAGES if s not in prepare.PURE_STAGES))
+            else:
+                run_stages(ctx, env)
         return ctx
     except Exception as exc:  # noqa: BLE001 - shunt, don't die
         shunt(env, message_pk, exc)
@@ -103,9 +112,22 @@ def replay(env: Env, message_pk: int) -> Context | None:
     return process(env, message_pk)
 
 
-def process_pending(env: Env, *, stop=lambda: False) -> int:
+def process_pending(env: Env, *, stop=lambda: False, parallel: bool = True) -> int:
+    """Run every stored message; a large backlog is prepared on all cores."""
+    from intake import prepare
+    pending = env.store.pending_messages()
+    workers = prepare.workers_for(len(pending)) if parallel else 0
     done = 0
-    for message_pk in env.store.pending_messages():
+    if workers:
+        log.info("preparing a backlog of %d messages on %d worker processes",
+                 len(pending), workers)
+        for message_pk, prepared in prepare.prepared_stream(env, pending, workers):
+            if stop():
+                break
+            process(env, message_pk, prepared)
+            done += 1
+        return done
+    for message_pk in pending:
         if stop():
             break
         process(env, message_pk)
