@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sqlite3
 import traceback
 
 from intake.context import Context, Env
@@ -73,6 +74,8 @@ def process(env: Env, message_pk: int, prepared=None) -> Context | None:  # noqa
             else:
                 run_stages(ctx, env)
         return ctx
+    except sqlite3.OperationalError:
+        raise  # the database itself failed (disk full, locked): not this message's fault
     except Exception as exc:  # noqa: BLE001 - shunt, don't die
         shunt(env, message_pk, exc)
         return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sqlite3
 import threading
 from dataclasses import dataclass, field
 
@@ -87,7 +88,20 @@ class Service:
     # -- one cycle ----------------------------------------------------------------------
 
     def run_cycle(self) -> CycleReport:
+        """One cycle. A database that cannot be written (disk full, locked past the busy
+        timeout) ends the cycle with one clear error; every write is a transaction, so
+        nothing is half-written and the next cycle resumes."""
         report = CycleReport()
+        try:
+            return self._cycle(report)
+        except sqlite3.OperationalError as exc:
+            message = (f"database {self.config.database} cannot be written ({exc});"
+                       " free disk space or release the lock; nothing was half-written")
+            log.error("%s", message)
+            report.errors.append(message)
+            return report
+
+    def _cycle(self, report: CycleReport) -> CycleReport:
         for inbox in self.config.inboxes:
             if self.stopping:
                 return report
@@ -125,6 +139,8 @@ class Service:
             report.errors.append(str(exc))
             self.store.record_poll(inbox.name, inbox.folder, error=str(exc))
             self.backoff.failed(inbox.name)
+        except sqlite3.OperationalError:
+            raise  # the database, not the inbox, is the problem: end the cycle
         finally:
             mailbox.close(client)
 

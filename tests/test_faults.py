@@ -176,3 +176,26 @@ def test_lock_held_too_long_fails_loudly_without_half_writes(tmp_path):
     other.execute("ROLLBACK")
     assert store.one("SELECT COUNT(*) FROM messages")[0] == 0
     assert store.one("SELECT COUNT(*) FROM checkpoints")[0] == 0
+
+
+def test_disk_full_fails_loudly_and_resumes(tmp_path, dovecot, smtp, users):
+    # A full disk (SQLite max_page_count) ends the cycle with one clear error; nothing is
+    # half-written, and once there is room the next cycle stores everything.
+    (user,) = users("diskfull")
+    dovecot.append(user, generate(30, 9))
+    path = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp.port,
+                        inboxes=[{"name": "general", "username": user, "idle": False}])
+    service = Service(load_config(path))
+    pages = service.store.one("PRAGMA page_count")[0]
+    service.store.conn.execute(f"PRAGMA max_page_count = {pages + 20}")
+    report = service.run_cycle()
+    assert report.errors and "cannot be written" in report.errors[0]
+    stored = service.store.one("SELECT COUNT(*) FROM messages")[0]
+    assert stored < 30
+    assert service.store.one("SELECT COUNT(*) FROM deliveries")[0] == stored
+    cp = service.store.one("SELECT last_uid FROM checkpoints")
+    assert cp is None or cp[0] == stored
+    service.store.conn.execute("PRAGMA max_page_count = 1073741823")
+    report = service.run_cycle()
+    assert report.ok, report.errors
+    assert service.store.one("SELECT COUNT(*) FROM messages WHERE status='processed'")[0] == 30
