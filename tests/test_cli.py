@@ -165,3 +165,13 @@ def test_config_option_may_follow_the_command(setup, tmp_path):
     config = str(service.config.path)
     result = CliRunner().invoke(main, ["requests", "list", "--json", "--config", config])
     assert result.exit_code == 0 and len(json.loads(result.output)) == 5
+
+
+def test_migrations_are_recorded_and_idempotent(setup):
+    # Every migration is applied once, in order, and recorded; running again changes nothing.
+    run, service, _ = setup
+    names = [r[0] for r in service.store.query("SELECT name FROM _migrations ORDER BY name")]
+    assert names == sorted(names) and names[0].startswith("0001") and len(names) >= 3
+    assert service.store.migrate() == []
+    plan = service.store.query("EXPLAIN QUERY PLAN SELECT * FROM outbox WHERE request_id=1")
+    assert "outbox_request" in " ".join(str(tuple(r)) for r in plan)
