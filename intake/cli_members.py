@@ -1,0 +1,126 @@
+"""`intake members ...` and `intake shunted ...`: the roster and crashed messages."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from intake import members as roster
+from intake import pipeline, triage
+from intake.cli_common import Obj, _echo_json, _table
+
+
+def register(main: click.Group) -> None:
+    main.add_command(members)
+    main.add_command(shunted)
+
+
+# -- members ----------------------------------------------------------------------------------
+
+@click.group()
+def members() -> None:
+    """The membership roster (Participants and Strategic Partners)."""
+
+
+@members.command("import")
+@click.argument("csv_file", type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@click.pass_obj
+def members_import(obj: Obj, csv_file: str, dry_run: bool) -> None:
+    """Import the roster CSV (organisation,country,membership,domains,contact_emails).
+
+    Organisations missing from the file are removed. A bad row stops the import
+    with its line number; nothing is half-written.
+
+    \b
+    Example:
+      intake members import roster.csv --dry-run
+    """
+    plan = roster.import_file(obj.env.store, csv_file, obj.actor, dry_run=dry_run)
+    click.echo(("dry run: would apply " if dry_run else "") + plan.summary())
+    for label, names in (("added", plan.added), ("changed", plan.changed),
+                         ("removed", plan.removed)):
+        for name in names:
+            click.echo(f"  {label}: {name}")
+
+
+@members.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.option("--search", help="Only organisations, domains or addresses containing this.")
+@click.pass_obj
+def members_list(obj: Obj, as_json: bool, search: str | None) -> None:
+    """List the roster.
+
+    \b
+    Example:
+      intake members list --search heidelberg
+    """
+    rows = []
+    for r in obj.env.store.query("SELECT * FROM members ORDER BY organisation"):
+        item = {"organisation": r["organisation"], "country": r["country"],
+                "membership": r["membership"], "domains": json.loads(r["domains"]),
+                "contact_emails": json.loads(r["contact_emails"])}
+        if search and search.lower() not in json.dumps(item, ensure_ascii=False).lower():
+            continue
+        rows.append(item)
+    if as_json:
+        _echo_json(rows)
+        return
+    _table([[r["organisation"], r["country"], r["membership"], ";".join(r["domains"])]
+            for r in rows], ["organisation", "country", "membership", "domains"])
+
+
+# -- shunted ------------------------------------------------------------------------------------
+
+@click.group()
+def shunted() -> None:
+    """Messages a stage crashed on: kept with the traceback, replayable once fixed."""
+
+
+@shunted.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.pass_obj
+def shunted_list(obj: Obj, as_json: bool) -> None:
+    """List shunted messages.
+
+    \b
+    Example:
+      intake shunted list
+    """
+    rows = [{"message": r["id"], "request_id": r["request_id"], "reason": r["status_reason"],
+             "stored_at": r["stored_at"], "message_id": r["message_id"]}
+            for r in obj.env.store.query("SELECT * FROM messages WHERE status='shunted'"
+                                         " ORDER BY id")]
+    if as_json:
+        _echo_json(rows)
+        return
+    _table([[str(r["message"]), str(r["request_id"]), r["stored_at"], r["reason"] or ""]
+            for r in rows], ["message", "request", "stored", "reason"])
+
+
+@shunted.command("replay")
+@click.argument("message_id", type=int)
+@click.option("--dry-run", is_flag=True, help="Check only; change nothing.")
+@click.pass_obj
+def shunted_replay(obj: Obj, message_id: int, dry_run: bool) -> None:
+    """Run a shunted message through the pipeline again.
+
+    \b
+    Example:
+      intake shunted replay 42
+    """
+    row = obj.env.store.one("SELECT status FROM messages WHERE id=?", (message_id,))
+    if row is None or row["status"] != "shunted":
+        raise triage.TriageError(f"message {message_id} is not shunted; see `intake shunted list`")
+    if dry_run:
+        click.echo(f"message {message_id} would be replayed")
+        return
+    ctx = pipeline.replay(obj.env, message_id)
+    after = obj.env.store.one("SELECT status, status_reason FROM messages WHERE id=?",
+                              (message_id,))
+    if ctx is None or after["status"] == "shunted":
+        raise triage.TriageError(f"message {message_id} failed again: {after['status_reason']}")
+    click.echo(f"message {message_id} replayed: request {ctx.request_id}, status {ctx.status}")
+
+
