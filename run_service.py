@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from intake.config import ConfigError, load_config
@@ -20,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="run on embedded IMAP/SMTP servers with sample mail")
     parser.add_argument("--no-web", action="store_true", help="with --demo: do not start the web UI")
     parser.add_argument("--web", action="store_true",
-                        help="with --demo: serve the web UI even when not run from a terminal")
+                        help="with --demo: serve the web UI until Ctrl-C even without a terminal")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
@@ -28,10 +29,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("mailparser").setLevel(logging.CRITICAL)
     if args.demo:
         from intake.demo import run_demo
-        # In a terminal the demo keeps serving the triage desk until Ctrl-C; scripts and CI
-        # (no terminal) get the cycle and its report only, unless they ask with --web.
-        web = args.web or (sys.stdin.isatty() and not args.no_web)
-        return run_demo(web=web)
+        # The demo then serves the triage desk on its data: until Ctrl-C in a terminal (or
+        # with --web); without a terminal (scripts, CI) for INTAKE_DEMO_WEB_SECONDS (30) and
+        # then it exits; --no-web skips it.
+        if args.no_web:
+            return run_demo(web=False)
+        seconds = None if (args.web or sys.stdin.isatty()) else \
+            float(os.environ.get("INTAKE_DEMO_WEB_SECONDS", "30"))
+        return run_demo(web=True, web_seconds=seconds)
     from intake.service import Service
     try:
         service = Service(load_config(args.config))

@@ -82,7 +82,8 @@ def _config(out: Path, imap_port: int, smtp_port: int):
     return config_from_dict(data, out / "demo.toml")
 
 
-def run_demo(*, web: bool = True, out_dir: str | Path = "demo-output") -> int:
+def run_demo(*, web: bool = True, web_seconds: float | None = None,
+             out_dir: str | Path = "demo-output") -> int:
     out = Path(out_dir).resolve()
     if out.exists():
         shutil.rmtree(out)
@@ -111,9 +112,7 @@ def run_demo(*, web: bool = True, out_dir: str | Path = "demo-output") -> int:
               " queue list)")
         (out / "demo.toml").write_text(_toml(config, imap_port, smtp_port), encoding="utf-8")
         if web:
-            return _serve_web(out / "demo.toml", service)
-        print("staff triage desk: run the demo in a terminal (or add --web) to browse these"
-              " requests; log in as demo / demo-password")
+            return _serve_web(out / "demo.toml", service, web_seconds)
         return 0 if report.ok else 1
     finally:
         if service is not None:
@@ -126,12 +125,9 @@ def run_demo(*, web: bool = True, out_dir: str | Path = "demo-output") -> int:
             pymap.kill()
 
 
-def _serve_web(config_path: Path, service: Service) -> int:
-    try:
-        from intake.web import serve_demo
-    except ImportError:
-        return 0
-    return serve_demo(config_path, service)
+def _serve_web(config_path: Path, service: Service, seconds: float | None) -> int:
+    from intake.web import serve_demo
+    return serve_demo(config_path, service, seconds)
 
 
 def _toml(config, imap_port: int, smtp_port: int) -> str:

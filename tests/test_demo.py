@@ -27,3 +27,29 @@ def test_demo_runs_and_writes_sent_mail(tmp_path):
         languages.add(msg["Content-Language"])
     assert {"en", "de", "fr"} <= languages
     assert (tmp_path / "demo-output" / "intake.sqlite3").exists()
+
+
+def test_demo_serves_the_triage_desk(tmp_path):
+    # Without a terminal the demo serves the desk for INTAKE_DEMO_WEB_SECONDS, then exits 0.
+    import os
+    import re
+    import urllib.request
+    env = {**os.environ, "INTAKE_DEMO_WEB_SECONDS": "8"}
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run_service.py"), "--demo", "-q"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, text=True, env=env)
+    address = None
+    for line in proc.stdout:
+        found = re.search(r"(http://127\.0\.0\.1:\d+/)", line)
+        if found:
+            address = found.group(1)
+            assert "demo / demo-password" in line
+            break
+    assert address, proc.stderr.read()
+    page = urllib.request.urlopen(address + "login", timeout=10).read().decode()
+    assert "Log in" in page
+    data = b"name=demo&password=demo-password"
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    queue = opener.open(address + "login", data=data, timeout=10).read().decode()
+    assert "Waiting for a person" in queue and "claire.martin@ville-exemple.fr" in queue
+    assert proc.wait(timeout=60) == 0

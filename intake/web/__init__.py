@@ -150,8 +150,9 @@ def serve(config: Config, host: str, port: int) -> None:
     waitress_serve(app, host=host, port=port, threads=4, ident="intake")
 
 
-def serve_demo(config_path: Path, service) -> int:  # noqa: ANN001
-    """Used by `run_service.py --demo`: the UI on the demo data, with a demo login."""
+def serve_demo(config_path: Path, service, seconds: float | None = None) -> int:  # noqa: ANN001
+    """Used by `run_service.py --demo`: the UI on the demo data, with a demo login;
+    until Ctrl-C, or for `seconds` when given."""
     import os
 
     from intake.config import load_config
@@ -166,8 +167,15 @@ def serve_demo(config_path: Path, service) -> int:  # noqa: ANN001
     from intake.smtp_sink import free_port
     port = int(os.environ.get("INTAKE_DEMO_WEB_PORT", free_port()))
     server = make_server("127.0.0.1", port, create_app(config), threaded=True)
+    until = "Ctrl-C to stop" if seconds is None else (
+        f"serving for {seconds:.0f} s; run the demo in a terminal, or add --web, to keep it open")
     print(f"\nstaff triage desk: http://127.0.0.1:{port}/  (log in as demo / demo-password,"
-          " or lcc-facilitator / demo-password); Ctrl-C to stop")
+          f" or lcc-facilitator / demo-password); {until}", flush=True)
+    if seconds is not None:
+        import threading
+        timer = threading.Timer(seconds, server.shutdown)
+        timer.daemon = True
+        timer.start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
