@@ -25,11 +25,21 @@ class RosterEntry:
     contacts: tuple[str, ...]
 
 
+_cache: dict[str, tuple[tuple, list[RosterEntry]]] = {}
+
+
 def load_roster(store: Store) -> list[RosterEntry]:
-    return [RosterEntry(r["organisation"], r["membership"],
-                        tuple(d.lower() for d in json.loads(r["domains"])),
-                        tuple(c.lower() for c in json.loads(r["contact_emails"])))
-            for r in store.query("SELECT * FROM members ORDER BY organisation")]
+    """The roster, re-read only when it changed (a cheap COUNT/MAX check per message)."""
+    version = tuple(store.one("SELECT COUNT(*), MAX(updated_at), MAX(id) FROM members"))
+    cached = _cache.get(str(store.path))
+    if cached and cached[0] == version:
+        return cached[1]
+    entries = [RosterEntry(r["organisation"], r["membership"],
+                           tuple(d.lower() for d in json.loads(r["domains"])),
+                           tuple(c.lower() for c in json.loads(r["contact_emails"])))
+               for r in store.query("SELECT * FROM members ORDER BY organisation")]
+    _cache[str(store.path)] = (version, entries)
+    return entries
 
 
 def match_sender(email: str, roster: list[RosterEntry]) -> tuple[RosterEntry | None, str]:
