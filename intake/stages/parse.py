@@ -69,10 +69,10 @@ def clean_raw(raw: bytes) -> bytes:
 def parse_bytes(raw: bytes) -> ParsedMail:
     raw = clean_raw(raw)
     notes: list[str] = []
-    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    parsed = mailparser.parse_from_bytes(raw)
+    msg = parsed.message  # mail-parser's own stdlib (compat32) tree: parse once, not twice
     if not msg.keys():
         raise ValueError("no headers found")
-    parsed = mailparser.parse_from_bytes(raw)
 
     subject = decode_text_header(msg.get("Subject", ""))
     mp_subject = (parsed.subject or "").strip()
