@@ -27,6 +27,8 @@ class Account:
     name: str
     role: str
     group_id: str | None
+    credential: str = ""  # changes with the password: older sessions stop working
+
 
     @property
     def is_facilitator(self) -> bool:
@@ -87,16 +89,27 @@ def _check_strength(password: str) -> None:
         raise AccountError(f"the password needs at least {MIN_PASSWORD} characters")
 
 
+def _account(row) -> Account:  # noqa: ANN001
+    credential = hashlib.sha256((row["password_hash"] or "").encode()).hexdigest()[:16]
+    return Account(row["id"], row["name"], row["role"], row["group_id"], credential)
+
+
 def authenticate(store: Store, name: str, password: str) -> Account | None:
     row = store.one("SELECT * FROM staff WHERE name=? AND disabled=0", (name,))
     if not verify_password(password, row["password_hash"] if row else None) or row is None:
         return None
-    return Account(row["id"], row["name"], row["role"], row["group_id"])
+    return _account(row)
 
 
-def load(store: Store, account_id: int) -> Account | None:
+def load(store: Store, account_id: int, credential: str | None = None) -> Account | None:
+    """The account behind a session; None if gone, disabled, or its password changed."""
     row = store.one("SELECT * FROM staff WHERE id=? AND disabled=0", (account_id,))
-    return Account(row["id"], row["name"], row["role"], row["group_id"]) if row else None
+    if row is None:
+        return None
+    account = _account(row)
+    if credential is not None and not hmac.compare_digest(credential, account.credential):
+        return None
+    return account
 
 
 def list_accounts(store: Store) -> list[dict]:

@@ -162,3 +162,16 @@ def test_overview_draws_a_chart(app_and_service):
     login(client)
     html = client.get("/overview").get_data(as_text=True)
     assert "<svg" in html and "<rect" in html and "waiting in triage" in html
+
+
+def test_password_change_ends_other_sessions(app_and_service):
+    # After `intake staff passwd`, sessions made with the old password are logged out.
+    from intake import accounts
+    app, service = app_and_service
+    client = app.test_client()
+    login(client)
+    assert client.get("/queue").status_code == 200
+    accounts.set_password(service.store, "anna", "a brand new passphrase")
+    assert client.get("/queue").status_code == 302
+    assert login(client, password="a brand new passphrase").status_code == 302
+    assert client.get("/queue").status_code == 200

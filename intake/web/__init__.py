@@ -63,7 +63,7 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
         g.account = None
         account_id = session.get("account_id")
         if account_id is not None:
-            g.account = accounts.load(store_of(), account_id)
+            g.account = accounts.load(store_of(), account_id, session.get("credential", ""))
         if request.endpoint in PUBLIC_ENDPOINTS:
             return None
         if g.account is None:

@@ -33,6 +33,7 @@ def login():  # noqa: ANN201
         session.clear()
         session.permanent = True
         session["account_id"] = account.id
+        session["credential"] = account.credential
         session["csrf"] = secrets.token_urlsafe(32)
         with store_of().transaction():
             store_of().event("login", actor=account.name)
