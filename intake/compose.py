@@ -12,10 +12,15 @@ import email
 import re
 import uuid
 from datetime import UTC, datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import SMTP, compat32
-from email.utils import format_datetime
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.application import MIMEApplication
+from email.mime.message import MIMEMessage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import format_datetime, formataddr
 
 from intake.screen_marks import LOOP_HEADER_NAME, own_message_id
 
@@ -40,22 +45,49 @@ def safe_address(value: str | None) -> str | None:
     return addr
 
 
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.header_encoding = QP
+_UTF8_QP.body_encoding = QP
+_WIRE = compat32.clone(linesep="\r\n")
+
+
+def _header(value: str, name: str) -> str:
+    """ASCII stays as it is; anything else becomes RFC 2047 encoded words (folded)."""
+    if value.isascii():
+        return value
+    return Header(value, _UTF8_QP, maxlinelen=76, header_name=name).encode()
+
+
 def build(*, from_address: str, from_name: str, to: str, subject: str, body: str,
           in_reply_to: str | None, references: list[str], auto_submitted: str,
           language: str, token: str | None, reply_to: str | None = None,
           original: bytes | None = None, when: object | None = None) -> tuple[str, bytes]:
-    """Return (message id without <>, the message as bytes with CRLF line ends)."""
+    """Return (message id without <>, the message as bytes with CRLF line ends).
+
+    Built with the standard library's compat32 MIME classes (several times faster than
+    EmailMessage); every value reaching a header has gone through header_text or
+    safe_address first.
+    """
     recipient = safe_address(to)
+    sender = safe_address(from_address)
     if recipient is None:
         raise ValueError(f"refusing to send to an invalid address: {to!r}")
-    msg = EmailMessage(policy=SMTP)
-    domain = from_address.rsplit("@", 1)[1]
+    if sender is None:
+        raise ValueError(f"invalid from address: {from_address!r}")
+    text = MIMEText(body, "plain", _UTF8_QP)
+    msg: Message = text
+    if original is not None:
+        msg = MIMEMultipart("mixed")
+        msg.attach(text)
+        msg.attach(_original_part(original))
+    domain = sender.rsplit("@", 1)[1]
     message_id = own_message_id(uuid.uuid4().hex, domain)
-    msg["From"] = Address(display_name=header_text(from_name, 80), addr_spec=from_address)
-    msg["To"] = Address(addr_spec=recipient)
+    name = header_text(from_name, 80)
+    msg["From"] = formataddr((name, sender), charset="utf-8") if name else sender
+    msg["To"] = recipient
     if reply_to and (safe := safe_address(reply_to)):
-        msg["Reply-To"] = Address(addr_spec=safe)
-    msg["Subject"] = header_text(subject, 250)
+        msg["Reply-To"] = safe
+    msg["Subject"] = _header(header_text(subject, 250), "Subject")
     msg["Message-ID"] = f"<{message_id}>"
     msg["Date"] = format_datetime(when if isinstance(when, datetime) else datetime.now(UTC))
     parents = [r for r in references if _safe_msgid(r)][-10:]
@@ -69,23 +101,21 @@ def build(*, from_address: str, from_name: str, to: str, subject: str, body: str
     msg["X-Auto-Response-Suppress"] = "All"
     msg["Precedence"] = "auto_reply" if auto_submitted == "auto-replied" else "bulk"
     msg[LOOP_HEADER_NAME] = header_text(token or "intake", 40)
-    msg.set_content(body, subtype="plain", charset="utf-8", cte="quoted-printable")
-    msg["Content-Language"] = header_text(language, 10)  # after set_content, which clears it
-    if original is not None:
-        _attach_original(msg, original)
-    return message_id, msg.as_bytes()
+    msg["Content-Language"] = header_text(language, 10)
+    return message_id, msg.as_bytes(policy=_WIRE)
 
 
-def _attach_original(msg: EmailMessage, original: bytes) -> None:
-    """Attach the original as message/rfc822 (8bit, as RFC 2046 wants), or, if it is too
-    broken to re-serialise, as an opaque .eml file so the facilitator still gets it."""
+def _original_part(original: bytes) -> Message:
+    """The original as message/rfc822 (as RFC 2046 wants), or, if it is too broken to
+    write out again, as an opaque .eml file so the facilitator still gets it."""
     try:
         inner = email.message_from_bytes(original, policy=compat32)
         inner.as_bytes()  # proves it can be written out again
-        msg.add_attachment(inner, disposition="attachment", filename="original-message.eml")
+        part: Message = MIMEMessage(inner)
     except Exception:  # noqa: BLE001 - broken MIME from the outside world
-        msg.add_attachment(original, maintype="application", subtype="octet-stream",
-                           filename="original-message.eml")
+        part = MIMEApplication(original, "octet-stream")
+    part.add_header("Content-Disposition", "attachment", filename="original-message.eml")
+    return part
 
 
 def _safe_msgid(value: str) -> bool:

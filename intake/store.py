@@ -103,10 +103,17 @@ class Store:
         return self.conn.execute(sql, params).fetchone()
 
     def update(self, table: str, pk: int, values: dict[str, Any]) -> None:
-        self.db[table].update(pk, values)
+        """UPDATE by primary key. Table and column names come from our code, never input."""
+        columns = ", ".join(f"{_ident(c)}=?" for c in values)
+        self.conn.execute(f"UPDATE {_ident(table)} SET {columns} WHERE id=?",
+                          (*values.values(), pk))
 
     def insert(self, table: str, values: dict[str, Any]) -> int:
-        return self.db[table].insert(values).last_pk
+        names = ", ".join(_ident(c) for c in values)
+        marks = ", ".join("?" for _ in values)
+        cursor = self.conn.execute(f"INSERT INTO {_ident(table)} ({names}) VALUES ({marks})",
+                                   tuple(values.values()))
+        return int(cursor.lastrowid)
 
     def event(self, kind: str, /, *, actor: str = "service", message_pk: int | None = None,
               request_id: int | None = None, **detail: Any) -> None:
@@ -217,6 +224,12 @@ class Store:
         return [r[0] for r in self.query(
             "SELECT DISTINCT inbox FROM deliveries WHERE message_pk=? ORDER BY id",
             (message_pk,))]
+
+
+def _ident(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"not an identifier: {name!r}")
+    return f'"{name}"'
 
 
 def message_key(raw: bytes) -> tuple[str, str | None]:
