@@ -110,6 +110,9 @@ def run_demo(*, web: bool = True, web_seconds: float | None = None,
               f" with any mail program)")
         print(f"database: {out / 'intake.sqlite3'}  (try: intake --config {out / 'demo.toml'}"
               " queue list)")
+        secret = out / "imap-password"
+        secret.write_text(DEMO_PASSWORD, encoding="utf-8")
+        secret.chmod(0o600)
         (out / "demo.toml").write_text(_toml(config, imap_port, smtp_port), encoding="utf-8")
         if web:
             return _serve_web(out / "demo.toml", service, web_seconds)
@@ -143,7 +146,7 @@ host = "127.0.0.1"
 port = {imap_port}
 security = "none"
 username = "{DEMO_USER}"
-password_env = "INTAKE_DEMO_PASSWORD"
+password_file = "imap-password"
 folder = "Procurement"
 address = "procurement@iclei.org"
 
@@ -153,7 +156,7 @@ host = "127.0.0.1"
 port = {imap_port}
 security = "none"
 username = "{DEMO_USER}"
-password_env = "INTAKE_DEMO_PASSWORD"
+password_file = "imap-password"
 folder = "LCC"
 address = "philipp.tepper@iclei.org"
 group = "lcc"
