@@ -99,6 +99,11 @@ class TrustConfig:
 
 
 @dataclass(frozen=True)
+class RoutingConfig:
+    followups: str = "triage"   # triage | facilitator
+
+
+@dataclass(frozen=True)
 class ClassifyConfig:
     confidence_threshold: float = 0.55
 
@@ -126,6 +131,7 @@ class Config:
     mail_copy_dir: Path | None = None
     idle_refresh_seconds: int = 25 * 60
     web: WebConfig = field(default_factory=WebConfig)
+    routing: RoutingConfig = field(default_factory=RoutingConfig)
 
     def inbox(self, name: str) -> InboxConfig:
         for inbox in self.inboxes:
@@ -299,6 +305,14 @@ def _classify(path: Path, table: Any) -> ClassifyConfig:
     return ClassifyConfig(confidence_threshold=threshold)
 
 
+def _routing(path: Path, table: Any) -> RoutingConfig:
+    r = _Reader(path, "routing", table)
+    routing = RoutingConfig(followups=r.get("followups", str, "triage",
+                                            choices=("triage", "facilitator")))
+    r.finish()
+    return routing
+
+
 def _web(path: Path, table: Any) -> WebConfig:
     r = _Reader(path, "web", table)
     web = WebConfig(
@@ -365,6 +379,7 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
         mail_copy_dir=(base / copy_dir) if copy_dir else None,
         idle_refresh_seconds=idle_refresh,
         web=_web(path, top.get("web", dict, {})),
+        routing=_routing(path, top.get("routing", dict, {})),
     )
     top.finish()
     return config

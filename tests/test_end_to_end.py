@@ -317,3 +317,35 @@ def test_parsed_message_is_readable(corpus_run):
         msg = email.message_from_bytes(item.data, policy=default_policy)
         body = msg.get_body(("plain",))
         assert body is not None and body.get_content().strip()
+
+
+def test_followup_forwarded_to_facilitator_when_configured(tmp_path, dovecot, smtp, users):
+    # With [routing] followups = "facilitator", a member's reply goes to the facilitator.
+    from intake.config import load_config
+    from tests.conftest import write_config
+    (user,) = users("followfwd")
+    dovecot.append(user, [(DEV / "0003.eml").read_bytes()])  # Capannori joins LCC
+    path = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp.port,
+                        inboxes=[{"name": "general", "username": user}],
+                        extra='[routing]\nfollowups = "facilitator"\n')
+    service = Service(load_config(path))
+    members.import_file(service.store, ROSTER, "test")
+    service.run_cycle()
+    ack = next(r for r in smtp.received if r.message["Auto-Submitted"] == "auto-replied")
+    for n in range(2):
+        reply = (f"From: Ufficio Gare <ufficio.gare.capannori@gmail.com>\r\n"
+                 f"To: procurement@iclei.org\r\nSubject: Re: {ack.message['Subject']}\r\n"
+                 f"Message-ID: <followup-{n}@gmail.com>\r\n"
+                 f"In-Reply-To: {ack.message['Message-ID']}\r\n\r\n"
+                 f"Ecco i nominativi dei partecipanti ({n}).\r\n").encode()
+        dovecot.append(user, [reply])
+        service.run_cycle()
+    followups = [r.message for r in smtp.to("philipp.tepper@iclei.org")
+                 if "Follow-up from" in r.message["Subject"]]
+    assert len(followups) == 2
+    assert followups[0]["Reply-To"] == "ufficio.gare.capannori@gmail.com"
+    assert "message/rfc822" in [p.get_content_type() for p in followups[0].walk()]
+    (row,) = queries.list_requests(service.store)
+    assert row["status"] == "routed" and len(row["message_ids"]) == 3
+    acks = [r for r in smtp.received if r.message["Auto-Submitted"] == "auto-replied"]
+    assert len(acks) == 1

@@ -37,7 +37,7 @@ def test_every_ack_renders_in_every_language(language, name):
     assert len(mail.body) > 100 and "{{" not in mail.body
 
 
-@pytest.mark.parametrize("name", ["forward_join", "staff_notice"])
+@pytest.mark.parametrize("name", ["forward_join", "forward_followup", "staff_notice"])
 def test_staff_facing_mail_is_english(name):
     # Forwards and staff notices render in English whatever the sender's language.
     mail = TEMPLATES.render_mail(name, "fi", VARIABLES)

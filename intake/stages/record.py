@@ -76,7 +76,8 @@ def _attach_followup(ctx: Context, env: Env) -> None:
     store.update("messages", ctx.message_pk, {"request_id": request_id, "role": "followup"})
     row = store.one("SELECT status FROM requests WHERE id=?", (request_id,))
     update = {"updated_at": utcnow()}
-    if row and row["status"] in ("routed", "closed", "new"):
+    forwarded = any(p.kind == "forward" for p in ctx.planned)
+    if row and row["status"] in ("routed", "closed", "new") and not forwarded:
         update.update({"status": "triage", "triage_reason": "follow-up from the sender"})
     store.update("requests", request_id, update)
     ctx.request_id = request_id

@@ -34,6 +34,8 @@ def queue_planned(ctx: Context, env: Env, *, round_no: int) -> list[int]:
     for planned in ctx.planned:
         key = (f"req{ctx.request_id}:r{round_no}:{planned.kind}:{planned.template}:"
                f"{planned.recipient.lower()}")
+        if ctx.followup_of is not None:  # each follow-up is its own mail on the request
+            key += f":m{ctx.message_pk}"
         if store.one("SELECT 1 FROM outbox WHERE dedupe_key=?", (key,)):
             continue
         reason = None

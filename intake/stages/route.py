@@ -27,8 +27,24 @@ def run(ctx: Context, env: Env) -> None:
         return
     if ctx.followup_of is not None:
         ctx.status = "followup"
+        _plan_followup(ctx, env)
         return
     plan(ctx, env)
+
+
+def _plan_followup(ctx: Context, env: Env) -> None:
+    """A reply to a known request: to the facilitator when configured and the group is known."""
+    if env.config.routing.followups != "facilitator":
+        return
+    row = env.store.one("SELECT group_id, language FROM requests WHERE id=?", (ctx.followup_of,))
+    group = env.rules.group(row["group_id"]) if row else None
+    if group is None:
+        return
+    ctx.decision.group = group.id
+    ctx.decision.language = row["language"] or ctx.decision.language
+    for facilitator in group.facilitators:
+        ctx.planned.append(PlannedMail("forward", "forward_followup", facilitator,
+                                       attach_original=True))
 
 
 def plan(ctx: Context, env: Env) -> None:
