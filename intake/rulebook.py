@@ -53,6 +53,7 @@ class ScreeningRules:
     machine_senders: list[re.Pattern[str]] = field(default_factory=list)
     auto_reply_subjects: list[re.Pattern[str]] = field(default_factory=list)
     auto_reply_bodies: list[re.Pattern[str]] = field(default_factory=list)
+    auto_reply_details: list[re.Pattern[str]] = field(default_factory=list)
     bounce_subjects: list[re.Pattern[str]] = field(default_factory=list)
     bounce_bodies: list[re.Pattern[str]] = field(default_factory=list)
     bulk_bodies: list[re.Pattern[str]] = field(default_factory=list)

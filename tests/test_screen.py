@@ -87,3 +87,15 @@ def test_person_mentioning_holidays_in_a_long_mail_is_human():
     # A long real request that mentions being away is not an out-of-office.
     body = ("We would like to join the LCC group. " * 60) + "I am on holiday next week."
     assert verdict(mail("", body))[0] == "human"
+
+
+@pytest.mark.parametrize("body", [
+    "I am on holiday next week, but we would like to join the LCC group. Could you add us?",
+    "Sorry for the slow answer, I was on leave. We would like to join the ICT group.",
+    "Ich bin im Urlaub gewesen. Wir möchten der Gruppe Lebenszykluskosten beitreten.",
+])
+def test_a_person_mentioning_absence_in_a_short_request_is_human(body):
+    # Wording alone marks an out-of-office only with a return date or a contact, and no question.
+    raw = (f"From: X <x@city.example>\r\nSubject: Interest group\r\n"
+           f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n").encode()
+    assert verdict(raw)[0] == "human"

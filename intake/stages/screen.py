@@ -118,8 +118,11 @@ def screen(mail: ParsedMail, rules: ScreeningRules,
     # 7. wording, for machines that send no header at all
     short_body = len(body) < 1500
     ooo = _first(rules.auto_reply_bodies, body[:1500])
-    if ooo and short_body:
-        return "auto_reply", [f"body matches out-of-office pattern {ooo!r}"]
+    if ooo and short_body and "?" not in body:
+        detail = _first(rules.auto_reply_details, body[:1500])
+        if detail:
+            return "auto_reply", [f"body matches out-of-office pattern {ooo!r}",
+                                  f"and says when or whom: {detail!r}"]
     return "human", []
 
 
