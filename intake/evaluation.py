@@ -16,6 +16,7 @@ from typing import Any
 
 from intake import pipeline
 from intake.context import Context, Env
+from intake.stages.classify import machine_intent
 
 DRY_STAGES = ("parse", "screen", "thread", "classify", "membership", "route")
 UNCERTAIN_REASONS = ("low confidence", "group unclear", "unparseable", "shunted")
@@ -37,12 +38,8 @@ def run_file(env: Env, raw: bytes, *, inbox: str | None = None) -> Context:
 def predicted(ctx: Context) -> dict[str, Any]:
     """The decision in the vocabulary of labels.csv."""
     if ctx.screening is not None and ctx.screening != "human":
-        # a discussion list (List-Post, list software sender) is machine traffic; a
-        # newsletter or marketing mail is a company writing to us: "other"
-        bulk_marketing = ctx.screening == "list_or_bulk" and not any(
-            "list-post" in e or "matches" in e for e in ctx.screening_evidence)
-        return {"intent": "other" if bulk_marketing else MACHINE_INTENT, "group": "none",
-                "language": ctx.decision.language, "screening": ctx.screening}
+        return {"intent": machine_intent(ctx.screening, ctx.screening_evidence),
+                "group": "none", "language": ctx.decision.language, "screening": ctx.screening}
     return {"intent": ctx.decision.intent, "group": ctx.decision.group,
             "language": ctx.decision.language, "screening": ctx.screening}
 

@@ -51,9 +51,21 @@ def run(ctx: Context, env: Env) -> None:
     if not ctx.is_human:  # machines are never answered, but staff like to know the language
         body = strip_for_classification(ctx.mail.body_text)
         ctx.decision.language = _language(ctx.mail.subject, body)[0]
+        ctx.decision.group = "none"
+        ctx.decision.intent = machine_intent(ctx.screening, ctx.screening_evidence)
+        ctx.decision.explanation = {"intent": {"from": "screening", "verdict": ctx.screening}}
         return
     ctx.decision = classify(ctx.mail, env.rules, inbox_groups=_inbox_groups(ctx, env),
                             is_followup=ctx.followup_of is not None)
+
+
+def machine_intent(screening: str | None, evidence: list[str]) -> str:
+    """Machine mail's intent: `auto`, except bulk mail from a company (a newsletter, a
+    sales mailing), which is `other`. A discussion list (List-Post, list software as the
+    sender) is machine traffic."""
+    bulk_marketing = screening == "list_or_bulk" and not any(
+        "list-post" in e or "matches" in e for e in evidence)
+    return "other" if bulk_marketing else "auto"
 
 
 def _inbox_groups(ctx: Context, env: Env) -> list[str]:

@@ -42,7 +42,7 @@ def run(ctx: Context, env: Env) -> None:
         "status": ctx.status, "requester_email": requester[1], "requester_name": requester[0],
         "forwarded_by": mail.sender_email if mail.forwarded_from else None,
         "group_id": d.group, "intent": d.intent, "language": d.language,
-        "confidence": d.confidence if d.intent else None, "runner_up": d.runner_up,
+        "confidence": d.confidence if ctx.is_human else None, "runner_up": d.runner_up,
         "organisation": m.organisation, "membership": m.membership,
         "is_member": None if not ctx.is_human else int(m.counts),
         "member_match": m.match if ctx.is_human else None,
