@@ -65,7 +65,9 @@ def match_sender(email: str, roster: list[RosterEntry]) -> tuple[RosterEntry | N
 
 
 def run(ctx: Context, env: Env) -> None:
-    if ctx.mail is None or not ctx.is_human:
+    """Match every sender, machines included: staff like to see that an out-of-office or a
+    read receipt came from a member; only a person's mail is ever answered."""
+    if ctx.mail is None or not ctx.mail.sender_email:
         return
     sender = ctx.mail.sender_email
     if ctx.mail.forwarded_from and _same_org(ctx.mail.sender_email, ctx.mail.forwarded_from[1]):
