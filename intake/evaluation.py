@@ -270,7 +270,12 @@ def format_explain(r: dict[str, Any]) -> str:
                   else ""))
     t = r["thread"]
     out.append(f"Thread:      {t['evidence'] or 'new conversation'}")
-    if c["intent"]:
+    if c["intent"] and "group" not in c["why"]:
+        out.append(f"Decision:    group {c['group']}, intent {c['intent']} (from the screening"
+                   f" verdict; machines are never classified or answered)")
+        out.append(f"Language:    {c['language']}")
+        out.append(f"Membership:  {m['organisation'] or 'not in the roster'} (match: {m['match']})")
+    elif c["intent"]:
         why = c["why"]
         out.append(f"Group:       {c['group']}  (scores {json.dumps(why['group']['scores'])})")
         for group, cues in why["group"]["cues"].items():

@@ -68,6 +68,8 @@ def test_explain_shows_every_stage_and_stores_nothing(run, tmp_path):
                  "Route:", "Would send:"):
         assert word in out
     assert "srpp-ict" in out and "Città di Torino" in out
+    text = run("explain", str(DEV / "0044.eml"))
+    assert "auto_reply" in text and "Would send:  nothing" in text
     data = json.loads(run("explain", str(DEV / "0044.eml"), "--json"))
     assert data["screening"]["verdict"] == "auto_reply"
     assert data["route"]["would_send"] == []
