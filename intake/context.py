@@ -80,7 +80,6 @@ class Env:
     store: Store
     templates: Templates
     actor: str = "service"
-    dry_run: bool = False
 
 
 @dataclass
@@ -104,7 +103,6 @@ class Context:
     suppressed: list[str] = field(default_factory=list)
     request_id: int | None = None
     outbox_ids: list[int] = field(default_factory=list)
-    stopped: bool = False              # a stage decided nothing further applies
 
     @property
     def is_human(self) -> bool:

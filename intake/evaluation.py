@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter, defaultdict
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +25,11 @@ MACHINE_INTENT = "auto"
 def run_file(env: Env, raw: bytes, *, inbox: str | None = None) -> Context:
     """Run the dry stages on raw bytes; inbox defaults to the one the mail was addressed to."""
     ctx = Context(message_pk=None, raw=raw, inboxes=[inbox] if inbox else [])
-    dry_env = replace(env, dry_run=True)
-    pipeline.run_stages(ctx, dry_env, DRY_STAGES[:1])
+    pipeline.run_stages(ctx, env, DRY_STAGES[:1])
     if not inbox and ctx.mail is not None:
         ctx.inboxes = [i.name for i in env.config.inboxes
                        if i.address and i.address.lower() in ctx.mail.recipients]
-    pipeline.run_stages(ctx, dry_env, DRY_STAGES[1:])
+    pipeline.run_stages(ctx, env, DRY_STAGES[1:])
     return ctx
 
 

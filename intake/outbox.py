@@ -15,6 +15,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from intake.config import SmtpConfig
 from intake.store import Store, utcnow
@@ -181,10 +182,8 @@ def _fail(store: Store, row, reason: str) -> None:
     log.error("outbox #%s to %s failed permanently: %s", row["id"], row["recipient"], reason)
 
 
-def copy_sent(store: Store, directory, outbox_ids: list[int] | None = None) -> None:
-    """Write sent mail as .eml files (the demo's folder the user can open)."""
-    from pathlib import Path
-    directory = Path(directory)
+def copy_sent(store: Store, directory: Path) -> None:
+    """Write a copy of each sent mail as an .eml file (config key service.mail_copy_dir)."""
     directory.mkdir(parents=True, exist_ok=True)
     for row in store.query("SELECT id, kind, recipient, raw FROM outbox WHERE status='sent'"):
         name = f"{row['id']:04d}-{row['kind']}-{row['recipient'].replace('@', '_at_')}.eml"

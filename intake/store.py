@@ -11,7 +11,6 @@ import contextlib
 import hashlib
 import json
 import sqlite3
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -291,15 +290,3 @@ def _split_sql(script: str) -> list[str]:
         statements.append(tail)
     return statements
 
-
-def wait_for_unlock(store: Store, attempts: int = 3, delay: float = 1.0) -> None:
-    """Probe for a write lock, so a long-held staff lock is reported clearly."""
-    for _ in range(attempts):
-        try:
-            with store.transaction():
-                return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc):
-                raise
-            time.sleep(delay)
-    raise StoreError(f"database {store.path} is locked by another process; retry later")

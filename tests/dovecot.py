@@ -14,13 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from intake.smtp_sink import free_port
+
 PASSWORD = "secret"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def find_dovecot() -> str:

@@ -217,7 +217,7 @@ def _negated(text: str, start: int) -> bool:
 
 def _affirmed(cue: Cue, text: str) -> bool:
     """The cue also appears somewhere not negated."""
-    return sum(1 for m in cue.pattern.finditer(text) if not _negated(text, m.start())) > 0
+    return any(not _negated(text, m.start()) for m in cue.pattern.finditer(text))
 
 
 def _pick_intent(scores: dict[str, float]) -> tuple[str, float, str | None]:

@@ -16,6 +16,7 @@ import email.policy
 import email.utils
 import logging
 import re
+from datetime import UTC
 from email.header import decode_header, make_header
 from email.message import Message
 from typing import Any
@@ -178,9 +179,7 @@ def _date(value: Any) -> str | None:
     if when is None:
         return None
     if when.tzinfo is None:
-        from datetime import UTC
         when = when.replace(tzinfo=UTC)
-    from datetime import UTC
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

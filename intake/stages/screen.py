@@ -146,11 +146,6 @@ def _list_evidence(h: dict[str, str], sender: str, rules: ScreeningRules) -> lis
     return found
 
 
-def bulk_wording(body: str, rules: ScreeningRules) -> str | None:
-    """Marketing wording; used by classification, never alone to drop a person's mail."""
-    return _first(rules.bulk_bodies, body)
-
-
 def _first(patterns: list[re.Pattern[str]], text: str) -> str | None:
     for pattern in patterns:
         if pattern.search(text):
