@@ -8,7 +8,6 @@ as .eml files in demo-output/sent/.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -19,7 +18,7 @@ from pathlib import Path
 from imapclient import IMAPClient
 
 from intake import members, queries
-from intake.config import PROJECT_ROOT, config_from_dict
+from intake.config import PROJECT_ROOT, load_config
 from intake.demo_data import DEMO_ROSTER, demo_messages
 from intake.service import Service
 from intake.smtp_sink import SmtpSink, free_port
@@ -62,26 +61,6 @@ def _load_mail(port: int) -> int:
     return count
 
 
-def _config(out: Path, imap_port: int, smtp_port: int):
-    os.environ["INTAKE_DEMO_PASSWORD"] = DEMO_PASSWORD
-    common = {"host": "127.0.0.1", "port": imap_port, "security": "none",
-              "username": DEMO_USER, "password_env": "INTAKE_DEMO_PASSWORD",
-              "on_handled": "flag"}
-    data = {
-        "service": {"database": str(out / "intake.sqlite3"), "poll_interval": 5},
-        "inbox": [
-            {**common, "name": "general", "folder": "Procurement",
-             "address": "procurement@iclei.org"},
-            {**common, "name": "lcc", "folder": "LCC", "address": "philipp.tepper@iclei.org",
-             "group": "lcc"},
-        ],
-        "smtp": {"host": "127.0.0.1", "port": smtp_port, "security": "none",
-                 "from_address": "procurement@iclei.org",
-                 "staff_address": "secretariat@iclei.org"},
-    }
-    return config_from_dict(data, out / "demo.toml")
-
-
 def run_demo(*, web: bool = True, web_seconds: float | None = None,
              out_dir: str | Path = "demo-output") -> int:
     out = Path(out_dir).resolve()
@@ -96,7 +75,12 @@ def run_demo(*, web: bool = True, web_seconds: float | None = None,
     service = None
     try:
         loaded = _load_mail(imap_port)
-        config = _config(out, imap_port, smtp_port)
+        secret = out / "imap-password"
+        secret.write_text(DEMO_PASSWORD, encoding="utf-8")
+        secret.chmod(0o600)
+        config_path = out / "demo.toml"  # the one config: the run below and the staff commands
+        config_path.write_text(_toml(out, imap_port, smtp_port), encoding="utf-8")
+        config = load_config(config_path)
         service = Service(config)
         roster_file = out / "roster.csv"
         roster_file.write_text(DEMO_ROSTER, encoding="utf-8")
@@ -108,14 +92,10 @@ def run_demo(*, web: bool = True, web_seconds: float | None = None,
               f" sent {report.sent}, filed {report.filed} on the server")
         print(f"the {len(sink.received)} mails intake sent are in {out / 'sent'}/ (open them"
               f" with any mail program)")
-        print(f"database: {out / 'intake.sqlite3'}  (try: intake --config {out / 'demo.toml'}"
-              " queue list)")
-        secret = out / "imap-password"
-        secret.write_text(DEMO_PASSWORD, encoding="utf-8")
-        secret.chmod(0o600)
-        (out / "demo.toml").write_text(_toml(config, imap_port, smtp_port), encoding="utf-8")
+        print(f"database: {config.database}  (try: intake --config {config_path} queue list)")
         if web:
-            return _serve_web(out / "demo.toml", service, web_seconds)
+            from intake.web import serve_demo
+            return serve_demo(config, service.store, web_seconds)
         return 0 if report.ok else 1
     finally:
         if service is not None:
@@ -128,15 +108,11 @@ def run_demo(*, web: bool = True, web_seconds: float | None = None,
             pymap.kill()
 
 
-def _serve_web(config_path: Path, service: Service, seconds: float | None) -> int:
-    from intake.web import serve_demo
-    return serve_demo(config_path, service, seconds)
-
-
-def _toml(config, imap_port: int, smtp_port: int) -> str:
+def _toml(out: Path, imap_port: int, smtp_port: int) -> str:
     return f"""# written by the demo; the embedded servers are gone when the demo ends
 [service]
-database = "{config.database}"
+database = "{out / 'intake.sqlite3'}"
+poll_interval = 5
 rules_dir = "{PROJECT_ROOT / 'rules'}"
 templates_dir = "{PROJECT_ROOT / 'templates'}"
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import jinja2
@@ -150,15 +149,11 @@ def serve(config: Config, host: str, port: int) -> None:
     waitress_serve(app, host=host, port=port, threads=4, ident="intake")
 
 
-def serve_demo(config_path: Path, service, seconds: float | None = None) -> int:  # noqa: ANN001
+def serve_demo(config: Config, store: Store, seconds: float | None = None) -> int:
     """Used by `run_service.py --demo`: the UI on the demo data, with a demo login;
     until Ctrl-C, or for `seconds` when given."""
     import os
 
-    from intake.config import load_config
-    os.environ.setdefault("INTAKE_DEMO_PASSWORD", "demopass")
-    config = load_config(config_path)
-    store = service.store
     if not store.one("SELECT 1 FROM staff WHERE name='demo'"):
         accounts.add(store, "demo", "staff", None, "demo-password")
         accounts.add(store, "lcc-facilitator", "facilitator", "lcc", "demo-password")
