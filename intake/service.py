@@ -145,9 +145,7 @@ class Service:
             mailbox.close(client)
 
     def _file_inbox(self, inbox: InboxConfig, report: CycleReport) -> int:
-        if not self.store.one(
-                "SELECT 1 FROM deliveries d JOIN messages m ON m.id=d.message_pk WHERE"
-                " d.inbox=? AND d.filed_at IS NULL AND m.status!='stored' LIMIT 1", (inbox.name,)):
+        if not self.store.has_unfiled(inbox.name):
             return 0
         client = None
         try:

@@ -201,12 +201,17 @@ class Store:
             (inbox, folder, uidvalidity, uid),
         )
 
+    _UNFILED = ("FROM deliveries d JOIN messages m ON m.id = d.message_pk"
+                " WHERE d.inbox=? AND d.filed_at IS NULL AND m.status != 'stored'")
+
     def unfiled_deliveries(self, inbox: str, folder: str, uidvalidity: int) -> list[sqlite3.Row]:
         """Deliveries whose message is fully handled but not yet flagged/moved on the server."""
-        return self.query(
-            "SELECT d.* FROM deliveries d JOIN messages m ON m.id = d.message_pk"
-            " WHERE d.inbox=? AND d.folder=? AND d.uidvalidity=? AND d.filed_at IS NULL"
-            " AND m.status != 'stored' ORDER BY d.uid", (inbox, folder, uidvalidity))
+        return self.query(f"SELECT d.* {self._UNFILED} AND d.folder=? AND d.uidvalidity=?"
+                          " ORDER BY d.uid", (inbox, folder, uidvalidity))
+
+    def has_unfiled(self, inbox: str) -> bool:
+        """Whether filing away needs a connection to this inbox at all."""
+        return self.one(f"SELECT 1 {self._UNFILED} LIMIT 1", (inbox,)) is not None
 
     def mark_filed(self, delivery_ids: list[int], action: str) -> None:
         now = utcnow()

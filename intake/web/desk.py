@@ -42,15 +42,15 @@ def home():  # noqa: ANN201
 def queue():  # noqa: ANN201
     store = store_of()
     scope = request.args.get("scope", "triage")
-    if scope == "all":
+    if g.account.is_facilitator:  # their group's requests, whatever the scope
+        rows = [r for r in queries.list_requests(store) if r["group"] == g.account.group_id
+                and r["status"] in ("triage", "routed", "resolved")]
+        rows.sort(key=lambda r: r["received_at"] or "")
+    elif scope == "all":
         rows = queries.list_requests(store)
         rows.sort(key=lambda r: r["received_at"] or "", reverse=True)
     else:
         rows = queries.triage_queue(store)
-    if g.account.is_facilitator:
-        rows = [r for r in queries.list_requests(store) if r["group"] in (g.account.group_id,)
-                and r["status"] in ("triage", "routed", "resolved")]
-        rows.sort(key=lambda r: r["received_at"] or "")
     filters = {k: request.args.get(k, "") for k in
                ("reason", "group", "intent", "language", "member", "mine")}
     counts: dict[str, int] = {}
