@@ -48,7 +48,21 @@ def safe_address(value: str | None) -> str | None:
 _UTF8_QP = Charset("utf-8")
 _UTF8_QP.header_encoding = QP
 _UTF8_QP.body_encoding = QP
-_WIRE = compat32.clone(linesep="\r\n")
+
+
+class _WirePolicy(type(compat32)):  # type: ignore[misc]
+    """compat32 with CRLF line ends. A short one-line ASCII header is written as it is:
+    the stock fold sends every header through email.header.Header, which was most of
+    the time spent building a mail; longer or non-ASCII values still get folded."""
+
+    def fold_binary(self, name: str, value: object) -> bytes:
+        if (isinstance(value, str) and value.isascii() and "\n" not in value
+                and "\r" not in value and len(name) + 2 + len(value) <= self.max_line_length):
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
+_WIRE = _WirePolicy(linesep="\r\n")
 
 
 def _header(value: str, name: str) -> str:

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
+MAX_CHARS = 600  # a few sentences decide the language; the cost grows with the length
 SUPPORTED = ("en", "de", "fr", "es", "it", "nl", "sv", "pl", "pt", "da", "fi", "ca")
 
 
@@ -26,7 +27,7 @@ def detect(text: str, *, fallback: str = "en") -> tuple[str, float]:
     text = (text or "").strip()
     if len(text) < 3:
         return fallback, 0.0
-    values = _detector().compute_language_confidence_values(text[:1200])
+    values = _detector().compute_language_confidence_values(text[:MAX_CHARS])
     if not values:
         return fallback, 0.0
     best = values[0]

@@ -114,16 +114,17 @@ def poll(client: IMAPClient, inbox: InboxConfig, store: Store) -> PollResult:
         progress = _progress(len(uids), inbox.name)
         for batch in _chunks(uids, inbox.batch_size):
             response = client.fetch(batch, ["BODY.PEEK[]", "INTERNALDATE"])
-            for uid in batch:
-                data = response.get(uid)
-                if data is None:  # expunged between SEARCH and FETCH
-                    continue
-                raw = data.get(b"BODY[]") or b""
-                _, is_new = store.store_delivery(
-                    inbox=inbox.name, folder=folder, uidvalidity=uidvalidity, uid=uid,
-                    raw=bytes(raw), internal_date=_iso(data.get(b"INTERNALDATE")))
-                result.fetched += 1
-                result.new += int(is_new)
+            with store.transaction():  # one commit per batch; each message a savepoint
+                for uid in batch:
+                    data = response.get(uid)
+                    if data is None:  # expunged between SEARCH and FETCH
+                        continue
+                    raw = data.get(b"BODY[]") or b""
+                    _, is_new = store.store_delivery(
+                        inbox=inbox.name, folder=folder, uidvalidity=uidvalidity, uid=uid,
+                        raw=bytes(raw), internal_date=_iso(data.get(b"INTERNALDATE")))
+                    result.fetched += 1
+                    result.new += int(is_new)
             if progress is not None:
                 progress.update(len(batch))
         if progress is not None:

@@ -13,6 +13,7 @@ traceback is kept as an event, it goes to triage, and the loop goes on.
 from __future__ import annotations
 
 import importlib
+import itertools
 import logging
 import sqlite3
 import traceback
@@ -32,6 +33,8 @@ STAGES: tuple[str, ...] = (
     "record",      # write message fields, request, events
     "respond",     # render templates, queue the outbox rows
 )
+
+COMMIT_GROUP = 32  # messages per commit when a backlog is worked through
 
 _MODULES = {name: importlib.import_module(f"intake.stages.{name}") for name in STAGES}
 
@@ -116,23 +119,33 @@ def replay(env: Env, message_pk: int) -> Context | None:
 
 
 def process_pending(env: Env, *, stop=lambda: False, parallel: bool = True) -> int:
-    """Run every stored message; a large backlog is prepared on all cores."""
+    """Run every stored message; a large backlog is prepared on all cores.
+
+    Messages are committed in groups of up to COMMIT_GROUP: each message still runs in
+    its own savepoint (a crash in one is rolled back alone and shunted), and a group
+    is all or nothing, so a kill mid-group only means those messages run again.
+    """
     from intake import prepare
     pending = env.store.pending_messages()
     workers = prepare.workers_for(len(pending)) if parallel else 0
-    done = 0
     if workers:
         log.info("preparing a backlog of %d messages on %d worker processes",
                  len(pending), workers)
-        for message_pk, prepared in prepare.prepared_stream(env, pending, workers):
-            if stop():
+        stream = prepare.prepared_stream(env, pending, workers)
+    else:
+        stream = ((pk, None) for pk in pending)
+    done = 0
+    try:
+        while not stop():
+            group = list(itertools.islice(stream, COMMIT_GROUP))
+            if not group:
                 break
-            process(env, message_pk, prepared)
-            done += 1
-        return done
-    for message_pk in pending:
-        if stop():
-            break
-        process(env, message_pk)
-        done += 1
+            with env.store.transaction():
+                for message_pk, prepared in group:
+                    process(env, message_pk, prepared)
+                    done += 1
+                    if stop():
+                        break
+    finally:
+        stream.close()  # stops the worker processes, if any
     return done

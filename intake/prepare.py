@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ MIN_BACKLOG = 64      # below this, starting workers costs more than it saves
 CHUNK = 32
 
 _worker_env: Env | None = None
+_worker_db: sqlite3.Connection | None = None
 
 
 @dataclass
@@ -38,18 +41,30 @@ class Prepared:
 
 
 def _init_worker(config: Config) -> None:
-    global _worker_env
+    """Each worker loads the rules and opens the database read-only: it reads the raw
+    bytes itself (WAL lets readers run beside the writer), so the service process
+    does not copy every message across a pipe."""
+    global _worker_env, _worker_db
     from intake.rulebook import load_rules
     logging.getLogger("mailparser").setLevel(logging.CRITICAL)
     _worker_env = Env(config=config, rules=load_rules(config.rules_dir), store=None,  # type: ignore[arg-type]
                       templates=None)  # type: ignore[arg-type]
+    _worker_db = sqlite3.connect(f"file:{config.database}?mode=ro", uri=True, timeout=30)
 
 
-def _prepare(job: tuple[int, bytes, list[str], str | None]) -> Prepared | None:
+def _prepare_chunk(pks: list[int]) -> list[Prepared | None]:
+    return [_prepare_one(pk) for pk in pks]
+
+
+def _prepare_one(pk: int) -> Prepared | None:
     from intake import pipeline
-    pk, raw, inboxes, internal_date = job
     try:
-        ctx = Context(message_pk=pk, raw=raw, inboxes=inboxes, internal_date=internal_date)
+        assert _worker_db is not None
+        row = _worker_db.execute("SELECT raw, internal_date FROM messages WHERE id=?",
+                                 (pk,)).fetchone()
+        inboxes = [r[0] for r in _worker_db.execute(
+            "SELECT DISTINCT inbox FROM deliveries WHERE message_pk=? ORDER BY id", (pk,))]
+        ctx = Context(message_pk=pk, raw=bytes(row[0]), inboxes=inboxes, internal_date=row[1])
         pipeline.run_stages(ctx, _worker_env, PURE_STAGES)  # type: ignore[arg-type]
         return Prepared(pk, ctx.mail, ctx.unparseable, ctx.screening, ctx.screening_evidence,
                         ctx.decision)
@@ -73,28 +88,23 @@ def workers_for(backlog: int) -> int:
 
 
 def prepared_stream(env: Env, pending: list[int], workers: int) -> Iterator[tuple[int, Prepared | None]]:
-    """Yield (message pk, prepared result) in order, keeping the workers one chunk ahead."""
+    """Yield (message pk, prepared result) in order, keeping every worker busy with a
+    couple of chunks ahead of the service."""
     chunks = [pending[i:i + CHUNK] for i in range(0, len(pending), CHUNK)]
+    ahead = 2 * workers
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
                              initargs=(env.config,)) as pool:
-        queued: list[tuple[int, Future]] = []
-
-        def submit(chunk: list[int]) -> None:
-            for pk in chunk:
-                row = env.store.one("SELECT raw, internal_date FROM messages WHERE id=?", (pk,))
-                job = (pk, bytes(row["raw"]), env.store.inboxes_of(pk), row["internal_date"])
-                queued.append((pk, pool.submit(_prepare, job)))
-
-        for chunk in chunks[:2]:
-            submit(chunk)
-        next_chunk = 2
+        queued: deque[tuple[list[int], Future]] = deque(
+            (chunk, pool.submit(_prepare_chunk, chunk)) for chunk in chunks[:ahead])
+        next_chunk = len(queued)
         while queued:
-            pk, future = queued.pop(0)
-            try:
-                result = future.result()
-            except Exception:  # noqa: BLE001 - a dead worker: fall back to in-process
-                result = None
-            yield pk, result
-            if len(queued) < CHUNK and next_chunk < len(chunks):
-                submit(chunks[next_chunk])
+            chunk, future = queued.popleft()
+            if next_chunk < len(chunks):
+                queued.append((chunks[next_chunk], pool.submit(_prepare_chunk,
+                                                                chunks[next_chunk])))
                 next_chunk += 1
+            try:
+                results = future.result()
+            except Exception:  # noqa: BLE001 - a dead worker: fall back to in-process
+                results = [None] * len(chunk)
+            yield from zip(chunk, results, strict=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from intake.config import ConfigError
+from intake.cue_index import CueIndex
 
 GROUP_STATUSES = ("open", "closed")
 INTENTS = ("join", "propose", "facilitate", "question", "unsubscribe", "followup", "other")
@@ -25,7 +26,8 @@ class Cue:
     language: str
     strong: bool
     pattern: re.Pattern[str]
-    literal: str = ""  # the longest fixed part: a cheap `in` test before the regex runs
+    literal: str = ""  # the longest fixed part: looked up before the regex runs
+    leads: bool = False  # the literal is where every match starts (no wildcard before it)
 
     @property
     def weight(self) -> float:
@@ -66,6 +68,7 @@ class Rulebook:
     intent_cues: dict[str, tuple[Cue, ...]]
     topics: dict[str, tuple[Cue, ...]]
     screening: ScreeningRules
+    cue_index: CueIndex = field(default_factory=lambda: CueIndex(()), compare=False, repr=False)
 
     def group(self, group_id: str | None) -> Group | None:
         if not group_id:
@@ -108,9 +111,11 @@ def compile_cue(text: str, language: str, *, where: str) -> Cue:
     regex = "".join(parts)
     prefix = r"(?<!\w)" if body[0].isalnum() else ""
     suffix = r"(?!\w)" if body[-1].isalnum() else ""
-    literal = max(body.split("*"), key=len)
+    chunks = body.split("*")
+    literal = max(chunks, key=len)
     return Cue(text=body, language=language, strong=strong,
-               pattern=re.compile(prefix + regex + suffix, re.IGNORECASE), literal=literal)
+               pattern=re.compile(prefix + regex + suffix, re.IGNORECASE), literal=literal,
+               leads=literal == chunks[0])
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -226,10 +231,14 @@ def _screening(path: Path) -> ScreeningRules:
 def load_rules(directory: str | Path) -> Rulebook:
     directory = Path(directory)
     intent_cues, topics = _intents(directory / "intents.toml")
+    groups = _groups(directory / "groups.toml")
+    every_cue = [c for g in groups for c in g.cues]
+    every_cue += [c for table in (intent_cues, topics) for cues in table.values() for c in cues]
     return Rulebook(
         directory=directory,
-        groups=_groups(directory / "groups.toml"),
+        groups=groups,
         intent_cues=intent_cues,
         topics=topics,
         screening=_screening(directory / "screening.toml"),
+        cue_index=CueIndex(c.literal for c in every_cue),
     )

@@ -92,13 +92,14 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
     body = strip_for_classification(mail.body_text, keep_forwarded=forwarded)[:MAX_TEXT]
     subject = FORWARD_PREFIX.sub("", REPLY_PREFIX.sub("", mail.subject)).strip()
     texts = {"subject": subject.lower(), "body": body.lower()}
+    present = {name: rules.cue_index.first_positions(text) for name, text in texts.items()}
 
     language, lang_conf = _language(subject, body)
 
     group_scores: dict[str, float] = {}
     group_hits: dict[str, list[Hit]] = {}
     for group in rules.groups:
-        hits = _match(group.cues, texts)
+        hits = _match(group.cues, texts, present)
         score = sum(h.weight for h in hits)
         if inbox_groups and group.id in inbox_groups:
             hits.append(Hit("arrived at the group's inbox", "inbox", INBOX_PRIOR))
@@ -109,7 +110,7 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
     intent_scores: dict[str, float] = {}
     intent_hits: dict[str, list[Hit]] = {}
     for intent, cues in rules.intent_cues.items():
-        hits = _match(cues, texts, negate=False)
+        hits = _match(cues, texts, present, negate=False)
         intent_hits[intent] = hits
         intent_scores[intent] = sum(h.weight for h in hits)
     asked = _interrogative_spans(texts["body"])
@@ -144,7 +145,7 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
     if intent == "other" and intent_scores.get("other", 0) >= 3:
         group, group_conf = "none", max(group_conf, 0.7)  # unrelated mail is about no group
     if intent == "propose":
-        topic = _topic(rules, texts)
+        topic = _topic(rules, texts, present)
         group, group_conf = f"new:{topic}", max(group_conf, 0.7 if topic != "other" else 0.5)
 
     confidence = round(min(group_conf, intent_conf), 3)
@@ -175,16 +176,21 @@ def _language(subject: str, body: str) -> tuple[str, float]:
     return code, conf
 
 
-def _match(cues: tuple[Cue, ...], texts: dict[str, str], *, negate: bool = True) -> list[Hit]:
+def _match(cues: tuple[Cue, ...], texts: dict[str, str], present: dict[str, dict[str, int]],
+           *, negate: bool = True) -> list[Hit]:
+    """Hits of these cues; `present` says where each cue literal first occurs per field
+    (CueIndex), so a cue whose literal is absent costs one dict lookup."""
     hits = []
     seen: set[tuple[str, str]] = set()
-    for cue in cues:
+    by_literal = _by_literal(cues)
+    candidates = sorted({i for found in present.values() for literal in found
+                         for i in by_literal.get(literal, ())})
+    for cue in (cues[i] for i in candidates):
         for field, text in texts.items():
-            if (cue.text, field) in seen:  # the same cue listed for several languages
+            first = present[field].get(cue.literal)
+            if first is None or (cue.text, field) in seen:  # absent, or listed twice
                 continue
-            if cue.literal not in text:  # texts are lower-case; skip the regex cheaply
-                continue
-            found = cue.pattern.search(text)
+            found = cue.pattern.search(text, first if cue.leads else 0)
             if not found:
                 continue
             weight = cue.weight * (SUBJECT_WEIGHT if field == "subject" else 1.0)
@@ -193,6 +199,20 @@ def _match(cues: tuple[Cue, ...], texts: dict[str, str], *, negate: bool = True)
             hits.append(Hit(cue.text, field, weight, found.start()))
             seen.add((cue.text, field))
     return hits
+
+
+_BY_LITERAL: dict[int, tuple[tuple[Cue, ...], dict[str, list[int]]]] = {}
+
+
+def _by_literal(cues: tuple[Cue, ...]) -> dict[str, list[int]]:
+    """{literal: positions in cues}, built once per cue list of the rulebook."""
+    entry = _BY_LITERAL.get(id(cues))
+    if entry is None or entry[0] is not cues:
+        mapping: dict[str, list[int]] = {}
+        for i, cue in enumerate(cues):
+            mapping.setdefault(cue.literal, []).append(i)
+        entry = _BY_LITERAL[id(cues)] = (cues, mapping)
+    return entry[1]
 
 
 def _interrogative_spans(body: str) -> list[tuple[int, int]]:
@@ -258,11 +278,11 @@ def _confidence(top: float, second: float) -> float:
     return round(0.35 + 0.65 * strength * margin, 3)
 
 
-def _topic(rules: Rulebook, texts: dict[str, str]) -> str:
+def _topic(rules: Rulebook, texts: dict[str, str], present: dict[str, dict[str, int]]) -> str:
     """The topic with the most cue weight (subject counts more); ties: first listed."""
     best, best_score = "other", 0.0
     for topic, cues in rules.topics.items():
-        score = sum(h.weight for h in _match(cues, texts, negate=False))
+        score = sum(h.weight for h in _match(cues, texts, present, negate=False))
         if score > best_score:
             best, best_score = topic, score
     return best

@@ -72,24 +72,23 @@ def screen(mail: ParsedMail, rules: ScreeningRules,
     bounce_subject = _first(rules.bounce_subjects, subject)
     if bounce_subject:
         evidence.append(f"subject matches bounce pattern {bounce_subject!r}")
-    bounce_body = _first(rules.bounce_bodies, body[:3000])
+    strong_bounce = bool(evidence)  # each sign so far makes a bounce on its own
+    list_evidence = _list_evidence(h, sender, rules)
+    machine_signs = bool(list_evidence) or "auto-submitted" in h or return_path == "<>"
+    # wording alone never makes a bounce: read the body only when another sign is there
+    bounce_body = _first(rules.bounce_bodies, body[:3000]) \
+        if strong_bounce or machine_signs else None
     if bounce_body and (evidence or h.get("return-path", "").strip() in ("<>", "")
                         or len(body) < 6000):
         evidence.append(f"body matches non-delivery pattern {bounce_body!r}")
-    strong_bounce = [e for e in evidence if not e.startswith("body matches")]
-    machine_signs = bool(_list_evidence(h, sender, rules)) or "auto-submitted" in h \
-        or return_path in ("<>", "")
-    if strong_bounce or (bounce_body and (bounce_subject or machine_signs)):
+    if strong_bounce or (bounce_body and machine_signs):
         return "bounce", evidence
-    if bounce_body and h.get("return-path", "").strip() == "<>":
-        return "bounce", evidence + ["empty Return-Path"]
 
     # 4. read receipts and auto-replies
     auto: list[str] = []
     if "disposition-notification" in top_type or "message/disposition-notification" in ctypes:
         auto.append("disposition notification (read receipt)")
     submitted = h.get("auto-submitted", "").strip().lower()
-    list_evidence = _list_evidence(h, sender, rules)
     if submitted and not submitted.startswith("no") and not list_evidence:
         auto.append(f"Auto-Submitted: {submitted}")
     for name in ("x-autoreply", "x-autorespond"):
@@ -117,9 +116,9 @@ def screen(mail: ParsedMail, rules: ScreeningRules,
 
     # 7. wording, for machines that send no header at all
     short_body = len(body) < 1500
-    ooo = _first(rules.auto_reply_bodies, body[:1500])
-    if ooo and short_body and "?" not in body:
-        detail = _first(rules.auto_reply_details, body[:1500])
+    ooo = _first(rules.auto_reply_bodies, body) if short_body and "?" not in body else None
+    if ooo:
+        detail = _first(rules.auto_reply_details, body)
         if detail:
             return "auto_reply", [f"body matches out-of-office pattern {ooo!r}",
                                   f"and says when or whom: {detail!r}"]
