@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import email
 import re
+import string
 import uuid
 from datetime import UTC, datetime
 from email.charset import QP, Charset
-from email.header import Header
 from email.message import Message
 from email.mime.application import MIMEApplication
 from email.mime.message import MIMEMessage
@@ -51,25 +51,56 @@ _UTF8_QP.body_encoding = QP
 
 
 class _WirePolicy(type(compat32)):  # type: ignore[misc]
-    """compat32 with CRLF line ends. A short one-line ASCII header is written as it is:
+    """compat32 with CRLF line ends. A header that is ASCII and already within the line
+    limit (including our own encoded words, folded by _header) is written as it is:
     the stock fold sends every header through email.header.Header, which was most of
-    the time spent building a mail; longer or non-ASCII values still get folded."""
+    the time spent building a mail. Anything else still goes through the stock fold."""
 
     def fold_binary(self, name: str, value: object) -> bytes:
-        if (isinstance(value, str) and value.isascii() and "\n" not in value
-                and "\r" not in value and len(name) + 2 + len(value) <= self.max_line_length):
-            return f"{name}: {value}{self.linesep}".encode("ascii")
+        if isinstance(value, str) and value.isascii() and _fits(name, value, self.max_line_length):
+            return f"{name}: {value}".replace("\r\n", self.linesep).encode("ascii") \
+                + self.linesep.encode("ascii")
         return super().fold_binary(name, value)
 
 
+def _fits(name: str, value: str, limit: int) -> bool:
+    lines = value.split("\r\n")
+    if len(name) + 2 + len(lines[0]) > limit:
+        return False
+    for i, line in enumerate(lines):
+        if "\r" in line or "\n" in line or len(line) > limit:
+            return False
+        if i and (not line[:1].isspace() or not line.strip()):
+            return False  # a continuation line must start with whitespace and say something
+    return True
+
+
 _WIRE = _WirePolicy(linesep="\r\n")
+_Q_SAFE = frozenset(string.ascii_letters + string.digits + "!*+-/")
+_WORD_START, _WORD_END = "=?utf-8?q?", "?="
 
 
 def _header(value: str, name: str) -> str:
-    """ASCII stays as it is; anything else becomes RFC 2047 encoded words (folded)."""
+    """ASCII stays as it is; anything else becomes RFC 2047 "Q" encoded words, folded so
+    that no line passes 76 characters and no character is split between two words."""
     if value.isascii():
         return value
-    return Header(value, _UTF8_QP, maxlinelen=76, header_name=name).encode()
+    overhead = len(_WORD_START) + len(_WORD_END)
+    room = 76 - len(name) - 2 - overhead  # the first line also holds "Name: "
+    words, chunk = [], ""
+    for ch in value:
+        if ch in _Q_SAFE:
+            code = ch
+        elif ch == " ":
+            code = "_"
+        else:
+            code = "".join(f"={byte:02X}" for byte in ch.encode("utf-8"))
+        if chunk and len(chunk) + len(code) > room:
+            words.append(chunk)
+            chunk, room = "", 75 - overhead  # continuation lines: " " + word
+        chunk += code
+    words.append(chunk)
+    return "\r\n ".join(_WORD_START + word + _WORD_END for word in words)
 
 
 def build(*, from_address: str, from_name: str, to: str, subject: str, body: str,

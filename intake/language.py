@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
-MAX_CHARS = 600  # a few sentences decide the language; the cost grows with the length
+MAX_CHARS = 400  # a few sentences decide the language; the cost grows with the length
 SUPPORTED = ("en", "de", "fr", "es", "it", "nl", "sv", "pl", "pt", "da", "fi", "ca")
 
 

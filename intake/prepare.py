@@ -60,7 +60,8 @@ def _prepare_one(pk: int) -> Prepared | None:
     from intake import pipeline
     try:
         assert _worker_db is not None
-        row = _worker_db.execute("SELECT raw, internal_date FROM messages WHERE id=?",
+        row = _worker_db.execute("SELECT r.raw, m.internal_date FROM messages m JOIN message_raw r"
+                                 " ON r.message_pk = m.id WHERE m.id=?",
                                  (pk,)).fetchone()
         inboxes = [r[0] for r in _worker_db.execute(
             "SELECT DISTINCT inbox FROM deliveries WHERE message_pk=? ORDER BY id", (pk,))]

@@ -176,11 +176,13 @@ class Store:
             is_new = row is None
             if is_new:
                 pk = self.insert("messages", {
-                    "message_key": key, "message_id": message_id, "raw": raw,
+                    "message_key": key, "message_id": message_id,
                     "size": len(raw), "sha256": hashlib.sha256(raw).hexdigest(),
                     "stored_at": utcnow(), "internal_date": internal_date,
                     "status": "stored",
                 })
+                self.conn.execute("INSERT INTO message_raw (message_pk, raw) VALUES (?, ?)",
+                                  (pk, raw))
             else:
                 pk = row[0]
             self.insert("deliveries", {
@@ -223,6 +225,10 @@ class Store:
     def pending_messages(self) -> list[int]:
         return [r[0] for r in self.query(
             "SELECT id FROM messages WHERE status='stored' ORDER BY id")]
+
+    def raw_of(self, message_pk: int) -> bytes | None:
+        row = self.one("SELECT raw FROM message_raw WHERE message_pk=?", (message_pk,))
+        return bytes(row[0]) if row else None
 
     def inboxes_of(self, message_pk: int) -> list[str]:
         return [r[0] for r in self.query(

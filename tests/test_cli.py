@@ -175,3 +175,31 @@ def test_migrations_are_recorded_and_idempotent(setup):
     assert service.store.migrate() == []
     plan = service.store.query("EXPLAIN QUERY PLAN SELECT * FROM outbox WHERE request_id=1")
     assert "outbox_request" in " ".join(str(tuple(r)) for r in plan)
+
+
+def test_raw_bytes_move_out_of_messages_on_upgrade(tmp_path, monkeypatch):
+    # A database made before 0005 keeps every stored message's bytes after the upgrade,
+    # and the pipeline reads them from the new table.
+    import shutil
+
+    from intake import store as store_module
+    from intake.store import Store
+    old = tmp_path / "old-migrations"
+    old.mkdir()
+    for script in sorted(store_module.MIGRATIONS_DIR.glob("*.sql")):
+        if script.name < "0005":
+            shutil.copy(script, old / script.name)
+    monkeypatch.setattr(store_module, "MIGRATIONS_DIR", old)
+    db = Store(tmp_path / "intake.sqlite3")
+    db.migrate()
+    raw = (DEV / "0003.eml").read_bytes()
+    with db.transaction():
+        db.insert("messages", {"message_key": "mid:x@y", "raw": raw, "size": len(raw),
+                               "sha256": "0", "stored_at": "2026-01-01T00:00:00Z"})
+    db.close()
+    monkeypatch.undo()
+    db = Store(tmp_path / "intake.sqlite3")
+    assert "0005_raw_apart.sql" in db.migrate()
+    columns = [r[1] for r in db.query("PRAGMA table_info(messages)")]
+    assert "raw" not in columns
+    assert db.raw_of(1) == raw

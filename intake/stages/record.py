@@ -17,7 +17,7 @@ from intake.store import utcnow
 def run(ctx: Context, env: Env) -> None:
     store, mail = env.store, ctx.mail
     assert mail is not None and ctx.message_pk is not None
-    store.update("messages", ctx.message_pk, {
+    fields = {
         "sender_email": mail.sender_email, "sender_name": mail.sender_name,
         "reply_to": mail.reply_to, "recipients": json.dumps(mail.recipients),
         "subject": mail.subject, "date": mail.date, "body_text": mail.body_text,
@@ -30,9 +30,9 @@ def run(ctx: Context, env: Env) -> None:
         "screening_evidence": json.dumps(ctx.screening_evidence, ensure_ascii=False),
         "status": "unparseable" if ctx.unparseable else "processed",
         "status_reason": ctx.unparseable,
-    })
+    }
     if ctx.followup_of is not None:
-        _attach_followup(ctx, env)
+        _attach_followup(ctx, env, fields)
         return
     d, m = ctx.decision, ctx.membership
     requester = mail.forwarded_from or (mail.sender_name, mail.sender_email)
@@ -58,7 +58,7 @@ def run(ctx: Context, env: Env) -> None:
         request_id = store.insert("requests", {**values, "created_at": now})
         store.update("requests", request_id, {"token": f"IG-{request_id}"})
     role = "request" if ctx.is_human or ctx.unparseable else "machine"
-    store.update("messages", ctx.message_pk, {"request_id": request_id, "role": role})
+    store.update("messages", ctx.message_pk, {**fields, "request_id": request_id, "role": role})
     ctx.request_id = request_id
     store.event("decided", message_pk=ctx.message_pk, request_id=request_id,
                 screening=ctx.screening, group=d.group, intent=d.intent, language=d.language,
@@ -70,10 +70,11 @@ def run(ctx: Context, env: Env) -> None:
                     evidence=ctx.thread_evidence, machine_request=request_id)
 
 
-def _attach_followup(ctx: Context, env: Env) -> None:
+def _attach_followup(ctx: Context, env: Env, fields: dict) -> None:
     store = env.store
     request_id = ctx.followup_of
-    store.update("messages", ctx.message_pk, {"request_id": request_id, "role": "followup"})
+    store.update("messages", ctx.message_pk,
+                 {**fields, "request_id": request_id, "role": "followup"})
     row = store.one("SELECT status FROM requests WHERE id=?", (request_id,))
     update = {"updated_at": utcnow()}
     forwarded = any(p.kind == "forward" for p in ctx.planned)
