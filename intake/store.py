@@ -8,6 +8,7 @@ in one file.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import sqlite3
@@ -103,15 +104,10 @@ class Store:
 
     def update(self, table: str, pk: int, values: dict[str, Any]) -> None:
         """UPDATE by primary key. Table and column names come from our code, never input."""
-        columns = ", ".join(f"{_ident(c)}=?" for c in values)
-        self.conn.execute(f"UPDATE {_ident(table)} SET {columns} WHERE id=?",
-                          (*values.values(), pk))
+        self.conn.execute(_update_sql(table, tuple(values)), (*values.values(), pk))
 
     def insert(self, table: str, values: dict[str, Any]) -> int:
-        names = ", ".join(_ident(c) for c in values)
-        marks = ", ".join("?" for _ in values)
-        cursor = self.conn.execute(f"INSERT INTO {_ident(table)} ({names}) VALUES ({marks})",
-                                   tuple(values.values()))
+        cursor = self.conn.execute(_insert_sql(table, tuple(values)), tuple(values.values()))
         return int(cursor.lastrowid)
 
     def event(self, kind: str, /, *, actor: str = "service", message_pk: int | None = None,
@@ -234,6 +230,19 @@ class Store:
         return [r[0] for r in self.query(
             "SELECT DISTINCT inbox FROM deliveries WHERE message_pk=? ORDER BY id",
             (message_pk,))]
+
+
+@functools.lru_cache(maxsize=256)
+def _update_sql(table: str, columns: tuple[str, ...]) -> str:
+    assignments = ", ".join(f"{_ident(c)}=?" for c in columns)
+    return f"UPDATE {_ident(table)} SET {assignments} WHERE id=?"
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    names = ", ".join(_ident(c) for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    return f"INSERT INTO {_ident(table)} ({names}) VALUES ({marks})"
 
 
 def _ident(name: str) -> str:
