@@ -12,7 +12,7 @@ import logging
 import socket
 import ssl
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -87,8 +87,13 @@ def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
         yield items[start:start + size]
 
 
-def poll(client: IMAPClient, inbox: InboxConfig, store: Store) -> PollResult:
-    """Fetch every message above the checkpoint into the store, batch by batch."""
+def poll(client: IMAPClient, inbox: InboxConfig, store: Store,
+         on_stored: Callable[[list[int], int], None] | None = None) -> PollResult:
+    """Fetch every message above the checkpoint into the store, batch by batch.
+
+    After each batch is committed, `on_stored(new message ids, messages in this poll)`
+    lets the service start work on them while the next batch downloads.
+    """
     result = PollResult(inbox=inbox.name)
     folder = inbox.folder
     try:
@@ -114,17 +119,22 @@ def poll(client: IMAPClient, inbox: InboxConfig, store: Store) -> PollResult:
         progress = _progress(len(uids), inbox.name)
         for batch in _chunks(uids, inbox.batch_size):
             response = client.fetch(batch, ["BODY.PEEK[]", "INTERNALDATE"])
+            stored: list[int] = []
             with store.transaction():  # one commit per batch; each message a savepoint
                 for uid in batch:
                     data = response.get(uid)
                     if data is None:  # expunged between SEARCH and FETCH
                         continue
                     raw = data.get(b"BODY[]") or b""
-                    _, is_new = store.store_delivery(
+                    pk, is_new = store.store_delivery(
                         inbox=inbox.name, folder=folder, uidvalidity=uidvalidity, uid=uid,
                         raw=bytes(raw), internal_date=_iso(data.get(b"INTERNALDATE")))
                     result.fetched += 1
                     result.new += int(is_new)
+                    if is_new:
+                        stored.append(pk)
+            if on_stored is not None and stored:
+                on_stored(stored, len(uids))
             if progress is not None:
                 progress.update(len(batch))
         if progress is not None:

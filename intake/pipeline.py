@@ -13,7 +13,6 @@ traceback is kept as an event, it goes to triage, and the loop goes on.
 from __future__ import annotations
 
 import importlib
-import itertools
 import logging
 import sqlite3
 import traceback
@@ -119,34 +118,56 @@ def replay(env: Env, message_pk: int) -> Context | None:
     return process(env, message_pk)
 
 
-def process_pending(env: Env, *, stop=lambda: False, parallel: bool = True) -> int:
-    """Run every stored message; a large backlog is prepared on all cores.
+def process_pending(env: Env, *, stop=lambda: False, parallel: bool = True,
+                    preparer=None) -> int:  # noqa: ANN001
+    """Run every stored message. A large backlog is prepared on all cores: by the
+    `preparer` the service started while fetching, or by one started here.
 
-    Messages are committed in groups of up to COMMIT_GROUP: each message still runs in
-    its own savepoint (a crash in one is rolled back alone and shunted), and a group
-    is all or nothing, so a kill mid-group only means those messages run again.
+    Messages are committed in groups (one chunk of the preparer, or COMMIT_GROUP):
+    each message still runs in its own savepoint (a crash in one is rolled back
+    alone and shunted), and a group is all or nothing, so a kill mid-group only
+    means those messages run again.
     """
     from intake import prepare
     pending = env.store.pending_messages()
-    workers = prepare.workers_for(len(pending)) if parallel else 0
+    workers = prepare.workers_for(len(pending)) if parallel and preparer is None else 0
     if workers:
         log.info("preparing a backlog of %d messages on %d worker processes",
                  len(pending), workers)
-        stream = prepare.prepared_stream(env, pending, workers)
-    else:
-        stream = ((pk, None) for pk in pending)
+        with prepare.Preparer(env.config, workers) as own:
+            own.add(pending)
+            return process_prepared(env, own, block=True, stop=stop)
+    if preparer is not None:
+        preparer.add(pending)  # anything stored before it started, or not yet added
+        return process_prepared(env, preparer, block=True, stop=stop)
     done = 0
-    try:
-        while not stop():
-            group = list(itertools.islice(stream, COMMIT_GROUP))
-            if not group:
+    for start in range(0, len(pending), COMMIT_GROUP):
+        if stop():
+            break
+        done += _process_group(env, [(pk, None) for pk in pending[start:start + COMMIT_GROUP]],
+                               stop)
+    return done
+
+
+def process_prepared(env: Env, preparer, *, block: bool, stop=lambda: False) -> int:  # noqa: ANN001
+    """Run the messages the preparer has results for, in the order they were added;
+    with block=False, only as far as results are ready (the service calls this
+    between two fetch batches)."""
+    done = 0
+    while not stop():
+        group = preparer.next_chunk(block=block)
+        if group is None:
+            break
+        done += _process_group(env, group, stop)
+    return done
+
+
+def _process_group(env: Env, group: list, stop) -> int:  # noqa: ANN001
+    done = 0
+    with env.store.transaction():
+        for message_pk, prepared in group:
+            process(env, message_pk, prepared)
+            done += 1
+            if stop():
                 break
-            with env.store.transaction():
-                for message_pk, prepared in group:
-                    process(env, message_pk, prepared)
-                    done += 1
-                    if stop():
-                        break
-    finally:
-        stream.close()  # stops the worker processes, if any
     return done

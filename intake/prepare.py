@@ -1,10 +1,11 @@
 """Parallel preparation of a backlog: the pure stages (parse, screen, classify) in worker
 processes, so a large first import uses every core.
 
-Only pure work happens in the workers; everything that reads or writes the
-database (thread, membership, route, record, respond) stays in the service's
-own process and transaction, exactly as for a single message. A worker that
-fails on a message simply leaves it to the normal in-process path.
+Workers only read: each opens the database read-only and takes the raw bytes of
+the messages it is given. Everything that writes or depends on other requests
+(thread, membership, route, record, respond) stays in the service's own process
+and transaction, exactly as for a single message. A worker that fails on a
+message simply leaves it to the normal in-process path.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import logging
 import os
 import sqlite3
 from collections import deque
-from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -88,24 +88,56 @@ def workers_for(backlog: int) -> int:
     return min(cores, 4)
 
 
-def prepared_stream(env: Env, pending: list[int], workers: int) -> Iterator[tuple[int, Prepared | None]]:
-    """Yield (message pk, prepared result) in order, keeping every worker busy with a
-    couple of chunks ahead of the service."""
-    chunks = [pending[i:i + CHUNK] for i in range(0, len(pending), CHUNK)]
-    ahead = 2 * workers
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                             initargs=(env.config,)) as pool:
-        queued: deque[tuple[list[int], Future]] = deque(
-            (chunk, pool.submit(_prepare_chunk, chunk)) for chunk in chunks[:ahead])
-        next_chunk = len(queued)
-        while queued:
-            chunk, future = queued.popleft()
-            if next_chunk < len(chunks):
-                queued.append((chunks[next_chunk], pool.submit(_prepare_chunk,
-                                                                chunks[next_chunk])))
-                next_chunk += 1
-            try:
-                results = future.result()
-            except Exception:  # noqa: BLE001 - a dead worker: fall back to in-process
-                results = [None] * len(chunk)
-            yield from zip(chunk, results, strict=True)
+class Preparer:
+    """Worker processes fed with message ids as they are stored.
+
+    The service adds ids while it is still fetching (so the workers start on the
+    first batch while the next one downloads) and takes results back in the order
+    the ids were added. At most `window` chunks are in flight: results wait in
+    memory only that far ahead of the service, however large the backlog.
+    """
+
+    def __init__(self, config: Config, workers: int) -> None:
+        self._pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                                         initargs=(config,))
+        self._window = 3 * workers
+        self._waiting: deque[int] = deque()
+        self._in_flight: deque[tuple[list[int], Future]] = deque()
+        self._known: set[int] = set()
+
+    def add(self, pks: list[int]) -> None:
+        for pk in pks:
+            if pk not in self._known:
+                self._known.add(pk)
+                self._waiting.append(pk)
+        self._top_up()
+
+    def _top_up(self) -> None:
+        while self._waiting and len(self._in_flight) < self._window:
+            chunk = [self._waiting.popleft() for _ in range(min(CHUNK, len(self._waiting)))]
+            self._in_flight.append((chunk, self._pool.submit(_prepare_chunk, chunk)))
+
+    def next_chunk(self, *, block: bool) -> list[tuple[int, Prepared | None]] | None:
+        """The oldest chunk's results; None when nothing is left, or (block=False) when
+        the oldest chunk is not ready yet."""
+        if not self._in_flight:
+            return None
+        chunk, future = self._in_flight[0]
+        if not block and not future.done():
+            return None
+        self._in_flight.popleft()
+        try:
+            results = future.result()
+        except Exception:  # noqa: BLE001 - a dead worker: the service runs them itself
+            results = [None] * len(chunk)
+        self._top_up()
+        return list(zip(chunk, results, strict=True))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Preparer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import schedule
 
-from intake import mailbox, outbox, pipeline
+from intake import mailbox, outbox, pipeline, prepare
 from intake.config import Config, InboxConfig
 from intake.context import Env
 from intake.idle import start_watchers
@@ -68,6 +68,35 @@ class Backoff:
         self.skip.pop(name, None)
 
 
+class _Backlog:
+    """A large first import is worked through while it downloads: once a poll brings
+    enough messages, worker processes prepare each stored batch, and the messages
+    they have finished are run through the pipeline between two fetch batches."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.preparer: prepare.Preparer | None = None
+        self.processed = 0
+
+    def stored(self, pks: list[int], polled: int) -> None:
+        env = self.service.env
+        if self.preparer is None:
+            workers = prepare.workers_for(polled)
+            if not workers:
+                return
+            log.info("preparing a backlog of %d messages on %d worker processes while"
+                     " fetching", polled, workers)
+            self.preparer = prepare.Preparer(env.config, workers)
+            self.preparer.add(env.store.pending_messages())  # older ones first, in order
+        self.preparer.add(pks)
+        self.processed += pipeline.process_prepared(env, self.preparer, block=False,
+                                                    stop=lambda: self.service.stopping)
+
+    def close(self) -> None:
+        if self.preparer is not None:
+            self.preparer.close()
+
+
 class Service:
     def __init__(self, config: Config, store: Store | None = None) -> None:
         self.config = config
@@ -102,13 +131,18 @@ class Service:
             return report
 
     def _cycle(self, report: CycleReport) -> CycleReport:
-        for inbox in self.config.inboxes:
-            if self.stopping:
-                return report
-            if not self.backoff.should_try(inbox.name):
-                continue
-            self._poll_inbox(inbox, report)
-        report.processed = pipeline.process_pending(self.env, stop=lambda: self.stopping)
+        backlog = _Backlog(self)
+        try:
+            for inbox in self.config.inboxes:
+                if self.stopping:
+                    return report
+                if not self.backoff.should_try(inbox.name):
+                    continue
+                self._poll_inbox(inbox, report, backlog.stored)
+            report.processed = backlog.processed + pipeline.process_pending(
+                self.env, stop=lambda: self.stopping, preparer=backlog.preparer)
+        finally:
+            backlog.close()
         sent = outbox.send_due(self.store, self.config.smtp)
         report.sent = sent.sent
         if sent.error:
@@ -125,11 +159,11 @@ class Service:
                  len(report.errors))
         return report
 
-    def _poll_inbox(self, inbox: InboxConfig, report: CycleReport) -> None:
+    def _poll_inbox(self, inbox: InboxConfig, report: CycleReport, on_stored=None) -> None:  # noqa: ANN001
         client = None
         try:
             client = mailbox.connect(inbox)
-            result = mailbox.poll(client, inbox, self.store)
+            result = mailbox.poll(client, inbox, self.store, on_stored)
             report.fetched += result.fetched
             report.new += result.new
             self.store.record_poll(inbox.name, inbox.folder, error=None)

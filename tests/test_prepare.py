@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from intake import members, pipeline, prepare, queries
 from intake.config import load_config
 from intake.service import Service
@@ -39,3 +41,52 @@ def test_parallel_backlog_matches_serial(tmp_path, smtp):
 def test_small_backlogs_stay_in_process():
     # Starting workers is not worth it for a handful of messages.
     assert prepare.workers_for(3) == 0
+
+
+def test_large_poll_is_worked_through_while_it_downloads(tmp_path, dovecot, smtp, users,
+                                                         caplog):
+    # A big first import: workers start on the first stored batch (not after the whole
+    # download), and the result is the same as for the serial path.
+    (user,) = users("stream")
+    raws = [p.read_bytes() for p in corpus_files()] + generate(90, 5)
+    dovecot.append(user, raws)
+    (tmp_path / "stream").mkdir()
+    path = write_config(tmp_path / "stream", imap_port=dovecot.port, smtp_port=smtp.port,
+                        inboxes=[{"name": "general", "username": user, "batch_size": 20,
+                                  "idle": False}])
+    service = Service(load_config(path))
+    members.import_file(service.store, ROSTER, "t")
+    with caplog.at_level(logging.INFO, logger="intake.service"):
+        report = service.run_cycle()
+    assert report.new == len(raws) and report.processed == len(raws)
+    assert any("while fetching" in r.getMessage() for r in caplog.records)
+    keep = ("message_id", "status", "screening", "group", "intent", "language", "confidence",
+            "organisation", "member_match", "triage_reason", "acknowledged", "forwarded_to")
+    streamed = sorted(({k: r[k] for k in keep} for r in queries.list_requests(service.store)),
+                      key=lambda r: str(r["message_id"]))
+    service.close()
+    serial = sorted(run(tmp_path / "s", smtp.port, False, raws),
+                    key=lambda r: str(r["message_id"]))
+    assert streamed == serial
+
+
+def test_preparer_hands_back_results_in_the_order_given(tmp_path, smtp):
+    # Results come back in the order ids were added, chunk by chunk, and a non-blocking
+    # look never waits: it returns None until the oldest chunk is done.
+    path = write_config(tmp_path, imap_port=1, smtp_port=smtp.port,
+                        inboxes=[{"name": "general", "username": "u"}])
+    service = Service(load_config(path))
+    raws = generate(prepare.CHUNK * 2 + 5, 9)
+    for uid, raw in enumerate(raws, 1):
+        service.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=uid,
+                                     raw=raw, internal_date=None)
+    pending = service.store.pending_messages()
+    with prepare.Preparer(service.config, 2) as preparer:
+        preparer.add(list(reversed(pending)))
+        preparer.add(pending[:3])  # already added: ignored
+        seen = []
+        while (chunk := preparer.next_chunk(block=True)) is not None:
+            seen += [pk for pk, result in chunk if result is not None and result.mail]
+        assert preparer.next_chunk(block=False) is None
+    assert seen == list(reversed(pending))
+    service.close()
