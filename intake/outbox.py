@@ -91,9 +91,10 @@ def _send_batch(store: Store, cfg: SmtpConfig, *, dry_run: bool) -> SendReport:
     except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
         report.error = (f"SMTP {cfg.host}:{cfg.port} unreachable ({exc.__class__.__name__}:"
                         f" {exc}); {len(rows)} mail(s) stay queued")
-        for row in rows:
-            _retry(store, cfg, row, report.error)
-            report.retry += 1
+        with store.transaction():  # one line in the log for the outage, not one per mail
+            for row in rows:
+                _retry(store, cfg, row, report.error, quiet=True)
+                report.retry += 1
         return report
     try:
         for row in rows:
@@ -156,7 +157,7 @@ def _outcome(store: Store, cfg: SmtpConfig, row, code: int, text: bytes | str,
     report.failed += 1
 
 
-def _retry(store: Store, cfg: SmtpConfig, row, reason: str) -> None:
+def _retry(store: Store, cfg: SmtpConfig, row, reason: str, *, quiet: bool = False) -> None:
     attempts = (row["attempts"] or 0) + 1
     if attempts >= cfg.max_attempts:
         _fail(store, row, f"gave up after {attempts} attempts: {reason}")
@@ -167,7 +168,8 @@ def _retry(store: Store, cfg: SmtpConfig, row, reason: str) -> None:
         store.conn.execute(
             "UPDATE outbox SET status='queued', attempts=?, next_attempt_at=?, last_error=?"
             " WHERE id=?", (attempts, when, reason, row["id"]))
-    log.warning("outbox #%s to %s: %s; retry in %ds", row["id"], row["recipient"], reason, delay)
+    log.log(logging.DEBUG if quiet else logging.WARNING, "outbox #%s to %s: %s; retry in %ds",
+            row["id"], row["recipient"], reason, delay)
 
 
 def _fail(store: Store, row, reason: str) -> None:

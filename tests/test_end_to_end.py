@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import email
+import logging
 from email.policy import default as default_policy
 
 import pytest
@@ -198,17 +199,22 @@ def test_crash_while_sending_is_not_resent(corpus_setup, dovecot, smtp):
     assert "may not have been sent" in req["triage_reason"]
 
 
-def test_smtp_down_then_4xx_then_accepting(corpus_setup, dovecot, smtp):
+def test_smtp_down_then_4xx_then_accepting(corpus_setup, dovecot, smtp, caplog):
     # SMTP unreachable, then temporarily refusing: rows stay queued; later all go out once.
+    # The outage is one line in the log, not one per queued mail.
     dovecot.append(corpus_setup["general"], [(DEV / "0002.eml").read_bytes()])
     config = corpus_setup["config"]
     from dataclasses import replace
     down = replace(config, smtp=replace(config.smtp, port=1))
     service = Service(down)
     members.import_file(service.store, ROSTER, "test")
-    report = service.run_cycle()
+    with caplog.at_level(logging.INFO):
+        report = service.run_cycle()
     assert any("unreachable" in e for e in report.errors)
     assert service.store.one("SELECT COUNT(*) FROM outbox WHERE status='queued'")[0] == 2
+    outage = [r for r in caplog.records if "unreachable" in r.getMessage()
+              and r.levelno >= logging.WARNING]
+    assert len(outage) == 1 and "2 mail(s) stay queued" in outage[0].getMessage()
     smtp.refuse("451 4.3.0 try again later")
     assert outbox.send_due(service.store, config.smtp).retry == 2
     smtp.refuse(None)
