@@ -204,7 +204,7 @@ class Store:
 
     def unfiled_deliveries(self, inbox: str, folder: str, uidvalidity: int) -> list[sqlite3.Row]:
         """Deliveries whose message is fully handled but not yet flagged/moved on the server."""
-        return self.query(f"SELECT d.* {self._UNFILED} AND d.folder=? AND d.uidvalidity=?"
+        return self.query(f"SELECT d.id, d.uid {self._UNFILED} AND d.folder=? AND d.uidvalidity=?"
                           " ORDER BY d.uid", (inbox, folder, uidvalidity))
 
     def has_unfiled(self, inbox: str) -> bool:
