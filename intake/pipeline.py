@@ -4,10 +4,12 @@
          -> file away on IMAP (mailbox.file_away)
 
 Each stage is a module in intake/stages/ with `run(ctx, env)`. All stages of
-one message run in ONE database transaction: either the whole decision (request
+one message run in ONE database savepoint: either the whole decision (request
 row, outbox rows, events) is recorded, or none of it is and the message is
-still `stored`, to be run again. An unexpected error shunts the message: its
-traceback is kept as an event, it goes to triage, and the loop goes on.
+still `stored`, to be run again. A single message is its own transaction; a
+backlog commits a group of messages at a time (all or nothing, each message
+still whole). An unexpected error rolls back that message alone and shunts it:
+its traceback is kept as an event, it goes to triage, and the loop goes on.
 """
 
 from __future__ import annotations
