@@ -21,6 +21,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from intake.config import InboxConfig
 from intake.store import Store
+from intake.tls import client_context
 
 log = logging.getLogger("intake.mailbox")
 
@@ -41,7 +42,7 @@ def connect(inbox: InboxConfig) -> IMAPClient:
     """Open and log in; every failure becomes a MailboxError naming the inbox."""
     where = f"inbox {inbox.name!r} ({inbox.host}:{inbox.port})"
     try:
-        context = ssl.create_default_context()
+        context = client_context() if inbox.security != "none" else None
         client = IMAPClient(inbox.host, port=inbox.port, ssl=inbox.security == "tls",
                             ssl_context=context, timeout=inbox.timeout, use_uid=True)
         _no_delay(client)
@@ -156,38 +157,43 @@ def _progress(total: int, name: str):  # noqa: ANN202
     return tqdm(total=total, desc=f"fetching {name}", unit="msg")
 
 
-def file_away(client: IMAPClient, inbox: InboxConfig, store: Store) -> int:
-    """Flag or move every handled delivery of this inbox; the last step for a message."""
+def file_away(client: IMAPClient, inbox: InboxConfig, store: Store, *, page: int = 500) -> int:
+    """Flag or move every handled delivery of this inbox; the last step for a message.
+    Works a page of deliveries at a time, each page recorded as filed once the server
+    has it, so a large first import is never held in memory and a failure keeps what
+    was done."""
     folder = inbox.folder
+    filed = 0
     try:
         status = client.folder_status(folder, [b"UIDVALIDITY"])
         uidvalidity = int(status[b"UIDVALIDITY"])
-        rows = store.unfiled_deliveries(inbox.name, folder, uidvalidity)
-        if not rows:
-            return 0
-        client.select_folder(folder, readonly=False)
-        uids = [r["uid"] for r in rows]
-        if inbox.on_handled == "flag":
-            for batch in _chunks(uids, 500):
-                client.add_flags(batch, [inbox.flag_keyword.encode()], silent=True)
-            action = f"flag {inbox.flag_keyword}"
-        else:
-            if not client.folder_exists(inbox.move_to):
-                client.create_folder(inbox.move_to)
-            for batch in _chunks(uids, 500):
+        while rows := store.unfiled_deliveries(inbox.name, folder, uidvalidity, limit=page):
+            if not filed:
+                client.select_folder(folder, readonly=False)
+                if inbox.on_handled != "flag" and not client.folder_exists(inbox.move_to):
+                    client.create_folder(inbox.move_to)
+            uids = [r["uid"] for r in rows]
+            if inbox.on_handled == "flag":
+                client.add_flags(uids, [inbox.flag_keyword.encode()], silent=True)
+                action = f"flag {inbox.flag_keyword}"
+            else:
                 if client.has_capability("MOVE"):
-                    client.move(batch, inbox.move_to)
+                    client.move(uids, inbox.move_to)
                 else:
-                    client.copy(batch, inbox.move_to)
-                    client.delete_messages(batch, silent=True)
-                    client.uid_expunge(batch)
-            action = f"move {inbox.move_to}"
-        store.mark_filed([r["id"] for r in rows], action)
-        with store.transaction():
-            store.event("filed", inbox=inbox.name, folder=folder, count=len(rows), action=action)
-        return len(rows)
+                    client.copy(uids, inbox.move_to)
+                    client.delete_messages(uids, silent=True)
+                    client.uid_expunge(uids)
+                action = f"move {inbox.move_to}"
+            store.mark_filed([r["id"] for r in rows], action)
+            filed += len(rows)
+        if filed:
+            with store.transaction():
+                store.event("filed", inbox=inbox.name, folder=folder, count=filed,
+                            action=f"flag {inbox.flag_keyword}" if inbox.on_handled == "flag"
+                            else f"move {inbox.move_to}")
+        return filed
     except (OSError, IMAPClientError, ssl.SSLError) as exc:
-        raise MailboxError(f"inbox {inbox.name!r}: filing away failed:"
+        raise MailboxError(f"inbox {inbox.name!r}: filing away failed after {filed}:"
                            f" {exc.__class__.__name__}: {exc}") from None
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from intake.config import SmtpConfig
 from intake.store import Store, utcnow
+from intake.tls import client_context
 
 log = logging.getLogger("intake.outbox")
 
@@ -48,7 +49,7 @@ def recover_interrupted(store: Store) -> int:
 
 
 def _connect(cfg: SmtpConfig) -> smtplib.SMTP:
-    context = ssl.create_default_context()
+    context = client_context()
     if cfg.security == "tls":
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout,
                                               context=context)

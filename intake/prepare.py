@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sqlite3
+import threading
+import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -46,10 +49,22 @@ def _init_worker(config: Config) -> None:
     does not copy every message across a pipe."""
     global _worker_env, _worker_db
     from intake.rulebook import load_rules
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the service's own handlers came with fork
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the service, which stops us
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     logging.getLogger("mailparser").setLevel(logging.CRITICAL)
     _worker_env = Env(config=config, rules=load_rules(config.rules_dir), store=None,  # type: ignore[arg-type]
                       templates=None)  # type: ignore[arg-type]
     _worker_db = sqlite3.connect(f"file:{config.database}?mode=ro", uri=True, timeout=30)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A service that is killed outright (kill -9, out of memory) cannot stop its
+    workers; they notice they were orphaned and exit instead of waiting forever."""
+    while True:
+        time.sleep(1)
+        if os.getppid() != parent:
+            os._exit(0)
 
 
 def _prepare_chunk(pks: list[int]) -> list[Prepared | None]:

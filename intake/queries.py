@@ -19,32 +19,52 @@ FROM requests r JOIN messages m ON m.id = r.first_message
 """
 
 
-def _inboxes(store: Store, request_id: int) -> list[str]:
-    return [r[0] for r in store.query(
-        "SELECT DISTINCT d.inbox FROM deliveries d JOIN messages m ON m.id = d.message_pk"
-        " WHERE m.request_id=? ORDER BY d.id", (request_id,))]
-
-
 def _outbox(store: Store, request_id: int) -> list[Any]:
     return store.query("SELECT id, kind, template, language, recipient, status, attempts,"
                        " last_error, created_at, sent_at, message_id FROM outbox"
                        " WHERE request_id=? ORDER BY id", (request_id,))
 
 
+def _by_request(store: Store, sql: str, ids: list[int]) -> dict[int, list[Any]]:
+    """Rows of `sql` (first column: request id) for many requests in one query."""
+    found: dict[int, list[Any]] = {}
+    for row in store.query(sql, (json.dumps(ids),)):
+        found.setdefault(row[0], []).append(row)
+    return found
+
+
+_IDS = "(SELECT value FROM json_each(?))"
+
+
+def summaries(store: Store, rows: list[Any]) -> list[dict[str, Any]]:
+    """summarize() for many requests with three queries in all, not three per request."""
+    ids = [row["id"] for row in rows]
+    outgoing = _by_request(store, "SELECT request_id, kind, recipient, status FROM outbox"
+                           f" WHERE request_id IN {_IDS} ORDER BY id", ids)
+    messages = _by_request(store, "SELECT request_id, message_id FROM messages"
+                           f" WHERE request_id IN {_IDS} ORDER BY id", ids)
+    inboxes = _by_request(store, "SELECT m.request_id, d.inbox FROM deliveries d JOIN messages m"
+                          f" ON m.id = d.message_pk WHERE m.request_id IN {_IDS} ORDER BY d.id",
+                          ids)
+    return [_summary(row, outgoing.get(row["id"], []), messages.get(row["id"], []),
+                     inboxes.get(row["id"], [])) for row in rows]
+
+
 def summarize(store: Store, row: Any) -> dict[str, Any]:
-    outgoing = _outbox(store, row["id"])
-    acked = any(o["kind"] == "ack" and o["status"] in ("queued", "sending", "sent")
-                for o in outgoing)
-    forwarded = [o["recipient"] for o in outgoing
-                 if o["kind"] == "forward" and o["status"] in ("queued", "sending", "sent")]
-    messages = [r[0] for r in store.query(
-        "SELECT message_id FROM messages WHERE request_id=? ORDER BY id", (row["id"],)) if r[0]]
+    return summaries(store, [row])[0]
+
+
+def _summary(row: Any, outgoing: list[Any], messages: list[Any], inboxes: list[Any]
+             ) -> dict[str, Any]:
+    live = ("queued", "sending", "sent")
+    acked = any(o["kind"] == "ack" and o["status"] in live for o in outgoing)
+    forwarded = [o["recipient"] for o in outgoing if o["kind"] == "forward" and o["status"] in live]
     return {
         "id": row["id"],
         "token": row["token"],
         "message_id": row["message_id"],
-        "message_ids": messages,
-        "inbox": _inboxes(store, row["id"]),
+        "message_ids": [m[1] for m in messages if m[1]],
+        "inbox": list(dict.fromkeys(i[1] for i in inboxes)),
         "received_at": row["internal_date"] or row["mail_date"] or row["stored_at"],
         "sender_email": row["sender_email"],
         "sender_name": row["sender_name"],
@@ -81,14 +101,14 @@ def list_requests(store: Store, *, status: str | None = None, limit: int | None 
     sql = REQUEST_SQL + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY r.id"
     if limit:
         sql += f" LIMIT {int(limit)}"
-    return [summarize(store, row) for row in store.query(sql, tuple(args))]
+    return summaries(store, store.query(sql, tuple(args)))
 
 
 def triage_queue(store: Store) -> list[dict[str, Any]]:
     """What needs a person, oldest first."""
     rows = store.query(REQUEST_SQL + " WHERE r.status IN ('triage', 'shunted')"
                        " ORDER BY COALESCE(m.internal_date, m.stored_at), r.id")
-    return [summarize(store, row) for row in rows]
+    return summaries(store, rows)
 
 
 def request_detail(store: Store, request_id: int) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ import functools
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,7 @@ class Store:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.execute("PRAGMA synchronous=NORMAL")
+        self._memo: dict[str, Any] = {}
 
     def close(self) -> None:
         self.conn.close()
@@ -65,6 +66,7 @@ class Store:
                 yield self
             return
         self.conn.execute("BEGIN IMMEDIATE")
+        self._memo.clear()
         try:
             yield self
         except BaseException:
@@ -73,6 +75,15 @@ class Store:
             raise
         else:
             self.conn.execute("COMMIT")
+
+    def per_transaction(self, key: str, compute: Callable[[], Any]) -> Any:
+        """A value computed once per write transaction: inside BEGIN IMMEDIATE nobody
+        else writes, so it only changes by what this transaction itself writes."""
+        if not self.conn.in_transaction:
+            return compute()
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def migrate(self) -> list[str]:
         """Apply db/migrations/*.sql in order, each once, recording it."""
@@ -202,10 +213,12 @@ class Store:
     _UNFILED = ("FROM deliveries d JOIN messages m ON m.id = d.message_pk"
                 " WHERE d.inbox=? AND d.filed_at IS NULL AND m.status != 'stored'")
 
-    def unfiled_deliveries(self, inbox: str, folder: str, uidvalidity: int) -> list[sqlite3.Row]:
-        """Deliveries whose message is fully handled but not yet flagged/moved on the server."""
+    def unfiled_deliveries(self, inbox: str, folder: str, uidvalidity: int,
+                           limit: int = 500) -> list[sqlite3.Row]:
+        """Deliveries whose message is fully handled but not yet flagged/moved on the
+        server, lowest UIDs first, `limit` at a time."""
         return self.query(f"SELECT d.id, d.uid {self._UNFILED} AND d.folder=? AND d.uidvalidity=?"
-                          " ORDER BY d.uid", (inbox, folder, uidvalidity))
+                          " ORDER BY d.uid LIMIT ?", (inbox, folder, uidvalidity, limit))
 
     def has_unfiled(self, inbox: str) -> bool:
         """Whether filing away needs a connection to this inbox at all."""

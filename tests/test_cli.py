@@ -203,3 +203,23 @@ def test_raw_bytes_move_out_of_messages_on_upgrade(tmp_path, monkeypatch):
     columns = [r[1] for r in db.query("PRAGMA table_info(messages)")]
     assert "raw" not in columns
     assert db.raw_of(1) == raw
+
+
+def test_listing_many_requests_costs_a_fixed_number_of_queries(setup):
+    # A list of requests is read with a handful of queries, whatever its length, and
+    # each entry says the same as the request's own summary.
+    from intake import queries
+    _, service, _ = setup
+    store = service.store
+    statements: list[str] = []
+    store.conn.set_trace_callback(statements.append)
+    try:
+        listed = queries.list_requests(store)
+    finally:
+        store.conn.set_trace_callback(None)
+    assert len(listed) == 5 and len(statements) <= 4
+    for entry in listed:
+        row = store.one(queries.REQUEST_SQL + " WHERE r.id = ?", (entry["id"],))
+        assert queries.summarize(store, row) == entry
+    acked = [e for e in listed if e["acknowledged"]]
+    assert acked and all(e["inbox"] == ["general"] and e["message_ids"] for e in acked)

@@ -314,6 +314,28 @@ def test_per_sender_rate_limit(corpus_setup, dovecot, smtp):
     assert len(smtp.to("rtavares@ua.pt")) == 2
 
 
+def test_global_rate_limit_holds_inside_one_backlog(corpus_setup, dovecot, smtp):
+    # The hourly limit counts acknowledgements queued earlier in the same commit group
+    # too: a backlog of 70 (worked through by the parallel path) yields exactly the limit.
+    from dataclasses import replace
+
+    from tests.mailgen import generate
+    config = corpus_setup["config"]
+    config = replace(config, limits=replace(config.limits, acks_per_hour=7))
+    dovecot.append(corpus_setup["general"], generate(70, 11))
+    service = Service(config)
+    service.run_cycle()
+    store = service.store
+    queued = store.one("SELECT COUNT(*) FROM outbox WHERE kind='ack'")[0]
+    suppressed = store.query("SELECT detail FROM events WHERE kind='reply_suppressed'")
+    assert queued == 7 and len(smtp.received) >= 7
+    assert suppressed and all("global rate limit: 7" in r[0] for r in suppressed)
+    # and an hour's acknowledgements already in the outbox count on the next cycle
+    dovecot.append(corpus_setup["general"], generate(3, 12))
+    service.run_cycle()
+    assert store.one("SELECT COUNT(*) FROM outbox WHERE kind='ack'")[0] == 7
+
+
 def test_parsed_message_is_readable(corpus_run):
     # Stored acknowledgements parse as valid mail with a UTF-8 text body.
     service, rows, smtp = corpus_run

@@ -95,6 +95,24 @@ def test_kill_minus_nine_at_random_points(tmp_path, dovecot, smtp, users, seed):
     statuses = check_invariants(config.database, smtp, expected_messages=300)
     assert statuses["sent"] > 50
     assert statuses["uncertain"] <= kills  # at most the one in flight at each kill
+    # the killed services' parse workers went too: none is left waiting for work
+    deadline = time.monotonic() + 5
+    while _processes_using(path) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_using(path) == []
+
+
+def _processes_using(config_path) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                    if str(config_path).encode() in handle.read():
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
 
 
 def test_sigterm_stops_cleanly(tmp_path, dovecot, smtp, users):

@@ -78,10 +78,14 @@ def _rate_limited(env: Env, recipient: str) -> str | None:
     if per_sender >= limits.acks_per_sender_per_day:
         return (f"rate limit: {per_sender} acknowledgements to this sender in 24 h"
                 f" (limit {limits.acks_per_sender_per_day})")
-    # counts at most up to the limit (an index range), however large the outbox grows
-    total = env.store.one(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE kind='ack' AND created_at>=?"
-        " LIMIT ?)", (hour, limits.acks_per_hour))[0]
+    # the last hour's count (at most up to the limit) is read once per transaction; after
+    # that only the acks this transaction queued are added: a backlog does not recount
+    # the whole outbox for every message
+    counted, last_id = env.store.per_transaction("acks_last_hour", lambda: tuple(env.store.one(
+        "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE kind='ack' AND created_at>=?"
+        " LIMIT ?)), (SELECT COALESCE(MAX(id), 0) FROM outbox)", (hour, limits.acks_per_hour))))
+    total = counted + env.store.one("SELECT COUNT(*) FROM outbox WHERE id>? AND kind='ack'",
+                                    (last_id,))[0]
     if total >= limits.acks_per_hour:
         return f"global rate limit: {total} acknowledgements in the last hour"
     return None
