@@ -15,6 +15,7 @@ import argparse
 import os
 import platform
 import re
+import resource
 import sqlite3
 import statistics
 import subprocess
@@ -90,10 +91,12 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def full_cycle(config_path: Path, quiet_errors: bool = False) -> tuple[float, int, int]:
+def full_cycle(config_path: Path, quiet_errors: bool = False) -> tuple[float, int, int, float]:
     """One service cycle in a child process: (seconds, peak RSS of the service, peak RSS of
-    one worker), sampled from /proc every 50 ms (wait4's ru_maxrss would count the
-    benchmark's own memory, inherited at fork)."""
+    one worker, CPU seconds of the service and its workers). RSS is sampled from /proc
+    every 50 ms (wait4's ru_maxrss would count the benchmark's own memory, inherited at
+    fork); CPU is what the reaped children used."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, str(ROOT / "run_service.py"), "--config",
                              str(config_path), "--once", "-q"],
@@ -105,9 +108,11 @@ def full_cycle(config_path: Path, quiet_errors: bool = False) -> tuple[float, in
             worker_peak = max(worker_peak, _rss_mib(child))
         time.sleep(0.05)
     took = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if proc.returncode != 0 and not quiet_errors:
         print("warning: the service cycle reported errors (see above)")
-    return took, main_peak, worker_peak
+    return took, main_peak, worker_peak, cpu
 
 
 def idle_poll(config_path: Path, repeat: int = 20) -> tuple[float, float]:
@@ -226,9 +231,9 @@ def main() -> int:
         # the issue's cycle ends with acknowledgements queued: the same run with the SMTP
         # server unreachable (rows stay queued), on a fresh database
         queued_path = _variant(path, tmp / "queued", smtp_port=1)
-        queued_s, _, _ = full_cycle(queued_path, quiet_errors=True)
+        queued_s, _, _, queued_cpu = full_cycle(queued_path, quiet_errors=True)
         # then the whole cycle, sending included, and filing on the server
-        cycle_s, rss, worker_rss = full_cycle(path)
+        cycle_s, rss, worker_rss, _ = full_cycle(path)
         # this machine's speed drifts (shared host): the limit is the better of two
         # measurements, before and after the service ran, so ratios are not flattered
         parse_s = min(parse_s, bare_parse(bodies))
@@ -242,6 +247,9 @@ def main() -> int:
                            ("intake cycle incl. SMTP sending, filing", cycle_s)):
             print(f"  {name:<44} {secs:>8.1f} {n / secs:>8.0f} {parse_s / secs:>8.0%}")
         print(f"  peak RSS: service process {rss} MiB, each parse worker {worker_rss} MiB")
+        print(f"  CPU to acks queued: {queued_cpu:.0f} s of the service and its workers,"
+              f" {queued_cpu / n * 1000:.1f} ms a message; {queued_cpu / queued_s:.1f} of"
+              f" {os.cpu_count()} cores busy on average (Dovecot not counted)")
 
         if args.backlog_only:
             return 0
@@ -249,7 +257,7 @@ def main() -> int:
         fill(server, user, generate(args.big - n, seed=2), f"top up to {args.big}")
         # the whole mailbox as one backlog, on a fresh database, acks queued (not sent)
         big_path = _variant(queued_path, tmp / "big")
-        big_s, big_rss, big_worker_rss = full_cycle(big_path, quiet_errors=True)
+        big_s, big_rss, big_worker_rss, _ = full_cycle(big_path, quiet_errors=True)
         print(f"\nBacklog: {args.big} messages from scratch, to acks queued: {big_s:.0f} s,"
               f" {args.big / big_s:.0f} msg/s; peak RSS: service process {big_rss} MiB,"
               f" each parse worker {big_worker_rss} MiB")
