@@ -68,6 +68,10 @@ def _too_old(ctx: Context, env: Env) -> bool:
     return when < datetime.now(UTC) - timedelta(days=limits.old_mail_days)
 
 
+# +kind: walk the few rows after the id, not every acknowledgement through the kind index
+ACKS_AFTER_SQL = "SELECT COUNT(*) FROM outbox WHERE id>? AND +kind='ack'"
+
+
 def _rate_limited(env: Env, recipient: str) -> str | None:
     limits = env.config.limits
     day = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S")
@@ -84,8 +88,7 @@ def _rate_limited(env: Env, recipient: str) -> str | None:
     counted, last_id = env.store.per_transaction("acks_last_hour", lambda: tuple(env.store.one(
         "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE kind='ack' AND created_at>=?"
         " LIMIT ?)), (SELECT COALESCE(MAX(id), 0) FROM outbox)", (hour, limits.acks_per_hour))))
-    total = counted + env.store.one("SELECT COUNT(*) FROM outbox WHERE id>? AND kind='ack'",
-                                    (last_id,))[0]
+    total = counted + env.store.one(ACKS_AFTER_SQL, (last_id,))[0]
     if total >= limits.acks_per_hour:
         return f"global rate limit: {total} acknowledgements in the last hour"
     return None
