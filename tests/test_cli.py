@@ -227,3 +227,45 @@ def test_listing_many_requests_costs_a_fixed_number_of_queries(setup):
         assert queries.summarize(store, row) == entry
     acked = [e for e in listed if e["acknowledged"]]
     assert acked and all(e["inbox"] == ["general"] and e["message_ids"] for e in acked)
+
+
+def test_desk_queue_pages_in_sql_as_filtering_everything_would(setup):
+    # The desk's queue page (filtered, counted and paged by SQL) lists exactly what
+    # filtering and sorting every request by hand gives, page by page.
+    from intake import queries
+    _, service, _ = setup
+    store = service.store
+    store.conn.execute("UPDATE requests SET assigned_to='anna' WHERE id IN (1, 3)")
+    everything = queries.list_requests(store)
+
+    def by_hand(scope, f):
+        rows = [r for r in everything if scope == "all" or r["status"] in ("triage", "shunted")]
+        counts: dict[str, int] = {}
+        for r in rows:
+            counts[queries.reason_key(r["triage_reason"])] = \
+                counts.get(queries.reason_key(r["triage_reason"]), 0) + 1
+        rows = [r for r in rows
+                if (not f.get("group") or (r["group"] or "") == f["group"])
+                and (not f.get("intent") or (r["intent"] or "") == f["intent"])
+                and (not f.get("member") or bool(r["is_member"]) == (f["member"] == "yes"))
+                and (not f.get("reason") or queries.reason_key(r["triage_reason"]) == f["reason"])
+                and (not f.get("mine") or r["assigned_to"] == "anna")]
+        return {r["id"] for r in rows}, counts
+
+    reasons = {queries.reason_key(r["triage_reason"]) for r in everything}
+    combos = [{}, {"member": "yes"}, {"member": "no"}, {"mine": "1"}, {"group": "lcc"},
+              {"intent": "join", "member": "yes"}] + [{"reason": k} for k in reasons]
+    for scope in ("triage", "all"):
+        for f in combos:
+            expected, counts = by_hand(scope, f)
+            got, total = set(), None
+            for page in (1, 2, 3, 4):
+                found = queries.queue_page(store, scope=scope, filters=f, page=page,
+                                           page_size=2, account="anna")
+                total = found.total
+                got |= {r["id"] for r in found.rows}
+                assert found.counts == counts
+            assert got == expected and total == len(expected), (scope, f)
+    newest_first = queries.queue_page(store, scope="all", filters={}, page=1, page_size=5)
+    received = [r["received_at"] for r in newest_first.rows]
+    assert received == sorted(received, reverse=True)

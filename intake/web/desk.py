@@ -42,51 +42,28 @@ def home():  # noqa: ANN201
 def queue():  # noqa: ANN201
     store = store_of()
     scope = request.args.get("scope", "triage")
-    if g.account.is_facilitator:  # their group's requests, whatever the scope
-        rows = [r for r in queries.list_requests(store) if r["group"] == g.account.group_id
-                and r["status"] in ("triage", "routed", "resolved")]
-        rows.sort(key=lambda r: r["received_at"] or "")
-    elif scope == "all":
-        rows = queries.list_requests(store)
-        rows.sort(key=lambda r: r["received_at"] or "", reverse=True)
-    else:
-        rows = queries.triage_queue(store)
     filters = {k: request.args.get(k, "") for k in
                ("reason", "group", "intent", "language", "member", "mine")}
-    counts: dict[str, int] = {}
-    for r in rows:
-        key = _reason_key(r["triage_reason"])
-        counts[key] = counts.get(key, 0) + 1
-    shown = [r for r in rows if _matches(r, filters)]
-    page = max(int(request.args.get("page", "1") or 1), 1)
-    pages = max((len(shown) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    page = min(page, pages)
+    try:
+        page = max(int(request.args.get("page", "1") or 1), 1)
+    except ValueError:
+        page = 1
+    facilitator = g.account.group_id if g.account.is_facilitator else None
+    found = queries.queue_page(store, scope=scope, filters=filters, page=page,
+                               page_size=PAGE_SIZE, facilitator_group=facilitator,
+                               account=g.account.name)
+    pages = max((found.total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    if page > pages:  # past the end (a filter shrank the list): show the last page
+        page = pages
+        found = queries.queue_page(store, scope=scope, filters=filters, page=page,
+                                   page_size=PAGE_SIZE, facilitator_group=facilitator,
+                                   account=g.account.name)
     args = {k: v for k, v in {**filters, "scope": scope}.items() if v}
     return render_template(
-        "queue.html", rows=shown[(page - 1) * PAGE_SIZE: page * PAGE_SIZE], total=len(shown),
-        counts=sorted(counts.items(), key=lambda kv: -kv[1]), filters=filters, scope=scope,
+        "queue.html", rows=found.rows, total=found.total,
+        counts=list(found.counts.items()), filters=filters, scope=scope,
         page=page, pages=pages, query=lambda **kw: urlencode({**args, **kw}),
         groups=[gr.id for gr in ext()["rules"].groups], intents=INTENTS)
-
-
-def _reason_key(reason: str | None) -> str:
-    if not reason:
-        return "none"
-    return re.split(r"[:(0-9]", reason, maxsplit=1)[0].strip() or reason
-
-
-def _matches(r: dict, f: dict) -> bool:
-    if f["reason"] and _reason_key(r["triage_reason"]) != f["reason"]:
-        return False
-    if f["group"] and (r["group"] or "") != f["group"]:
-        return False
-    if f["intent"] and (r["intent"] or "") != f["intent"]:
-        return False
-    if f["language"] and (r["language"] or "") != f["language"]:
-        return False
-    if f["member"] in ("yes", "no") and bool(r["is_member"]) != (f["member"] == "yes"):
-        return False
-    return not (f["mine"] and r["assigned_to"] != g.account.name)
 
 
 def _detail_or_404(request_id: int) -> dict:
