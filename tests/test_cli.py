@@ -269,3 +269,35 @@ def test_desk_queue_pages_in_sql_as_filtering_everything_would(setup):
     newest_first = queries.queue_page(store, scope="all", filters={}, page=1, page_size=5)
     received = [r["received_at"] for r in newest_first.rows]
     assert received == sorted(received, reverse=True)
+
+
+def test_crash_late_in_one_message_leaves_its_group_whole(setup, monkeypatch):
+    # Three messages in one commit group; the middle one crashes in its last stage, after
+    # its request row was written. Only it is rolled back (then shunted); the others keep
+    # their decisions and queued mail.
+    _, service, _ = setup
+    from intake.stages import respond
+    store = service.store
+    raws = [(DEV / name).read_bytes().replace(b"Message-ID: <", b"Message-ID: <grp" + bytes([48 + i]))
+            for i, name in enumerate(["0002.eml", "0003.eml", "0014.eml"])]
+    pks = [store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=200 + i,
+                                raw=raw, internal_date=None)[0] for i, raw in enumerate(raws)]
+    real = respond.run
+
+    def crash_on_middle(ctx, env):
+        real(ctx, env)
+        if ctx.message_pk == pks[1]:
+            raise RuntimeError("injected late failure")
+
+    monkeypatch.setattr(respond, "run", crash_on_middle)
+    requests_before = store.one("SELECT COUNT(*) FROM requests")[0]
+    assert pipeline.process_pending(service.env) == 3
+    status = {pk: store.one("SELECT status FROM messages WHERE id=?", (pk,))[0] for pk in pks}
+    assert status == {pks[0]: "processed", pks[1]: "shunted", pks[2]: "processed"}
+    middle = store.one("SELECT request_id FROM messages WHERE id=?", (pks[1],))[0]
+    assert store.one("SELECT status FROM requests WHERE id=?", (middle,))[0] == "shunted"
+    assert store.one("SELECT COUNT(*) FROM outbox WHERE request_id=?", (middle,))[0] == 0
+    assert store.one("SELECT COUNT(*) FROM requests")[0] == requests_before + 3
+    for pk in (pks[0], pks[2]):
+        request_id = store.one("SELECT request_id FROM messages WHERE id=?", (pk,))[0]
+        assert store.one("SELECT COUNT(*) FROM outbox WHERE request_id=?", (request_id,))[0] >= 1
