@@ -36,6 +36,7 @@ class PollResult:
     fetched: int = 0
     new: int = 0
     skipped_fetch: bool = False  # nothing new according to STATUS: no FETCH was sent
+    stopped: bool = False  # the service was stopping: the rest waits for the next start
 
 
 def connect(inbox: InboxConfig) -> IMAPClient:
@@ -89,11 +90,14 @@ def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
 
 
 def poll(client: IMAPClient, inbox: InboxConfig, store: Store,
-         on_stored: Callable[[list[int], int], None] | None = None) -> PollResult:
+         on_stored: Callable[[list[int], int], None] | None = None,
+         stop: Callable[[], bool] | None = None) -> PollResult:
     """Fetch every message above the checkpoint into the store, batch by batch.
 
     After each batch is committed, `on_stored(new message ids, messages in this poll)`
-    lets the service start work on them while the next batch downloads.
+    lets the service start work on them while the next batch downloads. `stop()` is
+    asked between batches: a service told to stop does not download the rest of a large
+    import first (the checkpoint then stays at the last stored message).
     """
     result = PollResult(inbox=inbox.name)
     folder = inbox.folder
@@ -119,6 +123,11 @@ def poll(client: IMAPClient, inbox: InboxConfig, store: Store,
         uids = sorted(u for u in client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
         progress = _progress(len(uids), inbox.name)
         for batch in _chunks(uids, inbox.batch_size):
+            if stop is not None and stop():
+                result.stopped = True
+                if progress is not None:
+                    progress.close()
+                return result
             response = client.fetch(batch, ["BODY.PEEK[]", "INTERNALDATE"])
             stored: list[int] = []
             with store.transaction():  # one commit per batch; each message a savepoint

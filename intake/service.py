@@ -163,7 +163,8 @@ class Service:
         client = None
         try:
             client = mailbox.connect(inbox)
-            result = mailbox.poll(client, inbox, self.store, on_stored)
+            result = mailbox.poll(client, inbox, self.store, on_stored,
+                                  stop=lambda: self.stopping)
             report.fetched += result.fetched
             report.new += result.new
             self.store.record_poll(inbox.name, inbox.folder, error=None)

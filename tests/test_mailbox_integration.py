@@ -198,6 +198,31 @@ def test_batches_larger_mailbox(tmp_path, dovecot, smtp, users):
     assert report.fetched == 25
 
 
+def test_stopping_mid_import_stores_what_it_has_and_resumes(tmp_path, dovecot, smtp, users):
+    # A service told to stop during a large import stops between two batches; the
+    # checkpoint stays at the last stored message, and the next start fetches the rest.
+    (user,) = users("stopping")
+    dovecot.append(user, [simple(300 + i) for i in range(25)])
+    path = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp.port, inboxes=[
+        {"name": "general", "username": user, "batch_size": 10}])
+    config = load_config(path)
+    store = Store(config.database)
+    store.migrate()
+    asked = []
+    client = mailbox.connect(config.inboxes[0])
+    first = mailbox.poll(client, config.inboxes[0], store,
+                         stop=lambda: asked.append(1) or len(asked) > 1)
+    mailbox.close(client)
+    assert first.stopped and first.fetched == 10
+    assert store.checkpoint("general", "INBOX")["last_uid"] == 10
+    client = mailbox.connect(config.inboxes[0])
+    second = mailbox.poll(client, config.inboxes[0], store)
+    mailbox.close(client)
+    assert not second.stopped and second.fetched == 15
+    assert store.one("SELECT COUNT(*) FROM messages")[0] == 25
+    store.close()
+
+
 @pytest.mark.parametrize("name", ["0024.eml", "0050.eml", "0062.eml", "0067.eml"])
 def test_oddly_encoded_corpus_mail_is_stored_and_parsed(corpus_setup, dovecot, name):
     # MIME variety from the corpus (image-only HTML, rfc822 attachment, RFC 2231 names).
