@@ -19,6 +19,7 @@ import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from intake.config import Config
 from intake.context import Context, Decision, Env, ParsedMail
@@ -55,7 +56,8 @@ def _init_worker(config: Config) -> None:
     logging.getLogger("mailparser").setLevel(logging.CRITICAL)
     _worker_env = Env(config=config, rules=load_rules(config.rules_dir), store=None,  # type: ignore[arg-type]
                       templates=None)  # type: ignore[arg-type]
-    _worker_db = sqlite3.connect(f"file:{config.database}?mode=ro", uri=True, timeout=30)
+    uri = Path(config.database).resolve().as_uri() + "?mode=ro"  # spaces, '#', '?' escaped
+    _worker_db = sqlite3.connect(uri, uri=True, timeout=30)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -119,6 +121,7 @@ class Preparer:
         self._waiting: deque[int] = deque()
         self._in_flight: deque[tuple[list[int], Future]] = deque()
         self._known: set[int] = set()
+        self._warned = False
 
     def add(self, pks: list[int]) -> None:
         for pk in pks:
@@ -143,7 +146,11 @@ class Preparer:
         self._in_flight.popleft()
         try:
             results = future.result()
-        except Exception:  # noqa: BLE001 - a dead worker: the service runs them itself
+        except Exception as exc:  # noqa: BLE001 - a dead worker: the service runs them itself
+            if not self._warned:
+                log.warning("a parse worker failed (%s: %s); the service prepares those"
+                            " messages itself", exc.__class__.__name__, exc)
+                self._warned = True
             results = [None] * len(chunk)
         self._top_up()
         return list(zip(chunk, results, strict=True))

@@ -71,9 +71,12 @@ def test_large_poll_is_worked_through_while_it_downloads(tmp_path, dovecot, smtp
 
 
 def test_preparer_hands_back_results_in_the_order_given(tmp_path, smtp):
-    # Results come back in the order ids were added, chunk by chunk, and a non-blocking
-    # look never waits: it returns None until the oldest chunk is done.
-    path = write_config(tmp_path, imap_port=1, smtp_port=smtp.port,
+    # Results come back in the order ids were added, chunk by chunk, all made by the
+    # workers (none left to the service), even with a database path that needs escaping
+    # in an SQLite URI; when all is handed back there is nothing more.
+    odd = tmp_path / "odd dir #1?x"
+    odd.mkdir()
+    path = write_config(odd, imap_port=1, smtp_port=smtp.port,
                         inboxes=[{"name": "general", "username": "u"}])
     service = Service(load_config(path))
     raws = generate(prepare.CHUNK * 2 + 5, 9)
