@@ -133,7 +133,12 @@ class Preparer:
     def _top_up(self) -> None:
         while self._waiting and len(self._in_flight) < self._window:
             chunk = [self._waiting.popleft() for _ in range(min(CHUNK, len(self._waiting)))]
-            self._in_flight.append((chunk, self._pool.submit(_prepare_chunk, chunk)))
+            try:
+                future = self._pool.submit(_prepare_chunk, chunk)
+            except (OSError, RuntimeError) as exc:  # cannot fork, or the pool broke
+                future = Future()
+                future.set_exception(exc)
+            self._in_flight.append((chunk, future))
 
     def next_chunk(self, *, block: bool) -> list[tuple[int, Prepared | None]] | None:
         """The oldest chunk's results; None when nothing is left, or (block=False) when

@@ -93,3 +93,21 @@ def test_preparer_hands_back_results_in_the_order_given(tmp_path, smtp):
         assert preparer.next_chunk(block=False) is None
     assert seen == list(reversed(pending))
     service.close()
+
+
+def test_no_workers_to_be_had_means_slower_not_lost(tmp_path, smtp, caplog, monkeypatch):
+    # If worker processes cannot be started (no fork, a broken pool), the service says so
+    # once and works through the backlog itself, with the same decisions.
+    import concurrent.futures
+
+    def refuse(*args, **kwargs):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    raws = generate(prepare.MIN_BACKLOG + 6, 13)
+    expected = run(tmp_path / "serial", smtp.port, False, raws)
+    monkeypatch.setattr(concurrent.futures.ProcessPoolExecutor, "submit", refuse)
+    with caplog.at_level(logging.WARNING, logger="intake.prepare"):
+        got = run(tmp_path / "refused", smtp.port, True, raws)
+    assert got == expected
+    warnings = [r for r in caplog.records if "parse worker failed" in r.getMessage()]
+    assert len(warnings) == 1 and "Resource temporarily unavailable" in warnings[0].getMessage()
