@@ -13,8 +13,14 @@ from typing import Any
 
 from intake.store import Store
 
+# Every request column but the large ones (explanation, auth_evidence), which only the
+# detail view reads: a list of 50,000 requests must not drag 150 MB of JSON along.
 REQUEST_SQL = """
-SELECT r.*, m.message_id, m.sender_email, m.sender_name, m.subject, m.internal_date,
+SELECT r.id, r.first_message, r.created_at, r.status, r.token, r.requester_email,
+       r.requester_name, r.forwarded_by, r.group_id, r.intent, r.language, r.confidence,
+       r.runner_up, r.organisation, r.membership, r.is_member, r.member_match, r.authenticated,
+       r.triage_reason, r.linked_request, r.assigned_to, r.updated_at,
+       m.message_id, m.sender_email, m.sender_name, m.subject, m.internal_date,
        m.date AS mail_date, m.stored_at, m.screening, m.status AS message_status,
        m.status_reason, m.size
 FROM requests r JOIN messages m ON m.id = r.first_message
@@ -185,8 +191,9 @@ def request_detail(store: Store, request_id: int) -> dict[str, Any] | None:
     if row is None:
         return None
     detail = summarize(store, row)
-    detail["explanation"] = json.loads(row["explanation"] or "{}")
-    detail["auth_evidence"] = row["auth_evidence"]
+    large = store.one("SELECT explanation, auth_evidence FROM requests WHERE id=?", (request_id,))
+    detail["explanation"] = json.loads(large["explanation"] or "{}")
+    detail["auth_evidence"] = large["auth_evidence"]
     detail["messages"] = [
         {"id": m["id"], "message_id": m["message_id"], "role": m["role"], "status": m["status"],
          "subject": m["subject"], "sender_email": m["sender_email"], "date": m["date"],
