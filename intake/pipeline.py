@@ -97,10 +97,9 @@ def shunt(env: Env, message_pk: int, exc: BaseException) -> None:
         request_id = existing["request_id"] if existing else None
         if request_id is None:
             now = utcnow()
-            request_id = store.insert("requests", {
+            request_id = store.insert_request({
                 "first_message": message_pk, "created_at": now, "updated_at": now,
                 "status": "shunted", "triage_reason": f"shunted: {reason}"})
-            store.update("requests", request_id, {"token": f"IG-{request_id}"})
             store.update("messages", message_pk, {"request_id": request_id, "role": "request"})
         store.event("shunted", message_pk=message_pk, request_id=request_id, reason=reason,
                     traceback=trace)

@@ -121,6 +121,12 @@ class Store:
         cursor = self.conn.execute(_insert_sql(table, tuple(values)), tuple(values.values()))
         return int(cursor.lastrowid)
 
+    def insert_request(self, values: dict[str, Any]) -> int:
+        """A new request row with its token (IG-<id>) written at once. Inside the write
+        transaction nobody else inserts, so the next id is known before the INSERT."""
+        request_id = self.one("SELECT COALESCE(MAX(id), 0) + 1 FROM requests")[0]
+        return self.insert("requests", {"id": request_id, "token": f"IG-{request_id}", **values})
+
     def event(self, kind: str, /, *, actor: str = "service", message_pk: int | None = None,
               request_id: int | None = None, **detail: Any) -> None:
         """Append to the audit trail. Callers pass facts, never secrets or bodies."""

@@ -55,8 +55,7 @@ def run(ctx: Context, env: Env) -> None:
         request_id = ctx.request_id
         store.update("requests", request_id, values)
     else:
-        request_id = store.insert("requests", {**values, "created_at": now})
-        store.update("requests", request_id, {"token": f"IG-{request_id}"})
+        request_id = store.insert_request({**values, "created_at": now})
     role = "request" if ctx.is_human or ctx.unparseable else "machine"
     store.update("messages", ctx.message_pk, {**fields, "request_id": request_id, "role": role})
     ctx.request_id = request_id
