@@ -8,17 +8,17 @@ automatic (RFC 3834 Auto-Submitted) and carries our loop marker.
 
 from __future__ import annotations
 
+import binascii
 import email
 import re
 import string
 import uuid
 from datetime import UTC, datetime
-from email.charset import QP, Charset
 from email.message import Message
 from email.mime.application import MIMEApplication
 from email.mime.message import MIMEMessage
 from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
+from email.mime.nonmultipart import MIMENonMultipart
 from email.policy import compat32
 from email.utils import format_datetime, formataddr
 
@@ -43,11 +43,6 @@ def safe_address(value: str | None) -> str | None:
     if not _ADDRESS.fullmatch(addr) or len(addr) > 254:
         return None
     return addr
-
-
-_UTF8_QP = Charset("utf-8")
-_UTF8_QP.header_encoding = QP
-_UTF8_QP.body_encoding = QP
 
 
 class _WirePolicy(type(compat32)):  # type: ignore[misc]
@@ -119,7 +114,7 @@ def build(*, from_address: str, from_name: str, to: str, subject: str, body: str
         raise ValueError(f"refusing to send to an invalid address: {to!r}")
     if sender is None:
         raise ValueError(f"invalid from address: {from_address!r}")
-    text = MIMEText(body, "plain", _UTF8_QP)
+    text = _text_part(body)
     msg: Message = text
     if original is not None:
         msg = MIMEMultipart("mixed")
@@ -148,6 +143,17 @@ def build(*, from_address: str, from_name: str, to: str, subject: str, body: str
     msg[LOOP_HEADER_NAME] = header_text(token or "intake", 40)
     msg["Content-Language"] = header_text(language, 10)
     return message_id, msg.as_bytes(policy=_WIRE)
+
+
+def _text_part(body: str) -> Message:
+    """text/plain in UTF-8, quoted-printable. Encoded by binascii (C): the email
+    package's own encoder goes character by character in Python, which was most of
+    the cost of an acknowledgement in any language but English."""
+    part = MIMENonMultipart("text", "plain", charset="utf-8")
+    part["Content-Transfer-Encoding"] = "quoted-printable"
+    data = body.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
+    part.set_payload(binascii.b2a_qp(data, istext=True).decode("ascii"))
+    return part
 
 
 def _original_part(original: bytes) -> Message:
