@@ -99,3 +99,17 @@ def test_a_person_mentioning_absence_in_a_short_request_is_human(body):
     raw = (f"From: X <x@city.example>\r\nSubject: Interest group\r\n"
            f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n").encode()
     assert verdict(raw)[0] == "human"
+
+
+def test_bounce_known_only_by_its_wording_is_still_a_bounce():
+    # A non-delivery report from a sender that looks like a person, with no report part and
+    # no Return-Path header at all (a saved file delivered by APPEND): its wording decides.
+    raw = (b"From: IT Service <it-service@city.example>\r\nTo: procurement@iclei.org\r\n"
+           b"Subject: Re: your mail\r\n\r\nThis message was created automatically by mail"
+           b" delivery software.\r\n\r\nA message that you sent could not be delivered to one"
+           b" or more of its recipients.\r\n")
+    assert verdict(raw)[0] == "bounce"
+    # the same wording in a person's mail delivered with a normal envelope sender is read
+    # only when another sign points at a machine: here none does
+    person = raw.replace(b"From: IT", b"Return-Path: <it-service@city.example>\r\nFrom: IT")
+    assert verdict(person)[0] == "human"

@@ -74,7 +74,7 @@ def screen(mail: ParsedMail, rules: ScreeningRules,
         evidence.append(f"subject matches bounce pattern {bounce_subject!r}")
     strong_bounce = bool(evidence)  # each sign so far makes a bounce on its own
     list_evidence = _list_evidence(h, sender, rules)
-    machine_signs = bool(list_evidence) or "auto-submitted" in h or return_path == "<>"
+    machine_signs = bool(list_evidence) or "auto-submitted" in h or return_path in ("<>", "")
     # wording alone never makes a bounce: read the body only when another sign is there
     bounce_body = _first(rules.bounce_bodies, body[:3000]) \
         if strong_bounce or machine_signs else None
