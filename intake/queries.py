@@ -6,6 +6,7 @@ never rename or remove one.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -119,6 +120,7 @@ def triage_queue(store: Store) -> list[dict[str, Any]]:
     return summaries(store, rows)
 
 
+@functools.lru_cache(maxsize=4096)
 def reason_key(reason: str | None) -> str:
     """The kind of a triage reason, without its particulars ("low confidence (0.41)" ->
     "low confidence"): what the desk counts and filters by."""
