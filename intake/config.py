@@ -89,6 +89,7 @@ class LimitsConfig:
     skip_old_mail: bool = True
     old_mail_days: int = 7
     max_message_bytes: int = 25 * 1024 * 1024
+    max_parse_seconds: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -277,7 +278,10 @@ def _limits(path: Path, table: Any) -> LimitsConfig:
         skip_old_mail=r.get("skip_old_mail", bool, True),
         old_mail_days=r.get("old_mail_days", int, 7),
         max_message_bytes=r.get("max_message_bytes", int, 25 * 1024 * 1024),
+        max_parse_seconds=float(r.get("max_parse_seconds", (int, float), 20.0)),
     )
+    if limits.max_parse_seconds < 0:
+        raise ConfigError(path, "limits.max_parse_seconds", "must be 0 (no limit) or more")
     r.finish()
     return limits
 

@@ -301,3 +301,40 @@ def test_crash_late_in_one_message_leaves_its_group_whole(setup, monkeypatch):
     for pk in (pks[0], pks[2]):
         request_id = store.one("SELECT request_id FROM messages WHERE id=?", (pk,))[0]
         assert store.one("SELECT COUNT(*) FROM outbox WHERE request_id=?", (request_id,))[0] >= 1
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_message_that_makes_the_parser_spin_is_kept_and_triaged(setup, monkeypatch, parallel):
+    # A message whose parsing never ends is stopped after limits.max_parse_seconds, kept
+    # unparsed and triaged with the reason; the rest of the backlog goes on (in the
+    # service process and in the parse workers alike).
+    from dataclasses import replace
+
+    from intake.stages import parse
+    from tests.mailgen import generate
+    _, service, _ = setup
+    real = parse.parse_bytes
+
+    def spinning(raw: bytes):
+        while b"spin-forever" in raw:
+            pass
+        return real(raw)
+
+    monkeypatch.setattr(parse, "parse_bytes", spinning)
+    env = replace(service.env, config=replace(
+        service.config, limits=replace(service.config.limits, max_parse_seconds=0.3)))
+    raws = generate(70, 21)
+    raws.insert(10, (DEV / "0002.eml").read_bytes().replace(
+        b"Message-ID: <", b"X-Test: spin-forever\r\nMessage-ID: <spin"))
+    for uid, raw in enumerate(raws, 300):
+        service.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=uid,
+                                     raw=raw, internal_date=None)
+    assert pipeline.process_pending(env, parallel=parallel) == len(raws)
+    stuck = service.store.query("SELECT status, status_reason, request_id FROM messages"
+                                " WHERE status_reason LIKE '%longer than%'")
+    assert len(stuck) == 1 and stuck[0]["status"] == "unparseable"
+    assert "0.3 s" in stuck[0]["status_reason"]
+    status = service.store.one("SELECT status FROM requests WHERE id=?",
+                               (stuck[0]["request_id"],))[0]
+    assert status == "triage"
+    assert service.store.one("SELECT COUNT(*) FROM messages WHERE status='stored'")[0] == 0

@@ -11,11 +11,15 @@ A message that cannot be parsed at all is marked unparseable with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import email.utils
 import logging
 import re
+import signal
+import threading
+from collections.abc import Iterator
 from datetime import UTC
 from email.header import decode_header, make_header
 from email.message import Message
@@ -40,14 +44,45 @@ _ESCAPE_CHARSET = re.compile(r"\x1b[\$\(][@A-Z]")
 _FWD_SUBJECT = re.compile(r"^\s*(fwd?|tr|wg|vs|vb|rv|i|enc|doorst|pd|fw)\s*:", re.I)
 
 
+class ParseTimeout(BaseException):
+    """Raised by the alarm; a BaseException so that no `except Exception` inside the
+    parser can swallow it."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt Python code that runs longer than `seconds` (SIGALRM; only in a
+    process's main thread, where the service and its workers parse; 0 = no limit)."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(_signum, _frame):  # noqa: ANN001, ANN202
+        raise ParseTimeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def run(ctx: Context, env: Env) -> None:
-    limit = env.config.limits.max_message_bytes
+    limits = env.config.limits
+    limit = limits.max_message_bytes
     if len(ctx.raw) > limit:
         ctx.unparseable = f"message too large to parse ({len(ctx.raw)} bytes > limit {limit})"
         ctx.mail = _headers_only(ctx.raw)
         return
     try:
-        ctx.mail = parse_bytes(ctx.raw)
+        with time_limit(limits.max_parse_seconds):
+            ctx.mail = parse_bytes(ctx.raw)
+    except ParseTimeout:
+        ctx.unparseable = (f"parsing took longer than {limits.max_parse_seconds:g} s"
+                           " (limits.max_parse_seconds); kept unparsed")
+        ctx.mail = _headers_only(ctx.raw)
     except Exception as exc:  # noqa: BLE001 - any parser failure is data, not a crash
         ctx.unparseable = f"cannot parse MIME: {exc.__class__.__name__}: {exc}"[:500]
         ctx.mail = _headers_only(ctx.raw)
