@@ -115,8 +115,7 @@ def _staff_examples(env: Env) -> dict[str, Any]:
     latest = {r["request_id"]: r for r in rows}
     ok = Counter()
     for r in latest.values():
-        raw = env.store.one("SELECT raw FROM message_raw WHERE message_pk=?", (r["first_message"],))[0]
-        got = predicted(run_file(env, bytes(raw)))
+        got = predicted(run_file(env, env.store.raw_of(r["first_message"]) or b""))
         ok["group"] += got["group"] == r["group_id"]
         ok["intent"] += got["intent"] == r["intent"]
     n = len(latest)

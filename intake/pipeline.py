@@ -41,9 +41,7 @@ _MODULES = {name: importlib.import_module(f"intake.stages.{name}") for name in S
 
 
 def load_context(env: Env, message_pk: int) -> Context:
-    row = env.store.one("SELECT m.id, r.raw, m.internal_date, m.request_id, m.role"
-                        " FROM messages m JOIN message_raw r ON r.message_pk = m.id"
-                        " WHERE m.id=?", (message_pk,))
+    row = env.store.message_to_run(message_pk)
     if row is None:
         raise KeyError(f"no message {message_pk}")
     ctx = Context(message_pk=row["id"], raw=bytes(row["raw"]),

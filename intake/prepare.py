@@ -13,16 +13,15 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import sqlite3
 import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from intake.config import Config
 from intake.context import Context, Decision, Env, ParsedMail
+from intake.store import Store
 
 log = logging.getLogger("intake.prepare")
 
@@ -31,7 +30,7 @@ MIN_BACKLOG = 64      # below this, starting workers costs more than it saves
 CHUNK = 32
 
 _worker_env: Env | None = None
-_worker_db: sqlite3.Connection | None = None
+_worker_store: Store | None = None
 
 
 @dataclass
@@ -48,7 +47,7 @@ def _init_worker(config: Config) -> None:
     """Each worker loads the rules and opens the database read-only: it reads the raw
     bytes itself (WAL lets readers run beside the writer), so the service process
     does not copy every message across a pipe."""
-    global _worker_env, _worker_db
+    global _worker_env, _worker_store
     from intake.rulebook import load_rules
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the service's own handlers came with fork
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the service, which stops us
@@ -56,8 +55,7 @@ def _init_worker(config: Config) -> None:
     logging.getLogger("mailparser").setLevel(logging.CRITICAL)
     _worker_env = Env(config=config, rules=load_rules(config.rules_dir), store=None,  # type: ignore[arg-type]
                       templates=None)  # type: ignore[arg-type]
-    uri = Path(config.database).resolve().as_uri() + "?mode=ro"  # spaces, '#', '?' escaped
-    _worker_db = sqlite3.connect(uri, uri=True, timeout=30)
+    _worker_store = Store(config.database, read_only=True)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -76,13 +74,10 @@ def _prepare_chunk(pks: list[int]) -> list[Prepared | None]:
 def _prepare_one(pk: int) -> Prepared | None:
     from intake import pipeline
     try:
-        assert _worker_db is not None
-        row = _worker_db.execute("SELECT r.raw, m.internal_date FROM messages m JOIN message_raw r"
-                                 " ON r.message_pk = m.id WHERE m.id=?",
-                                 (pk,)).fetchone()
-        inboxes = [r[0] for r in _worker_db.execute(
-            "SELECT DISTINCT inbox FROM deliveries WHERE message_pk=? ORDER BY id", (pk,))]
-        ctx = Context(message_pk=pk, raw=bytes(row[0]), inboxes=inboxes, internal_date=row[1])
+        assert _worker_store is not None
+        row = _worker_store.message_to_run(pk)
+        ctx = Context(message_pk=pk, raw=bytes(row["raw"]), inboxes=_worker_store.inboxes_of(pk),
+                      internal_date=row["internal_date"])
         pipeline.run_stages(ctx, _worker_env, PURE_STAGES)  # type: ignore[arg-type]
         return Prepared(pk, ctx.mail, ctx.unparseable, ctx.screening, ctx.screening_evidence,
                         ctx.decision)

@@ -35,22 +35,30 @@ class StoreError(Exception):
 class Store:
     """A handle on the intake database. Cheap to open; one per process or thread."""
 
-    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 30_000) -> None:
+    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 30_000,
+                 read_only: bool = False) -> None:
+        """read_only: for the parse workers, which only read raw mail beside the writer
+        (opened by a file URI, so a path with a space, '#' or '?' works)."""
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # one thread at a time uses a Store; it may be handed to a service thread
-            conn = sqlite3.connect(str(self.path), timeout=busy_timeout_ms / 1000,
-                                   check_same_thread=False)
+            if read_only:
+                conn = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True,
+                                       timeout=busy_timeout_ms / 1000)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                # one thread at a time uses a Store; it may be handed to a service thread
+                conn = sqlite3.connect(str(self.path), timeout=busy_timeout_ms / 1000,
+                                       check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open database {self.path}: {exc}") from None
         self.db = sqlite_utils.Database(conn)
         self.conn = conn
         self.conn.row_factory = sqlite3.Row
         self.conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
+        if not read_only:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
         self._memo: dict[str, Any] = {}
 
     def close(self) -> None:
@@ -240,6 +248,12 @@ class Store:
     def pending_messages(self) -> list[int]:
         return [r[0] for r in self.query(
             "SELECT id FROM messages WHERE status='stored' ORDER BY id")]
+
+    def message_to_run(self, message_pk: int) -> sqlite3.Row | None:
+        """What running a stored message through the stages starts from."""
+        return self.one("SELECT m.id, r.raw, m.internal_date, m.request_id, m.role"
+                        " FROM messages m JOIN message_raw r ON r.message_pk = m.id"
+                        " WHERE m.id=?", (message_pk,))
 
     def raw_of(self, message_pk: int) -> bytes | None:
         row = self.one("SELECT raw FROM message_raw WHERE message_pk=?", (message_pk,))

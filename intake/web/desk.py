@@ -181,8 +181,8 @@ def attachment(request_id: int, message_pk: int, index: int):  # noqa: ANN201
     detail = _detail_or_404(request_id)
     if message_pk not in [m["id"] for m in detail["messages"]]:
         abort(404)
-    raw = store_of().one("SELECT raw FROM message_raw WHERE message_pk=?", (message_pk,))[0]
-    msg = email.message_from_bytes(clean_raw(bytes(raw)), policy=email.policy.compat32)
+    raw = store_of().raw_of(message_pk) or b""
+    msg = email.message_from_bytes(clean_raw(raw), policy=email.policy.compat32)
     parts = attachment_parts(msg)
     if not 0 <= index < len(parts):
         abort(404)
