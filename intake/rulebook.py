@@ -6,6 +6,7 @@ no code change. Errors name the file and the key, like config errors.
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -34,6 +35,18 @@ class Cue:
         return 3.0 if self.strong else 1.0
 
 
+class Cues(tuple):
+    """The cues of one group, intent or topic, in the order the rules list them."""
+
+    @functools.cached_property
+    def by_literal(self) -> dict[str, list[int]]:
+        """{literal: positions in this list}: which cues a literal found in a text wakes."""
+        mapping: dict[str, list[int]] = {}
+        for i, cue in enumerate(self):
+            mapping.setdefault(cue.literal, []).append(i)
+        return mapping
+
+
 @dataclass(frozen=True)
 class Group:
     id: str
@@ -44,7 +57,7 @@ class Group:
     facilitators: tuple[str, ...]
     names: dict[str, str]
     aliases: tuple[str, ...]
-    cues: tuple[Cue, ...]
+    cues: Cues
 
     def display_name(self, language: str | None) -> str:
         return self.names.get(language or "en", self.name)
@@ -65,10 +78,10 @@ class ScreeningRules:
 class Rulebook:
     directory: Path
     groups: tuple[Group, ...]
-    intent_cues: dict[str, tuple[Cue, ...]]
-    topics: dict[str, tuple[Cue, ...]]
+    intent_cues: dict[str, Cues]
+    topics: dict[str, Cues]
     screening: ScreeningRules
-    cue_index: CueIndex = field(default_factory=lambda: CueIndex(()), compare=False, repr=False)
+    cue_index: CueIndex = field(compare=False, repr=False)
 
     def group(self, group_id: str | None) -> Group | None:
         if not group_id:
@@ -127,7 +140,7 @@ def _load(path: Path) -> dict[str, Any]:
         raise ConfigError(path, "(syntax)", f"not valid TOML: {exc}") from None
 
 
-def _cues(path: Path, key: str, table: Any) -> tuple[Cue, ...]:
+def _cues(path: Path, key: str, table: Any) -> Cues:
     if not isinstance(table, dict):
         raise ConfigError(path, key, "must be a table of language = [cues]")
     cues = []
@@ -139,7 +152,7 @@ def _cues(path: Path, key: str, table: Any) -> tuple[Cue, ...]:
                 cues.append(compile_cue(item, lang, where=f"{key}.{lang}"))
             except (ValueError, re.error) as exc:
                 raise ConfigError(path, f"{key}.{lang}", str(exc)) from None
-    return tuple(cues)
+    return Cues(cues)
 
 
 def _groups(path: Path) -> tuple[Group, ...]:
@@ -189,7 +202,7 @@ def _groups(path: Path) -> tuple[Group, ...]:
     return tuple(groups)
 
 
-def _intents(path: Path) -> tuple[dict[str, tuple[Cue, ...]], dict[str, tuple[Cue, ...]]]:
+def _intents(path: Path) -> tuple[dict[str, Cues], dict[str, Cues]]:
     data = _load(path)
     intents = data.get("intent", {})
     if not isinstance(intents, dict):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from intake import language as lang
 from intake.context import Context, Decision, Env, ParsedMail
-from intake.rulebook import Cue, Rulebook
+from intake.rulebook import Cue, Cues, Rulebook
 from intake.textprep import strip_for_classification
 
 REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|vs|odp|antw|r|rif|res|ynt|vá|vl)\s*(\[\d+\])?\s*:", re.I)
@@ -176,15 +176,14 @@ def _language(subject: str, body: str) -> tuple[str, float]:
     return code, conf
 
 
-def _match(cues: tuple[Cue, ...], texts: dict[str, str], present: dict[str, dict[str, int]],
+def _match(cues: Cues, texts: dict[str, str], present: dict[str, dict[str, int]],
            *, negate: bool = True) -> list[Hit]:
     """Hits of these cues; `present` says where each cue literal first occurs per field
     (CueIndex), so a cue whose literal is absent costs one dict lookup."""
     hits = []
     seen: set[tuple[str, str]] = set()
-    by_literal = _by_literal(cues)
     candidates = sorted({i for found in present.values() for literal in found
-                         for i in by_literal.get(literal, ())})
+                         for i in cues.by_literal.get(literal, ())})
     for cue in (cues[i] for i in candidates):
         for field, text in texts.items():
             first = present[field].get(cue.literal)
@@ -199,20 +198,6 @@ def _match(cues: tuple[Cue, ...], texts: dict[str, str], present: dict[str, dict
             hits.append(Hit(cue.text, field, weight, found.start()))
             seen.add((cue.text, field))
     return hits
-
-
-_BY_LITERAL: dict[int, tuple[tuple[Cue, ...], dict[str, list[int]]]] = {}
-
-
-def _by_literal(cues: tuple[Cue, ...]) -> dict[str, list[int]]:
-    """{literal: positions in cues}, built once per cue list of the rulebook."""
-    entry = _BY_LITERAL.get(id(cues))
-    if entry is None or entry[0] is not cues:
-        mapping: dict[str, list[int]] = {}
-        for i, cue in enumerate(cues):
-            mapping.setdefault(cue.literal, []).append(i)
-        entry = _BY_LITERAL[id(cues)] = (cues, mapping)
-    return entry[1]
 
 
 def _interrogative_spans(body: str) -> list[tuple[int, int]]:
