@@ -173,6 +173,8 @@ def file_away(client: IMAPClient, inbox: InboxConfig, store: Store, *, page: int
     was done."""
     folder = inbox.folder
     filed = 0
+    action = (f"flag {inbox.flag_keyword}" if inbox.on_handled == "flag"
+              else f"move {inbox.move_to}")
     try:
         status = client.folder_status(folder, [b"UIDVALIDITY"])
         uidvalidity = int(status[b"UIDVALIDITY"])
@@ -184,7 +186,6 @@ def file_away(client: IMAPClient, inbox: InboxConfig, store: Store, *, page: int
             uids = [r["uid"] for r in rows]
             if inbox.on_handled == "flag":
                 client.add_flags(uids, [inbox.flag_keyword.encode()], silent=True)
-                action = f"flag {inbox.flag_keyword}"
             else:
                 if client.has_capability("MOVE"):
                     client.move(uids, inbox.move_to)
@@ -192,14 +193,12 @@ def file_away(client: IMAPClient, inbox: InboxConfig, store: Store, *, page: int
                     client.copy(uids, inbox.move_to)
                     client.delete_messages(uids, silent=True)
                     client.uid_expunge(uids)
-                action = f"move {inbox.move_to}"
             store.mark_filed([r["id"] for r in rows], action)
             filed += len(rows)
         if filed:
             with store.transaction():
                 store.event("filed", inbox=inbox.name, folder=folder, count=filed,
-                            action=f"flag {inbox.flag_keyword}" if inbox.on_handled == "flag"
-                            else f"move {inbox.move_to}")
+                            action=action)
         return filed
     except (OSError, IMAPClientError, ssl.SSLError) as exc:
         raise MailboxError(f"inbox {inbox.name!r}: filing away failed after {filed}:"

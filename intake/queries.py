@@ -14,9 +14,14 @@ from typing import Any
 
 from intake.store import Store
 
+_FROM = "FROM requests r JOIN messages m ON m.id = r.first_message"
+_TRIAGE = "r.status IN ('triage', 'shunted')"
+_TRIAGE_ORDER = "COALESCE(m.internal_date, m.stored_at), r.id"  # oldest first
+_IDS = "(SELECT value FROM json_each(?))"
+
 # Every request column but the large ones (explanation, auth_evidence), which only the
 # detail view reads: a list of 50,000 requests must not drag 150 MB of JSON along.
-REQUEST_SQL = """
+REQUEST_SQL = f"""
 SELECT r.id, r.first_message, r.created_at, r.status, r.token, r.requester_email,
        r.requester_name, r.forwarded_by, r.group_id, r.intent, r.language, r.confidence,
        r.runner_up, r.organisation, r.membership, r.is_member, r.member_match, r.authenticated,
@@ -24,7 +29,7 @@ SELECT r.id, r.first_message, r.created_at, r.status, r.token, r.requester_email
        m.message_id, m.sender_email, m.sender_name, m.subject, m.internal_date,
        m.date AS mail_date, m.stored_at, m.screening, m.status AS message_status,
        m.status_reason, m.size
-FROM requests r JOIN messages m ON m.id = r.first_message
+{_FROM}
 """
 
 
@@ -41,8 +46,6 @@ def _by_request(store: Store, sql: str, ids: list[int]) -> dict[int, list[Any]]:
         found.setdefault(row[0], []).append(row)
     return found
 
-
-_IDS = "(SELECT value FROM json_each(?))"
 
 
 def summaries(store: Store, rows: list[Any]) -> list[dict[str, Any]]:
@@ -115,8 +118,7 @@ def list_requests(store: Store, *, status: str | None = None, limit: int | None 
 
 def triage_queue(store: Store) -> list[dict[str, Any]]:
     """What needs a person, oldest first."""
-    rows = store.query(REQUEST_SQL + " WHERE r.status IN ('triage', 'shunted')"
-                       " ORDER BY COALESCE(m.internal_date, m.stored_at), r.id")
+    rows = store.query(f"{REQUEST_SQL} WHERE {_TRIAGE} ORDER BY {_TRIAGE_ORDER}")
     return summaries(store, rows)
 
 
@@ -157,12 +159,12 @@ def queue_page(store: Store, *, scope: str, filters: dict[str, str], page: int,
     elif scope == "all":
         order = f"{RECEIVED_SQL} DESC, r.id DESC"
     else:
-        where.append("r.status IN ('triage', 'shunted')")
-        order = "COALESCE(m.internal_date, m.stored_at), r.id"
+        where.append(_TRIAGE)
+        order = _TRIAGE_ORDER
     base = " WHERE " + " AND ".join(where) if where else ""
     counts = {row[0]: row[1] for row in store.query(
-        "SELECT reason_key(r.triage_reason), COUNT(*) FROM requests r JOIN messages m"
-        f" ON m.id = r.first_message{base} GROUP BY 1 ORDER BY 2 DESC, 1", tuple(args))}
+        f"SELECT reason_key(r.triage_reason), COUNT(*) {_FROM}{base} GROUP BY 1"
+        " ORDER BY 2 DESC, 1", tuple(args))}
     for column, key in (("r.group_id", "group"), ("r.intent", "intent"),
                         ("r.language", "language")):
         if filters.get(key):
@@ -178,13 +180,12 @@ def queue_page(store: Store, *, scope: str, filters: dict[str, str], page: int,
         where.append("r.assigned_to IS ?")
         args.append(account)
     clause = " WHERE " + " AND ".join(where) if where else ""
-    total = store.one("SELECT COUNT(*) FROM requests r JOIN messages m ON m.id = r.first_message"
-                      + clause, tuple(args))[0]
+    total = store.one(f"SELECT COUNT(*) {_FROM}{clause}", tuple(args))[0]
     ids = [row[0] for row in store.query(
-        "SELECT r.id FROM requests r JOIN messages m ON m.id = r.first_message" + clause
-        + f" ORDER BY {order} LIMIT ? OFFSET ?", (*args, page_size, (page - 1) * page_size))]
-    by_id = {row["id"]: row for row in store.query(
-        REQUEST_SQL + " WHERE r.id IN (SELECT value FROM json_each(?))", (json.dumps(ids),))}
+        f"SELECT r.id {_FROM}{clause} ORDER BY {order} LIMIT ? OFFSET ?",
+        (*args, page_size, (page - 1) * page_size))]
+    by_id = {row["id"]: row for row in store.query(f"{REQUEST_SQL} WHERE r.id IN {_IDS}",
+                                                   (json.dumps(ids),))}
     return QueuePage(rows=summaries(store, [by_id[i] for i in ids]), total=total, counts=counts)
 
 

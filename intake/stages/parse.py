@@ -70,22 +70,23 @@ def time_limit(seconds: float) -> Iterator[None]:
 
 
 def run(ctx: Context, env: Env) -> None:
+    """Parse the raw bytes; what cannot be parsed keeps its headers and the reason."""
     limits = env.config.limits
     limit = limits.max_message_bytes
     if len(ctx.raw) > limit:
-        ctx.unparseable = f"message too large to parse ({len(ctx.raw)} bytes > limit {limit})"
-        ctx.mail = _headers_only(ctx.raw)
-        return
-    try:
-        with time_limit(limits.max_parse_seconds):
-            ctx.mail = parse_bytes(ctx.raw)
-    except ParseTimeout:
-        ctx.unparseable = (f"parsing took longer than {limits.max_parse_seconds:g} s"
-                           " (limits.max_parse_seconds); kept unparsed")
-        ctx.mail = _headers_only(ctx.raw)
-    except Exception as exc:  # noqa: BLE001 - any parser failure is data, not a crash
-        ctx.unparseable = f"cannot parse MIME: {exc.__class__.__name__}: {exc}"[:500]
-        ctx.mail = _headers_only(ctx.raw)
+        reason = f"message too large to parse ({len(ctx.raw)} bytes > limit {limit})"
+    else:
+        try:
+            with time_limit(limits.max_parse_seconds):
+                ctx.mail = parse_bytes(ctx.raw)
+            return
+        except ParseTimeout:
+            reason = (f"parsing took longer than {limits.max_parse_seconds:g} s"
+                      " (limits.max_parse_seconds); kept unparsed")
+        except Exception as exc:  # noqa: BLE001 - any parser failure is data, not a crash
+            reason = f"cannot parse MIME: {exc.__class__.__name__}: {exc}"[:500]
+    ctx.unparseable = reason
+    ctx.mail = _headers_only(ctx.raw)
 
 
 def clean_raw(raw: bytes) -> bytes:

@@ -78,8 +78,7 @@ def screen(mail: ParsedMail, rules: ScreeningRules,
     # wording alone never makes a bounce: read the body only when another sign is there
     bounce_body = _first(rules.bounce_bodies, body[:3000]) \
         if strong_bounce or machine_signs else None
-    if bounce_body and (evidence or h.get("return-path", "").strip() in ("<>", "")
-                        or len(body) < 6000):
+    if bounce_body and (evidence or return_path in ("<>", "") or len(body) < 6000):
         evidence.append(f"body matches non-delivery pattern {bounce_body!r}")
     if strong_bounce or (bounce_body and machine_signs):
         return "bounce", evidence
