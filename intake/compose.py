@@ -114,35 +114,73 @@ def build(*, from_address: str, from_name: str, to: str, subject: str, body: str
         raise ValueError(f"refusing to send to an invalid address: {to!r}")
     if sender is None:
         raise ValueError(f"invalid from address: {from_address!r}")
-    text = _text_part(body)
-    msg: Message = text
-    if original is not None:
-        msg = MIMEMultipart("mixed")
-        msg.attach(text)
-        msg.attach(_original_part(original))
     domain = sender.rsplit("@", 1)[1]
     message_id = own_message_id(uuid.uuid4().hex, domain)
     name = header_text(from_name, 80)
-    msg["From"] = formataddr((name, sender), charset="utf-8") if name else sender
-    msg["To"] = recipient
+    headers = [("From", formataddr((name, sender), charset="utf-8") if name else sender),
+               ("To", recipient)]
     if reply_to and (safe := safe_address(reply_to)):
-        msg["Reply-To"] = safe
-    msg["Subject"] = _header(header_text(subject, 250), "Subject")
-    msg["Message-ID"] = f"<{message_id}>"
-    msg["Date"] = format_datetime(when if isinstance(when, datetime) else datetime.now(UTC))
+        headers.append(("Reply-To", safe))
+    headers += [("Subject", _header(header_text(subject, 250), "Subject")),
+                ("Message-ID", f"<{message_id}>"),
+                ("Date", format_datetime(when if isinstance(when, datetime) else datetime.now(UTC)))]
     parents = [r for r in references if _safe_msgid(r)][-10:]
     if in_reply_to and _safe_msgid(in_reply_to):
-        msg["In-Reply-To"] = f"<{in_reply_to}>"
+        headers.append(("In-Reply-To", _fold_ids("In-Reply-To", [in_reply_to])))
         if in_reply_to not in parents:
             parents.append(in_reply_to)
     if parents:
-        msg["References"] = " ".join(f"<{p}>" for p in parents)
-    msg["Auto-Submitted"] = auto_submitted
-    msg["X-Auto-Response-Suppress"] = "All"
-    msg["Precedence"] = "auto_reply" if auto_submitted == "auto-replied" else "bulk"
-    msg[LOOP_HEADER_NAME] = header_text(token or "intake", 40)
-    msg["Content-Language"] = header_text(language, 10)
+        headers.append(("References", _fold_ids("References", parents)))
+    headers += [("Auto-Submitted", auto_submitted), ("X-Auto-Response-Suppress", "All"),
+                ("Precedence", "auto_reply" if auto_submitted == "auto-replied" else "bulk"),
+                (LOOP_HEADER_NAME, header_text(token or "intake", 40)),
+                ("Content-Language", header_text(language, 10))]
+    if original is None and all(v.isascii() and _fits(k, v, _WIRE.max_line_length)
+                                for k, v in headers):
+        return message_id, _plain_bytes(headers, body)
+    msg: Message = _text_part(body)
+    if original is not None:
+        msg = MIMEMultipart("mixed")
+        msg.attach(_text_part(body))
+        msg.attach(_original_part(original))
+    for key, value in headers:
+        msg[key] = value
     return message_id, msg.as_bytes(policy=_WIRE)
+
+
+def _fold_ids(name: str, ids: list[str]) -> str:
+    """Message ids joined by folding white space, so that lines stay within 78
+    characters (ids are long: another mailer's id rarely fits after "In-Reply-To: ")."""
+    out, width = "", len(name) + 2
+    for ident in ids:
+        token, sep = f"<{ident}>", " " if out else ""
+        if width + len(sep) + len(token) > 78:
+            out, width, sep = out + "\r\n ", 1, ""
+        out += sep + token
+        width += len(sep) + len(token)
+    return out
+
+
+_PLAIN_HEAD = ('Content-Type: text/plain; charset="utf-8"\r\nMIME-Version: 1.0\r\n'
+               "Content-Transfer-Encoding: quoted-printable\r\n")
+
+
+def _plain_bytes(headers: list[tuple[str, str]], body: str) -> bytes:
+    """A text-only mail written directly: the same bytes the email package's generator
+    writes for it (headers checked ASCII and within the line limit by the caller),
+    without its per-header and per-line Python work."""
+    head = _PLAIN_HEAD + "".join(f"{k}: {v}\r\n" for k, v in headers)
+    return (head + "\r\n").encode("ascii") + _qp(body).replace(b"\n", b"\r\n")
+
+
+def _qp(body: str) -> bytes:
+    """The body as quoted-printable UTF-8 with \\n line ends. A line starting "From "
+    gets its F encoded (=46), so no mailbox on the way mangles it to ">From "."""
+    data = body.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
+    encoded = binascii.b2a_qp(data, istext=True)
+    if encoded.startswith(b"From ") or b"\nFrom " in encoded:
+        encoded = re.sub(rb"(?m)^From ", b"=46rom ", encoded)
+    return encoded
 
 
 def _text_part(body: str) -> Message:
@@ -151,8 +189,7 @@ def _text_part(body: str) -> Message:
     the cost of an acknowledgement in any language but English."""
     part = MIMENonMultipart("text", "plain", charset="utf-8")
     part["Content-Transfer-Encoding"] = "quoted-printable"
-    data = body.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
-    part.set_payload(binascii.b2a_qp(data, istext=True).decode("ascii"))
+    part.set_payload(_qp(body).decode("ascii"))
     return part
 
 

@@ -68,20 +68,34 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _prepare_chunk(pks: list[int]) -> list[Prepared | None]:
-    return [_prepare_one(pk) for pk in pks]
-
-
-def _prepare_one(pk: int) -> Prepared | None:
+    """Stage by stage over the chunk rather than message by message: each stage's
+    working set (mail-parser's, then lingua's models) stays in the CPU caches, which
+    measured about a tenth faster. A message that fails at any stage is left to the
+    service (None), the others go on."""
     from intake import pipeline
+    assert _worker_store is not None and _worker_env is not None
+    contexts: list[Context | None] = [_load(pk) for pk in pks]
+    for stage in PURE_STAGES:
+        for i, ctx in enumerate(contexts):
+            if ctx is None:
+                continue
+            try:
+                pipeline.run_stages(ctx, _worker_env, (stage,))
+            except Exception:  # noqa: BLE001 - the main process will run (and shunt) it itself
+                contexts[i] = None
+    return [None if ctx is None else
+            Prepared(pk, ctx.mail, ctx.unparseable, ctx.screening, ctx.screening_evidence,
+                     ctx.decision)
+            for pk, ctx in zip(pks, contexts, strict=True)]
+
+
+def _load(pk: int) -> Context | None:
     try:
         assert _worker_store is not None
         row = _worker_store.message_to_run(pk)
-        ctx = Context(message_pk=pk, raw=bytes(row["raw"]), inboxes=_worker_store.inboxes_of(pk),
-                      internal_date=row["internal_date"])
-        pipeline.run_stages(ctx, _worker_env, PURE_STAGES)  # type: ignore[arg-type]
-        return Prepared(pk, ctx.mail, ctx.unparseable, ctx.screening, ctx.screening_evidence,
-                        ctx.decision)
-    except Exception:  # noqa: BLE001 - the main process will run (and shunt) it itself
+        return Context(message_pk=pk, raw=bytes(row["raw"]), inboxes=_worker_store.inboxes_of(pk),
+                       internal_date=row["internal_date"])
+    except Exception:  # noqa: BLE001 - e.g. gone meanwhile: the service decides
         return None
 
 
