@@ -12,6 +12,8 @@ from functools import lru_cache
 from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
 MAX_CHARS = 400  # a few sentences decide the language; the cost grows with the length
+OPENING_CHARS = 150  # most mail is clear from its opening: tried first, at a third of the cost
+CLEAR = 0.99  # the opening decides when lingua is this sure of it
 SUPPORTED = ("en", "de", "fr", "es", "it", "nl", "sv", "pl", "pt", "da", "fi", "ca")
 
 
@@ -27,7 +29,12 @@ def detect(text: str, *, fallback: str = "en") -> tuple[str, float]:
     text = (text or "").strip()
     if len(text) < 3:
         return fallback, 0.0
-    values = _detector().compute_language_confidence_values(text[:MAX_CHARS])
+    detector = _detector()
+    if len(text) > OPENING_CHARS:
+        values = detector.compute_language_confidence_values(text[:OPENING_CHARS])
+        if values and values[0].value >= CLEAR:  # bilingual mail: the language it opens with
+            return values[0].language.iso_code_639_1.name.lower(), float(values[0].value)
+    values = detector.compute_language_confidence_values(text[:MAX_CHARS])
     if not values:
         return fallback, 0.0
     best = values[0]

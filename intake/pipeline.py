@@ -44,8 +44,14 @@ def load_context(env: Env, message_pk: int) -> Context:
     row = env.store.message_to_run(message_pk)
     if row is None:
         raise KeyError(f"no message {message_pk}")
+    return _context(env, row)
+
+
+def _context(env: Env, row) -> Context:  # noqa: ANN001 - a Store.message_to_run row
+    if row["raw"] is None:
+        raise ValueError("the message's raw bytes are missing from the database (message_raw)")
     ctx = Context(message_pk=row["id"], raw=bytes(row["raw"]),
-                  inboxes=env.store.inboxes_of(message_pk), internal_date=row["internal_date"])
+                  inboxes=env.store.inboxes_of(row["id"]), internal_date=row["internal_date"])
     if row["role"] == "request":
         ctx.request_id = row["request_id"]  # a replayed message keeps its request
     return ctx
@@ -66,10 +72,10 @@ def process(env: Env, message_pk: int, prepared=None) -> Context | None:  # noqa
     store = env.store
     try:
         with store.transaction():
-            row = store.one("SELECT status FROM messages WHERE id=?", (message_pk,))
+            row = store.message_to_run(message_pk)
             if row is None or row["status"] != "stored":
                 return None  # already handled (e.g. by a concurrent replay)
-            ctx = load_context(env, message_pk)
+            ctx = _context(env, row)
             if prepared is not None:
                 from intake import prepare
                 prepare.apply(ctx, prepared)
@@ -133,7 +139,7 @@ def process_pending(env: Env, *, stop=lambda: False, parallel: bool = True,
     if workers:
         log.info("preparing a backlog of %d messages on %d worker processes",
                  len(pending), workers)
-        with prepare.Preparer(env.config, workers) as own:
+        with prepare.Preparer(env.config, workers, env.rules) as own:
             own.add(pending)
             return process_prepared(env, own, block=True, stop=stop)
     if preparer is not None:

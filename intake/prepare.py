@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from intake.config import Config
 from intake.context import Context, Decision, Env, ParsedMail
+from intake.rulebook import Rulebook
 from intake.store import Store
 
 log = logging.getLogger("intake.prepare")
@@ -43,17 +44,18 @@ class Prepared:
     decision: Decision = field(default_factory=Decision)
 
 
-def _init_worker(config: Config) -> None:
-    """Each worker loads the rules and opens the database read-only: it reads the raw
-    bytes itself (WAL lets readers run beside the writer), so the service process
-    does not copy every message across a pipe."""
+def _init_worker(config: Config, rules: Rulebook | None = None) -> None:
+    """Each worker opens the database read-only: it reads the raw bytes itself (WAL
+    lets readers run beside the writer), so the service process does not copy every
+    message across a pipe. The rules come from the service (inherited at fork) or
+    are loaded here."""
     global _worker_env, _worker_store
     from intake.rulebook import load_rules
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the service's own handlers came with fork
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the service, which stops us
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     logging.getLogger("mailparser").setLevel(logging.CRITICAL)
-    _worker_env = Env(config=config, rules=load_rules(config.rules_dir), store=None,  # type: ignore[arg-type]
+    _worker_env = Env(config=config, rules=rules or load_rules(config.rules_dir), store=None,  # type: ignore[arg-type]
                       templates=None)  # type: ignore[arg-type]
     _worker_store = Store(config.database, read_only=True)
 
@@ -123,9 +125,9 @@ class Preparer:
     memory only that far ahead of the service, however large the backlog.
     """
 
-    def __init__(self, config: Config, workers: int) -> None:
+    def __init__(self, config: Config, workers: int, rules: Rulebook | None = None) -> None:
         self._pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                         initargs=(config,))
+                                         initargs=(config, rules))
         self._window = 3 * workers
         self._waiting: deque[int] = deque()
         self._in_flight: deque[tuple[list[int], Future]] = deque()

@@ -86,7 +86,7 @@ class _Backlog:
                 return
             log.info("preparing a backlog of %d messages on %d worker processes while"
                      " fetching", polled, workers)
-            self.preparer = prepare.Preparer(env.config, workers)
+            self.preparer = prepare.Preparer(env.config, workers, env.rules)
             self.preparer.add(env.store.pending_messages())  # older ones first, in order
         self.preparer.add(pks)
         self.processed += pipeline.process_prepared(env, self.preparer, block=False,

@@ -250,9 +250,10 @@ class Store:
             "SELECT id FROM messages WHERE status='stored' ORDER BY id")]
 
     def message_to_run(self, message_pk: int) -> sqlite3.Row | None:
-        """What running a stored message through the stages starts from."""
-        return self.one("SELECT m.id, r.raw, m.internal_date, m.request_id, m.role"
-                        " FROM messages m JOIN message_raw r ON r.message_pk = m.id"
+        """What running a stored message through the stages starts from (raw is None
+        if its bytes were lost: running it then fails, and it is shunted, not skipped)."""
+        return self.one("SELECT m.id, r.raw, m.internal_date, m.request_id, m.role, m.status"
+                        " FROM messages m LEFT JOIN message_raw r ON r.message_pk = m.id"
                         " WHERE m.id=?", (message_pk,))
 
     def raw_of(self, message_pk: int) -> bytes | None:

@@ -101,3 +101,17 @@ def test_bad_row_writes_nothing(store, tmp_path):
     after = store.query("SELECT organisation, domains FROM members ORDER BY 1")
     assert [tuple(r) for r in before] == [tuple(r) for r in after]
     assert "new.gent" not in json.dumps([list(r) for r in after])
+
+
+def test_a_large_roster_matches_by_index_and_the_first_listing_wins():
+    # Thousands of organisations: matching stays a few lookups; where two list the same
+    # domain or contact, the first in roster order wins (as staff see it in the list).
+    entries = [RosterEntry(f"Org {i:05d}", "participant", (f"city{i}.example",),
+                           (f"head{i}@mail.example",)) for i in range(5000)]
+    entries.append(RosterEntry("Zeta", "partner", ("city7.example",), ("head7@mail.example",)))
+    from intake.stages.membership import Roster
+    roster = Roster(entries)
+    assert roster.match("a@dept.city4999.example") == (entries[4999], "subdomain")
+    assert roster.match("x@city7.example")[0].organisation == "Org 00007"
+    assert roster.match("HEAD7@mail.example")[0].organisation == "Org 00007"
+    assert roster.match("a@city5000.example") == (None, "none")

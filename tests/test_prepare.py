@@ -111,3 +111,25 @@ def test_no_workers_to_be_had_means_slower_not_lost(tmp_path, smtp, caplog, monk
     assert got == expected
     warnings = [r for r in caplog.records if "parse worker failed" in r.getMessage()]
     assert len(warnings) == 1 and "Resource temporarily unavailable" in warnings[0].getMessage()
+
+
+def test_a_message_whose_bytes_are_missing_is_shunted_not_skipped(tmp_path):
+    # A stored message without its raw bytes (a damaged database) cannot be run: it is
+    # shunted with a clear reason, in the service and in the workers, never left
+    # `stored` to be retried silently every cycle.
+    path = write_config(tmp_path, imap_port=1, smtp_port=1,
+                        inboxes=[{"name": "general", "username": "u"}])
+    service = Service(load_config(path))
+    raws = generate(70, 9)
+    for uid, raw in enumerate(raws, 1):
+        service.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=uid,
+                                     raw=raw, internal_date=None)
+    with service.store.transaction():
+        service.store.conn.execute("DELETE FROM message_raw WHERE message_pk IN (3, 69)")
+    pipeline.process_pending(service.env, parallel=True)
+    rows = service.store.query("SELECT id, status, status_reason FROM messages ORDER BY id")
+    assert [r["id"] for r in rows if r["status"] == "shunted"] == [3, 69]
+    assert all("raw bytes are missing" in r["status_reason"]
+               for r in rows if r["status"] == "shunted")
+    assert {r["status"] for r in rows if r["id"] not in (3, 69)} == {"processed"}
+    service.close()

@@ -25,43 +25,61 @@ class RosterEntry:
     contacts: tuple[str, ...]
 
 
-_cache: dict[str, tuple[tuple, list[RosterEntry]]] = {}
+class Roster:
+    """The roster indexed by contact address and by domain: a match costs a few dict
+    lookups (one per label of the sender's domain), however many organisations the
+    network has. Where two organisations list the same address or domain, the first
+    in roster order wins."""
+
+    def __init__(self, entries: list[RosterEntry]) -> None:
+        self.entries = entries
+        self._contacts: dict[str, RosterEntry] = {}
+        self._domains: dict[str, RosterEntry] = {}
+        for entry in entries:
+            for contact in entry.contacts:
+                self._contacts.setdefault(contact, entry)
+            for domain in entry.domains:
+                self._domains.setdefault(domain, entry)
+
+    def match(self, email: str) -> tuple[RosterEntry | None, str]:
+        """Return (entry, how): how is exact, domain, subdomain or none."""
+        email = (email or "").strip().lower()
+        if "@" not in email:
+            return None, "none"
+        if (entry := self._contacts.get(email)) is not None:
+            return entry, "exact"
+        domain = email.rsplit("@", 1)[1].rstrip(".")
+        if (entry := self._domains.get(domain)) is not None:
+            return entry, "domain"
+        labels = domain.split(".")
+        for i in range(1, len(labels)):  # the longest listed parent domain first
+            if (entry := self._domains.get(".".join(labels[i:]))) is not None:
+                return entry, "subdomain"
+        return None, "none"
 
 
-def load_roster(store: Store) -> list[RosterEntry]:
-    """The roster, re-read only when it changed (a cheap COUNT/MAX check per message)."""
-    version = tuple(store.one("SELECT COUNT(*), MAX(updated_at), MAX(id) FROM members"))
+_cache: dict[str, tuple[tuple, Roster]] = {}
+
+
+def load_roster(store: Store) -> Roster:
+    """The roster, re-read only when it changed: a cheap COUNT/MAX check, once per
+    write transaction (roster edits commit in transactions of their own)."""
+    version = store.per_transaction("roster_version", lambda: tuple(
+        store.one("SELECT COUNT(*), MAX(updated_at), MAX(id) FROM members")))
     cached = _cache.get(str(store.path))
     if cached and cached[0] == version:
         return cached[1]
-    entries = [RosterEntry(r["organisation"], r["membership"],
-                           tuple(d.lower() for d in json.loads(r["domains"])),
-                           tuple(c.lower() for c in json.loads(r["contact_emails"])))
-               for r in store.query("SELECT * FROM members ORDER BY organisation")]
-    _cache[str(store.path)] = (version, entries)
-    return entries
+    roster = Roster([RosterEntry(r["organisation"], r["membership"],
+                                 tuple(d.lower() for d in json.loads(r["domains"])),
+                                 tuple(c.lower() for c in json.loads(r["contact_emails"])))
+                     for r in store.query("SELECT * FROM members ORDER BY organisation")])
+    _cache[str(store.path)] = (version, roster)
+    return roster
 
 
-def match_sender(email: str, roster: list[RosterEntry]) -> tuple[RosterEntry | None, str]:
+def match_sender(email: str, roster: Roster | list[RosterEntry]) -> tuple[RosterEntry | None, str]:
     """Return (entry, how): how is exact, domain, subdomain or none."""
-    email = (email or "").strip().lower()
-    if "@" not in email:
-        return None, "none"
-    for entry in roster:
-        if email in entry.contacts:
-            return entry, "exact"
-    domain = email.rsplit("@", 1)[1].rstrip(".")
-    for entry in roster:
-        if domain in entry.domains:
-            return entry, "domain"
-    best: tuple[RosterEntry | None, int] = (None, 0)
-    for entry in roster:
-        for listed in entry.domains:
-            if domain.endswith("." + listed) and len(listed) > best[1]:
-                best = (entry, len(listed))
-    if best[0] is not None:
-        return best[0], "subdomain"
-    return None, "none"
+    return (roster if isinstance(roster, Roster) else Roster(roster)).match(email)
 
 
 def run(ctx: Context, env: Env) -> None:
