@@ -25,12 +25,16 @@ class CueIndex:
         if not self._empty:
             self._automaton.make_automaton()
 
-    def first_positions(self, text: str) -> dict[str, int]:
-        """{literal: index where it first starts in text} for every literal present."""
-        found: dict[str, int] = {}
+    def positions(self, text: str) -> dict[str, list[int]]:
+        """{literal: every index where it starts in text, ascending} for every literal
+        present (overlapping occurrences included)."""
+        found: dict[str, list[int]] = {}
         if self._empty or not text:
             return found
         for end, literal in self._automaton.iter(text):
-            if literal not in found:
-                found[literal] = end - len(literal) + 1
+            start = end - len(literal) + 1
+            if (starts := found.get(literal)) is None:
+                found[literal] = [start]
+            else:
+                starts.append(start)
         return found
