@@ -129,20 +129,15 @@ def poll(client: IMAPClient, inbox: InboxConfig, store: Store,
                     progress.close()
                 return result
             response = client.fetch(batch, ["BODY.PEEK[]", "INTERNALDATE"])
-            stored: list[int] = []
-            with store.transaction():  # one commit per batch; each message a savepoint
-                for uid in batch:
-                    data = response.get(uid)
-                    if data is None:  # expunged between SEARCH and FETCH
-                        continue
-                    raw = data.get(b"BODY[]") or b""
-                    pk, is_new = store.store_delivery(
-                        inbox=inbox.name, folder=folder, uidvalidity=uidvalidity, uid=uid,
-                        raw=bytes(raw), internal_date=_iso(data.get(b"INTERNALDATE")))
-                    result.fetched += 1
-                    result.new += int(is_new)
-                    if is_new:
-                        stored.append(pk)
+            fetched = [(uid, bytes(data.get(b"BODY[]") or b""), _iso(data.get(b"INTERNALDATE")))
+                       for uid in batch if (data := response.get(uid)) is not None]
+            # (a uid missing from the response was expunged between SEARCH and FETCH)
+            with store.transaction():  # one commit per batch
+                results = store.store_batch(inbox=inbox.name, folder=folder,
+                                            uidvalidity=uidvalidity, fetched=fetched)
+            stored = [pk for pk, is_new in results if is_new]
+            result.fetched += len(results)
+            result.new += len(stored)
             if on_stored is not None and stored:
                 on_stored(stored, len(uids))
             if progress is not None:
