@@ -40,6 +40,7 @@ SCREEN_HEADERS = (
     "x-precedence", "delivered-to", "thread-topic", "x-original-to", "x-ms-exchange-inbox-rules-loop",
     "message-id", "list-help", "x-report-abuse", "x-csa-complaints",
 )
+_SCREEN_SET = frozenset(SCREEN_HEADERS)
 _ESCAPE_CHARSET = re.compile(r"\x1b[\$\(][@A-Z]")
 _FWD_SUBJECT = re.compile(r"^\s*(fwd?|tr|wg|vs|vb|rv|i|enc|doorst|pd|fw)\s*:", re.I)
 
@@ -171,10 +172,13 @@ def decode_text_header(value: Any) -> str:
     if value is None:
         return ""
     text = _unfold(str(value))
-    try:
-        decoded = str(make_header(decode_header(text)))
-    except Exception:  # noqa: BLE001 - unknown charset, broken base64 ...
-        decoded = text
+    if "=?" not in text:
+        decoded = text  # no encoded word: decoding would return it as it is
+    else:
+        try:
+            decoded = str(make_header(decode_header(text)))
+        except Exception:  # noqa: BLE001 - unknown charset, broken base64 ...
+            decoded = text
     if "\x1b" in decoded:
         decoded = _fix_escape_charset(decoded)
     return re.sub(r"[\r\n\t]+", " ", decoded).strip()
@@ -220,12 +224,14 @@ def _date(value: Any) -> str | None:
 
 
 def _screen_headers(msg: Message) -> dict[str, str]:
-    found = {}
-    for name in SCREEN_HEADERS:
-        values = msg.get_all(name)
-        if values:
-            found[name] = _unfold(str(values[0]))[:500]
-    return found
+    """The first value of each screening header, in SCREEN_HEADERS order (one pass over
+    the headers, not one scan per name)."""
+    found: dict[str, str] = {}
+    for name, value in msg.items():
+        key = name.lower()
+        if key in _SCREEN_SET and key not in found:
+            found[key] = _unfold(str(value))[:500]
+    return {name: found[name] for name in SCREEN_HEADERS if name in found}
 
 
 def _fix_escape_charset(text: str) -> str:
@@ -296,11 +302,15 @@ def attachment_parts(msg: Message) -> list[Message]:
     """The parts a person would call attachments, in order (the web UI downloads by index)."""
     parts = []
     for part in msg.walk():
-        ctype = part.get_content_type()
-        disposition = str(part.get("Content-Disposition") or "").lower()
-        if ctype == "message/rfc822":
+        if part.get_content_type() == "message/rfc822":
             parts.append(part)
-        elif not part.is_multipart() and (part.get_filename() or "attachment" in disposition):
+            continue
+        if part.is_multipart():
+            continue
+        disposition = part.get("Content-Disposition")
+        if disposition is None and "name" not in str(part.get("Content-Type", "")).lower():
+            continue  # get_filename() reads only these two headers: no name anywhere
+        if part.get_filename() or "attachment" in str(disposition or "").lower():
             parts.append(part)
     return parts
 
