@@ -61,6 +61,7 @@ class Store:
             self.conn.execute("PRAGMA foreign_keys=ON")
             self.conn.execute("PRAGMA synchronous=NORMAL")
         self._memo: dict[str, Any] = {}
+        self._depth = 0
 
     def close(self) -> None:
         self.conn.close()
@@ -71,7 +72,7 @@ class Store:
     def transaction(self) -> Iterator[Store]:
         """BEGIN IMMEDIATE so two writers queue on the busy timeout instead of failing."""
         if self.conn.in_transaction:
-            with self.db.atomic():
+            with self._savepoint():
                 yield self
             return
         self.conn.execute("BEGIN IMMEDIATE")
@@ -84,6 +85,26 @@ class Store:
             raise
         else:
             self.conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        """A nested transaction. Named by its depth, so the few statements are prepared
+        once and reused (a random name per savepoint compiled three new statements for
+        every message of a backlog)."""
+        self._depth += 1
+        name = f"intake_{self._depth}"
+        self.conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            if self.conn.in_transaction:  # an error may have ended the whole transaction
+                self.conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                self.conn.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        else:
+            self.conn.execute(f"RELEASE SAVEPOINT {name}")
+        finally:
+            self._depth -= 1
 
     def per_transaction(self, key: str, compute: Callable[[], Any]) -> Any:
         """A value computed once per write transaction: inside BEGIN IMMEDIATE nobody

@@ -50,3 +50,25 @@ def test_store_delivery_is_one_item_of_a_batch(tmp_path):
     assert store.store_delivery(inbox="g", folder="INBOX", uidvalidity=1, uid=3,
                                 raw=mail(1), internal_date=None) == (1, False)
     assert store.one("SELECT COUNT(*) FROM deliveries")[0] == 1
+
+
+def test_nested_transactions_roll_back_alone_at_any_depth(tmp_path):
+    # A failing inner block (a message of a commit group) undoes only its own writes.
+    import pytest
+
+    store = Store(tmp_path / "db.sqlite3")
+    store.migrate()
+    with store.transaction():
+        store.event("outer")
+        with pytest.raises(RuntimeError), store.transaction():
+            store.event("inner-1")
+            with store.transaction():
+                store.event("inner-2")
+            raise RuntimeError("boom")
+        with store.transaction():
+            store.event("kept")
+            with pytest.raises(ValueError), store.transaction():
+                store.event("inner-3")
+                raise ValueError
+    assert [r[0] for r in store.query("SELECT kind FROM events ORDER BY id")] == ["outer", "kept"]
+    assert not store.conn.in_transaction
