@@ -304,10 +304,15 @@ def test_crash_late_in_one_message_leaves_its_group_whole(setup, monkeypatch):
 
 
 @pytest.mark.parametrize("parallel", [False, True])
-def test_message_that_makes_the_parser_spin_is_kept_and_triaged(setup, monkeypatch, parallel):
+@pytest.mark.parametrize("spin", ["python-loop", "regex-backtracking"])
+def test_message_that_makes_the_parser_spin_is_kept_and_triaged(setup, monkeypatch, parallel,
+                                                                spin):
     # A message whose parsing never ends is stopped after limits.max_parse_seconds, kept
     # unparsed and triaged with the reason; the rest of the backlog goes on (in the
-    # service process and in the parse workers alike).
+    # service process and in the parse workers alike). That holds for a loop in Python
+    # and for a catastrophically backtracking regex inside the C regex engine (which
+    # checks for signals while it matches).
+    import re
     from dataclasses import replace
 
     from intake.stages import parse
@@ -317,7 +322,8 @@ def test_message_that_makes_the_parser_spin_is_kept_and_triaged(setup, monkeypat
 
     def spinning(raw: bytes):
         while b"spin-forever" in raw:
-            pass
+            if spin == "regex-backtracking":  # 2^60 steps: would run for centuries
+                re.match(r"(a+)+$", "a" * 60 + "b")
         return real(raw)
 
     monkeypatch.setattr(parse, "parse_bytes", spinning)
