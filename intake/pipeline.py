@@ -47,11 +47,14 @@ def load_context(env: Env, message_pk: int) -> Context:
     return _context(env, row)
 
 
-def _context(env: Env, row) -> Context:  # noqa: ANN001 - a Store.message_to_run row
+def _context(env: Env, row, inboxes: list[str] | None = None) -> Context:  # noqa: ANN001
+    """A Context from a Store.message_to_run row (inboxes: if already known)."""
     if row["raw"] is None:
         raise ValueError("the message's raw bytes are missing from the database (message_raw)")
-    ctx = Context(message_pk=row["id"], raw=bytes(row["raw"]),
-                  inboxes=env.store.inboxes_of(row["id"]), internal_date=row["internal_date"])
+    if inboxes is None:
+        inboxes = env.store.inboxes_of(row["id"])
+    ctx = Context(message_pk=row["id"], raw=bytes(row["raw"]), inboxes=inboxes,
+                  internal_date=row["internal_date"])
     if row["role"] == "request":
         ctx.request_id = row["request_id"]  # a replayed message keeps its request
     return ctx
@@ -75,7 +78,7 @@ def process(env: Env, message_pk: int, prepared=None) -> Context | None:  # noqa
             row = store.message_to_run(message_pk)
             if row is None or row["status"] != "stored":
                 return None  # already handled (e.g. by a concurrent replay)
-            ctx = _context(env, row)
+            ctx = _context(env, row, prepared.inboxes if prepared is not None else None)
             if prepared is not None:
                 from intake import prepare
                 prepare.apply(ctx, prepared)

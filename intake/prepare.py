@@ -42,6 +42,7 @@ class Prepared:
     screening: str | None
     screening_evidence: list[str] = field(default_factory=list)
     decision: Decision = field(default_factory=Decision)
+    inboxes: list[str] | None = None  # read by the worker: the service need not again
 
 
 def _init_worker(config: Config, rules: Rulebook | None = None) -> None:
@@ -87,7 +88,7 @@ def _prepare_chunk(pks: list[int]) -> list[Prepared | None]:
                 contexts[i] = None
     return [None if ctx is None else
             Prepared(pk, ctx.mail, ctx.unparseable, ctx.screening, ctx.screening_evidence,
-                     ctx.decision)
+                     ctx.decision, ctx.inboxes)
             for pk, ctx in zip(pks, contexts, strict=True)]
 
 

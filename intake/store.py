@@ -26,7 +26,9 @@ MIGRATIONS_DIR = PROJECT_ROOT / "db" / "migrations"
 
 
 def utcnow() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Now in UTC as stored everywhere: 2026-11-26T01:02:03.456789Z (always microseconds,
+    so stamps sort as text)."""
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 class StoreError(Exception):

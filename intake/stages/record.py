@@ -19,15 +19,15 @@ def run(ctx: Context, env: Env) -> None:
     assert mail is not None and ctx.message_pk is not None
     fields = {
         "sender_email": mail.sender_email, "sender_name": mail.sender_name,
-        "reply_to": mail.reply_to, "recipients": json.dumps(mail.recipients),
+        "reply_to": mail.reply_to, "recipients": _dumps(mail.recipients, ensure_ascii=True),
         "subject": mail.subject, "date": mail.date, "body_text": mail.body_text,
-        "attachments": json.dumps([asdict(a) for a in mail.attachments], ensure_ascii=False),
-        "in_reply_to": mail.in_reply_to, "references_": json.dumps(mail.references),
-        "auth_results": json.dumps(mail.auth_results, ensure_ascii=False),
+        "attachments": _dumps([asdict(a) for a in mail.attachments]),
+        "in_reply_to": mail.in_reply_to, "references_": _dumps(mail.references, ensure_ascii=True),
+        "auth_results": _dumps(mail.auth_results),
         "headers": json.dumps(mail.headers, ensure_ascii=False),
-        "parse_notes": json.dumps(mail.notes),
+        "parse_notes": _dumps(mail.notes, ensure_ascii=True),
         "screening": ctx.screening,
-        "screening_evidence": json.dumps(ctx.screening_evidence, ensure_ascii=False),
+        "screening_evidence": _dumps(ctx.screening_evidence),
         "status": "unparseable" if ctx.unparseable else "processed",
         "status_reason": ctx.unparseable,
     }
@@ -67,6 +67,11 @@ def run(ctx: Context, env: Env) -> None:
         store.event("machine_reply_linked", message_pk=ctx.message_pk,
                     request_id=ctx.linked_request, screening=ctx.screening,
                     evidence=ctx.thread_evidence, machine_request=request_id)
+
+
+def _dumps(values: list, *, ensure_ascii: bool = False) -> str:
+    """JSON of a list; most lists of a message are empty, and that needs no encoder."""
+    return json.dumps(values, ensure_ascii=ensure_ascii) if values else "[]"
 
 
 def _attach_followup(ctx: Context, env: Env, fields: dict) -> None:
