@@ -230,8 +230,12 @@ def main() -> int:
         parse_s = bare_parse(bodies)
         # the cycle ends with acknowledgements queued: the same run with the SMTP
         # server unreachable (rows stay queued), on a fresh database
+        # (twice, each on a fresh database, the better run counts: the same rule as for
+        # the bare parse below, since this host's speed drifts from minute to minute)
         queued_path = _variant(path, tmp / "queued", smtp_port=1)
-        queued_s, _, _, queued_cpu = full_cycle(queued_path, quiet_errors=True)
+        queued_s, _, _, queued_cpu = min(
+            full_cycle(_variant(path, tmp / name, smtp_port=1), quiet_errors=True)
+            for name in ("queued", "queued-again"))
         # then the whole cycle, sending included, and filing on the server
         cycle_s, rss, worker_rss, _ = full_cycle(path)
         # this machine's speed drifts (shared host): the limit is the better of two

@@ -102,3 +102,26 @@ def test_realworld_corpus_never_crashes():
         except ValueError:
             pass
     assert parsed >= len(files) - 5
+
+
+@pytest.mark.parametrize("header, expected", [
+    ("Wed, 20 Sep 1995 00:19:00 (EDT) -0400", "1995-09-20T04:19:00Z"),  # comment, then offset
+    ("Tue, 3 Mar 2026 10:15:00 +0100", "2026-03-03T09:15:00Z"),
+    ("Tue, 3 Mar 2026 10:15:00", "2026-03-03T10:15:00Z"),  # no zone: taken as UTC
+    ("not a date", None),
+])
+def test_date_is_stored_in_utc(header, expected):
+    raw = f"From: a@b.example\r\nDate: {header}\r\nSubject: x\r\n\r\nhi\r\n".encode()
+    assert parse_bytes(raw).date == expected
+
+
+def test_an_encoded_comma_in_a_name_does_not_split_the_address():
+    # "Kröger, Sabine" sent as one encoded word: the name is kept whole, the address found.
+    raw = (b"From: =?iso-8859-1?Q?Kr=F6ger=2C_Sabine?= <sabine.kroeger@heidelberg.example>\r\n"
+           b"Subject: x\r\n\r\nhi\r\n")
+    mail = parse_bytes(raw)
+    assert (mail.sender_name, mail.sender_email) == ("Kröger, Sabine",
+                                                     "sabine.kroeger@heidelberg.example")
+    # a broken mailer that encodes the address itself is still understood
+    raw = b"From: =?utf-8?q?Anna_<anna@city.example>?=\r\nSubject: x\r\n\r\nhi\r\n"
+    assert parse_bytes(raw).sender_email == "anna@city.example"

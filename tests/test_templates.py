@@ -64,3 +64,16 @@ def test_user_text_is_not_html_escaped_in_plain_mail():
     # Plain-text mail shows the name as written (no HTML entities), never as markup.
     body = TEMPLATES.render_mail("ack_join", "en", VARIABLES).body
     assert "Ana <b>Tester</b>" in body
+
+
+@pytest.mark.parametrize("name, greeted", [
+    ("Kröger, Sabine", "Sabine Kröger"),             # an Exchange directory name
+    ("Müller-Lüdenscheidt, Hans J.", "Hans J. Müller-Lüdenscheidt"),
+    ("Anna Svensson", "Anna Svensson"),
+    ("City of Ghent, Procurement", "City of Ghent, Procurement"),  # not a person's name
+    ("Procurement 2, Team", "Procurement 2, Team"),
+    ("", ""),
+])
+def test_directory_names_are_greeted_first_name_first(name, greeted):
+    from intake.stages.respond import salutation_name
+    assert salutation_name(name) == greeted

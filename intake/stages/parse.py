@@ -20,7 +20,7 @@ import re
 import signal
 import threading
 from collections.abc import Iterator
-from datetime import UTC
+from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from email.message import Message
 from typing import Any
@@ -134,7 +134,7 @@ def parse_bytes(raw: bytes) -> ParsedMail:
         reply_to=reply_to,
         recipients=recipients,
         subject=subject,
-        date=_date(msg.get("Date")),
+        date=_parsed_date(parsed) or _date(msg.get("Date")),
         body_text=body,
         attachments=attachments,
         message_id=_msgid(msg.get("Message-ID", "")),
@@ -193,11 +193,20 @@ def _squash(text: str) -> str:
 
 
 def _address(value: Any) -> tuple[str, str]:
-    text = decode_text_header(value)
-    pairs = email.utils.getaddresses([text])
-    for name, addr in pairs:
-        if "@" in addr:
-            return name.strip().strip('"').strip(), addr.strip().lower()
+    """(display name, lower-case address) of the first address in a header.
+
+    The address list is split before the names are decoded: an encoded name may hold a
+    comma ("=?iso-8859-1?Q?Kr=F6ger=2C_Sabine?=" is "Kröger, Sabine"). A header whose
+    address itself sits inside an encoded word (seen from broken mailers) is decoded
+    first, as a fallback."""
+    raw = _unfold(str(value)) if value is not None else ""
+    for text, decode_name in ((raw, True), (decode_text_header(value), False)):
+        pairs = email.utils.getaddresses([text])
+        for name, addr in pairs:
+            if "@" in addr:
+                name = decode_text_header(name) if decode_name else name
+                return name.strip().strip('"').strip(), addr.strip().lower()
+    pairs = email.utils.getaddresses([decode_text_header(value)])
     return (pairs[0][0] if pairs else ""), ""
 
 
@@ -207,6 +216,17 @@ def _msgid(value: Any) -> str | None:
         return found.group(1)
     text = str(value or "").strip()
     return text or None
+
+
+def _parsed_date(parsed: Any) -> str | None:
+    """mail-parser's reading of the Date header, in UTC (it also honours an offset that
+    follows a comment, "00:19:00 (EDT) -0400", which the standard library drops)."""
+    when = getattr(parsed, "date", None)
+    if not isinstance(when, datetime):
+        return None
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _date(value: Any) -> str | None:

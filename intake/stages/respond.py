@@ -10,6 +10,7 @@ configured age, and beyond the per-sender and global rate limits.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 
 from intake import compose
@@ -104,7 +105,7 @@ def template_variables(ctx: Context, env: Env, planned: PlannedMail) -> dict:
     groups = route.groups_of(d, env)
     return {
         "token": f"IG-{ctx.request_id}",
-        "sender_name": compose.header_text(requester_name, 80) or "",
+        "sender_name": salutation_name(compose.header_text(requester_name, 80)),
         "sender_email": requester_email,
         "forwarded_by": mail.sender_email if mail.forwarded_from else None,
         "original_subject": compose.header_text(mail.subject, 200),
@@ -126,6 +127,17 @@ def template_variables(ctx: Context, env: Env, planned: PlannedMail) -> dict:
         "triage_reason": ctx.triage_reason or "",
         "staff_address": env.config.smtp.staff_address,
     }
+
+
+_DIRECTORY_NAME = re.compile(r"^([^\W\d_][\w'-]*(?: [^\W\d_][\w'-]*)?), "
+                             r"([^\W\d_][\w'.-]*(?: [^\W\d_][\w'.-]*)?)$")
+
+
+def salutation_name(name: str) -> str:
+    """The name to greet: "Kröger, Sabine" (how Exchange directories write names) is
+    greeted as "Sabine Kröger"; anything else as it is."""
+    found = _DIRECTORY_NAME.match(name or "")
+    return f"{found.group(2)} {found.group(1)}" if found else (name or "")
 
 
 def _queue(ctx: Context, env: Env, planned: PlannedMail, key: str) -> int:
