@@ -50,8 +50,13 @@ class Templates:
         return FALLBACK_LANGUAGE
 
     def render_mail(self, name: str, language: str | None, variables: dict[str, Any]) -> RenderedMail:
-        lang = self.resolve(name, language)
-        text = self.env.get_template(f"mail/{lang}/{name}.txt.j2").render(**variables)
+        lang = (language or FALLBACK_LANGUAGE).lower()
+        try:  # jinja keeps compiled templates and checks the file once per use
+            template = self.env.get_template(f"mail/{lang}/{name}.txt.j2")
+        except jinja2.TemplateNotFound:
+            lang = FALLBACK_LANGUAGE
+            template = self.env.get_template(f"mail/{lang}/{name}.txt.j2")
+        text = template.render(**variables)
         lines = text.lstrip("\n").split("\n")
         if not lines or not lines[0].lower().startswith("subject:"):
             raise ValueError(f"template mail/{lang}/{name}.txt.j2 must start with 'Subject:'")
