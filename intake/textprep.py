@@ -95,7 +95,7 @@ def strip_for_classification(body: str, *, keep_forwarded: bool = False) -> str:
 def _drop_after_closing(text: str) -> str:
     """Cut a signature block after the last closing formula, if it is near the end."""
     lines = text.split("\n")
-    for i in range(len(lines) - 1, -1, -1):
-        if _CLOSING.match(lines[i]) and len(lines) - i <= 15:
+    for i in range(len(lines) - 1, max(len(lines) - 16, -1), -1):  # the last 15 lines only
+        if _CLOSING.match(lines[i]):
             return "\n".join(lines[:i])
     return text
