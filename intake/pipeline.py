@@ -20,7 +20,7 @@ import sqlite3
 import traceback
 
 from intake.context import Context, Env
-from intake.store import utcnow
+from intake.store import Store, utcnow
 
 log = logging.getLogger("intake.pipeline")
 
@@ -44,15 +44,16 @@ def load_context(env: Env, message_pk: int) -> Context:
     row = env.store.message_to_run(message_pk)
     if row is None:
         raise KeyError(f"no message {message_pk}")
-    return _context(env, row)
+    return context_from_row(env.store, row)
 
 
-def _context(env: Env, row, inboxes: list[str] | None = None) -> Context:  # noqa: ANN001
-    """A Context from a Store.message_to_run row (inboxes: if already known)."""
+def context_from_row(store: Store, row, inboxes: list[str] | None = None) -> Context:  # noqa: ANN001
+    """A Context from a Store.message_to_run row (inboxes: if already known). Used by
+    the service and by the parse workers alike."""
     if row["raw"] is None:
         raise ValueError("the message's raw bytes are missing from the database (message_raw)")
     if inboxes is None:
-        inboxes = env.store.inboxes_of(row["id"])
+        inboxes = store.inboxes_of(row["id"])
     ctx = Context(message_pk=row["id"], raw=bytes(row["raw"]), inboxes=inboxes,
                   internal_date=row["internal_date"])
     if row["role"] == "request":
@@ -78,7 +79,7 @@ def process(env: Env, message_pk: int, prepared=None) -> Context | None:  # noqa
             row = store.message_to_run(message_pk)
             if row is None or row["status"] != "stored":
                 return None  # already handled (e.g. by a concurrent replay)
-            ctx = _context(env, row, prepared.inboxes if prepared is not None else None)
+            ctx = context_from_row(store, row, prepared.inboxes if prepared is not None else None)
             if prepared is not None:
                 from intake import prepare
                 prepare.apply(ctx, prepared)

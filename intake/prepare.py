@@ -93,12 +93,11 @@ def _prepare_chunk(pks: list[int]) -> list[Prepared | None]:
 
 
 def _load(pk: int) -> Context | None:
+    from intake import pipeline
     try:
         assert _worker_store is not None
-        row = _worker_store.message_to_run(pk)
-        return Context(message_pk=pk, raw=bytes(row["raw"]), inboxes=_worker_store.inboxes_of(pk),
-                       internal_date=row["internal_date"])
-    except Exception:  # noqa: BLE001 - e.g. gone meanwhile: the service decides
+        return pipeline.context_from_row(_worker_store, _worker_store.message_to_run(pk))
+    except Exception:  # noqa: BLE001 - gone meanwhile, bytes missing: the service decides
         return None
 
 
