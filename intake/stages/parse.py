@@ -20,8 +20,6 @@ import re
 import signal
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from email.header import decode_header, make_header
 from email.message import Message
 from typing import Any
 
@@ -29,20 +27,33 @@ import html2text
 import mailparser
 
 from intake.context import Attachment, Context, Env, ParsedMail
+from intake.mail_headers import (
+    decode_text_header,
+    first_address,
+    fix_escape_charset,
+    header_date,
+    message_id_of,
+    parsed_date,
+    screen_headers,
+    squash,
+    unfold,
+)
 
 log = logging.getLogger("intake.parse")
 
-SCREEN_HEADERS = (
-    "auto-submitted", "precedence", "x-autoreply", "x-autorespond", "x-auto-response-suppress",
-    "list-id", "list-unsubscribe", "list-post", "return-path", "x-failed-recipients",
-    "x-spam-flag", "x-spam-status", "content-type", "x-loop", "x-intake-loop", "feedback-id",
-    "x-mailer", "x-ms-exchange-generated-message-source", "x-mailgun-tag", "x-campaign",
-    "x-precedence", "delivered-to", "thread-topic", "x-original-to", "x-ms-exchange-inbox-rules-loop",
-    "message-id", "list-help", "x-report-abuse", "x-csa-complaints",
-)
-_SCREEN_SET = frozenset(SCREEN_HEADERS)
 _ESCAPE_CHARSET = re.compile(r"\x1b[\$\(][@A-Z]")
 _FWD_SUBJECT = re.compile(r"^\s*(fwd?|tr|wg|vs|vb|rv|i|enc|doorst|pd|fw)\s*:", re.I)
+
+
+class LeanMailParser(mailparser.MailParser):
+    """mail-parser without the two summary dicts (`mail`, `mail_partial`) it builds at the
+    end of every parse: about a quarter of its time, and nothing here reads them (we
+    read the parts, headers, date and message directly). tests/test_parse.py checks
+    on the corpus that this gives the same ParsedMail as the stock parser, so a
+    mail-parser release that starts relying on them is caught."""
+
+    def _make_mail(self, complete: bool = True) -> dict:
+        return {}
 
 
 class ParseTimeout(BaseException):
@@ -104,23 +115,26 @@ def clean_raw(raw: bytes) -> bytes:
     return raw
 
 
+_PARSER: type[mailparser.MailParser] = LeanMailParser
+
+
 def parse_bytes(raw: bytes) -> ParsedMail:
     raw = clean_raw(raw)
     notes: list[str] = []
-    parsed = mailparser.parse_from_bytes(raw)
+    parsed = _PARSER.from_bytes(raw)
     msg = parsed.message  # mail-parser's own stdlib (compat32) tree: parse once, not twice
     if not msg.keys():
         raise ValueError("no headers found")
 
     subject = decode_text_header(msg.get("Subject", ""))
     mp_subject = (parsed.subject or "").strip()
-    if mp_subject and _squash(mp_subject) == _squash(subject) and mp_subject != subject:
+    if mp_subject and squash(mp_subject) == squash(subject) and mp_subject != subject:
         notes.append("subject: corrected RFC 2047 whitespace that mail-parser got wrong")
-    elif mp_subject and mp_subject != subject and _squash(mp_subject) != _squash(subject):
+    elif mp_subject and mp_subject != subject and squash(mp_subject) != squash(subject):
         notes.append("subject: used the standard library decoding over mail-parser's")
 
-    sender_name, sender_email = _address(msg.get("From", ""))
-    reply_to = _address(msg.get("Reply-To", ""))[1] or None
+    sender_name, sender_email = first_address(msg.get("From", ""))
+    reply_to = first_address(msg.get("Reply-To", ""))[1] or None
     recipients = [a.lower() for _, a in email.utils.getaddresses(
         [decode_text_header(v) for v in msg.get_all("To", []) + msg.get_all("Cc", [])]) if "@" in a]
 
@@ -134,14 +148,14 @@ def parse_bytes(raw: bytes) -> ParsedMail:
         reply_to=reply_to,
         recipients=recipients,
         subject=subject,
-        date=_parsed_date(parsed) or _date(msg.get("Date")),
+        date=parsed_date(parsed) or header_date(msg.get("Date")),
         body_text=body,
         attachments=attachments,
-        message_id=_msgid(msg.get("Message-ID", "")),
-        in_reply_to=_msgid(msg.get("In-Reply-To", "")),
+        message_id=message_id_of(msg.get("Message-ID", "")),
+        in_reply_to=message_id_of(msg.get("In-Reply-To", "")),
         references=re.findall(r"<([^<>\s]+)>", str(msg.get("References", ""))),
-        auth_results=[_unfold(str(v)) for v in msg.get_all("Authentication-Results", [])],
-        headers=_screen_headers(msg),
+        auth_results=[unfold(str(v)) for v in msg.get_all("Authentication-Results", [])],
+        headers=screen_headers(msg),
         content_types=[p.get_content_type() for p in msg.walk()],
         notes=notes,
         attached_messages=attached,
@@ -156,116 +170,14 @@ def _headers_only(raw: bytes) -> ParsedMail:
         msg = email.message_from_bytes(clean_raw(raw[:256 * 1024]), policy=email.policy.compat32)
     except Exception:  # noqa: BLE001
         msg = Message()
-    name, addr = _address(msg.get("From", "")) if msg.keys() else ("", "")
+    name, addr = first_address(msg.get("From", "")) if msg.keys() else ("", "")
     return ParsedMail(
         sender_email=addr, sender_name=name, reply_to=None, recipients=[],
         subject=decode_text_header(msg.get("Subject", "")) if msg.keys() else "",
-        date=_date(msg.get("Date")), body_text="", attachments=[],
-        message_id=_msgid(msg.get("Message-ID", "")), in_reply_to=None, references=[],
-        auth_results=[], headers=_screen_headers(msg) if msg.keys() else {}, content_types=[],
+        date=header_date(msg.get("Date")), body_text="", attachments=[],
+        message_id=message_id_of(msg.get("Message-ID", "")), in_reply_to=None, references=[],
+        auth_results=[], headers=screen_headers(msg) if msg.keys() else {}, content_types=[],
     )
-
-
-def decode_text_header(value: Any) -> str:
-    """Decode RFC 2047 words as the RFC says: whitespace between encoded words drops,
-    whitespace next to plain text stays. Undecodable bytes never raise."""
-    if value is None:
-        return ""
-    text = _unfold(str(value))
-    if "=?" not in text:
-        decoded = text  # no encoded word: decoding would return it as it is
-    else:
-        try:
-            decoded = str(make_header(decode_header(text)))
-        except Exception:  # noqa: BLE001 - unknown charset, broken base64 ...
-            decoded = text
-    if "\x1b" in decoded:
-        decoded = _fix_escape_charset(decoded)
-    return re.sub(r"[\r\n\t]+", " ", decoded).strip()
-
-
-def _unfold(text: str) -> str:
-    return re.sub(r"\r?\n[ \t]+", " ", text).replace("\r", "").replace("\n", " ")
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
-def _address(value: Any) -> tuple[str, str]:
-    """(display name, lower-case address) of the first address in a header.
-
-    The address list is split before the names are decoded: an encoded name may hold a
-    comma ("=?iso-8859-1?Q?Kr=F6ger=2C_Sabine?=" is "Kröger, Sabine"). A header whose
-    address itself sits inside an encoded word (seen from broken mailers) is decoded
-    first, as a fallback."""
-    raw = _unfold(str(value)) if value is not None else ""
-    for text, decode_name in ((raw, True), (decode_text_header(value), False)):
-        pairs = email.utils.getaddresses([text])
-        for name, addr in pairs:
-            if "@" in addr:
-                name = decode_text_header(name) if decode_name else name
-                return name.strip().strip('"').strip(), addr.strip().lower()
-    pairs = email.utils.getaddresses([decode_text_header(value)])
-    return (pairs[0][0] if pairs else ""), ""
-
-
-def _msgid(value: Any) -> str | None:
-    found = re.search(r"<([^<>\s]+)>", str(value or ""))
-    if found:
-        return found.group(1)
-    text = str(value or "").strip()
-    return text or None
-
-
-def _parsed_date(parsed: Any) -> str | None:
-    """mail-parser's reading of the Date header, in UTC (it also honours an offset that
-    follows a comment, "00:19:00 (EDT) -0400", which the standard library drops)."""
-    when = getattr(parsed, "date", None)
-    if not isinstance(when, datetime):
-        return None
-    if when.tzinfo is not None:
-        when = when.astimezone(UTC).replace(tzinfo=None)
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _date(value: Any) -> str | None:
-    if not value:
-        return None
-    try:
-        when = email.utils.parsedate_to_datetime(str(value))
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _screen_headers(msg: Message) -> dict[str, str]:
-    """The first value of each screening header, in SCREEN_HEADERS order (one pass over
-    the headers, not one scan per name)."""
-    found: dict[str, str] = {}
-    for name, value in msg.items():
-        key = name.lower()
-        if key in _SCREEN_SET and key not in found:
-            found[key] = _unfold(str(value))[:500]
-    return {name: found[name] for name in SCREEN_HEADERS if name in found}
-
-
-def _fix_escape_charset(text: str) -> str:
-    """Decode text that still carries ISO-2022 escape sequences (mail-parser's fault)."""
-    try:
-        data = text.encode("latin-1")
-    except UnicodeEncodeError:
-        return text
-    for charset in ("iso-2022-jp", "iso-2022-jp-2", "iso-2022-kr"):
-        try:
-            return data.decode(charset)
-        except UnicodeDecodeError:
-            continue
-    return text
 
 
 def _html_to_text(html: str) -> str:
@@ -293,7 +205,7 @@ def _body_text(parsed: Any, msg: Message) -> tuple[str, list[str]]:
         if text:
             notes.append("body: converted from HTML (no plain-text part)")
     if _ESCAPE_CHARSET.search(text):
-        fixed = _fix_escape_charset(text)
+        fixed = fix_escape_charset(text)
         if fixed != text:
             notes.append("body: decoded ISO-2022 text that mail-parser left encoded")
             text = fixed
@@ -369,7 +281,7 @@ def _forwarded_writer(mail: ParsedMail, attached: list[bytes]) -> tuple[str, str
     if attached:
         try:
             inner = email.message_from_bytes(attached[0], policy=email.policy.compat32)
-            name, addr = _address(inner.get("From", ""))
+            name, addr = first_address(inner.get("From", ""))
             if addr and addr != mail.sender_email:
                 return name, addr
         except Exception:  # noqa: BLE001
@@ -383,7 +295,7 @@ def _forwarded_writer(mail: ParsedMail, attached: list[bytes]) -> tuple[str, str
         mail.body_text, re.M | re.I)
     if not block:
         return None
-    name, addr = _address(block.group(1).replace("[mailto:", "<").replace("]", ">"))
+    name, addr = first_address(block.group(1).replace("[mailto:", "<").replace("]", ">"))
     if addr and addr != mail.sender_email:
         return name, addr
     return None

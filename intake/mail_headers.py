@@ -1,0 +1,123 @@
+"""Reading mail headers: RFC 2047 decoding done right, addresses, ids, dates, and the
+headers screening looks at. Used by the parse stage; no MIME walking here."""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from datetime import UTC, datetime
+from email.header import decode_header, make_header
+from email.message import Message
+from typing import Any
+
+SCREEN_HEADERS = (
+    "auto-submitted", "precedence", "x-autoreply", "x-autorespond", "x-auto-response-suppress",
+    "list-id", "list-unsubscribe", "list-post", "return-path", "x-failed-recipients",
+    "x-spam-flag", "x-spam-status", "content-type", "x-loop", "x-intake-loop", "feedback-id",
+    "x-mailer", "x-ms-exchange-generated-message-source", "x-mailgun-tag", "x-campaign",
+    "x-precedence", "delivered-to", "thread-topic", "x-original-to", "x-ms-exchange-inbox-rules-loop",
+    "message-id", "list-help", "x-report-abuse", "x-csa-complaints",
+)
+_SCREEN_SET = frozenset(SCREEN_HEADERS)
+
+
+def decode_text_header(value: Any) -> str:
+    """Decode RFC 2047 words as the RFC says: whitespace between encoded words drops,
+    whitespace next to plain text stays. Undecodable bytes never raise."""
+    if value is None:
+        return ""
+    text = unfold(str(value))
+    if "=?" not in text:
+        decoded = text  # no encoded word: decoding would return it as it is
+    else:
+        try:
+            decoded = str(make_header(decode_header(text)))
+        except Exception:  # noqa: BLE001 - unknown charset, broken base64 ...
+            decoded = text
+    if "\x1b" in decoded:
+        decoded = fix_escape_charset(decoded)
+    return re.sub(r"[\r\n\t]+", " ", decoded).strip()
+
+
+def unfold(text: str) -> str:
+    return re.sub(r"\r?\n[ \t]+", " ", text).replace("\r", "").replace("\n", " ")
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def first_address(value: Any) -> tuple[str, str]:
+    """(display name, lower-case address) of the first address in a header.
+
+    The address list is split before the names are decoded: an encoded name may hold a
+    comma ("=?iso-8859-1?Q?Kr=F6ger=2C_Sabine?=" is "Kröger, Sabine"). A header whose
+    address itself sits inside an encoded word (seen from broken mailers) is decoded
+    first, as a fallback."""
+    raw = unfold(str(value)) if value is not None else ""
+    for text, decode_name in ((raw, True), (decode_text_header(value), False)):
+        pairs = email.utils.getaddresses([text])
+        for name, addr in pairs:
+            if "@" in addr:
+                name = decode_text_header(name) if decode_name else name
+                return name.strip().strip('"').strip(), addr.strip().lower()
+    pairs = email.utils.getaddresses([decode_text_header(value)])
+    return (pairs[0][0] if pairs else ""), ""
+
+
+def message_id_of(value: Any) -> str | None:
+    found = re.search(r"<([^<>\s]+)>", str(value or ""))
+    if found:
+        return found.group(1)
+    text = str(value or "").strip()
+    return text or None
+
+
+def parsed_date(parsed: Any) -> str | None:
+    """mail-parser's reading of the Date header, in UTC (it also honours an offset that
+    follows a comment, "00:19:00 (EDT) -0400", which the standard library drops)."""
+    when = getattr(parsed, "date", None)
+    if not isinstance(when, datetime):
+        return None
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def header_date(value: Any) -> str | None:
+    if not value:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(str(value))
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def screen_headers(msg: Message) -> dict[str, str]:
+    """The first value of each screening header, in SCREEN_HEADERS order (one pass over
+    the headers, not one scan per name)."""
+    found: dict[str, str] = {}
+    for name, value in msg.items():
+        key = name.lower()
+        if key in _SCREEN_SET and key not in found:
+            found[key] = unfold(str(value))[:500]
+    return {name: found[name] for name in SCREEN_HEADERS if name in found}
+
+
+def fix_escape_charset(text: str) -> str:
+    """Decode text that still carries ISO-2022 escape sequences (mail-parser's fault)."""
+    try:
+        data = text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text
+    for charset in ("iso-2022-jp", "iso-2022-jp-2", "iso-2022-kr"):
+        try:
+            return data.decode(charset)
+        except UnicodeDecodeError:
+            continue
+    return text
