@@ -40,10 +40,12 @@ def decode_text_header(value: Any) -> str:
 
 
 def unfold(text: str) -> str:
+    """A folded header value on one line."""
     return re.sub(r"\r?\n[ \t]+", " ", text).replace("\r", "").replace("\n", " ")
 
 
 def squash(text: str) -> str:
+    """Without any white space: to compare two decodings that differ only in spacing."""
     return re.sub(r"\s+", "", text)
 
 
@@ -66,6 +68,7 @@ def first_address(value: Any) -> tuple[str, str]:
 
 
 def message_id_of(value: Any) -> str | None:
+    """The id inside <...>, or the bare value a sloppy mailer wrote."""
     found = re.search(r"<([^<>\s]+)>", str(value or ""))
     if found:
         return found.group(1)
@@ -85,6 +88,7 @@ def parsed_date(parsed: Any) -> str | None:
 
 
 def header_date(value: Any) -> str | None:
+    """A Date header in UTC by the standard library (when mail-parser could not read it)."""
     if not value:
         return None
     try:
