@@ -94,16 +94,16 @@ class Store:
         once and reused (a random name per savepoint compiled three new statements for
         every message of a backlog)."""
         self._depth += 1
-        name = f"intake_{self._depth}"
-        self.conn.execute(f"SAVEPOINT {name}")
         try:
-            yield
-        except BaseException:
-            if self.conn.in_transaction:  # an error may have ended the whole transaction
-                self.conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
-                self.conn.execute(f"RELEASE SAVEPOINT {name}")
-            raise
-        else:
+            name = f"intake_{self._depth}"
+            self.conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield
+            except BaseException:
+                if self.conn.in_transaction:  # an error may have ended the whole transaction
+                    self.conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                    self.conn.execute(f"RELEASE SAVEPOINT {name}")
+                raise
             self.conn.execute(f"RELEASE SAVEPOINT {name}")
         finally:
             self._depth -= 1
