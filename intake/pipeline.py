@@ -139,11 +139,9 @@ def process_pending(env: Env, *, stop=lambda: False, parallel: bool = True,
     """
     from intake import prepare
     pending = env.store.pending_messages()
-    workers = prepare.workers_for(len(pending)) if parallel and preparer is None else 0
-    if workers:
-        log.info("preparing a backlog of %d messages on %d worker processes",
-                 len(pending), workers)
-        with prepare.Preparer(env.config, workers, env.rules) as own:
+    own = prepare.start_for(env, len(pending), "") if parallel and preparer is None else None
+    if own is not None:
+        with own:
             own.add(pending)
             return process_prepared(env, own, block=True, stop=stop)
     if preparer is not None:

@@ -116,6 +116,17 @@ def workers_for(backlog: int) -> int:
     return min(cores, 4)
 
 
+def start_for(env: Env, backlog: int, when: str) -> Preparer | None:
+    """Worker processes for a backlog of this size, or None when it is too small to
+    be worth them (or the machine has one core). `when` completes the log line."""
+    workers = workers_for(backlog)
+    if not workers:
+        return None
+    log.info("preparing a backlog of %d messages on %d worker processes%s",
+             backlog, workers, when)
+    return Preparer(env.config, workers, env.rules)
+
+
 class Preparer:
     """Worker processes fed with message ids as they are stored.
 

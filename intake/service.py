@@ -81,12 +81,9 @@ class _Backlog:
     def stored(self, pks: list[int], polled: int) -> None:
         env = self.service.env
         if self.preparer is None:
-            workers = prepare.workers_for(polled)
-            if not workers:
+            self.preparer = prepare.start_for(env, polled, " while fetching")
+            if self.preparer is None:
                 return
-            log.info("preparing a backlog of %d messages on %d worker processes while"
-                     " fetching", polled, workers)
-            self.preparer = prepare.Preparer(env.config, workers, env.rules)
             self.preparer.add(env.store.pending_messages())  # older ones first, in order
         self.preparer.add(pks)
         self.processed += pipeline.process_prepared(env, self.preparer, block=False,

@@ -56,7 +56,7 @@ def test_large_poll_is_worked_through_while_it_downloads(tmp_path, dovecot, smtp
                                   "idle": False}])
     service = Service(load_config(path))
     members.import_file(service.store, ROSTER, "t")
-    with caplog.at_level(logging.INFO, logger="intake.service"):
+    with caplog.at_level(logging.INFO, logger="intake.prepare"):
         report = service.run_cycle()
     assert report.new == len(raws) and report.processed == len(raws)
     assert any("while fetching" in r.getMessage() for r in caplog.records)
