@@ -47,7 +47,6 @@ def _by_request(store: Store, sql: str, ids: list[int]) -> dict[int, list[Any]]:
     return found
 
 
-
 def summaries(store: Store, rows: list[Any]) -> list[dict[str, Any]]:
     """summarize() for many requests with three queries in all, not three per request."""
     ids = [row["id"] for row in rows]
@@ -139,6 +138,8 @@ class QueuePage:
     rows: list[dict[str, Any]]
     total: int                       # after the filters
     counts: dict[str, int] = field(default_factory=dict)  # per reason, before the filters
+    page: int = 1                    # the page shown (the last one if asked for more)
+    pages: int = 1
 
 
 def queue_page(store: Store, *, scope: str, filters: dict[str, str], page: int,
@@ -181,12 +182,15 @@ def queue_page(store: Store, *, scope: str, filters: dict[str, str], page: int,
         args.append(account)
     clause = " WHERE " + " AND ".join(where) if where else ""
     total = store.one(f"SELECT COUNT(*) {_FROM}{clause}", tuple(args))[0]
+    pages = max((total + page_size - 1) // page_size, 1)
+    page = min(max(page, 1), pages)  # past the end (a filter shrank the list): the last page
     ids = [row[0] for row in store.query(
         f"SELECT r.id {_FROM}{clause} ORDER BY {order} LIMIT ? OFFSET ?",
         (*args, page_size, (page - 1) * page_size))]
     by_id = {row["id"]: row for row in store.query(f"{REQUEST_SQL} WHERE r.id IN {_IDS}",
                                                    (json.dumps(ids),))}
-    return QueuePage(rows=summaries(store, [by_id[i] for i in ids]), total=total, counts=counts)
+    return QueuePage(rows=summaries(store, [by_id[i] for i in ids]), total=total, counts=counts,
+                     page=page, pages=pages)
 
 
 def request_detail(store: Store, request_id: int) -> dict[str, Any] | None:

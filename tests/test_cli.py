@@ -269,6 +269,11 @@ def test_desk_queue_pages_in_sql_as_filtering_everything_would(setup):
     newest_first = queries.queue_page(store, scope="all", filters={}, page=1, page_size=5)
     received = [r["received_at"] for r in newest_first.rows]
     assert received == sorted(received, reverse=True)
+    # a page past the end (a filter shrank the list) shows the last page
+    last = queries.queue_page(store, scope="all", filters={}, page=3, page_size=2)
+    beyond = queries.queue_page(store, scope="all", filters={}, page=999, page_size=2)
+    assert beyond.page == last.page == last.pages == 3
+    assert [r["id"] for r in beyond.rows] == [r["id"] for r in last.rows]
 
 
 def test_crash_late_in_one_message_leaves_its_group_whole(setup, monkeypatch):

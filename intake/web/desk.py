@@ -52,17 +52,11 @@ def queue():  # noqa: ANN201
     found = queries.queue_page(store, scope=scope, filters=filters, page=page,
                                page_size=PAGE_SIZE, facilitator_group=facilitator,
                                account=g.account.name)
-    pages = max((found.total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    if page > pages:  # past the end (a filter shrank the list): show the last page
-        page = pages
-        found = queries.queue_page(store, scope=scope, filters=filters, page=page,
-                                   page_size=PAGE_SIZE, facilitator_group=facilitator,
-                                   account=g.account.name)
     args = {k: v for k, v in {**filters, "scope": scope}.items() if v}
     return render_template(
         "queue.html", rows=found.rows, total=found.total,
         counts=list(found.counts.items()), filters=filters, scope=scope,
-        page=page, pages=pages, query=lambda **kw: urlencode({**args, **kw}),
+        page=found.page, pages=found.pages, query=lambda **kw: urlencode({**args, **kw}),
         groups=[gr.id for gr in ext()["rules"].groups], intents=INTENTS)
 
 
