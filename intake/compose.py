@@ -52,10 +52,16 @@ class _WirePolicy(type(compat32)):  # type: ignore[misc]
     the time spent building a mail. Anything else still goes through the stock fold."""
 
     def fold_binary(self, name: str, value: object) -> bytes:
-        if isinstance(value, str) and value.isascii() and _fits(name, value, self.max_line_length):
+        if isinstance(value, str) and _as_is(name, value):
             return f"{name}: {value}".replace("\r\n", self.linesep).encode("ascii") \
                 + self.linesep.encode("ascii")
         return super().fold_binary(name, value)
+
+
+def _as_is(name: str, value: str) -> bool:
+    """Whether a header can be written exactly as given: ASCII, already folded, every
+    line within the wire limit."""
+    return value.isascii() and _fits(name, value, _LINE_LIMIT)
 
 
 def _fits(name: str, value: str, limit: int) -> bool:
@@ -71,6 +77,7 @@ def _fits(name: str, value: str, limit: int) -> bool:
 
 
 _WIRE = _WirePolicy(linesep="\r\n")
+_LINE_LIMIT = _WIRE.max_line_length
 _Q_SAFE = frozenset(string.ascii_letters + string.digits + "!*+-/")
 _WORD_START, _WORD_END = "=?utf-8?q?", "?="
 
@@ -135,8 +142,7 @@ def build(*, from_address: str, from_name: str, to: str, subject: str, body: str
                 ("Precedence", "auto_reply" if auto_submitted == "auto-replied" else "bulk"),
                 (LOOP_HEADER_NAME, header_text(token or "intake", 40)),
                 ("Content-Language", header_text(language, 10))]
-    if original is None and all(v.isascii() and _fits(k, v, _WIRE.max_line_length)
-                                for k, v in headers):
+    if original is None and all(_as_is(k, v) for k, v in headers):
         return message_id, _plain_bytes(headers, body)
     msg: Message = _text_part(body)
     if original is not None:

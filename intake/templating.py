@@ -44,18 +44,19 @@ class Templates:
 
     def resolve(self, name: str, language: str | None) -> str:
         """The language the template will actually be rendered in."""
+        return self._template(name, language)[0]
+
+    def _template(self, name: str, language: str | None) -> tuple[str, jinja2.Template]:
+        """(language, template): the language's own, or English. jinja keeps compiled
+        templates and checks the file once per use."""
         lang = (language or FALLBACK_LANGUAGE).lower()
-        if (self.directory / "mail" / lang / f"{name}.txt.j2").is_file():
-            return lang
-        return FALLBACK_LANGUAGE
+        try:
+            return lang, self.env.get_template(f"mail/{lang}/{name}.txt.j2")
+        except jinja2.TemplateNotFound:
+            return FALLBACK_LANGUAGE, self.env.get_template(f"mail/{FALLBACK_LANGUAGE}/{name}.txt.j2")
 
     def render_mail(self, name: str, language: str | None, variables: dict[str, Any]) -> RenderedMail:
-        lang = (language or FALLBACK_LANGUAGE).lower()
-        try:  # jinja keeps compiled templates and checks the file once per use
-            template = self.env.get_template(f"mail/{lang}/{name}.txt.j2")
-        except jinja2.TemplateNotFound:
-            lang = FALLBACK_LANGUAGE
-            template = self.env.get_template(f"mail/{lang}/{name}.txt.j2")
+        lang, template = self._template(name, language)
         text = template.render(**variables)
         lines = text.lstrip("\n").split("\n")
         if not lines or not lines[0].lower().startswith("subject:"):
