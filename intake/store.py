@@ -156,8 +156,13 @@ class Store:
     def insert_request(self, values: dict[str, Any]) -> int:
         """A new request row with its token (IG-<id>) written at once. Inside the write
         transaction nobody else inserts, so the next id is known before the INSERT."""
-        request_id = self.one("SELECT COALESCE(MAX(id), 0) + 1 FROM requests")[0]
+        request_id = self._next_id("requests")
         return self.insert("requests", {"id": request_id, "token": f"IG-{request_id}", **values})
+
+    def _next_id(self, table: str) -> int:
+        """The id the next row of `table` gets. Only inside a write transaction, where
+        nobody else inserts."""
+        return self.one(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {_ident(table)}")[0]
 
     def event(self, kind: str, /, *, actor: str = "service", message_pk: int | None = None,
               request_id: int | None = None, **detail: Any) -> None:
@@ -228,7 +233,7 @@ class Store:
             (inbox, folder, uidvalidity, min(uids), max(uids))).fetchall())
         keyed = {uid: message_key(raw) for uid, raw, _ in fetched if uid not in known}
         pks = self._message_pks([key for key, _ in keyed.values()])
-        next_pk = self.one("SELECT COALESCE(MAX(id), 0) + 1 FROM messages")[0]
+        next_pk = self._next_id("messages")
         now = utcnow()
         messages, raws, deliveries, events, result = [], [], [], [], []
         for uid, raw, internal_date in fetched:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from intake.members import RosterError, import_file, parse_csv
-from intake.stages.membership import RosterEntry, match_sender
+from intake.stages.membership import Roster, RosterEntry
 from intake.store import Store
 from tests.conftest import ROSTER
 
@@ -33,7 +33,7 @@ ROSTER_ENTRIES = [
 ])
 def test_matching(sender, org, how):
     # Whole DNS labels only: look-alikes never match; the most specific domain wins.
-    entry, got = match_sender(sender, ROSTER_ENTRIES)
+    entry, got = Roster(ROSTER_ENTRIES).match(sender)
     assert got == how
     assert (entry.organisation if entry else None) == org
 
@@ -109,7 +109,6 @@ def test_a_large_roster_matches_by_index_and_the_first_listing_wins():
     entries = [RosterEntry(f"Org {i:05d}", "participant", (f"city{i}.example",),
                            (f"head{i}@mail.example",)) for i in range(5000)]
     entries.append(RosterEntry("Zeta", "partner", ("city7.example",), ("head7@mail.example",)))
-    from intake.stages.membership import Roster
     roster = Roster(entries)
     assert roster.match("a@dept.city4999.example") == (entries[4999], "subdomain")
     assert roster.match("x@city7.example")[0].organisation == "Org 00007"

@@ -32,7 +32,6 @@ class Roster:
     in roster order wins."""
 
     def __init__(self, entries: list[RosterEntry]) -> None:
-        self.entries = entries
         self._contacts: dict[str, RosterEntry] = {}
         self._domains: dict[str, RosterEntry] = {}
         for entry in entries:
@@ -77,11 +76,6 @@ def load_roster(store: Store) -> Roster:
     return roster
 
 
-def match_sender(email: str, roster: Roster | list[RosterEntry]) -> tuple[RosterEntry | None, str]:
-    """Return (entry, how): how is exact, domain, subdomain or none."""
-    return (roster if isinstance(roster, Roster) else Roster(roster)).match(email)
-
-
 def run(ctx: Context, env: Env) -> None:
     """Match every sender, machines included: staff like to see that an out-of-office or a
     read receipt came from a member; only a person's mail is ever answered."""
@@ -90,8 +84,7 @@ def run(ctx: Context, env: Env) -> None:
     sender = ctx.mail.sender_email
     if ctx.mail.forwarded_from and _same_org(ctx.mail.sender_email, ctx.mail.forwarded_from[1]):
         sender = ctx.mail.forwarded_from[1]
-    roster = load_roster(env.store)
-    entry, how = match_sender(sender, roster)
+    entry, how = load_roster(env.store).match(sender)
     auth = trust.evaluate(ctx.raw, ctx.mail, env.config.trust)
     m = Membership(organisation=entry.organisation if entry else None,
                    membership=entry.membership if entry else None, match=how,
