@@ -234,8 +234,8 @@ def main() -> int:
         # the bare parse below, since this host's speed drifts from minute to minute)
         queued_path = _variant(path, tmp / "queued", smtp_port=1)
         queued_s, _, _, queued_cpu = min(
-            full_cycle(_variant(path, tmp / name, smtp_port=1), quiet_errors=True)
-            for name in ("queued", "queued-again"))
+            full_cycle(config, quiet_errors=True)
+            for config in (queued_path, _variant(path, tmp / "queued-again", smtp_port=1)))
         # then the whole cycle, sending included, and filing on the server
         cycle_s, rss, worker_rss, _ = full_cycle(path)
         # this machine's speed drifts (shared host): the limit is the better of two
