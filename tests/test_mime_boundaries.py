@@ -1,0 +1,113 @@
+"""Boundaries without a regex compile per boundary: the parsed tree is the stdlib's own."""
+
+from __future__ import annotations
+
+import email
+import email.feedparser
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from intake import mime_boundaries
+from tests.conftest import REALWORLD, corpus_files
+from tests.mailgen import generate
+from tests.test_hostile_mime import hostile_mail
+
+
+@pytest.fixture
+def restore():
+    was = mime_boundaries.installed()
+    yield
+    (mime_boundaries.install if was else mime_boundaries.uninstall)()
+
+
+def tree(raw: bytes) -> object:
+    """Everything the parser decided about a message: parts, payloads, defects."""
+    try:
+        msg = email.message_from_bytes(raw)
+    except Exception as exc:  # noqa: BLE001
+        return repr(exc)
+    return [(part.items(), part.get_content_type(), part.preamble, part.epilogue,
+             [type(d).__name__ for d in part.defects],
+             None if part.is_multipart() else part.get_payload())
+            for part in msg.walk()]
+
+
+def both_ways(raw: bytes) -> tuple[object, object]:
+    mime_boundaries.uninstall()
+    stock = tree(raw)
+    assert mime_boundaries.install()
+    return stock, tree(raw)
+
+
+def test_the_parse_stage_installs_it():
+    import intake.stages.parse  # noqa: F401
+
+    assert mime_boundaries.installed()
+    assert isinstance(email.feedparser.re.compile(
+        "(?P<sep>" + re.escape("--x") + r")(?P<end>--)?(?P<ws>[ \t]*)(?P<linesep>\r\n|\r|\n)?$"),
+        mime_boundaries.BoundaryLine)
+    # any other pattern is compiled by re as before
+    assert isinstance(email.feedparser.re.compile(r"a+b"), re.Pattern)
+
+
+def test_every_corpus_and_realworld_mail_parses_to_the_same_tree(restore):
+    raws = [p.read_bytes() for p in corpus_files()]
+    raws += [p.read_bytes() for p in sorted(REALWORLD.rglob("*")) if p.is_file()]
+    raws += generate(40, 5)
+    multipart = 0
+    for raw in raws:
+        stock, fast = both_ways(raw)
+        assert fast == stock
+        multipart += isinstance(stock, list) and len(stock) > 1
+    assert multipart > 20  # the comparison did cover multipart mail
+
+
+BOUNDARY_CHARS = st.sampled_from(list("ab09'()+_,-./:=? *\\[]^$|{}"))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(boundary=st.text(BOUNDARY_CHARS, min_size=1, max_size=30),
+       lines=st.lists(st.sampled_from(["--{b}", "--{b}--", "--{b}  ", "--{b}x", "--{b}--x",
+                                       " --{b}", "text", "--{b}\t", "--{b}--\t ", ""]),
+                      max_size=8),
+       end=st.sampled_from(["\r\n", "\n", "\r"]))
+def test_boundaries_with_regex_characters_split_the_same_way(boundary, lines, end):
+    body = end.join(line.format(b=boundary) for line in lines)
+    raw = (f'Content-Type: multipart/mixed; boundary="{boundary}"{end}{end}'
+           f"pre{end}--{boundary}{end}{end}one{end}{body}{end}--{boundary}--{end}epi").encode()
+    with_restore = mime_boundaries.installed()
+    try:
+        stock, fast = both_ways(raw)
+    finally:
+        (mime_boundaries.install if with_restore else mime_boundaries.uninstall)()
+    assert fast == stock
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=hostile_mail())
+def test_hostile_mime_parses_to_the_same_tree(raw):
+    was = mime_boundaries.installed()
+    try:
+        stock, fast = both_ways(raw)
+    finally:
+        (mime_boundaries.install if was else mime_boundaries.uninstall)()
+    assert fast == stock
+
+
+def test_a_separator_that_is_only_a_prefix_of_the_line_is_not_a_boundary():
+    line = mime_boundaries.BoundaryLine("--abc")
+    assert line.match("--abc\r\n").group("linesep") == "\r\n"
+    assert line.match("--abc--\n").group("end") == "--"
+    assert line.match("--abc  \t") is not None
+    assert line.match("--abcd\n") is None
+    assert line.match(" --abc\n") is None
+
+
+def test_it_stays_out_when_the_parser_is_not_the_one_it_knows(monkeypatch, restore):
+    mime_boundaries.uninstall()
+    monkeypatch.setattr(mime_boundaries, "_TAIL", "(?P<other>)$")
+    assert mime_boundaries.install() is False
+    assert email.feedparser.re is re
