@@ -1,7 +1,10 @@
-"""Multipart boundaries found without compiling a regular expression per boundary.
+r"""Multipart boundaries found without a regex compile per boundary or a regex scan of
+every part.
 
-The standard library's email parser (which mail-parser uses) compiles a fresh regex
-for every multipart boundary it meets:
+The standard library's email parser (which mail-parser uses) does two costly things
+at each multipart boundary, both pure overhead for our mail:
+
+1. it compiles a fresh regex for every multipart boundary it meets:
 
     re.compile('(?P<sep>' + re.escape('--' + boundary) + ')(?P<end>--)?...$')
 
@@ -12,11 +15,17 @@ a sixth of the whole parse. `install()` gives `email.feedparser` a stand-in for 
 tests the literal separator with `str.startswith` and the fixed rest of the pattern
 with one regex compiled once. Every other call goes to `re` unchanged.
 
-It is exact, not approximate: the separator is a literal at the start of the line,
+2. to drop the line end that belongs to the boundary, it searches each part's whole
+payload with `(\r\n|\r|\n)\Z`: the regex engine walks the entire part (15 KB is
+typical) to find the last two characters. `EndOfLine` looks at the end directly and
+returns the same match, made by that same pattern at the end position.
+
+They are exact, not approximate: the separator is a literal at the start of the line,
 so "starts with it, then the rest of the pattern matches from there" is what the
-compiled pattern does. A pattern of any other shape, or a Python whose parser builds
-a different one, is compiled as before (`install` checks the parser's own constants
-and leaves it alone if they differ). tests/test_mime_boundaries.py compares the
+compiled pattern does; and the leftmost match of a pattern anchored at the end by \Z
+starts at the last line end. A pattern of any other shape is compiled as before, and a
+Python whose parser differs is left alone (`install` checks the parser's own
+constants first). tests/test_mime_boundaries.py compares the
 parsed trees with and without it on the corpus and on generated hostile MIME.
 """
 
@@ -30,6 +39,8 @@ _HEAD = "(?P<sep>"
 _TAIL = r")(?P<end>--)?(?P<ws>[ \t]*)(?P<linesep>\r\n|\r|\n)?$"
 _AFTER_SEPARATOR = re.compile(_TAIL[1:])
 _ESCAPED_CHAR = re.compile(r"\\(.)", re.S)
+_EOL_SOURCE = r"(\r\n|\r|\n)\Z"
+_EOL = re.compile(_EOL_SOURCE)
 
 
 class BoundaryLine:
@@ -45,6 +56,21 @@ class BoundaryLine:
         """Like the compiled pattern's match (groups `end`, `ws`, `linesep`)."""
         if line.startswith(self.separator):
             return _AFTER_SEPARATOR.match(line, self._length)
+        return None
+
+
+class EndOfLine:
+    """Stands in for feedparser's NLCRE_eol; feedparser only calls `search`."""
+
+    pattern = _EOL_SOURCE
+
+    @staticmethod
+    def search(text: str) -> re.Match[str] | None:
+        """The line end that ends `text`, as `_EOL.search(text)` finds it."""
+        if text.endswith("\r\n"):
+            return _EOL.match(text, len(text) - 2)
+        if text.endswith(("\r", "\n")):
+            return _EOL.match(text, len(text) - 1)
         return None
 
 
@@ -65,18 +91,26 @@ class _FeedparserRe:
         return re.compile(pattern, flags)
 
 
-def _parser_builds_our_pattern() -> bool:
+_STOCK_EOL = email.feedparser.NLCRE_eol
+
+
+def _parser_is_the_one_we_know() -> bool:
     code = email.feedparser.FeedParser._parsegen.__code__
-    return _HEAD in code.co_consts and _TAIL in code.co_consts
+    return (_HEAD in code.co_consts and _TAIL in code.co_consts
+            and email.feedparser.re is re
+            and getattr(_STOCK_EOL, "pattern", None) == _EOL_SOURCE
+            and email.feedparser.NLCRE_eol is _STOCK_EOL)
 
 
 def install() -> bool:
-    """Use BoundaryLine in the standard library's email parser; True if in use."""
+    """Use BoundaryLine and EndOfLine in the standard library's email parser; True if
+    in use (False: this Python's parser differs from the one they were checked on)."""
     if installed():
         return True
-    if email.feedparser.re is not re or not _parser_builds_our_pattern():
+    if not _parser_is_the_one_we_know():
         return False
     email.feedparser.re = _FeedparserRe()  # type: ignore[assignment]
+    email.feedparser.NLCRE_eol = EndOfLine()  # type: ignore[assignment]
     return True
 
 
@@ -84,6 +118,7 @@ def uninstall() -> None:
     """Back to the standard library's own behaviour (tests compare the two)."""
     if installed():
         email.feedparser.re = re
+        email.feedparser.NLCRE_eol = _STOCK_EOL
 
 
 def installed() -> bool:

@@ -51,6 +51,7 @@ def test_the_parse_stage_installs_it():
         mime_boundaries.BoundaryLine)
     # any other pattern is compiled by re as before
     assert isinstance(email.feedparser.re.compile(r"a+b"), re.Pattern)
+    assert isinstance(email.feedparser.NLCRE_eol, mime_boundaries.EndOfLine)
 
 
 def test_every_corpus_and_realworld_mail_parses_to_the_same_tree(restore):
@@ -111,3 +112,13 @@ def test_it_stays_out_when_the_parser_is_not_the_one_it_knows(monkeypatch, resto
     monkeypatch.setattr(mime_boundaries, "_TAIL", "(?P<other>)$")
     assert mime_boundaries.install() is False
     assert email.feedparser.re is re
+    assert email.feedparser.NLCRE_eol.pattern == r"(\r\n|\r|\n)\Z"
+    assert not isinstance(email.feedparser.NLCRE_eol, mime_boundaries.EndOfLine)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(st.sampled_from(["a", "\r", "\n", " "]), max_size=12))
+def test_the_line_end_is_found_as_the_pattern_finds_it(text):
+    stock = re.compile(r"(\r\n|\r|\n)\Z").search(text)
+    fast = mime_boundaries.EndOfLine.search(text)
+    assert (fast and (fast.span(), fast.group(0))) == (stock and (stock.span(), stock.group(0)))
