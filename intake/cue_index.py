@@ -3,7 +3,9 @@
 The rules hold about a thousand cues. Testing each cue's literal with `in` scans
 the text a thousand times; the automaton scans it once and says, for every
 literal present, where it first starts. Only those cues then run their regex,
-from that position on.
+from that position on (further occurrences are found with str.find when needed:
+the first one usually decides, and collecting every one cost more than the rest of
+the lookup).
 """
 
 from __future__ import annotations
@@ -25,16 +27,12 @@ class CueIndex:
         if not self._empty:
             self._automaton.make_automaton()
 
-    def positions(self, text: str) -> dict[str, list[int]]:
-        """{literal: every index where it starts in text, ascending} for every literal
-        present (overlapping occurrences included)."""
-        found: dict[str, list[int]] = {}
+    def first_starts(self, text: str) -> dict[str, int]:
+        """{literal: the index where it first starts in text} for every literal present."""
+        found: dict[str, int] = {}
         if self._empty or not text:
             return found
         for end, literal in self._automaton.iter(text):
-            start = end - len(literal) + 1
-            if (starts := found.get(literal)) is None:
-                found[literal] = [start]
-            else:
-                starts.append(start)
+            if literal not in found:
+                found[literal] = end - len(literal) + 1
         return found

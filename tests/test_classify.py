@@ -120,3 +120,17 @@ def test_rule_errors_name_file_and_key(tmp_path, text, key):
     with pytest.raises(ConfigError) as err:
         load_rules(rules_dir)
     assert err.value.key == key and "groups.toml" in err.value.path
+
+
+def test_a_cue_is_found_after_its_literal_first_occurs_inside_a_word():
+    # "ict" first occurs inside "district", "verdict" and "strict": the cue (a whole word)
+    # must still be found where it stands later, as the regex over the whole text finds it
+    from intake.cue_index import CueIndex
+
+    index = CueIndex(["ict", "group"])
+    text = "our district's verdict is strict: we join the ict group"
+    assert index.first_starts(text) == {"ict": text.index("ict"), "group": text.index("group")}
+    decision = decide(mail("Membership", "Our district has a strict verdict on it: we would "
+                           "like to join the ICT group."))
+    assert (decision.group, decision.intent) == ("srpp-ict", "join")
+    assert any("body" in cue for cue in decision.explanation["group"]["cues"]["srpp-ict"])

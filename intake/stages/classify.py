@@ -92,7 +92,7 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
     body = strip_for_classification(mail.body_text, keep_forwarded=forwarded)[:MAX_TEXT]
     subject = FORWARD_PREFIX.sub("", REPLY_PREFIX.sub("", mail.subject)).strip()
     texts = {"subject": subject.lower(), "body": body.lower()}
-    present = {name: rules.cue_index.positions(text) for name, text in texts.items()}
+    present = {name: rules.cue_index.first_starts(text) for name, text in texts.items()}
 
     language, lang_conf = _language(subject, body)
 
@@ -176,22 +176,24 @@ def _language(subject: str, body: str) -> tuple[str, float]:
     return code, conf
 
 
-def _match(cues: Cues, texts: dict[str, str], present: dict[str, dict[str, list[int]]],
+def _match(cues: Cues, texts: dict[str, str], present: dict[str, dict[str, int]],
            *, negate: bool = True) -> list[Hit]:
-    """Hits of these cues; `present` says where each cue literal occurs per field
-    (CueIndex), so a cue whose literal is absent costs one dict lookup, and a cue that
+    """Hits of these cues; `present` says where each cue literal first occurs per field
+    (CueIndex), so a cue whose literal is absent is never looked at, and a cue that
     starts with its literal is tried only where the literal is (a regex scan of the
     whole text from a lookbehind is what cost the time)."""
     hits = []
     seen: set[tuple[str, str]] = set()
-    candidates = sorted({i for found in present.values() for literal in found
-                         for i in cues.by_literal.get(literal, ())})
+    by_literal = cues.by_literal
+    candidates = sorted({i for found in present.values()
+                         for literal in found.keys() & by_literal.keys()
+                         for i in by_literal[literal]})
     for cue in (cues[i] for i in candidates):
         for field, text in texts.items():
-            starts = present[field].get(cue.literal)
-            if starts is None or (cue.text, field) in seen:  # absent, or listed twice
+            first = present[field].get(cue.literal)
+            if first is None or (cue.text, field) in seen:  # absent, or listed twice
                 continue
-            found = _first_match(cue, text, starts)
+            found = _first_match(cue, text, first)
             if not found:
                 continue
             weight = cue.weight * (SUBJECT_WEIGHT if field == "subject" else 1.0)
@@ -202,12 +204,15 @@ def _match(cues: Cues, texts: dict[str, str], present: dict[str, dict[str, list[
     return hits
 
 
-def _first_match(cue: Cue, text: str, starts: list[int]) -> re.Match[str] | None:
+def _first_match(cue: Cue, text: str, first: int) -> re.Match[str] | None:
+    """The cue's first match; `first` is where its literal first occurs in text."""
     if not cue.leads:  # a wildcard comes before the literal: the match starts earlier
         return cue.pattern.search(text)
-    for start in starts:
+    start = first
+    while start >= 0:  # every occurrence of the literal in turn, overlapping ones too
         if found := cue.pattern.match(text, start):
             return found
+        start = text.find(cue.literal, start + 1)
     return None
 
 
@@ -274,8 +279,7 @@ def _confidence(top: float, second: float) -> float:
     return round(0.35 + 0.65 * strength * margin, 3)
 
 
-def _topic(rules: Rulebook, texts: dict[str, str],
-           present: dict[str, dict[str, list[int]]]) -> str:
+def _topic(rules: Rulebook, texts: dict[str, str], present: dict[str, dict[str, int]]) -> str:
     """The topic with the most cue weight (subject counts more); ties: first listed."""
     best, best_score = "other", 0.0
     for topic, cues in rules.topics.items():
