@@ -57,6 +57,8 @@ def first_address(value: Any) -> tuple[str, str]:
     address itself sits inside an encoded word (seen from broken mailers) is decoded
     first, as a fallback."""
     raw = unfold(str(value)) if value is not None else ""
+    if not raw.strip():
+        return "", ""  # absent (Reply-To mostly is): no address to look for, three ways
     for text, decode_name in ((raw, True), (decode_text_header(value), False)):
         pairs = email.utils.getaddresses([text])
         for name, addr in pairs:
