@@ -28,7 +28,8 @@ import mailparser
 from mailparser.const import ADDRESSES_HEADERS
 
 from intake import mime_boundaries
-from intake.context import Attachment, Context, Env, ParsedMail
+from intake.attachments import describe_attachments
+from intake.context import Context, Env, ParsedMail
 from intake.mail_headers import (
     decode_text_header,
     first_address,
@@ -187,7 +188,7 @@ def parse_bytes(raw: bytes) -> ParsedMail:
 
     body, body_notes = _body_text(parsed, msg)
     notes.extend(body_notes)
-    attachments, attached = _attachments(parsed, msg)
+    attachments, attached = describe_attachments(msg)
 
     mail = ParsedMail(
         sender_email=sender_email,
@@ -275,52 +276,6 @@ def _decode(payload: bytes, charset: str) -> str:
         except (LookupError, UnicodeDecodeError):
             continue
     return payload.decode("latin-1")
-
-
-def attachment_parts(msg: Message) -> list[Message]:
-    """The parts a person would call attachments, in order (the web UI downloads by index)."""
-    parts = []
-    for part in msg.walk():
-        if part.get_content_type() == "message/rfc822":
-            parts.append(part)
-            continue
-        if part.is_multipart():
-            continue
-        disposition = part.get("Content-Disposition")
-        if disposition is None and "name" not in str(part.get("Content-Type", "")).lower():
-            continue  # get_filename() reads only these two headers: no name anywhere
-        if part.get_filename() or "attachment" in str(disposition or "").lower():
-            parts.append(part)
-    return parts
-
-
-def attachment_bytes(part: Message) -> bytes:
-    if part.get_content_type() == "message/rfc822":
-        inner = part.get_payload()
-        if isinstance(inner, list) and inner:
-            try:
-                return inner[0].as_bytes()
-            except Exception:  # noqa: BLE001
-                return str(inner[0]).encode("utf-8", "replace")
-        return b""
-    try:
-        return part.get_payload(decode=True) or b""
-    except Exception:  # noqa: BLE001
-        return b""
-
-
-def _attachments(parsed: Any, msg: Message) -> tuple[list[Attachment], list[bytes]]:
-    found: list[Attachment] = []
-    attached: list[bytes] = []
-    for part in attachment_parts(msg):
-        ctype = part.get_content_type()
-        data = attachment_bytes(part)
-        if ctype == "message/rfc822" and data:
-            attached.append(data)
-        filename = part.get_filename()
-        name = decode_text_header(filename) if filename else f"message.{ctype.split('/')[-1]}"
-        found.append(Attachment(filename=name[:255], content_type=ctype, size=len(data)))
-    return found, attached
 
 
 def _forwarded_writer(mail: ParsedMail, attached: list[bytes]) -> tuple[str, str] | None:

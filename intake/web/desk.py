@@ -11,8 +11,9 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
 from intake import pipeline, queries, triage
+from intake.attachments import attachment_bytes, attachment_parts
 from intake.rulebook import INTENTS
-from intake.stages.parse import attachment_bytes, attachment_parts, clean_raw
+from intake.stages.parse import clean_raw
 from intake.web import env_for, ext, store_of
 
 bp = Blueprint("desk", __name__)

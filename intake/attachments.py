@@ -1,0 +1,82 @@
+"""Attachments of a parsed message: which parts they are, their bytes, their listing.
+
+Used by the parse stage (names, types and sizes stored with the message) and by the
+desk (downloads by index, so both must find the same parts in the same order).
+"""
+
+from __future__ import annotations
+
+from email.message import Message
+from email.policy import compat32
+
+from intake.context import Attachment
+from intake.mail_headers import decode_text_header
+
+
+class _AsReceived(type(compat32)):  # type: ignore[misc]
+    """compat32 that writes each header of an attached message as it was received,
+    folding included. The stock policy refolds every header through
+    email.header.Header, which made writing out an attached message (a bounce's
+    original, a forward) cost more than parsing the whole mail, and changed it."""
+
+    def fold_binary(self, name: str, value: object) -> bytes:
+        if isinstance(value, str):
+            text = f"{name}: {value}".replace("\r\n", "\n").replace("\r", "\n")
+            try:
+                return text.replace("\n", self.linesep).encode("ascii", "surrogateescape") \
+                    + self.linesep.encode("ascii")
+            except UnicodeEncodeError:
+                pass  # not from bytes (a recovered epilogue): the stock way
+        return super().fold_binary(name, value)
+
+
+_AS_RECEIVED = _AsReceived()
+
+
+def attachment_parts(msg: Message) -> list[Message]:
+    """The parts a person would call attachments, in order (the web UI downloads by index)."""
+    parts = []
+    for part in msg.walk():
+        if part.get_content_type() == "message/rfc822":
+            parts.append(part)
+            continue
+        if part.is_multipart():
+            continue
+        disposition = part.get("Content-Disposition")
+        if disposition is None and "name" not in str(part.get("Content-Type", "")).lower():
+            continue  # get_filename() reads only these two headers: no name anywhere
+        if part.get_filename() or "attachment" in str(disposition or "").lower():
+            parts.append(part)
+    return parts
+
+
+def attachment_bytes(part: Message) -> bytes:
+    if part.get_content_type() == "message/rfc822":
+        inner = part.get_payload()
+        if isinstance(inner, list) and inner:
+            try:
+                return inner[0].as_bytes(policy=_AS_RECEIVED)
+            except Exception:  # noqa: BLE001
+                return str(inner[0]).encode("utf-8", "replace")
+        return b""
+    try:
+        return part.get_payload(decode=True) or b""
+    except Exception:  # noqa: BLE001
+        return b""
+
+
+def describe_attachments(msg: Message) -> tuple[list[Attachment], list[bytes]]:
+    """(name, type and size of each attachment, the bytes of each attached message)."""
+    found: list[Attachment] = []
+    attached: list[bytes] = []
+    for part in attachment_parts(msg):
+        ctype = part.get_content_type()
+        data = attachment_bytes(part)
+        if ctype == "message/rfc822" and data:
+            attached.append(data)
+        filename = part.get_filename()
+        name = decode_text_header(filename) if filename else f"message.{ctype.split('/')[-1]}"
+        found.append(Attachment(filename=name[:255], content_type=ctype, size=len(data)))
+    return found, attached
+
+
