@@ -106,20 +106,17 @@ def plan_import(store: Store, rows: list[dict]) -> ImportPlan:
 
 
 def apply_import(store: Store, plan: ImportPlan, actor: str) -> None:
+    """Write the plan in one transaction: removed organisations deleted, new and changed
+    ones upserted by name (sqlite-utils stores the domain and address lists as JSON)."""
     now = utcnow()
+    members = store.db["members"]
     with store.transaction():
         for org in plan.removed:
-            store.conn.execute("DELETE FROM members WHERE organisation=?", (org,))
-        for row in plan.rows:
-            if row["organisation"] in plan.added or row["organisation"] in plan.changed:
-                store.conn.execute(
-                    "INSERT INTO members (organisation, country, membership, domains,"
-                    " contact_emails, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT(organisation) DO UPDATE SET country=excluded.country,"
-                    " membership=excluded.membership, domains=excluded.domains,"
-                    " contact_emails=excluded.contact_emails, updated_at=excluded.updated_at",
-                    (row["organisation"], row["country"], row["membership"],
-                     json.dumps(row["domains"]), json.dumps(row["contact_emails"]), now))
+            members.delete_where("organisation = ?", [org])
+        touched = set(plan.added) | set(plan.changed)
+        members.upsert_all(
+            [{**row, "updated_at": now} for row in plan.rows if row["organisation"] in touched],
+            pk="organisation")
         store.event("roster_imported", actor=actor, added=len(plan.added),
                     changed=len(plan.changed), removed=len(plan.removed))
 

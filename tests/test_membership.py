@@ -114,3 +114,22 @@ def test_a_large_roster_matches_by_index_and_the_first_listing_wins():
     assert roster.match("x@city7.example")[0].organisation == "Org 00007"
     assert roster.match("HEAD7@mail.example")[0].organisation == "Org 00007"
     assert roster.match("a@city5000.example") == (None, "none")
+
+
+def test_an_import_that_fails_halfway_leaves_the_roster_as_it_was(store, tmp_path, monkeypatch):
+    import_file(store, ROSTER, actor="test")
+    before = [tuple(r) for r in store.query("SELECT * FROM members ORDER BY id")]
+    smaller = tmp_path / "smaller.csv"
+    lines = ROSTER.read_text(encoding="utf-8").splitlines()
+    # one organisation changed (an upsert), the other 44 gone (deletes)
+    smaller.write_text(lines[0] + "\n" + lines[1].replace("participant", "strategic_partner")
+                       + "\n", encoding="utf-8")
+
+    def broken(*args, **kwargs):
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(store, "event", broken)  # fails after the deletes and the upsert
+    with pytest.raises(OSError):
+        import_file(store, smaller, actor="test")
+    assert [tuple(r) for r in store.query("SELECT * FROM members ORDER BY id")] == before
+    assert not store.conn.in_transaction
