@@ -26,6 +26,7 @@ from intake.idle import start_watchers
 from intake.rulebook import load_rules
 from intake.store import Store
 from intake.templating import Templates
+from intake.wal_checkpoint import Checkpointer
 
 log = logging.getLogger("intake.service")
 
@@ -76,6 +77,7 @@ class _Backlog:
     def __init__(self, service: Service) -> None:
         self.service = service
         self.preparer: prepare.Preparer | None = None
+        self.checkpointer: Checkpointer | None = None
         self.processed = 0
 
     def stored(self, pks: list[int], polled: int) -> None:
@@ -85,11 +87,18 @@ class _Backlog:
             if self.preparer is None:
                 return
             self.preparer.add(env.store.pending_messages())  # older ones first, in order
-        self.preparer.add(pks)
+            self.preparer.add(pks)
+            # the workers were forked at the first task: WAL checkpoints may now leave
+            # this thread (see intake/wal_checkpoint.py)
+            self.checkpointer = Checkpointer.start_for(env.store)
+        else:
+            self.preparer.add(pks)
         self.processed += pipeline.process_prepared(env, self.preparer, block=False,
                                                     stop=lambda: self.service.stopping)
 
     def close(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         if self.preparer is not None:
             self.preparer.close()
 

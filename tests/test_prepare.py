@@ -7,6 +7,7 @@ import logging
 from intake import members, pipeline, prepare, queries
 from intake.config import load_config
 from intake.service import Service
+from intake.wal_checkpoint import Checkpointer
 from tests.conftest import ROSTER, corpus_files, write_config
 from tests.mailgen import generate
 
@@ -44,7 +45,7 @@ def test_small_backlogs_stay_in_process():
 
 
 def test_large_poll_is_worked_through_while_it_downloads(tmp_path, dovecot, smtp, users,
-                                                         caplog):
+                                                         caplog, monkeypatch):
     # A big first import: workers start on the first stored batch (not after the whole
     # download), and the result is the same as for the serial path.
     (user,) = users("stream")
@@ -56,10 +57,18 @@ def test_large_poll_is_worked_through_while_it_downloads(tmp_path, dovecot, smtp
                                   "idle": False}])
     service = Service(load_config(path))
     members.import_file(service.store, ROSTER, "t")
+    started = []
+    start_for = Checkpointer.start_for.__func__
+    monkeypatch.setattr(Checkpointer, "start_for", classmethod(
+        lambda cls, store: started.append(start_for(cls, store)) or started[-1]))
     with caplog.at_level(logging.INFO, logger="intake.prepare"):
         report = service.run_cycle()
     assert report.new == len(raws) and report.processed == len(raws)
     assert any("while fetching" in r.getMessage() for r in caplog.records)
+    # WAL checkpoints ran beside the service during the backlog, and stopped with it
+    assert len(started) == 1 and started[0] is not None
+    assert not started[0]._thread.is_alive()
+    assert service.store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
     keep = ("message_id", "status", "screening", "group", "intent", "language", "confidence",
             "organisation", "member_match", "triage_reason", "acknowledged", "forwarded_to")
     streamed = sorted(({k: r[k] for k in keep} for r in queries.list_requests(service.store)),
