@@ -49,6 +49,9 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+_MAILBOX = re.compile(r"^[^@\s]+@(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])$")
+
+
 def first_address(value: Any) -> tuple[str, str]:
     """(display name, lower-case address) of the first address in a header.
 
@@ -60,11 +63,13 @@ def first_address(value: Any) -> tuple[str, str]:
     if not raw.strip():
         return "", ""  # absent (Reply-To mostly is): no address to look for, three ways
     for text, decode_name in ((raw, True), (decode_text_header(value), False)):
-        pairs = email.utils.getaddresses([text])
-        for name, addr in pairs:
-            if "@" in addr:
-                name = decode_text_header(name) if decode_name else name
-                return name.strip().strip('"').strip(), addr.strip().lower()
+        pairs = [(name, addr.strip()) for name, addr in email.utils.getaddresses([text])
+                 if "@" in addr]
+        # a stray "@" in a garbled name ("@0 <anna@city.example>") reads as an address of
+        # its own: the first one that looks like a mailbox wins, else the first at all
+        for name, addr in sorted(pairs, key=lambda pair: not _MAILBOX.match(pair[1])):
+            name = decode_text_header(name) if decode_name else name
+            return name.strip().strip('"').strip(), addr.lower()
     pairs = email.utils.getaddresses([decode_text_header(value)])
     return (pairs[0][0] if pairs else ""), ""
 

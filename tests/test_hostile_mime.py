@@ -109,3 +109,32 @@ def test_hostile_mime_is_stored_and_never_crashes(tmp_path_factory, raw):
         msg = email.message_from_bytes(out["raw"], policy=default_policy)
         assert msg.get_all("Bcc") is None and len(msg.get_all("To")) == 1
     env.store.close()
+
+
+def test_a_sender_that_cannot_be_answered_goes_to_triage_not_to_the_shunt(tmp_path):
+    # Found by the property test above: "From: @0 <a@stad.gent>" read "@0" as the sender
+    # and the acknowledgement crashed the message. The mailbox is found behind the stray
+    # "@"; an address nothing can be sent to (here non-ASCII, which our SMTP does not
+    # speak) is a request for a person, with the reason, and no mail is queued to it.
+    env = make_env(tmp_path)
+    body = (b"To: procurement@iclei.org\r\nSubject: Join LCC\r\n"
+            b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+            b"We would like to join the Life Cycle Costing interest group.\r\n")
+    outcomes = []
+    for uid, sender in enumerate([b"@0 <anna@stad.gent>", "j\u00f6rg@stad.gent".encode()], 1):
+        pk, _ = env.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1,
+                                         uid=uid, raw=b"From: " + sender + b"\r\nMessage-ID: <m"
+                                         + str(uid).encode() + b"@x>\r\n" + body,
+                                         internal_date=None)
+        ctx = pipeline.process(env, pk)
+        assert ctx is not None
+        row = env.store.one("SELECT m.status, m.sender_email, r.triage_reason FROM messages m"
+                            " JOIN requests r ON r.id = m.request_id WHERE m.id=?", (pk,))
+        outcomes.append((row["status"], row["sender_email"], row["triage_reason"]))
+    assert outcomes[0][:2] == ("processed", "anna@stad.gent")
+    status, unanswerable, reason = outcomes[1]
+    assert status == "processed" and unanswerable.endswith("rg@stad.gent")
+    assert reason.startswith("sender address cannot be answered: j")
+    recipients = [r[0] for r in env.store.query("SELECT recipient FROM outbox")]
+    assert "anna@stad.gent" in recipients and unanswerable not in recipients
+    env.store.close()

@@ -12,6 +12,7 @@ This is the policy of the secretariat in one place:
 
 from __future__ import annotations
 
+from intake import compose
 from intake.context import Context, Decision, Env, PlannedMail
 from intake.rulebook import Group
 
@@ -59,6 +60,8 @@ def plan(ctx: Context, env: Env) -> None:
 
     if not sender:
         return _triage(ctx, "no sender address")
+    if compose.safe_address(sender) is None:  # nothing could be sent there: say why, not crash
+        return _triage(ctx, f"sender address cannot be answered: {compose.header_text(sender, 80)}")
     if low:
         if d.intent in REAL_INTENTS_ACKED:
             ctx.planned.append(PlannedMail("ack", "ack_received", sender))
