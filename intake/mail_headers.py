@@ -6,7 +6,7 @@ from __future__ import annotations
 import email.utils
 import re
 from datetime import UTC, datetime
-from email.header import decode_header, make_header
+from email.header import Header, decode_header, make_header
 from email.message import Message
 from typing import Any
 
@@ -21,12 +21,40 @@ SCREEN_HEADERS = (
 _SCREEN_SET = frozenset(SCREEN_HEADERS)
 
 
+def header_str(value: Any) -> str:
+    """A header value as text. Raw 8-bit bytes in a header (RFC 6532 allows UTF-8 there;
+    older mailers send Latin-1 or Windows-1252) reach us as an email.header.Header of
+    "unknown-8bit" chunks, which str() turns into U+FFFD: they are read as UTF-8 when they
+    are UTF-8, else as Windows-1252."""
+    if not isinstance(value, Header):
+        return "" if value is None else str(value)
+    text = []
+    for data, charset in decode_header(value):
+        if isinstance(data, str):
+            text.append(data)
+        elif charset in (None, "unknown-8bit"):
+            text.append(_bytes_as_text(data))
+        else:
+            try:
+                text.append(data.decode(charset, "replace"))
+            except LookupError:
+                text.append(_bytes_as_text(data))
+    return "".join(text)
+
+
+def _bytes_as_text(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
+
+
 def decode_text_header(value: Any) -> str:
     """Decode RFC 2047 words as the RFC says: whitespace between encoded words drops,
     whitespace next to plain text stays. Undecodable bytes never raise."""
     if value is None:
         return ""
-    text = unfold(str(value))
+    text = unfold(header_str(value))
     if "=?" not in text:
         decoded = text  # no encoded word: decoding would return it as it is
     else:
@@ -59,7 +87,7 @@ def first_address(value: Any) -> tuple[str, str]:
     comma ("=?iso-8859-1?Q?Kr=F6ger=2C_Sabine?=" is "Kröger, Sabine"). A header whose
     address itself sits inside an encoded word (seen from broken mailers) is decoded
     first, as a fallback."""
-    raw = unfold(str(value)) if value is not None else ""
+    raw = unfold(header_str(value))
     if not raw.strip():
         return "", ""  # absent (Reply-To mostly is): no address to look for, three ways
     for text, decode_name in ((raw, True), (decode_text_header(value), False)):

@@ -151,3 +151,16 @@ def test_the_lean_parser_reads_every_mail_as_the_stock_one(monkeypatch):
     lean = [outcome(r) for r in raws]
     monkeypatch.setattr(parse, "_PARSER", mailparser.MailParser)
     assert [outcome(r) for r in raws] == lean
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "cp1252"])
+def test_raw_8bit_headers_are_read_as_text_not_replacement_characters(charset):
+    # RFC 6532 allows UTF-8 in headers, and older mailers send Latin-1 unencoded: the
+    # parser hands such bytes over as "unknown-8bit", which str() made "J\ufffd\ufffdrg".
+    raw = ("From: Jörg Müller <joerg@stadt.example>\r\nTo: Zoë <zoe@stadt.example>\r\n"
+           "Subject: Grüße aus Köln\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+           "Hallo\r\n").encode(charset)
+    mail = parse_bytes(raw)
+    assert (mail.sender_name, mail.sender_email) == ("Jörg Müller", "joerg@stadt.example")
+    assert mail.subject == "Grüße aus Köln"
+    assert mail.recipients == ["zoe@stadt.example"]
