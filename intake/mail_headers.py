@@ -25,28 +25,23 @@ def header_str(value: Any) -> str:
     """A header value as text. Raw 8-bit bytes in a header (RFC 6532 allows UTF-8 there;
     older mailers send Latin-1 or Windows-1252) reach us as an email.header.Header of
     "unknown-8bit" chunks, which str() turns into U+FFFD: they are read as UTF-8 when they
-    are UTF-8, else as Windows-1252."""
+    are UTF-8, else as Windows-1252 (decode_bytes)."""
     if not isinstance(value, Header):
         return "" if value is None else str(value)
-    text = []
-    for data, charset in decode_header(value):
-        if isinstance(data, str):
-            text.append(data)
-        elif charset in (None, "unknown-8bit"):
-            text.append(_bytes_as_text(data))
-        else:
-            try:
-                text.append(data.decode(charset, "replace"))
-            except LookupError:
-                text.append(_bytes_as_text(data))
-    return "".join(text)
+    return "".join(data if isinstance(data, str) else
+                   decode_bytes(data, charset if charset not in (None, "unknown-8bit") else "utf-8")
+                   for data, charset in decode_header(value))
 
 
-def _bytes_as_text(data: bytes) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", "replace")
+def decode_bytes(data: bytes, charset: str) -> str:
+    """Bytes as text in the charset they claim, else UTF-8, else Windows-1252, else
+    Latin-1 (which never fails): mail mislabels its charset often."""
+    for candidate in (charset, "utf-8", "cp1252"):
+        try:
+            return data.decode(candidate)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("latin-1")
 
 
 def decode_text_header(value: Any) -> str:

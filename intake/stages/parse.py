@@ -31,6 +31,7 @@ from intake import mime_boundaries
 from intake.attachments import describe_attachments
 from intake.context import Context, Env, ParsedMail
 from intake.mail_headers import (
+    decode_bytes,
     decode_text_header,
     first_address,
     fix_escape_charset,
@@ -260,22 +261,13 @@ def _body_text(parsed: Any, msg: Message) -> tuple[str, list[str]]:
     if not text.strip() and not msg.is_multipart():
         payload = msg.get_payload(decode=True) or b""
         charset = msg.get_content_charset() or "utf-8"
-        text = _decode(payload, charset)
+        text = decode_bytes(payload, charset)
         if msg.get_content_type() == "text/html":
             text = _html_to_text(text)
         if text.strip():
             notes.append("body: decoded by the fallback decoder")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text.strip(), notes
-
-
-def _decode(payload: bytes, charset: str) -> str:
-    for candidate in (charset, "utf-8", "cp1252"):
-        try:
-            return payload.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return payload.decode("latin-1")
 
 
 def _forwarded_writer(mail: ParsedMail, attached: list[bytes]) -> tuple[str, str] | None:
