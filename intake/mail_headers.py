@@ -88,11 +88,13 @@ def first_address(value: Any) -> tuple[str, str]:
     for text, decode_name in ((raw, True), (decode_text_header(value), False)):
         pairs = [(name, addr.strip()) for name, addr in email.utils.getaddresses([text])
                  if "@" in addr]
+        if not pairs:
+            continue
         # a stray "@" in a garbled name ("@0 <anna@city.example>") reads as an address of
         # its own: the first one that looks like a mailbox wins, else the first at all
-        for name, addr in sorted(pairs, key=lambda pair: not _MAILBOX.match(pair[1])):
-            name = decode_text_header(name) if decode_name else name
-            return name.strip().strip('"').strip(), addr.lower()
+        name, addr = next((pair for pair in pairs if _MAILBOX.match(pair[1])), pairs[0])
+        name = decode_text_header(name) if decode_name else name
+        return name.strip().strip('"').strip(), addr.lower()
     pairs = email.utils.getaddresses([decode_text_header(value)])
     return (pairs[0][0] if pairs else ""), ""
 
