@@ -23,6 +23,8 @@ from intake.config import PROJECT_ROOT
 from intake.message_key import message_key
 
 MIGRATIONS_DIR = PROJECT_ROOT / "db" / "migrations"
+_EVENT_SQL = ("INSERT INTO events (at, actor, kind, message_pk, request_id, detail)"
+              " VALUES (?, ?, ?, ?, ?, ?)")
 
 
 def utcnow() -> str:
@@ -168,8 +170,7 @@ class Store:
               request_id: int | None = None, **detail: Any) -> None:
         """Append to the audit trail. Callers pass facts, never secrets or bodies."""
         self.conn.execute(
-            "INSERT INTO events (at, actor, kind, message_pk, request_id, detail)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            _EVENT_SQL,
             (utcnow(), actor, kind, message_pk, request_id,
              json.dumps(detail, default=str, ensure_ascii=False)),
         )
@@ -251,9 +252,9 @@ class Store:
             pk = pks[key]
             known[uid] = pk  # the same uid twice in one batch is one delivery
             deliveries.append((pk, inbox, folder, uidvalidity, uid, now))
-            events.append((now, "stored" if is_new else "delivered_again", pk, json.dumps(
-                {"inbox": inbox, "folder": folder, "uidvalidity": uidvalidity, "uid": uid},
-                ensure_ascii=False)))
+            detail = {"inbox": inbox, "folder": folder, "uidvalidity": uidvalidity, "uid": uid}
+            events.append((now, "service", "stored" if is_new else "delivered_again", pk, None,
+                           json.dumps(detail, ensure_ascii=False)))
             result.append((pk, is_new))
         self.conn.executemany(
             "INSERT INTO messages (id, message_key, message_id, size, sha256, stored_at,"
@@ -262,9 +263,7 @@ class Store:
         self.conn.executemany(
             "INSERT INTO deliveries (message_pk, inbox, folder, uidvalidity, uid, fetched_at)"
             " VALUES (?, ?, ?, ?, ?, ?)", deliveries)
-        self.conn.executemany(
-            "INSERT INTO events (at, actor, kind, message_pk, request_id, detail)"
-            " VALUES (?, 'service', ?, ?, NULL, ?)", events)
+        self.conn.executemany(_EVENT_SQL, events)
         self._advance(inbox, folder, uidvalidity, max(uids))
         return result
 
