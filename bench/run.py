@@ -52,6 +52,7 @@ def fill(server: Dovecot, user: str, messages: list[bytes], progress: str) -> No
 
 def bare_fetch(server: Dovecot, user: str, batch: int = 500) -> tuple[float, list[bytes]]:
     client = server.client(user)
+    mailbox.quiet_imaplib(client)  # as the service does: the limit, not imaplib's debug lines
     client.select_folder("INBOX", readonly=True)
     uids = client.search(["ALL"])
     start = time.perf_counter()
