@@ -10,6 +10,7 @@ message simply leaves it to the normal in-process path.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -29,6 +30,7 @@ log = logging.getLogger("intake.prepare")
 PURE_STAGES = ("parse", "screen", "classify")
 MIN_BACKLOG = 64      # below this, starting workers costs more than it saves
 CHUNK = 32
+WORKER_NICENESS = 10  # below the service: on a busy machine the one writer never waits
 
 _worker_env: Env | None = None
 _worker_store: Store | None = None
@@ -54,6 +56,8 @@ def _init_worker(config: Config, rules: Rulebook | None = None) -> None:
     from intake.rulebook import load_rules
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the service's own handlers came with fork
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the service, which stops us
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)  # the service's process is the serial part: it goes first
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     logging.getLogger("mailparser").setLevel(logging.CRITICAL)
     _worker_env = Env(config=config, rules=rules or load_rules(config.rules_dir), store=None,  # type: ignore[arg-type]

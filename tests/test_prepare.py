@@ -142,3 +142,25 @@ def test_a_message_whose_bytes_are_missing_is_shunted_not_skipped(tmp_path):
                for r in rows if r["status"] == "shunted")
     assert {r["status"] for r in rows if r["id"] not in (3, 69)} == {"processed"}
     service.close()
+
+
+def test_workers_yield_the_cpu_to_the_service(tmp_path):
+    # The service's own process is the serial part of a backlog (it alone records and
+    # queues); the workers run at a lower priority so that it never waits behind them.
+    import os
+
+    path = write_config(tmp_path, imap_port=1, smtp_port=1,
+                        inboxes=[{"name": "general", "username": "u"}])
+    service = Service(load_config(path))
+    for uid, raw in enumerate(generate(3, 5), 1):
+        service.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=uid,
+                                     raw=raw, internal_date=None)
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    with prepare.Preparer(service.config, 2) as preparer:
+        preparer.add(service.store.pending_messages())
+        assert preparer.next_chunk(block=True) is not None  # the workers have started
+        pids = list(preparer._pool._processes)
+        assert [os.getpriority(os.PRIO_PROCESS, pid) for pid in pids] == \
+            [min(own + prepare.WORKER_NICENESS, 19)] * 2
+    assert os.getpriority(os.PRIO_PROCESS, 0) == own
+    service.close()
