@@ -12,8 +12,8 @@ import functools
 import hashlib
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +27,21 @@ _EVENT_SQL = ("INSERT INTO events (at, actor, kind, message_pk, request_id, deta
               " VALUES (?, ?, ?, ?, ?, ?)")
 
 
+_second: tuple[int, str] = (-1, "")  # the last second formatted, and its text
+
+
 def utcnow() -> str:
     """Now in UTC as stored everywhere: 2026-11-26T01:02:03.456789Z (always microseconds,
-    so stamps sort as text)."""
-    return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    so stamps sort as text). Stamped several times for every message: the date and time
+    are formatted once a second (one tuple, so threads never mix two seconds)."""
+    global _second
+    nanoseconds = time.time_ns()
+    seconds, rest = divmod(nanoseconds, 1_000_000_000)
+    cached, text = _second
+    if cached != seconds:
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+        _second = (seconds, text)
+    return f"{text}.{rest // 1000:06d}Z"
 
 
 class StoreError(Exception):

@@ -164,3 +164,32 @@ def test_raw_8bit_headers_are_read_as_text_not_replacement_characters(charset):
     assert (mail.sender_name, mail.sender_email) == ("Jörg Müller", "joerg@stadt.example")
     assert mail.subject == "Grüße aus Köln"
     assert mail.recipients == ["zoe@stadt.example"]
+
+
+def test_forwarded_phrase_check_answers_as_lowercasing_the_body_would():
+    # parse._says_forwarded looks for "forwarded message" in the UTF-8 bytes lowered as
+    # ASCII; that is exact only while no non-ASCII character lowercases to a letter of
+    # the phrase. Checked over all of Unicode (so a new Unicode version is noticed), and
+    # on texts built to trip it.
+    import sys
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from intake.stages.parse import _says_forwarded
+
+    to_ascii = {chr(c) for c in range(128, sys.maxunicode + 1)
+                if not 0xD800 <= c < 0xE000 and any(ord(x) < 128 for x in chr(c).lower())}
+    assert not set("".join(c.lower() for c in to_ascii)) & set("forwarded message")
+    for text in ("---- Forwarded Message ----", "FORWARDED MESSAGE", "Forwarded\u00a0message",
+                 "forwarded  message", "Weitergeleitete Nachricht", "ﬀorwarded message",
+                 "Forwarded mEssage \udcff", "İ forwarded message K", "forwarde\u0130 message"):
+        assert _says_forwarded(text) == ("forwarded message" in text.lower()), text
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(alphabet=st.sampled_from(list("forwarded messageFORWARDEDMESSAGE İKß\u00a0")),
+                   max_size=40))
+    def same(text: str) -> None:
+        assert _says_forwarded(text) == ("forwarded message" in text.lower())
+
+    same()

@@ -72,3 +72,23 @@ def test_nested_transactions_roll_back_alone_at_any_depth(tmp_path):
                 raise ValueError
     assert [r[0] for r in store.query("SELECT kind FROM events ORDER BY id")] == ["outer", "kept"]
     assert not store.conn.in_transaction
+
+
+def test_utcnow_is_the_stored_stamp_format_and_follows_the_clock(monkeypatch):
+    # Stamps are formatted once a second and sort as text; a new second is noticed.
+    import re
+    import time
+    from datetime import UTC, datetime
+
+    from intake import store
+
+    before = datetime.now(UTC).replace(tzinfo=None)
+    stamp = store.utcnow()
+    after = datetime.now(UTC).replace(tzinfo=None)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", stamp)
+    assert before <= datetime.fromisoformat(stamp[:-1]) <= after
+    clock = iter([1_800_000_000_999_999_000, 1_800_000_001_000_001_000, 1_800_000_001_000_000_000])
+    monkeypatch.setattr(time, "time_ns", lambda: next(clock))
+    stamps = [store.utcnow() for _ in range(3)]
+    assert stamps == ["2027-01-15T08:00:00.999999Z", "2027-01-15T08:00:01.000001Z",
+                      "2027-01-15T08:00:01.000000Z"]

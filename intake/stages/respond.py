@@ -75,8 +75,7 @@ ACKS_AFTER_SQL = "SELECT COUNT(*) FROM outbox WHERE id>? AND +kind='ack'"
 
 def _rate_limited(env: Env, recipient: str) -> str | None:
     limits = env.config.limits
-    day = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S")
-    hour = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    day, hour = env.store.per_transaction("rate_windows", _rate_windows)
     per_sender = env.store.one(
         "SELECT COUNT(*) FROM outbox WHERE kind='ack' AND lower(recipient)=? AND created_at>=?"
         " AND status NOT IN ('suppressed')", (recipient.lower(), day))[0]
@@ -93,6 +92,14 @@ def _rate_limited(env: Env, recipient: str) -> str | None:
     if total >= limits.acks_per_hour:
         return f"global rate limit: {total} acknowledgements in the last hour"
     return None
+
+
+def _rate_windows() -> tuple[str, str]:
+    """Where the last 24 hours and the last hour begin (a transaction lasts well under a
+    second: its messages share them)."""
+    now = datetime.now(UTC)
+    return ((now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S"),
+            (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"))
 
 
 def template_variables(ctx: Context, env: Env, planned: PlannedMail) -> dict:
