@@ -1,8 +1,8 @@
-r"""Multipart boundaries found without a regex compile per boundary or a regex scan of
-every part.
+r"""Multipart boundaries found without a regex compile per boundary, a regex scan of
+every part, or two Python calls per line.
 
-The standard library's email parser (which mail-parser uses) does two costly things
-at each multipart boundary, both pure overhead for our mail:
+The standard library's email parser (which mail-parser uses) does three costly things,
+all pure overhead for our mail:
 
 1. it compiles a fresh regex for every multipart boundary it meets:
 
@@ -19,6 +19,12 @@ with one regex compiled once. Every other call goes to `re` unchanged.
 payload with `(\r\n|\r|\n)\Z`: the regex engine walks the entire part (15 KB is
 typical) to find the last two characters. `EndOfLine` looks at the end directly and
 returns the same match, made by that same pattern at the end position.
+
+3. it reads every line of the message through two Python calls (`__next__`, then
+`readline`), and offers each line to every boundary on its stack of open multiparts.
+`LineReader` does it in one call, and a line that does not start with "--" (where
+every separator starts) is not offered to the boundaries at all while only boundaries
+are on the stack: a fifth of the standard library's parse time.
 
 They are exact, not approximate: the separator is a literal at the start of the line,
 so "starts with it, then the rest of the pattern matches from there" is what the
@@ -91,6 +97,53 @@ class _FeedparserRe:
         return re.compile(pattern, flags)
 
 
+NeedMoreData = email.feedparser.NeedMoreData
+_StockLines = email.feedparser.BufferedSubFile
+
+
+class LineReader(_StockLines):
+    """feedparser's line buffer, with readline and iteration in one call, and a line
+    offered to the open multiparts' boundaries only when it can be one. Every
+    other method is the standard library's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._plain: list[bool] = []  # per matcher on the stack: is it a BoundaryLine's?
+        self._only_boundaries = True
+
+    def push_eof_matcher(self, pred: Any) -> None:
+        self._eofstack.append(pred)
+        self._plain.append(getattr(pred, "__func__", None) is BoundaryLine.match)
+        self._only_boundaries = all(self._plain)
+
+    def pop_eof_matcher(self) -> Any:
+        self._plain.pop()
+        self._only_boundaries = all(self._plain)
+        return self._eofstack.pop()
+
+    def _next_line(self) -> Any:
+        """The next line; '' at a boundary (the line stays) or at the end; NeedMoreData."""
+        lines = self._lines
+        if not lines:
+            return "" if self._closed else NeedMoreData
+        line = lines.popleft()
+        # every separator starts with "--": a line without it is no boundary's
+        if self._eofstack and (not self._only_boundaries or line.startswith("--")):
+            for ateof in reversed(self._eofstack):
+                if ateof(line):
+                    lines.appendleft(line)
+                    return ""
+        return line
+
+    readline = _next_line
+
+    def __next__(self) -> Any:
+        line = self._next_line()
+        if line == "":
+            raise StopIteration
+        return line
+
+
 _STOCK_EOL = email.feedparser.NLCRE_eol
 
 
@@ -99,7 +152,14 @@ def _parser_is_the_one_we_know() -> bool:
     return (_HEAD in code.co_consts and _TAIL in code.co_consts
             and email.feedparser.re is re
             and getattr(_STOCK_EOL, "pattern", None) == _EOL_SOURCE
-            and email.feedparser.NLCRE_eol is _STOCK_EOL)
+            and email.feedparser.NLCRE_eol is _STOCK_EOL
+            and email.feedparser.BufferedSubFile is _StockLines
+            and "BufferedSubFile" in email.feedparser.FeedParser.__init__.__code__.co_names
+            and _StockLines.push_eof_matcher.__code__.co_names == ("_eofstack", "append")
+            and _StockLines.pop_eof_matcher.__code__.co_names == ("_eofstack", "pop")
+            and {"_lines", "_closed", "_eofstack", "popleft", "appendleft"}
+            <= set(_StockLines.readline.__code__.co_names)
+            and "readline" in _StockLines.__next__.__code__.co_names)
 
 
 def install() -> bool:
@@ -111,6 +171,7 @@ def install() -> bool:
         return False
     email.feedparser.re = _FeedparserRe()  # type: ignore[assignment]
     email.feedparser.NLCRE_eol = EndOfLine()  # type: ignore[assignment]
+    email.feedparser.BufferedSubFile = LineReader  # type: ignore[misc]
     return True
 
 
@@ -119,6 +180,7 @@ def uninstall() -> None:
     if installed():
         email.feedparser.re = re
         email.feedparser.NLCRE_eol = _STOCK_EOL
+        email.feedparser.BufferedSubFile = _StockLines  # type: ignore[misc]
 
 
 def installed() -> bool:

@@ -57,6 +57,7 @@ def test_the_parse_stage_installs_it():
     # any other pattern is compiled by re as before
     assert isinstance(email.feedparser.re.compile(r"a+b"), re.Pattern)
     assert isinstance(email.feedparser.NLCRE_eol, mime_boundaries.EndOfLine)
+    assert email.feedparser.BufferedSubFile is mime_boundaries.LineReader
 
 
 def test_every_corpus_and_realworld_mail_parses_to_the_same_tree():
@@ -111,6 +112,7 @@ def test_it_stays_out_when_the_parser_is_not_the_one_it_knows(monkeypatch, resto
     assert email.feedparser.re is re
     assert email.feedparser.NLCRE_eol.pattern == r"(\r\n|\r|\n)\Z"
     assert not isinstance(email.feedparser.NLCRE_eol, mime_boundaries.EndOfLine)
+    assert email.feedparser.BufferedSubFile is not mime_boundaries.LineReader
 
 
 @settings(max_examples=300, deadline=None)
@@ -119,3 +121,39 @@ def test_the_line_end_is_found_as_the_pattern_finds_it(text):
     stock = re.compile(r"(\r\n|\r|\n)\Z").search(text)
     fast = mime_boundaries.EndOfLine.search(text)
     assert (fast and (fast.span(), fast.group(0))) == (stock and (stock.span(), stock.group(0)))
+
+
+def chunked_tree(raw: bytes, size: int) -> object:
+    """The tree of a message fed to the parser `size` characters at a time (mail-parser
+    feeds it whole; a feed that stops mid-line exercises the NeedMoreData path)."""
+    parser = email.feedparser.FeedParser()
+    text = raw.decode("ascii", "surrogateescape")
+    for start in range(0, len(text), size):
+        parser.feed(text[start:start + size])
+    msg = parser.close()
+    return [(part.items(), part.get_content_type(), part.preamble, part.epilogue,
+             [type(d).__name__ for d in part.defects],
+             None if part.is_multipart() else part.get_payload()) for part in msg.walk()]
+
+
+DSN = (b"From: MAILER-DAEMON@mx.example\r\nTo: a@b.example\r\nSubject: Undelivered\r\n"
+       b'Content-Type: multipart/report; report-type=delivery-status; boundary="--b1"\r\n\r\n'
+       b"----b1\r\nContent-Type: text/plain\r\n\r\nCould not deliver.\r\n--not-it\r\n"
+       b"----b1\r\nContent-Type: message/delivery-status\r\n\r\n"
+       b"Reporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; x@y.example\r\n"
+       b"Action: failed\r\n----b1\r\nContent-Type: message/rfc822\r\n\r\n"
+       b'From: a@b.example\r\nContent-Type: multipart/alternative; boundary="----b1x"\r\n\r\n'
+       b"------b1x\r\nContent-Type: text/plain\r\n\r\nhi\r\n------b1x--\r\n----b1--\r\n")
+
+
+@pytest.mark.parametrize("size", [1, 3, 7, 64, 10_000])
+def test_mail_fed_in_pieces_and_delivery_reports_parse_to_the_same_tree(size, restore):
+    # A delivery-status part puts a blank-line matcher (not a boundary) on the stack,
+    # and a boundary that is a prefix of an inner one ("--b1" / "--b1x") must not end
+    # the inner part early: both ways, fed whole or a few characters at a time.
+    for raw in [DSN, *generate(6, 11)]:
+        mime_boundaries.uninstall()
+        stock = chunked_tree(raw, size)
+        assert mime_boundaries.install()
+        assert chunked_tree(raw, size) == stock
+        assert email.message_from_bytes(raw).get_content_type()
