@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +18,7 @@ from typing import Any
 
 import sqlite_utils
 
+from intake import json_text
 from intake.config import PROJECT_ROOT
 from intake.message_key import message_key
 
@@ -183,7 +183,7 @@ class Store:
         self.conn.execute(
             _EVENT_SQL,
             (utcnow(), actor, kind, message_pk, request_id,
-             json.dumps(detail, default=str, ensure_ascii=False)),
+             json_text.dumps(detail, default=str)),
         )
 
     # -- checkpoints and deliveries ---------------------------------------------------
@@ -265,7 +265,7 @@ class Store:
             deliveries.append((pk, inbox, folder, uidvalidity, uid, now))
             detail = {"inbox": inbox, "folder": folder, "uidvalidity": uidvalidity, "uid": uid}
             events.append((now, "service", "stored" if is_new else "delivered_again", pk, None,
-                           json.dumps(detail, ensure_ascii=False)))
+                           json_text.dumps(detail)))
             result.append((pk, is_new))
         self.conn.executemany(
             "INSERT INTO messages (id, message_key, message_id, size, sha256, stored_at,"
