@@ -193,3 +193,52 @@ def test_forwarded_phrase_check_answers_as_lowercasing_the_body_would():
         assert _says_forwarded(text) == ("forwarded message" in text.lower())
 
     same()
+
+
+def _without_fast_path(value):
+    import re
+
+    from intake import mail_headers
+
+    fast = mail_headers._PLAIN_ADDRESS
+    mail_headers._PLAIN_ADDRESS = re.compile(r"(?!)")
+    try:
+        return mail_headers.first_address(value)
+    finally:
+        mail_headers._PLAIN_ADDRESS = fast
+
+
+def test_plain_addresses_read_as_the_address_parser_reads_them():
+    # first_address answers "Name <addr>" and bare addresses without the address parser;
+    # checked against the parser on every corpus header and on generated near-misses.
+    import email
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from intake.mail_headers import _PLAIN_ADDRESS, first_address
+
+    values = []
+    for path in [*corpus_files(), *sorted(p for p in REALWORLD.rglob("*") if p.is_file())]:
+        msg = email.message_from_bytes(path.read_bytes())
+        for name in ("From", "Reply-To", "To", "Cc", "Sender"):
+            values += msg.get_all(name, [])
+    values += ["Ana Gomez <Ana.Gomez@Stad.Gent>", "ana@stad.gent", "<ana@stad.gent>",
+               " O'Brien-Smith  <o@x.ie> ", "Ana <ana@stad.gent", "ana@stad.gent>",
+               "Ana  Gomez <a@b.eu>", "Ana ana@b.eu", "Ana<ana@b.eu>", "A. Gomez <a@b.eu>",
+               "ana@b.eu (Ana)", "Ana <a..b@c.eu>", "Ana <a@b>", "'Ana' <a@b.eu>"]
+    fast_used = 0
+    for value in values:
+        assert first_address(value) == _without_fast_path(value), value
+        fast_used += bool(_PLAIN_ADDRESS.fullmatch(str(value)))
+    assert fast_used > 50  # the corpus did exercise the fast path
+
+    part = st.sampled_from(["Ana", "Gomez", "O'Brien", "Jean-Luc", "0", "-", "'", " ", "  ",
+                            '"', ".", ",", "<", ">", "@", "ana", "x.eu", "b", "\t", "(c)", "é"])
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.lists(part, max_size=9).map("".join))
+    def same(value: str) -> None:
+        assert first_address(value) == _without_fast_path(value)
+
+    same()
