@@ -84,6 +84,15 @@ _PLAIN_ADDRESS = re.compile(
     r"(?(open)>)[ \t]*")
 
 
+def all_addresses(values: list[Any]) -> list[str]:
+    """Every address in these headers (To and Cc), lower-case, in order."""
+    texts = [decode_text_header(v) for v in values]
+    plain = [_PLAIN_ADDRESS.fullmatch(text) for text in texts]
+    if all(plain):  # one plain address per header, as most mail has: no parser needed
+        return [found["address"].lower() for found in plain]
+    return [a.lower() for _, a in email.utils.getaddresses(texts) if "@" in a]
+
+
 def first_address(value: Any) -> tuple[str, str]:
     """(display name, lower-case address) of the first address in a header.
 

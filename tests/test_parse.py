@@ -242,3 +242,33 @@ def test_plain_addresses_read_as_the_address_parser_reads_them():
         assert first_address(value) == _without_fast_path(value)
 
     same()
+
+
+def test_recipient_lists_read_as_the_address_parser_reads_them():
+    import email
+    import email.utils
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from intake.mail_headers import all_addresses, decode_text_header
+
+    def parser(values):
+        return [a.lower() for _, a in email.utils.getaddresses(
+            [decode_text_header(v) for v in values]) if "@" in a]
+
+    for path in [*corpus_files(), *sorted(p for p in REALWORLD.rglob("*") if p.is_file())]:
+        msg = email.message_from_bytes(path.read_bytes())
+        values = msg.get_all("To", []) + msg.get_all("Cc", [])
+        assert all_addresses(values) == parser(values), path.name
+
+    value = st.sampled_from(["a@b.eu", "Ana <A@B.eu>", "x@y.org, z@w.org", "Bob <b@c.eu>, d@e.eu",
+                             "undisclosed-recipients:;", "", "=?utf-8?q?Ana?= <a@b.eu>",
+                             "Ana, Bob <ab@c.eu>", "<a@b.eu>", "a@b"])
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(value, max_size=4))
+    def same(values: list[str]) -> None:
+        assert all_addresses(values) == parser(values)
+
+    same()

@@ -31,6 +31,7 @@ from intake import mime_boundaries
 from intake.attachments import describe_attachments
 from intake.context import Context, Env, ParsedMail
 from intake.mail_headers import (
+    all_addresses,
     decode_bytes,
     decode_text_header,
     first_address,
@@ -184,8 +185,7 @@ def parse_bytes(raw: bytes) -> ParsedMail:
 
     sender_name, sender_email = first_address(msg.get("From", ""))
     reply_to = first_address(msg.get("Reply-To", ""))[1] or None
-    recipients = [a.lower() for _, a in email.utils.getaddresses(
-        [decode_text_header(v) for v in msg.get_all("To", []) + msg.get_all("Cc", [])]) if "@" in a]
+    recipients = all_addresses(msg.get_all("To", []) + msg.get_all("Cc", []))
 
     body, body_notes = _body_text(parsed, msg)
     notes.extend(body_notes)
