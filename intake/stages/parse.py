@@ -27,7 +27,7 @@ import html2text
 import mailparser
 from mailparser.const import ADDRESSES_HEADERS
 
-from intake import mime_boundaries
+from intake import mime_boundaries, mime_params
 from intake.attachments import describe_attachments
 from intake.context import Context, Env, ParsedMail
 from intake.mail_headers import (
@@ -166,6 +166,7 @@ def clean_raw(raw: bytes) -> bytes:
 
 _PARSER: type[mailparser.MailParser] = LeanMailParser
 mime_boundaries.install()  # every parse in this process finds boundaries without a regex compile
+mime_params.install()  # and parses each distinct Content-Type/-Disposition value once
 
 
 def parse_bytes(raw: bytes) -> ParsedMail:
