@@ -18,6 +18,7 @@ import importlib
 import logging
 import sqlite3
 import traceback
+from collections.abc import Callable
 
 from intake.context import Context, Env
 from intake.store import Store, utcnow
@@ -47,18 +48,34 @@ def load_context(env: Env, message_pk: int) -> Context:
     return context_from_row(env.store, row)
 
 
+_NO_RAW = "the message's raw bytes are missing from the database (message_raw)"
+
+
 def context_from_row(store: Store, row, inboxes: list[str] | None = None) -> Context:  # noqa: ANN001
     """A Context from a Store.message_to_run row (inboxes: if already known). Used by
-    the service and by the parse workers alike."""
-    if row["raw"] is None:
-        raise ValueError("the message's raw bytes are missing from the database (message_raw)")
+    the service and by the parse workers alike. A row without the raw column (the
+    service's, for a message the workers parsed) reads the bytes when a stage asks."""
+    if "raw" not in row.keys():
+        pk = row["id"]
+        raw: bytes | Callable[[], bytes] = lambda: _raw_of(store, pk)  # noqa: E731
+    elif row["raw"] is None:
+        raise ValueError(_NO_RAW)
+    else:
+        raw = bytes(row["raw"])
     if inboxes is None:
         inboxes = store.inboxes_of(row["id"])
-    ctx = Context(message_pk=row["id"], raw=bytes(row["raw"]), inboxes=inboxes,
+    ctx = Context(message_pk=row["id"], raw_source=raw, inboxes=inboxes,
                   internal_date=row["internal_date"])
     if row["role"] == "request":
         ctx.request_id = row["request_id"]  # a replayed message keeps its request
     return ctx
+
+
+def _raw_of(store: Store, message_pk: int) -> bytes:
+    raw = store.raw_of(message_pk)
+    if raw is None:
+        raise ValueError(_NO_RAW)
+    return raw
 
 
 def run_stages(ctx: Context, env: Env, stages: tuple[str, ...] = STAGES) -> Context:
@@ -76,7 +93,7 @@ def process(env: Env, message_pk: int, prepared=None) -> Context | None:  # noqa
     store = env.store
     try:
         with store.transaction():
-            row = store.message_to_run(message_pk)
+            row = store.message_to_run(message_pk, with_raw=prepared is None)
             if row is None or row["status"] != "stored":
                 return None  # already handled (e.g. by a concurrent replay)
             ctx = context_from_row(store, row, prepared.inboxes if prepared is not None else None)

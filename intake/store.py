@@ -323,9 +323,13 @@ class Store:
         return [r[0] for r in self.query(
             "SELECT id FROM messages WHERE status='stored' ORDER BY id")]
 
-    def message_to_run(self, message_pk: int) -> sqlite3.Row | None:
+    def message_to_run(self, message_pk: int, *, with_raw: bool = True) -> sqlite3.Row | None:
         """What running a stored message through the stages starts from (raw is None
-        if its bytes were lost: running it then fails, and it is shunted, not skipped)."""
+        if its bytes were lost: running it then fails, and it is shunted, not skipped).
+        with_raw=False leaves the raw column out (a blob of 15 KB on average)."""
+        if not with_raw:
+            return self.one("SELECT id, internal_date, request_id, role, status FROM messages"
+                            " WHERE id=?", (message_pk,))
         return self.one("SELECT m.id, r.raw, m.internal_date, m.request_id, m.role, m.status"
                         " FROM messages m LEFT JOIN message_raw r ON r.message_pk = m.id"
                         " WHERE m.id=?", (message_pk,))

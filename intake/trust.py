@@ -83,12 +83,15 @@ def verify_dkim(raw: bytes, from_domain: str, dnsfunc: DnsFunc | None = None) ->
         return AuthResult(False, f"DKIM verification failed: {exc.__class__.__name__}")
 
 
-def evaluate(raw: bytes, mail: ParsedMail, config: TrustConfig,
+def evaluate(raw: bytes | Callable[[], bytes], mail: ParsedMail, config: TrustConfig,
              dnsfunc: DnsFunc | None = None) -> AuthResult:
+    """Authenticated by our own servers' Authentication-Results, else (if configured)
+    by verifying DKIM here; `raw` may be a function giving the bytes, called only then."""
     result = from_headers(mail, config.authserv_ids)
     if result.authenticated is not True and config.verify_dkim:
         from_domain = mail.sender_email.rsplit("@", 1)[-1]
-        own = verify_dkim(raw, from_domain, dnsfunc or _DNS_OVERRIDE)
+        own = verify_dkim(raw if isinstance(raw, bytes) else raw(), from_domain,
+                          dnsfunc or _DNS_OVERRIDE)
         if own.authenticated is not None:
             return own
     return result

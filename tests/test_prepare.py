@@ -164,3 +164,36 @@ def test_workers_yield_the_cpu_to_the_service(tmp_path):
             [min(own + prepare.WORKER_NICENESS, 19)] * 2
     assert os.getpriority(os.PRIO_PROCESS, 0) == own
     service.close()
+
+
+def test_mail_that_carries_the_original_has_it_when_the_workers_parsed(tmp_path, smtp):
+    # The service reads a prepared message's raw bytes only when a stage asks for them:
+    # a forward to the facilitator (or a staff notice) still carries the original whole.
+    path = write_config(tmp_path, imap_port=1, smtp_port=smtp.port,
+                        inboxes=[{"name": "general", "username": "u"}])
+    service = Service(load_config(path))
+    members.import_file(service.store, ROSTER, "t")
+    raws = [p.read_bytes() for p in corpus_files()] + generate(60, 3)
+    for uid, raw in enumerate(raws, 1):
+        service.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=uid,
+                                     raw=raw, internal_date=None)
+    reads = []
+    raw_of = service.store.raw_of
+    service.store.raw_of = lambda pk: reads.append(pk) or raw_of(pk)
+    assert pipeline.process_pending(service.env, parallel=True) == len(raws)
+    rows = service.store.query(
+        "SELECT o.raw, r.first_message FROM outbox o JOIN requests r ON r.id = o.request_id"
+        " WHERE o.kind IN ('forward', 'staff_notice')")
+    assert len(rows) >= 5
+    for row in rows:
+        original = raw_of(row["first_message"])
+        assert original.strip()[-200:].replace(b"\r\n", b"\n") in \
+            bytes(row["raw"]).replace(b"\r\n", b"\n") or b"original-message.eml" in row["raw"]
+    # read for exactly those that need them: machine mail (a bounce quotes our ids) and
+    # requests whose mail carries the original (the trust config here verifies no DKIM)
+    machine = {r[0] for r in service.store.query(
+        "SELECT id FROM messages WHERE screening != 'human'")}
+    carried = {r["first_message"] for r in rows}
+    assert set(reads) == machine | carried
+    assert len(reads) < len(raws)
+    service.close()

@@ -85,7 +85,7 @@ def run(ctx: Context, env: Env) -> None:
     if ctx.mail.forwarded_from and _same_org(ctx.mail.sender_email, ctx.mail.forwarded_from[1]):
         sender = ctx.mail.forwarded_from[1]
     entry, how = load_roster(env.store).match(sender)
-    auth = trust.evaluate(ctx.raw, ctx.mail, env.config.trust)
+    auth = trust.evaluate(lambda: ctx.raw, ctx.mail, env.config.trust)
     m = Membership(organisation=entry.organisation if entry else None,
                    membership=entry.membership if entry else None, match=how,
                    authenticated=auth.authenticated, auth_evidence=auth.evidence)
