@@ -8,19 +8,12 @@ from intake import members, pipeline, prepare, queries
 from intake.config import load_config
 from intake.service import Service
 from intake.wal_checkpoint import Checkpointer
-from tests.conftest import ROSTER, corpus_files, write_config
+from tests.conftest import ROSTER, corpus_files, service_with_stored, write_config
 from tests.mailgen import generate
 
 
 def run(tmp_path, smtp_port: int, parallel: bool, raws: list[bytes]) -> list[dict]:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    path = write_config(tmp_path, imap_port=1, smtp_port=smtp_port,
-                        inboxes=[{"name": "general", "username": "u"}])
-    service = Service(load_config(path))
-    members.import_file(service.store, ROSTER, "t")
-    for uid, raw in enumerate(raws, 1):
-        service.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=uid,
-                                     raw=raw, internal_date=None)
+    service = service_with_stored(tmp_path, raws, smtp_port=smtp_port, roster=True)
     assert pipeline.process_pending(service.env, parallel=parallel) == len(raws)
     keep = ("message_id", "status", "screening", "group", "intent", "language", "confidence",
             "organisation", "member_match", "triage_reason", "acknowledged", "forwarded_to")
@@ -83,15 +76,8 @@ def test_preparer_hands_back_results_in_the_order_given(tmp_path, smtp):
     # Results come back in the order ids were added, chunk by chunk, all made by the
     # workers (none left to the service), even with a database path that needs escaping
     # in an SQLite URI; when all is handed back there is nothing more.
-    odd = tmp_path / "odd dir #1?x"
-    odd.mkdir()
-    path = write_config(odd, imap_port=1, smtp_port=smtp.port,
-                        inboxes=[{"name": "general", "username": "u"}])
-    service = Service(load_config(path))
-    raws = generate(prepare.CHUNK * 2 + 5, 9)
-    for uid, raw in enumerate(raws, 1):
-        service.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=uid,
-                                     raw=raw, internal_date=None)
+    service = service_with_stored(tmp_path / "odd dir #1?x", generate(prepare.CHUNK * 2 + 5, 9),
+                                  smtp_port=smtp.port)
     pending = service.store.pending_messages()
     with prepare.Preparer(service.config, 2) as preparer:
         preparer.add(list(reversed(pending)))
@@ -126,13 +112,7 @@ def test_a_message_whose_bytes_are_missing_is_shunted_not_skipped(tmp_path):
     # A stored message without its raw bytes (a damaged database) cannot be run: it is
     # shunted with a clear reason, in the service and in the workers, never left
     # `stored` to be retried silently every cycle.
-    path = write_config(tmp_path, imap_port=1, smtp_port=1,
-                        inboxes=[{"name": "general", "username": "u"}])
-    service = Service(load_config(path))
-    raws = generate(70, 9)
-    for uid, raw in enumerate(raws, 1):
-        service.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=uid,
-                                     raw=raw, internal_date=None)
+    service = service_with_stored(tmp_path, generate(70, 9))
     with service.store.transaction():
         service.store.conn.execute("DELETE FROM message_raw WHERE message_pk IN (3, 69)")
     pipeline.process_pending(service.env, parallel=True)
@@ -149,12 +129,7 @@ def test_workers_yield_the_cpu_to_the_service(tmp_path):
     # queues); the workers run at a lower priority so that it never waits behind them.
     import os
 
-    path = write_config(tmp_path, imap_port=1, smtp_port=1,
-                        inboxes=[{"name": "general", "username": "u"}])
-    service = Service(load_config(path))
-    for uid, raw in enumerate(generate(3, 5), 1):
-        service.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=uid,
-                                     raw=raw, internal_date=None)
+    service = service_with_stored(tmp_path, generate(3, 5))
     own = os.getpriority(os.PRIO_PROCESS, 0)
     with prepare.Preparer(service.config, 2) as preparer:
         preparer.add(service.store.pending_messages())
@@ -169,14 +144,8 @@ def test_workers_yield_the_cpu_to_the_service(tmp_path):
 def test_mail_that_carries_the_original_has_it_when_the_workers_parsed(tmp_path, smtp):
     # The service reads a prepared message's raw bytes only when a stage asks for them:
     # a forward to the facilitator (or a staff notice) still carries the original whole.
-    path = write_config(tmp_path, imap_port=1, smtp_port=smtp.port,
-                        inboxes=[{"name": "general", "username": "u"}])
-    service = Service(load_config(path))
-    members.import_file(service.store, ROSTER, "t")
     raws = [p.read_bytes() for p in corpus_files()] + generate(60, 3)
-    for uid, raw in enumerate(raws, 1):
-        service.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=uid,
-                                     raw=raw, internal_date=None)
+    service = service_with_stored(tmp_path, raws, smtp_port=smtp.port, roster=True)
     reads = []
     raw_of = service.store.raw_of
     service.store.raw_of = lambda pk: reads.append(pk) or raw_of(pk)

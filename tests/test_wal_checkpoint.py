@@ -6,11 +6,9 @@ import threading
 import time
 
 from intake import prepare
-from intake.config import load_config
-from intake.service import Service
 from intake.store import Store
 from intake.wal_checkpoint import AUTOMATIC_PAGES, Checkpointer
-from tests.conftest import write_config
+from tests.conftest import service_with_stored
 from tests.mailgen import generate
 
 
@@ -49,12 +47,7 @@ def test_the_workers_all_exist_after_the_first_task(tmp_path):
     # The checkpointer starts after the first task because the pool forks every worker
     # then (a fork while the thread is inside SQLite could hang a worker): checked here,
     # so that a Python whose pool forks later is noticed.
-    path = write_config(tmp_path, imap_port=1, smtp_port=1,
-                        inboxes=[{"name": "general", "username": "u"}])
-    service = Service(load_config(path))
-    for uid, raw in enumerate(generate(3, 4), 1):
-        service.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=uid,
-                                     raw=raw, internal_date=None)
+    service = service_with_stored(tmp_path, generate(3, 4))
     with prepare.Preparer(service.config, 2) as preparer:
         preparer.add(service.store.pending_messages()[:1])
         assert len(preparer._pool._processes) == 2
