@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from email.message import Message
 from email.policy import compat32
+from typing import Any
 
 from intake.context import Attachment
 from intake.mail_headers import decode_text_header
@@ -65,15 +66,18 @@ def attachment_bytes(part: Message) -> bytes:
         return b""
 
 
-def describe_attachments(msg: Message) -> tuple[list[Attachment], list[bytes]]:
-    """(name, type and size of each attachment, the bytes of each attached message)."""
+def describe_attachments(msg: Message) -> tuple[list[Attachment], list[Any]]:
+    """(name, type and size of each attachment, the From header of each attached message:
+    a forward's original writer, read from the message already parsed)."""
     found: list[Attachment] = []
-    attached: list[bytes] = []
+    attached: list[Any] = []
     for part in attachment_parts(msg):
         ctype = part.get_content_type()
         data = attachment_bytes(part)
         if ctype == "message/rfc822" and data:
-            attached.append(data)
+            inner = part.get_payload()
+            attached.append(inner[0].get("From", "") if isinstance(inner, list) and inner
+                            else "")
         filename = part.get_filename()
         name = decode_text_header(filename) if filename else f"message.{ctype.split('/')[-1]}"
         found.append(Attachment(filename=name[:255], content_type=ctype, size=len(data)))

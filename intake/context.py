@@ -38,7 +38,6 @@ class ParsedMail:
     content_types: list[str]           # every MIME part's type, for screening
     notes: list[str] = field(default_factory=list)  # decoding fixes applied
     forwarded_from: tuple[str, str] | None = None  # (name, email) of an original writer
-    attached_messages: list[bytes] = field(default_factory=list)
 
 
 @dataclass

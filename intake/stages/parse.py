@@ -208,7 +208,6 @@ def parse_bytes(raw: bytes) -> ParsedMail:
         headers=screen_headers(msg),
         content_types=[p.get_content_type() for p in msg.walk()],
         notes=notes,
-        attached_messages=attached,
     )
     mail.forwarded_from = _forwarded_writer(mail, attached)
     return mail
@@ -279,16 +278,13 @@ def _says_forwarded(body: str) -> bool:
     return b"forwarded message" in body.encode("utf-8", "surrogatepass").lower()
 
 
-def _forwarded_writer(mail: ParsedMail, attached: list[bytes]) -> tuple[str, str] | None:
-    """When a colleague forwards somebody's mail, find the original writer."""
-    if attached:
-        try:
-            inner = email.message_from_bytes(attached[0], policy=email.policy.compat32)
-            name, addr = first_address(inner.get("From", ""))
-            if addr and addr != mail.sender_email:
-                return name, addr
-        except Exception:  # noqa: BLE001
-            pass
+def _forwarded_writer(mail: ParsedMail, attached_froms: list[Any]) -> tuple[str, str] | None:
+    """When a colleague forwards somebody's mail, find the original writer: the From of
+    an attached message, else a "From:" line of an inline forward."""
+    if attached_froms:
+        name, addr = first_address(attached_froms[0])
+        if addr and addr != mail.sender_email:
+            return name, addr
     if mail.in_reply_to:  # a reply quoting the earlier mail ("VS:" is a reply in Finnish)
         return None
     if not _FWD_SUBJECT.match(mail.subject) and not _says_forwarded(mail.body_text):
