@@ -51,15 +51,21 @@ def attachment_parts(msg: Message) -> list[Message]:
     return parts
 
 
+def _attached_message(part: Message) -> Message | None:
+    """The message inside a message/rfc822 part, if the parser found one."""
+    inner = part.get_payload()
+    return inner[0] if isinstance(inner, list) and inner else None
+
+
 def attachment_bytes(part: Message) -> bytes:
     if part.get_content_type() == "message/rfc822":
-        inner = part.get_payload()
-        if isinstance(inner, list) and inner:
-            try:
-                return inner[0].as_bytes(policy=_AS_RECEIVED)
-            except Exception:  # noqa: BLE001
-                return str(inner[0]).encode("utf-8", "replace")
-        return b""
+        inner = _attached_message(part)
+        if inner is None:
+            return b""
+        try:
+            return inner.as_bytes(policy=_AS_RECEIVED)
+        except Exception:  # noqa: BLE001
+            return str(inner).encode("utf-8", "replace")
     try:
         return part.get_payload(decode=True) or b""
     except Exception:  # noqa: BLE001
@@ -74,10 +80,8 @@ def describe_attachments(msg: Message) -> tuple[list[Attachment], list[Any]]:
     for part in attachment_parts(msg):
         ctype = part.get_content_type()
         data = attachment_bytes(part)
-        if ctype == "message/rfc822" and data:
-            inner = part.get_payload()
-            attached.append(inner[0].get("From", "") if isinstance(inner, list) and inner
-                            else "")
+        if ctype == "message/rfc822" and data and (inner := _attached_message(part)) is not None:
+            attached.append(inner.get("From", ""))
         filename = part.get_filename()
         name = decode_text_header(filename) if filename else f"message.{ctype.split('/')[-1]}"
         found.append(Attachment(filename=name[:255], content_type=ctype, size=len(data)))
