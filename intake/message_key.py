@@ -13,14 +13,15 @@ def message_key(raw: bytes) -> tuple[str, str | None]:
     and the body.
     """
     head, _, body = raw.partition(b"\r\n\r\n") if b"\r\n\r\n" in raw else raw.partition(b"\n\n")
-    found = _message_id_field(head)
-    fields = _header_fields(head) if found is None else {"message-id": found}
-    mid = fields.get("message-id", "").strip()
-    if mid:
-        mid = mid.strip().strip("<>").strip()
+    mid = _message_id_field(head)
+    fields = None
+    if mid is None:
+        fields = _header_fields(head)
+        mid = fields.get("message-id", "")
+    mid = mid.strip().strip("<>").strip()
     if mid and len(mid) < 900 and " " not in mid:
         return f"mid:{mid.lower()}", mid
-    if found is not None:
+    if fields is None:
         fields = _header_fields(head)
     digest = hashlib.sha256()
     for name in ("from", "to", "cc", "date", "subject"):
