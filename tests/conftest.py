@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
@@ -117,6 +118,25 @@ def service_with_stored(directory: Path, raws: list[bytes], *, smtp_port: int = 
         service.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=uid,
                                      raw=raw, internal_date=None)
     return service
+
+
+@contextlib.contextmanager
+def kept_as_it_was(seam):  # noqa: ANN001, ANN201 - intake.mime_boundaries or mime_params
+    """A stdlib seam (install/uninstall/installed) is in or out afterwards as before."""
+    was = seam.installed()
+    try:
+        yield
+    finally:
+        (seam.install if was else seam.uninstall)()
+
+
+def stock_and_installed(seam, compute, raw: bytes) -> tuple[object, object]:  # noqa: ANN001
+    """(compute(raw) with the seam out, compute(raw) with it in); left as it was."""
+    with kept_as_it_was(seam):
+        seam.uninstall()
+        stock = compute(raw)
+        assert seam.install()
+        return stock, compute(raw)
 
 
 def corpus_files() -> list[Path]:

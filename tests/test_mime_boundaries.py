@@ -11,16 +11,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from intake import mime_boundaries
-from tests.conftest import REALWORLD, corpus_files
+from tests.conftest import REALWORLD, corpus_files, kept_as_it_was, stock_and_installed
 from tests.mailgen import generate
 from tests.test_hostile_mime import hostile_mail
 
 
 @pytest.fixture
 def restore():
-    was = mime_boundaries.installed()
-    yield
-    (mime_boundaries.install if was else mime_boundaries.uninstall)()
+    with kept_as_it_was(mime_boundaries):
+        yield
 
 
 def tree(raw: bytes) -> object:
@@ -37,14 +36,7 @@ def tree(raw: bytes) -> object:
 
 def both_ways(raw: bytes) -> tuple[object, object]:
     """(the tree by the stock parser, the tree with mime_boundaries); leaves it as it was."""
-    was = mime_boundaries.installed()
-    try:
-        mime_boundaries.uninstall()
-        stock = tree(raw)
-        assert mime_boundaries.install()
-        return stock, tree(raw)
-    finally:
-        (mime_boundaries.install if was else mime_boundaries.uninstall)()
+    return stock_and_installed(mime_boundaries, tree, raw)
 
 
 def test_the_parse_stage_installs_it():

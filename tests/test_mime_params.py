@@ -11,16 +11,15 @@ from hypothesis import HealthCheck, given, settings
 
 from intake import mime_params
 from intake.stages.parse import parse_bytes
-from tests.conftest import REALWORLD, corpus_files
+from tests.conftest import REALWORLD, corpus_files, kept_as_it_was, stock_and_installed
 from tests.mailgen import generate
 from tests.test_hostile_mime import hostile_mail
 
 
 @pytest.fixture
 def restore():
-    was = mime_params.installed()
-    yield
-    (mime_params.install if was else mime_params.uninstall)()
+    with kept_as_it_was(mime_params):
+        yield
 
 
 def answers(raw: bytes) -> object:
@@ -40,14 +39,7 @@ def answers(raw: bytes) -> object:
 
 
 def both_ways(raw: bytes) -> tuple[object, object]:
-    was = mime_params.installed()
-    try:
-        mime_params.uninstall()
-        stock = answers(raw)
-        assert mime_params.install()
-        return stock, answers(raw)
-    finally:
-        (mime_params.install if was else mime_params.uninstall)()
+    return stock_and_installed(mime_params, answers, raw)
 
 
 def test_the_parse_stage_installs_it():
