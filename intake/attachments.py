@@ -13,25 +13,8 @@ from typing import Any
 from intake.context import Attachment
 from intake.mail_headers import decode_text_header
 
-
-class _AsReceived(type(compat32)):  # type: ignore[misc]
-    """compat32 that writes each header of an attached message as it was received,
-    folding included. The stock policy refolds every header through
-    email.header.Header, which made writing out an attached message (a bounce's
-    original, a forward) cost more than parsing the whole mail, and changed it."""
-
-    def fold_binary(self, name: str, value: object) -> bytes:
-        if isinstance(value, str):
-            text = f"{name}: {value}".replace("\r\n", "\n").replace("\r", "\n")
-            try:
-                return text.replace("\n", self.linesep).encode("ascii", "surrogateescape") \
-                    + self.linesep.encode("ascii")
-            except UnicodeEncodeError:
-                pass  # not from bytes (a recovered epilogue): the stock way
-        return super().fold_binary(name, value)
-
-
-_AS_RECEIVED = _AsReceived()
+# compat32 without a line limit writes each header as it was received (no refolding)
+_AS_RECEIVED = compat32.clone(max_line_length=0)
 
 
 def attachment_parts(msg: Message) -> list[Message]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -85,7 +84,7 @@ class Env:
 @dataclass
 class Context:
     message_pk: int | None
-    raw_source: bytes | Callable[[], bytes] = field(repr=False)  # see `raw`
+    raw: bytes = field(repr=False)
     inboxes: list[str] = field(default_factory=list)
     internal_date: str | None = None
     mail: ParsedMail | None = None
@@ -103,15 +102,6 @@ class Context:
     suppressed: list[str] = field(default_factory=list)
     request_id: int | None = None
     outbox_ids: list[int] = field(default_factory=list)
-
-    @property
-    def raw(self) -> bytes:
-        """The message as received. When the parse workers have already parsed it, the
-        service reads the bytes from the database only if a stage asks (DKIM checks, a
-        bounce's quoted ids, the original attached to a forward); most never do."""
-        if not isinstance(self.raw_source, bytes):
-            self.raw_source = self.raw_source()
-        return self.raw_source
 
     @property
     def is_human(self) -> bool:

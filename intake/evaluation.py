@@ -24,7 +24,7 @@ MACHINE_INTENT = "auto"
 
 def run_file(env: Env, raw: bytes, *, inbox: str | None = None) -> Context:
     """Run the dry stages on raw bytes; inbox defaults to the one the mail was addressed to."""
-    ctx = Context(message_pk=None, raw_source=raw, inboxes=[inbox] if inbox else [])
+    ctx = Context(message_pk=None, raw=raw, inboxes=[inbox] if inbox else [])
     pipeline.run_stages(ctx, env, DRY_STAGES[:1])
     if not inbox and ctx.mail is not None:
         ctx.inboxes = [i.name for i in env.config.inboxes

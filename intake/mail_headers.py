@@ -75,21 +75,9 @@ def squash(text: str) -> str:
 _MAILBOX = re.compile(r"^[^@\s]+@(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])$")
 
 
-# "Ana Gomez <ana.gomez@stad.gent>" or "ana@stad.gent": words of letters, digits, "'" and
-# "-" with single spaces, a dot-atom address. The address parser gives the same answer
-# for these (tests/test_parse.py checks it), at a tenth of the cost.
-_PLAIN_ADDRESS = re.compile(
-    r"[ \t]*(?:(?P<name>[A-Za-z0-9'-]+(?: [A-Za-z0-9'-]+)*) (?=<))?(?P<open><)?"
-    r"(?P<address>[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
-    r"(?(open)>)[ \t]*")
-
-
 def all_addresses(values: list[Any]) -> list[str]:
     """Every address in these headers (To and Cc), lower-case, in order."""
     texts = [decode_text_header(v) for v in values]
-    plain = [_PLAIN_ADDRESS.fullmatch(text) for text in texts]
-    if all(plain):  # one plain address per header, as most mail has: no parser needed
-        return [found["address"].lower() for found in plain]
     return [a.lower() for _, a in email.utils.getaddresses(texts) if "@" in a]
 
 
@@ -102,9 +90,7 @@ def first_address(value: Any) -> tuple[str, str]:
     first, as a fallback."""
     raw = unfold(header_str(value))
     if not raw.strip():
-        return "", ""  # absent (Reply-To mostly is): no address to look for, three ways
-    if plain := _PLAIN_ADDRESS.fullmatch(raw):  # most mail: the answer without the parser
-        return plain["name"] or "", plain["address"].lower()
+        return "", ""  # absent (Reply-To mostly is)
     for text, decode_name in ((raw, True), (decode_text_header(value), False)):
         pairs = [(name, addr.strip()) for name, addr in email.utils.getaddresses([text])
                  if "@" in addr]

@@ -47,7 +47,6 @@ def connect(inbox: InboxConfig) -> IMAPClient:
         client = IMAPClient(inbox.host, port=inbox.port, ssl=inbox.security == "tls",
                             ssl_context=context, timeout=inbox.timeout, use_uid=True)
         _no_delay(client)
-        quiet_imaplib(client)
         if inbox.security == "starttls":
             client.starttls(context)
         password = inbox.password.resolve()
@@ -73,17 +72,6 @@ def _no_delay(client: IMAPClient) -> None:
         pass
 
 
-def quiet_imaplib(client: IMAPClient) -> None:
-    """Stop imaplib formatting debug lines nobody reads. IMAPClient turns imaplib's
-    debug level to 5 and sends its lines to the "imapclient.imaplib" logger; imaplib
-    then builds each line before the logger can drop it, including the repr of every
-    fetched message and, once per FETCH, of the whole batch: a fifth of a millisecond
-    a message (more than all of imapclient's own parsing of the response). Kept when
-    that logger is on DEBUG, for someone tracing an IMAP conversation."""
-    if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
-        client._imap.debug = 0  # noqa: SLF001 - imaplib's own switch, set by IMAPClient
-
-
 def close(client: IMAPClient | None) -> None:
     if client is None:
         return
@@ -102,14 +90,11 @@ def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
 
 
 def poll(client: IMAPClient, inbox: InboxConfig, store: Store,
-         on_stored: Callable[[list[int], int], None] | None = None,
          stop: Callable[[], bool] | None = None) -> PollResult:
-    """Fetch every message above the checkpoint into the store, batch by batch.
-
-    After each batch is committed, `on_stored(new message ids, messages in this poll)`
-    lets the service start work on them while the next batch downloads. `stop()` is
-    asked between batches: a service told to stop does not download the rest of a large
-    import first (the checkpoint then stays at the last stored message).
+    """Fetch every message above the checkpoint into the store, batch by batch (one
+    commit per batch). `stop()` is asked between batches: a service told to stop does
+    not download the rest of a large import first (the checkpoint then stays at the
+    last stored message).
     """
     result = PollResult(inbox=inbox.name)
     folder = inbox.folder
@@ -150,8 +135,6 @@ def poll(client: IMAPClient, inbox: InboxConfig, store: Store,
             stored = [pk for pk, is_new in results if is_new]
             result.fetched += len(results)
             result.new += len(stored)
-            if on_stored is not None and stored:
-                on_stored(stored, len(uids))
             if progress is not None:
                 progress.update(len(batch))
         if progress is not None:

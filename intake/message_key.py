@@ -13,42 +13,15 @@ def message_key(raw: bytes) -> tuple[str, str | None]:
     and the body.
     """
     head, _, body = raw.partition(b"\r\n\r\n") if b"\r\n\r\n" in raw else raw.partition(b"\n\n")
-    mid = _message_id_field(head)
-    fields = None
-    if mid is None:
-        fields = _header_fields(head)
-        mid = fields.get("message-id", "")
-    mid = mid.strip().strip("<>").strip()
+    fields = _header_fields(head)
+    mid = fields.get("message-id", "").strip().strip("<>").strip()
     if mid and len(mid) < 900 and " " not in mid:
         return f"mid:{mid.lower()}", mid
-    if fields is None:
-        fields = _header_fields(head)
     digest = hashlib.sha256()
     for name in ("from", "to", "cc", "date", "subject"):
         digest.update(name.encode() + b":" + fields.get(name, "").encode("utf-8", "replace"))
     digest.update(b"\n" + body.replace(b"\r\n", b"\n"))
     return f"synthetic:{digest.hexdigest()}", None
-
-
-def _message_id_field(head: bytes) -> str | None:
-    """The Message-ID field as _header_fields reads it, found directly (most mail has one:
-    then no other header needs reading); None when that is not certain to be the same
-    answer (another header naming "message-id" comes first) or there is none."""
-    head = head.replace(b"\r\n", b"\n")
-    start = head.lower().find(b"message-id")
-    if start < 0 or (start and head[start - 1] != 10) or head[start + 10:start + 11] != b":":
-        return None  # absent, or the first mention is not the field's own line: read all
-    end = head.find(b"\n", start)
-    if end < 0:
-        end = len(head)
-    value = head[start + 11:end].decode("utf-8", "replace").strip()
-    while head[end + 1:end + 2] in (b" ", b"\t"):  # folded onto the next lines
-        following = head.find(b"\n", end + 1)
-        if following < 0:
-            following = len(head)
-        value += " " + head[end + 1:following].decode("utf-8", "replace").strip()
-        end = following
-    return value
 
 
 def _header_fields(head: bytes) -> dict[str, str]:

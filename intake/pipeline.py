@@ -4,12 +4,11 @@
          -> file away on IMAP (mailbox.file_away)
 
 Each stage is a module in intake/stages/ with `run(ctx, env)`. All stages of
-one message run in ONE database savepoint: either the whole decision (request
-row, outbox rows, events) is recorded, or none of it is and the message is
-still `stored`, to be run again. A single message is its own transaction; a
-backlog commits a group of messages at a time (all or nothing, each message
-still whole). An unexpected error rolls back that message alone and shunts it:
-its traceback is kept as an event, it goes to triage, and the loop goes on.
+one message run in ONE database transaction: either the whole decision
+(request row, outbox rows, events) is recorded, or none of it is and the
+message is still `stored`, to be run again. An unexpected error rolls back that
+message alone and shunts it: its traceback is kept as an event, it goes to
+triage, and the loop goes on.
 """
 
 from __future__ import annotations
@@ -36,8 +35,6 @@ STAGES: tuple[str, ...] = (
     "respond",     # render templates, queue the outbox rows
 )
 
-COMMIT_GROUP = 32  # messages per commit when a backlog is worked through
-
 _MODULES = {name: importlib.import_module(f"intake.stages.{name}") for name in STAGES}
 
 
@@ -48,34 +45,15 @@ def load_context(env: Env, message_pk: int) -> Context:
     return context_from_row(env.store, row)
 
 
-_NO_RAW = "the message's raw bytes are missing from the database (message_raw)"
-
-
-def context_from_row(store: Store, row, inboxes: list[str] | None = None) -> Context:  # noqa: ANN001
-    """A Context from a Store.message_to_run row (inboxes: if already known). Used by
-    the service and by the parse workers alike. A row without the raw column (the
-    service's, for a message the workers parsed) reads the bytes when a stage asks."""
-    if "raw" not in row.keys():
-        pk = row["id"]
-        raw: bytes | Callable[[], bytes] = lambda: _raw_of(store, pk)  # noqa: E731
-    elif row["raw"] is None:
-        raise ValueError(_NO_RAW)
-    else:
-        raw = bytes(row["raw"])
-    if inboxes is None:
-        inboxes = store.inboxes_of(row["id"])
-    ctx = Context(message_pk=row["id"], raw_source=raw, inboxes=inboxes,
+def context_from_row(store: Store, row: sqlite3.Row) -> Context:
+    """A Context from a Store.message_to_run row."""
+    if row["raw"] is None:
+        raise ValueError("the message's raw bytes are missing from the database (message_raw)")
+    ctx = Context(message_pk=row["id"], raw=bytes(row["raw"]), inboxes=store.inboxes_of(row["id"]),
                   internal_date=row["internal_date"])
     if row["role"] == "request":
         ctx.request_id = row["request_id"]  # a replayed message keeps its request
     return ctx
-
-
-def _raw_of(store: Store, message_pk: int) -> bytes:
-    raw = store.raw_of(message_pk)
-    if raw is None:
-        raise ValueError(_NO_RAW)
-    return raw
 
 
 def run_stages(ctx: Context, env: Env, stages: tuple[str, ...] = STAGES) -> Context:
@@ -84,25 +62,17 @@ def run_stages(ctx: Context, env: Env, stages: tuple[str, ...] = STAGES) -> Cont
     return ctx
 
 
-def process(env: Env, message_pk: int, prepared=None) -> Context | None:  # noqa: ANN001
-    """Run one stored message through every stage; shunt it if a stage crashes.
-
-    `prepared` carries the pure stages' results computed by a worker process
-    (intake/prepare.py); the remaining stages run here, in one transaction.
-    """
+def process(env: Env, message_pk: int) -> Context | None:
+    """Run one stored message through every stage in one transaction (a savepoint when
+    the caller holds one); shunt it if a stage crashes."""
     store = env.store
     try:
         with store.transaction():
-            row = store.message_to_run(message_pk, with_raw=prepared is None)
+            row = store.message_to_run(message_pk)
             if row is None or row["status"] != "stored":
                 return None  # already handled (e.g. by a concurrent replay)
-            ctx = context_from_row(store, row, prepared.inboxes if prepared is not None else None)
-            if prepared is not None:
-                from intake import prepare
-                prepare.apply(ctx, prepared)
-                run_stages(ctx, env, tuple(s for s in STAGES if s not in prepare.PURE_STAGES))
-            else:
-                run_stages(ctx, env)
+            ctx = context_from_row(store, row)
+            run_stages(ctx, env)
         return ctx
     except sqlite3.OperationalError:
         raise  # the database itself failed (disk full, locked): not this message's fault
@@ -144,54 +114,12 @@ def replay(env: Env, message_pk: int) -> Context | None:
     return process(env, message_pk)
 
 
-def process_pending(env: Env, *, stop=lambda: False, parallel: bool = True,
-                    preparer=None) -> int:  # noqa: ANN001
-    """Run every stored message. A large backlog is prepared on all cores: by the
-    `preparer` the service started while fetching, or by one started here.
-
-    Messages are committed in groups (one chunk of the preparer, or COMMIT_GROUP):
-    each message still runs in its own savepoint (a crash in one is rolled back
-    alone and shunted), and a group is all or nothing, so a kill mid-group only
-    means those messages run again.
-    """
-    from intake import prepare
-    pending = env.store.pending_messages()
-    own = prepare.start_for(env, len(pending), "") if parallel and preparer is None else None
-    if own is not None:
-        with own:
-            own.add(pending)
-            return process_prepared(env, own, block=True, stop=stop)
-    if preparer is not None:
-        preparer.add(pending)  # anything stored before it started, or not yet added
-        return process_prepared(env, preparer, block=True, stop=stop)
+def process_pending(env: Env, *, stop: Callable[[], bool] = lambda: False) -> int:
+    """Run every stored message, oldest first, each committed on its own."""
     done = 0
-    for start in range(0, len(pending), COMMIT_GROUP):
+    for message_pk in env.store.pending_messages():
         if stop():
             break
-        done += _process_group(env, [(pk, None) for pk in pending[start:start + COMMIT_GROUP]],
-                               stop)
-    return done
-
-
-def process_prepared(env: Env, preparer, *, block: bool, stop=lambda: False) -> int:  # noqa: ANN001
-    """Run the messages the preparer has results for, in the order they were added;
-    with block=False, only as far as results are ready (the service calls this
-    between two fetch batches)."""
-    done = 0
-    while not stop():
-        group = preparer.next_chunk(block=block)
-        if group is None:
-            break
-        done += _process_group(env, group, stop)
-    return done
-
-
-def _process_group(env: Env, group: list, stop) -> int:  # noqa: ANN001
-    done = 0
-    with env.store.transaction():
-        for message_pk, prepared in group:
-            process(env, message_pk, prepared)
-            done += 1
-            if stop():
-                break
+        process(env, message_pk)
+        done += 1
     return done

@@ -19,14 +19,13 @@ from dataclasses import dataclass, field
 
 import schedule
 
-from intake import mailbox, outbox, pipeline, prepare
+from intake import mailbox, outbox, pipeline
 from intake.config import Config, InboxConfig
 from intake.context import Env
 from intake.idle import start_watchers
 from intake.rulebook import load_rules
 from intake.store import Store
 from intake.templating import Templates
-from intake.wal_checkpoint import Checkpointer
 
 log = logging.getLogger("intake.service")
 
@@ -69,40 +68,6 @@ class Backoff:
         self.skip.pop(name, None)
 
 
-class _Backlog:
-    """A large first import is worked through while it downloads: once a poll brings
-    enough messages, worker processes prepare each stored batch, and the messages
-    they have finished are run through the pipeline between two fetch batches."""
-
-    def __init__(self, service: Service) -> None:
-        self.service = service
-        self.preparer: prepare.Preparer | None = None
-        self.checkpointer: Checkpointer | None = None
-        self.processed = 0
-
-    def stored(self, pks: list[int], polled: int) -> None:
-        env = self.service.env
-        if self.preparer is None:
-            self.preparer = prepare.start_for(env, polled, " while fetching")
-            if self.preparer is None:
-                return
-            self.preparer.add(env.store.pending_messages())  # older ones first, in order
-            self.preparer.add(pks)
-            # the workers were forked at the first task: WAL checkpoints may now leave
-            # this thread (see intake/wal_checkpoint.py)
-            self.checkpointer = Checkpointer.start_for(env.store)
-        else:
-            self.preparer.add(pks)
-        self.processed += pipeline.process_prepared(env, self.preparer, block=False,
-                                                    stop=lambda: self.service.stopping)
-
-    def close(self) -> None:
-        if self.checkpointer is not None:
-            self.checkpointer.stop()
-        if self.preparer is not None:
-            self.preparer.close()
-
-
 class Service:
     def __init__(self, config: Config, store: Store | None = None) -> None:
         self.config = config
@@ -137,18 +102,13 @@ class Service:
             return report
 
     def _cycle(self, report: CycleReport) -> CycleReport:
-        backlog = _Backlog(self)
-        try:
-            for inbox in self.config.inboxes:
-                if self.stopping:
-                    return report
-                if not self.backoff.should_try(inbox.name):
-                    continue
-                self._poll_inbox(inbox, report, backlog.stored)
-            report.processed = backlog.processed + pipeline.process_pending(
-                self.env, stop=lambda: self.stopping, preparer=backlog.preparer)
-        finally:
-            backlog.close()
+        for inbox in self.config.inboxes:
+            if self.stopping:
+                return report
+            if not self.backoff.should_try(inbox.name):
+                continue
+            self._poll_inbox(inbox, report)
+        report.processed = pipeline.process_pending(self.env, stop=lambda: self.stopping)
         sent = outbox.send_due(self.store, self.config.smtp)
         report.sent = sent.sent
         if sent.error:
@@ -165,12 +125,11 @@ class Service:
                  len(report.errors))
         return report
 
-    def _poll_inbox(self, inbox: InboxConfig, report: CycleReport, on_stored=None) -> None:  # noqa: ANN001
+    def _poll_inbox(self, inbox: InboxConfig, report: CycleReport) -> None:
         client = None
         try:
             client = mailbox.connect(inbox)
-            result = mailbox.poll(client, inbox, self.store, on_stored,
-                                  stop=lambda: self.stopping)
+            result = mailbox.poll(client, inbox, self.store, stop=lambda: self.stopping)
             report.fetched += result.fetched
             report.new += result.new
             self.store.record_poll(inbox.name, inbox.folder, error=None)

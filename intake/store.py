@@ -10,15 +10,15 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import json
 import sqlite3
-import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from intake import json_text
 from intake.config import PROJECT_ROOT
 from intake.message_key import message_key
 
@@ -27,21 +27,10 @@ _EVENT_SQL = ("INSERT INTO events (at, actor, kind, message_pk, request_id, deta
               " VALUES (?, ?, ?, ?, ?, ?)")
 
 
-_second: tuple[int, str] = (-1, "")  # the last second formatted, and its text
-
-
 def utcnow() -> str:
     """Now in UTC as stored everywhere: 2026-11-26T01:02:03.456789Z (always microseconds,
-    so stamps sort as text). Stamped several times for every message: the date and time
-    are formatted once a second (one tuple, so threads never mix two seconds)."""
-    global _second
-    nanoseconds = time.time_ns()
-    seconds, rest = divmod(nanoseconds, 1_000_000_000)
-    cached, text = _second
-    if cached != seconds:
-        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
-        _second = (seconds, text)
-    return f"{text}.{rest // 1000:06d}Z"
+    so stamps sort as text)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class StoreError(Exception):
@@ -51,30 +40,22 @@ class StoreError(Exception):
 class Store:
     """A handle on the intake database. Cheap to open; one per process or thread."""
 
-    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 30_000,
-                 read_only: bool = False) -> None:
-        """read_only: for the parse workers, which only read raw mail beside the writer
-        (opened by a file URI, so a path with a space, '#' or '?' works)."""
+    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 30_000) -> None:
         self.path = Path(path)
         try:
-            if read_only:
-                conn = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True,
-                                       timeout=busy_timeout_ms / 1000)
-            else:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                # one thread at a time uses a Store; it may be handed to a service thread
-                conn = sqlite3.connect(str(self.path), timeout=busy_timeout_ms / 1000,
-                                       check_same_thread=False)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # one thread at a time uses a Store; it may be handed to a service thread
+            conn = sqlite3.connect(str(self.path), timeout=busy_timeout_ms / 1000,
+                                   check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open database {self.path}: {exc}") from None
         self.db = sqlite_utils.Database(conn)
         self.conn = conn
         self.conn.row_factory = sqlite3.Row
         self.conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
-        if not read_only:
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA foreign_keys=ON")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
         self._memo: dict[str, Any] = {}
         self._depth = 0
 
@@ -103,9 +84,7 @@ class Store:
 
     @contextlib.contextmanager
     def _savepoint(self) -> Iterator[None]:
-        """A nested transaction. Named by its depth, so the few statements are prepared
-        once and reused (a random name per savepoint compiled three new statements for
-        every message of a backlog)."""
+        """A nested transaction, named by its depth."""
         self._depth += 1
         try:
             name = f"intake_{self._depth}"
@@ -183,7 +162,7 @@ class Store:
         self.conn.execute(
             _EVENT_SQL,
             (utcnow(), actor, kind, message_pk, request_id,
-             json_text.dumps(detail, default=str)),
+             json.dumps(detail, default=str, ensure_ascii=False)),
         )
 
     # -- checkpoints and deliveries ---------------------------------------------------
@@ -265,7 +244,7 @@ class Store:
             deliveries.append((pk, inbox, folder, uidvalidity, uid, now))
             detail = {"inbox": inbox, "folder": folder, "uidvalidity": uidvalidity, "uid": uid}
             events.append((now, "service", "stored" if is_new else "delivered_again", pk, None,
-                           json_text.dumps(detail)))
+                           json.dumps(detail, ensure_ascii=False)))
             result.append((pk, is_new))
         self.conn.executemany(
             "INSERT INTO messages (id, message_key, message_id, size, sha256, stored_at,"
@@ -323,13 +302,9 @@ class Store:
         return [r[0] for r in self.query(
             "SELECT id FROM messages WHERE status='stored' ORDER BY id")]
 
-    def message_to_run(self, message_pk: int, *, with_raw: bool = True) -> sqlite3.Row | None:
+    def message_to_run(self, message_pk: int) -> sqlite3.Row | None:
         """What running a stored message through the stages starts from (raw is None
-        if its bytes were lost: running it then fails, and it is shunted, not skipped).
-        with_raw=False leaves the raw column out (a blob of 15 KB on average)."""
-        if not with_raw:
-            return self.one("SELECT id, internal_date, request_id, role, status FROM messages"
-                            " WHERE id=?", (message_pk,))
+        if its bytes were lost: running it then fails, and it is shunted, not skipped)."""
         return self.one("SELECT m.id, r.raw, m.internal_date, m.request_id, m.role, m.status"
                         " FROM messages m LEFT JOIN message_raw r ON r.message_pk = m.id"
                         " WHERE m.id=?", (message_pk,))

@@ -8,7 +8,6 @@ without the template falls back to English.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,6 @@ from typing import Any
 import jinja2
 
 FALLBACK_LANGUAGE = "en"
-RECHECK_SECONDS = 1.0  # how long a looked-up mail template is used without asking jinja
 
 
 @dataclass
@@ -38,7 +36,6 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self._recent: dict[tuple[str, str], tuple[float, str, jinja2.Template]] = {}
 
     def languages(self, name: str) -> list[str]:
         base = self.directory / "mail"
@@ -50,22 +47,13 @@ class Templates:
         return self._template(name, language)[0]
 
     def _template(self, name: str, language: str | None) -> tuple[str, jinja2.Template]:
-        """(language, template): the language's own, or English. jinja keeps compiled
-        templates and looks at the file on every use; a backlog renders hundreds a
-        second, so the answer is kept for a second (an edited template is picked up
-        within one)."""
+        """(language, template): the language's own, or English (jinja keeps compiled
+        templates and reloads an edited file by itself)."""
         lang = (language or FALLBACK_LANGUAGE).lower()
-        now = time.monotonic()
-        known = self._recent.get((name, lang))
-        if known is not None and now - known[0] < RECHECK_SECONDS:
-            return known[1], known[2]
         try:
-            found = lang, self.env.get_template(f"mail/{lang}/{name}.txt.j2")
+            return lang, self.env.get_template(f"mail/{lang}/{name}.txt.j2")
         except jinja2.TemplateNotFound:
-            found = FALLBACK_LANGUAGE, self.env.get_template(
-                f"mail/{FALLBACK_LANGUAGE}/{name}.txt.j2")
-        self._recent[(name, lang)] = (now, *found)
-        return found
+            return FALLBACK_LANGUAGE, self.env.get_template(f"mail/{FALLBACK_LANGUAGE}/{name}.txt.j2")
 
     def render_mail(self, name: str, language: str | None, variables: dict[str, Any]) -> RenderedMail:
         lang, template = self._template(name, language)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
 import os
@@ -99,44 +98,6 @@ def corpus_setup(tmp_path, dovecot, smtp, users):
     ])
     return {"config_path": config_path, "general": general, "lcc": lcc,
             "config": load_config(config_path)}
-
-
-def service_with_stored(directory: Path, raws: list[bytes], *, smtp_port: int = 1,
-                        roster: bool = False):  # noqa: ANN201 - intake.service.Service
-    """A Service on a fresh database in `directory` (one inbox, no IMAP server) with these
-    messages stored as delivered (uids 1..n), not yet run; with the corpus roster if asked."""
-    from intake import members
-    from intake.service import Service
-
-    directory.mkdir(parents=True, exist_ok=True)
-    path = write_config(directory, imap_port=1, smtp_port=smtp_port,
-                        inboxes=[{"name": "general", "username": "u"}])
-    service = Service(load_config(path))
-    if roster:
-        members.import_file(service.store, ROSTER, "t")
-    for uid, raw in enumerate(raws, 1):
-        service.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=uid,
-                                     raw=raw, internal_date=None)
-    return service
-
-
-@contextlib.contextmanager
-def kept_as_it_was(seam):  # noqa: ANN001, ANN201 - intake.mime_boundaries or mime_params
-    """A stdlib seam (install/uninstall/installed) is in or out afterwards as before."""
-    was = seam.installed()
-    try:
-        yield
-    finally:
-        (seam.install if was else seam.uninstall)()
-
-
-def stock_and_installed(seam, compute, raw: bytes) -> tuple[object, object]:  # noqa: ANN001
-    """(compute(raw) with the seam out, compute(raw) with it in); left as it was."""
-    with kept_as_it_was(seam):
-        seam.uninstall()
-        stock = compute(raw)
-        assert seam.install()
-        return stock, compute(raw)
 
 
 def corpus_files() -> list[Path]:

@@ -308,13 +308,10 @@ def test_crash_late_in_one_message_leaves_its_group_whole(setup, monkeypatch):
         assert store.one("SELECT COUNT(*) FROM outbox WHERE request_id=?", (request_id,))[0] >= 1
 
 
-@pytest.mark.parametrize("parallel", [False, True])
 @pytest.mark.parametrize("spin", ["python-loop", "regex-backtracking"])
-def test_message_that_makes_the_parser_spin_is_kept_and_triaged(setup, monkeypatch, parallel,
-                                                                spin):
+def test_message_that_makes_the_parser_spin_is_kept_and_triaged(setup, monkeypatch, spin):
     # A message whose parsing never ends is stopped after limits.max_parse_seconds, kept
-    # unparsed and triaged with the reason; the rest of the backlog goes on (in the
-    # service process and in the parse workers alike). That holds for a loop in Python
+    # unparsed and triaged with the reason; the rest of the backlog goes on. That holds for a loop in Python
     # and for a catastrophically backtracking regex inside the C regex engine (which
     # checks for signals while it matches).
     import re
@@ -340,7 +337,7 @@ def test_message_that_makes_the_parser_spin_is_kept_and_triaged(setup, monkeypat
     for uid, raw in enumerate(raws, 300):
         service.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=uid,
                                      raw=raw, internal_date=None)
-    assert pipeline.process_pending(env, parallel=parallel) == len(raws)
+    assert pipeline.process_pending(env) == len(raws)
     stuck = service.store.query("SELECT status, status_reason, request_id FROM messages"
                                 " WHERE status_reason LIKE '%longer than%'")
     assert len(stuck) == 1 and stuck[0]["status"] == "unparseable"

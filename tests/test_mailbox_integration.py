@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 
 import pytest
@@ -252,45 +251,3 @@ def test_unparseable_mail_is_kept_and_triaged(corpus_setup, dovecot, monkeypatch
     assert rows["Hello 61"]["status"] != "triage" or "too large" not in (
         rows["Hello 61"]["triage_reason"] or "")
     assert os.path.exists(config.database)
-
-
-def _traced_poll(tmp_path, dovecot, smtp, user: str) -> list[str]:
-    """Poll one message through mailbox.connect/poll, keeping every debug line imaplib
-    formats on the way."""
-    path = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp.port,
-                        inboxes=[{"name": "general", "username": user}])
-    cfg = load_config(path)
-    store = Store(cfg.database)
-    store.migrate()
-    client = mailbox.connect(cfg.inbox("general"))
-    lines: list[str] = []
-    client._imap._mesg = lines.append
-    try:
-        assert mailbox.poll(client, cfg.inbox("general"), store).new == 1
-    finally:
-        mailbox.close(client)
-    return lines
-
-
-def test_fetch_does_not_format_message_bodies_for_unread_debug_lines(tmp_path, dovecot, smtp,
-                                                                     users):
-    # IMAPClient sets imaplib's debug level to 5: imaplib then formats the repr of every
-    # fetched message (and of each whole batch) for a logger that drops it. The service
-    # turns that off unless someone is tracing IMAP at DEBUG.
-    (user,) = users("quiet")
-    dovecot.append(user, [simple(900).replace(b"ICT group", b"ICT group MARKER-7d1f")])
-    lines = _traced_poll(tmp_path, dovecot, smtp, user)
-    assert not [line for line in lines if "MARKER-7d1f" in line]
-
-
-def test_imap_trace_still_works_at_debug_level(tmp_path, dovecot, smtp, users):
-    (user,) = users("traced")
-    dovecot.append(user, [simple(901).replace(b"ICT group", b"ICT group MARKER-8e2a")])
-    logger = logging.getLogger("imapclient.imaplib")
-    previous = logger.level
-    logger.setLevel(logging.DEBUG)
-    try:
-        lines = _traced_poll(tmp_path, dovecot, smtp, user)
-    finally:
-        logger.setLevel(previous)
-    assert [line for line in lines if "MARKER-8e2a" in line]

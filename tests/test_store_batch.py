@@ -74,10 +74,9 @@ def test_nested_transactions_roll_back_alone_at_any_depth(tmp_path):
     assert not store.conn.in_transaction
 
 
-def test_utcnow_is_the_stored_stamp_format_and_follows_the_clock(monkeypatch):
-    # Stamps are formatted once a second and sort as text; a new second is noticed.
+def test_utcnow_is_the_stored_stamp_format():
+    # Stamps always carry microseconds, so they sort as text, and follow the clock.
     import re
-    import time
     from datetime import UTC, datetime
 
     from intake import store
@@ -87,43 +86,3 @@ def test_utcnow_is_the_stored_stamp_format_and_follows_the_clock(monkeypatch):
     after = datetime.now(UTC).replace(tzinfo=None)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", stamp)
     assert before <= datetime.fromisoformat(stamp[:-1]) <= after
-    clock = iter([1_800_000_000_999_999_000, 1_800_000_001_000_001_000, 1_800_000_001_000_000_000])
-    monkeypatch.setattr(time, "time_ns", lambda: next(clock))
-    stamps = [store.utcnow() for _ in range(3)]
-    assert stamps == ["2027-01-15T08:00:00.999999Z", "2027-01-15T08:00:01.000001Z",
-                      "2027-01-15T08:00:01.000000Z"]
-
-
-def test_the_message_key_reads_the_message_id_as_the_header_reader_does(monkeypatch):
-    # message_key finds the Message-ID line directly; it must give the key the full
-    # header reader gives (first occurrence, folded lines, odd spacing, other headers
-    # that mention "message-id"), on the corpus and on generated headers.
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
-
-    from intake import message_key as mk
-    from tests.conftest import REALWORLD, corpus_files
-
-    def slow(raw: bytes):
-        with monkeypatch.context() as m:
-            m.setattr(mk, "_message_id_field", lambda head: None)
-            return mk.message_key(raw)
-
-    raws = [p.read_bytes() for p in [*corpus_files(), *REALWORLD.rglob("*")] if p.is_file()]
-    assert sum(mk._message_id_field(r.split(b"\n\n")[0]) is not None for r in raws) > 50
-    for raw in raws:
-        assert mk.message_key(raw) == slow(raw)
-
-    line = st.sampled_from([
-        b"Message-ID: <a@b>", b"message-id:<A@B>", b"MESSAGE-ID:  <c@d> ", b"Message-ID :<x@y>",
-        b"Message-ID:", b" <folded@b>", b"\t<tab@b>", b"X-Original-Message-ID: <o@p>",
-        b"From: a@b", b"Subject: hi", b"Message-ID: <two words@b>", b"Message-ID: <\xff@b>",
-        b"Date: Mon, 1 Jan 2024 10:00:00 +0000", b"no colon here", b"Message-ID: a@b\r"])
-
-    @settings(max_examples=400, deadline=None)
-    @given(st.lists(line, max_size=6), st.sampled_from([b"\r\n", b"\n"]))
-    def same(lines: list[bytes], end: bytes) -> None:
-        raw = end.join(lines) + end + end + b"body" + end
-        assert mk.message_key(raw) == slow(raw)
-
-    same()

@@ -57,23 +57,12 @@ class Roster:
         return None, "none"
 
 
-_cache: dict[str, tuple[tuple, Roster]] = {}
-
-
 def load_roster(store: Store) -> Roster:
-    """The roster, re-read only when it changed: a cheap COUNT/MAX check, once per
-    write transaction (roster edits commit in transactions of their own)."""
-    version = store.per_transaction("roster_version", lambda: tuple(
-        store.one("SELECT COUNT(*), MAX(updated_at), MAX(id) FROM members")))
-    cached = _cache.get(str(store.path))
-    if cached and cached[0] == version:
-        return cached[1]
-    roster = Roster([RosterEntry(r["organisation"], r["membership"],
+    """The roster as it is now (a few hundred rows at most: read for every message)."""
+    return Roster([RosterEntry(r["organisation"], r["membership"],
                                  tuple(d.lower() for d in json.loads(r["domains"])),
                                  tuple(c.lower() for c in json.loads(r["contact_emails"])))
                      for r in store.query("SELECT * FROM members ORDER BY organisation")])
-    _cache[str(store.path)] = (version, roster)
-    return roster
 
 
 def run(ctx: Context, env: Env) -> None:
@@ -85,7 +74,7 @@ def run(ctx: Context, env: Env) -> None:
     if ctx.mail.forwarded_from and _same_org(ctx.mail.sender_email, ctx.mail.forwarded_from[1]):
         sender = ctx.mail.forwarded_from[1]
     entry, how = load_roster(env.store).match(sender)
-    auth = trust.evaluate(lambda: ctx.raw, ctx.mail, env.config.trust)
+    auth = trust.evaluate(ctx.raw, ctx.mail, env.config.trust)
     m = Membership(organisation=entry.organisation if entry else None,
                    membership=entry.membership if entry else None, match=how,
                    authenticated=auth.authenticated, auth_evidence=auth.evidence)

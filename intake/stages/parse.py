@@ -25,9 +25,7 @@ from typing import Any
 
 import html2text
 import mailparser
-from mailparser.const import ADDRESSES_HEADERS
 
-from intake import mime_boundaries, mime_params
 from intake.attachments import describe_attachments
 from intake.context import Context, Env, ParsedMail
 from intake.mail_headers import (
@@ -48,61 +46,6 @@ log = logging.getLogger("intake.parse")
 
 _ESCAPE_CHARSET = re.compile(r"\x1b[\$\(][@A-Z]")
 _FWD_SUBJECT = re.compile(r"^\s*(fwd?|tr|wg|vs|vb|rv|i|enc|doorst|pd|fw)\s*:", re.I)
-
-
-class LeanMailParser(mailparser.MailParser):
-    """mail-parser without three things it does on every parse that nothing here reads:
-    - the summary dicts (`mail`, `mail_partial`) built at the end: a quarter of its time;
-    - its own reading of the address headers (From, To, Cc, ...: a seventh of its time):
-      we read addresses from the message ourselves (`first_address`, `getaddresses`),
-      so those headers are left out of its header index and it never parses them;
-    - its parsing of the Received trace headers (hops, IPs, timestamps): about 0.07 ms a
-      header, and delivered mail carries five to ten, more than the MIME parse itself.
-      Its reset step reads the headers through `_TraceFree`, which leaves them out.
-    We read the parts, subject, date and message directly. tests/test_parse.py checks on
-    the corpus that this gives the same ParsedMail as the stock parser, so a mail-parser
-    release that starts relying on any of them is caught."""
-
-    def _make_mail(self, complete: bool = True) -> dict:
-        return {}
-
-    def _build_header_index(self) -> dict[str, list[Any]]:
-        index: dict[str, list[Any]] = {}
-        if self.message:
-            for name, value in self.message.items():
-                key = name.lower()
-                if key not in ADDRESSES_HEADERS:
-                    index.setdefault(key, []).append(value)
-        return index
-
-    def _reset(self) -> None:
-        message = self._message
-        if message is None:
-            super()._reset()
-            return
-        self._message = _TraceFree(message)
-        try:
-            super()._reset()
-        finally:
-            self._message = message
-
-
-class _TraceFree:
-    """A message as mail-parser's reset step reads it (its headers, and whether it has
-    any), minus the Received headers."""
-
-    def __init__(self, message: Message) -> None:
-        self._message = message
-
-    def __len__(self) -> int:
-        return len(self._message)
-
-    def items(self) -> list[tuple[str, Any]]:
-        return self._message.items()
-
-    def raw_items(self) -> Iterator[tuple[str, Any]]:
-        return ((name, value) for name, value in self._message.raw_items()
-                if name.lower() != "received")
 
 
 class ParseTimeout(BaseException):
@@ -164,15 +107,10 @@ def clean_raw(raw: bytes) -> bytes:
     return raw
 
 
-_PARSER: type[mailparser.MailParser] = LeanMailParser
-mime_boundaries.install()  # every parse in this process finds boundaries without a regex compile
-mime_params.install()  # and parses each distinct Content-Type/-Disposition value once
-
-
 def parse_bytes(raw: bytes) -> ParsedMail:
     raw = clean_raw(raw)
     notes: list[str] = []
-    parsed = _PARSER.from_bytes(raw)
+    parsed = mailparser.parse_from_bytes(raw)
     msg = parsed.message  # mail-parser's own stdlib (compat32) tree: parse once, not twice
     if not msg.keys():
         raise ValueError("no headers found")
@@ -270,14 +208,6 @@ def _body_text(parsed: Any, msg: Message) -> tuple[str, list[str]]:
     return text.strip(), notes
 
 
-def _says_forwarded(body: str) -> bool:
-    """Whether "forwarded message" occurs in the body, in any letter case. The same answer
-    as `in body.lower()`, for half the time on non-ASCII text: UTF-8 bytes of non-ASCII
-    characters contain no ASCII letters, and no non-ASCII character lowercases to a
-    letter of the phrase (only U+0130 and U+212A lowercase to ASCII, to "i" and "k")."""
-    return b"forwarded message" in body.encode("utf-8", "surrogatepass").lower()
-
-
 def _forwarded_writer(mail: ParsedMail, attached_froms: list[Any]) -> tuple[str, str] | None:
     """When a colleague forwards somebody's mail, find the original writer: the From of
     an attached message, else a "From:" line of an inline forward."""
@@ -287,7 +217,7 @@ def _forwarded_writer(mail: ParsedMail, attached_froms: list[Any]) -> tuple[str,
             return name, addr
     if mail.in_reply_to:  # a reply quoting the earlier mail ("VS:" is a reply in Finnish)
         return None
-    if not _FWD_SUBJECT.match(mail.subject) and not _says_forwarded(mail.body_text):
+    if not _FWD_SUBJECT.match(mail.subject) and "forwarded message" not in mail.body_text.lower():
         return None
     block = re.search(
         r"^[ >]*(?:From|Von|De|Da|Van|Från|Fra|Od|Lähettäjä|Afzender|Remitente)\s*:\s*(.+)$",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
-from intake import json_text
 from intake.context import Context, Env
 from intake.store import utcnow
 
@@ -25,7 +24,7 @@ def run(ctx: Context, env: Env) -> None:
         "attachments": _dumps([asdict(a) for a in mail.attachments]),
         "in_reply_to": mail.in_reply_to, "references_": _dumps(mail.references, ensure_ascii=True),
         "auth_results": _dumps(mail.auth_results),
-        "headers": json_text.dumps(mail.headers),
+        "headers": json.dumps(mail.headers, ensure_ascii=False),
         "parse_notes": _dumps(mail.notes, ensure_ascii=True),
         "screening": ctx.screening,
         "screening_evidence": _dumps(ctx.screening_evidence),
@@ -49,7 +48,7 @@ def run(ctx: Context, env: Env) -> None:
         "member_match": m.match if ctx.mail.sender_email else None,
         "authenticated": None if m.authenticated is None else int(m.authenticated),
         "auth_evidence": m.auth_evidence, "triage_reason": ctx.triage_reason,
-        "explanation": json_text.dumps(_explanation(ctx)),
+        "explanation": json.dumps(_explanation(ctx), ensure_ascii=False, default=str),
         "linked_request": ctx.linked_request,
     }
     if ctx.request_id is not None:  # a replayed message fills in its placeholder request
@@ -74,7 +73,7 @@ def _dumps(values: list, *, ensure_ascii: bool = False) -> str:
     """JSON of a list; most lists of a message are empty, and that needs no encoder."""
     if not values:
         return "[]"
-    return json.dumps(values, ensure_ascii=True) if ensure_ascii else json_text.dumps(values)
+    return json.dumps(values, ensure_ascii=ensure_ascii)
 
 
 def _attach_followup(ctx: Context, env: Env, fields: dict) -> None:

@@ -1,0 +1,1 @@
+"""intake: email-driven intake and routing for the Procura+ Network's Interest Groups."""
