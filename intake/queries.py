@@ -215,9 +215,8 @@ def request_detail(store: Store, request_id: int) -> dict[str, Any] | None:
         for r in store.query(REQUEST_SQL + " WHERE r.linked_request=?", (request_id,))]
     detail["events"] = [
         {"at": e["at"], "actor": e["actor"], "kind": e["kind"],
-         "detail": {k: v for k, v in json.loads(e["detail"] or "{}").items()
-                    if k != "traceback"}}
-        for e in store.query("SELECT * FROM events WHERE request_id=? OR message_pk IN"
-                             " (SELECT id FROM messages WHERE request_id=?) ORDER BY id",
-                             (request_id, request_id))]
+         "detail": {k: v for k, v in e["detail"].items() if k != "traceback"}}
+        for e in store.event_rows("e.request_id=? OR e.message_pk IN"
+                                  " (SELECT id FROM messages WHERE request_id=?)",
+                                  (request_id, request_id))]
     return detail
