@@ -29,8 +29,12 @@ def privacy_group() -> None:
 
 @privacy_group.command("export")
 @click.argument("email")
-@click.option("--out", "out", type=click.Path(dir_okay=False),
-              help="Zip file to write (default: privacy-export-<address>.zip here).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    help="Zip file to write (default: privacy-export-<address>.zip here).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print what was exported as JSON.")
 @click.pass_obj
 def export(obj: Obj, email: str, out: str | None, as_json: bool) -> None:
@@ -55,22 +59,22 @@ def export(obj: Obj, email: str, out: str | None, as_json: bool) -> None:
         click.echo(f"nothing is held about {fp.address}; {target} lists that")
         return
     counts = fp.counts()
-    click.echo(f"wrote {target}: {counts['requests']} request(s), {counts['messages']}"
-               f" message(s), {counts['outbox']} outgoing mail(s), {counts['events']} event(s),"
-               f" {counts['members']} roster row(s)")
+    click.echo(
+        f"wrote {target}: {counts['requests']} request(s), {counts['messages']}"
+        f" message(s), {counts['outbox']} outgoing mail(s), {counts['events']} event(s),"
+        f" {counts['members']} roster row(s)"
+    )
 
 
 @privacy_group.command("erase")
 @click.argument("email")
-@click.option("--roster", is_flag=True,
-              help="Also remove the address from the membership roster's contacts.")
+@click.option("--roster", is_flag=True, help="Also remove the address from the membership roster's contacts.")
 @click.option("--imap", is_flag=True, help="Also delete the original mails from the IMAP server.")
 @click.option("--dry-run", is_flag=True, help="Show what would be erased; change nothing.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
-def erase(obj: Obj, email: str, roster: bool, imap: bool, dry_run: bool, yes: bool,
-          as_json: bool) -> None:
+def erase(obj: Obj, email: str, roster: bool, imap: bool, dry_run: bool, yes: bool, as_json: bool) -> None:
     """Erase one person's personal data (GDPR art. 17). Requests, decisions and the
     audit trail keep their shape with a pseudonym in place of the address and name, so
     counts still add up; mail, bodies, subjects, outgoing copies and staff notes on
@@ -84,13 +88,15 @@ def erase(obj: Obj, email: str, roster: bool, imap: bool, dry_run: bool, yes: bo
     env = obj.env
     try:
         address = privacy.normalise(email)
-        planned = privacy.erase(env.store, env.config, address, actor=obj.actor, roster=roster,
-                                dry_run=True)
+        planned = privacy.erase(env.store, env.config, address, actor=obj.actor, roster=roster, dry_run=True)
         if not dry_run and not yes and not as_json:
             _describe(address, planned, roster)
             click.confirm(f"Erase {address} now? This cannot be undone", abort=True)
-        result = planned if dry_run else privacy.erase(
-            env.store, env.config, address, actor=obj.actor, roster=roster, imap=imap)
+        result = (
+            planned
+            if dry_run
+            else privacy.erase(env.store, env.config, address, actor=obj.actor, roster=roster, imap=imap)
+        )
     except privacy.PrivacyError as exc:
         _fail(str(exc))
     if as_json:
@@ -100,31 +106,43 @@ def erase(obj: Obj, email: str, roster: bool, imap: bool, dry_run: bool, yes: bo
         _describe(address, result, roster)
         click.echo("dry run: nothing was changed")
         return
-    click.echo(f"erased {address}: now {result.pseudonym}; {result.counts['requests']}"
-               f" request(s), {result.counts['messages']} message(s),"
-               f" {result.counts['outbox']} outgoing mail(s)"
-               + (f", {result.imap_deleted} mail(s) deleted on the server" if imap else ""))
+    click.echo(
+        f"erased {address}: now {result.pseudonym}; {result.counts['requests']}"
+        f" request(s), {result.counts['messages']} message(s),"
+        f" {result.counts['outbox']} outgoing mail(s)"
+        + (f", {result.imap_deleted} mail(s) deleted on the server" if imap else "")
+    )
     if not result.file_clean:
-        click.echo("note: another program was reading the database; run `intake privacy"
-                   " compact` when it is idle so the log file holds no trace", err=True)
+        click.echo(
+            "note: another program was reading the database; run `intake privacy"
+            " compact` when it is idle so the log file holds no trace",
+            err=True,
+        )
     if result.kept_in_roster:
-        click.echo(f"note: the address is still a roster contact of {result.kept_in_roster}"
-                   " organisation(s); add --roster to remove it", err=True)
+        click.echo(
+            f"note: the address is still a roster contact of {result.kept_in_roster}"
+            " organisation(s); add --roster to remove it",
+            err=True,
+        )
 
 
 def _describe(address: str, result: privacy.Erasure, roster: bool) -> None:
     c = result.counts
-    click.echo(f"{address} would become {result.pseudonym}:\n"
-               f"  {c['requests']} request(s) they started, {c['linked_requests']} machine"
-               f" mail(s) about them, {c['forwarded_requests']} they forwarded\n"
-               f"  {c['messages']} message(s) (raw mail, body, subject, headers removed)\n"
-               f"  {c['outbox']} outgoing mail(s) (copies removed)\n"
-               f"  {c['events']} audit event(s) (personal details replaced)\n"
-               f"  {c['members']} roster row(s) naming them"
-               + ("" if roster else " (kept: add --roster to remove the address)"))
+    click.echo(
+        f"{address} would become {result.pseudonym}:\n"
+        f"  {c['requests']} request(s) they started, {c['linked_requests']} machine"
+        f" mail(s) about them, {c['forwarded_requests']} they forwarded\n"
+        f"  {c['messages']} message(s) (raw mail, body, subject, headers removed)\n"
+        f"  {c['outbox']} outgoing mail(s) (copies removed)\n"
+        f"  {c['events']} audit event(s) (personal details replaced)\n"
+        f"  {c['members']} roster row(s) naming them"
+        + ("" if roster else " (kept: add --roster to remove the address)")
+    )
     if result.mentioned_in:
-        click.echo(f"  {result.mentioned_in} other person's message(s) copy them: the address"
-                   " is replaced in the parsed fields, their raw mail is kept")
+        click.echo(
+            f"  {result.mentioned_in} other person's message(s) copy them: the address"
+            " is replaced in the parsed fields, their raw mail is kept"
+        )
 
 
 @privacy_group.command("compact")
@@ -155,11 +173,18 @@ def retention_run(obj: Obj, dry_run: bool, as_json: bool) -> None:
       intake privacy retention --dry-run
     """
     env = obj.env
-    report = retention.enforce(env.store, env.config.retention, now=datetime.now(UTC),
-                               dry_run=dry_run, mail_copy_dir=env.config.mail_copy_dir)
+    report = retention.enforce(
+        env.store,
+        env.config.retention,
+        now=datetime.now(UTC),
+        dry_run=dry_run,
+        mail_copy_dir=env.config.mail_copy_dir,
+    )
     if as_json:
         _echo_json({**asdict(report), "dry_run": dry_run})
         return
-    click.echo(f"{'would remove' if dry_run else 'removed'} the content of"
-               f" {report.machine_mail} machine mail(s), {report.closed_requests} message(s) of"
-               f" finished requests, {report.outgoing_mail} outgoing copies")
+    click.echo(
+        f"{'would remove' if dry_run else 'removed'} the content of"
+        f" {report.machine_mail} machine mail(s), {report.closed_requests} message(s) of"
+        f" finished requests, {report.outgoing_mail} outgoing copies"
+    )

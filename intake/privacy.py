@@ -47,23 +47,29 @@ class Footprint:
 
     address: str
     names: list[str] = field(default_factory=list)
-    requests: list[int] = field(default_factory=list)          # they started these
-    linked_requests: list[int] = field(default_factory=list)   # machine mail about those
+    requests: list[int] = field(default_factory=list)  # they started these
+    linked_requests: list[int] = field(default_factory=list)  # machine mail about those
     forwarded_requests: list[int] = field(default_factory=list)  # they forwarded these
     messages: list[int] = field(default_factory=list)
     outbox: list[int] = field(default_factory=list)
     events: list[int] = field(default_factory=list)
-    members: list[int] = field(default_factory=list)           # roster rows naming them
-    mentioned_in: list[int] = field(default_factory=list)      # others' mail copying them
+    members: list[int] = field(default_factory=list)  # roster rows naming them
+    mentioned_in: list[int] = field(default_factory=list)  # others' mail copying them
 
     def counts(self) -> dict[str, int]:
-        return {k: len(v) for k, v in asdict(self).items() if isinstance(v, list)
-                and k != "names"}
+        return {k: len(v) for k, v in asdict(self).items() if isinstance(v, list) and k != "names"}
 
     @property
     def empty(self) -> bool:
-        return not (self.requests or self.messages or self.outbox or self.members
-                    or self.events or self.forwarded_requests or self.mentioned_in)
+        return not (
+            self.requests
+            or self.messages
+            or self.outbox
+            or self.members
+            or self.events
+            or self.forwarded_requests
+            or self.mentioned_in
+        )
 
 
 def normalise(address: str) -> str:
@@ -85,60 +91,84 @@ def _in(ids: list[int]) -> tuple[str, str]:
 def find(store: Store, address: str) -> Footprint:
     addr = normalise(address)
     fp = Footprint(address=addr)
-    fp.requests = _ids(store, "SELECT id FROM requests WHERE lower(requester_email)=?"
-                       " ORDER BY id", (addr,))
+    fp.requests = _ids(store, "SELECT id FROM requests WHERE lower(requester_email)=? ORDER BY id", (addr,))
     ids, rq = _in(fp.requests)
-    fp.linked_requests = _ids(store, f"SELECT id FROM requests WHERE linked_request IN {ids}"
-                              " ORDER BY id", (rq,))
-    fp.forwarded_requests = _ids(store, "SELECT id FROM requests WHERE lower(forwarded_by)=?"
-                                 f" AND id NOT IN {ids} ORDER BY id", (addr, rq))
+    fp.linked_requests = _ids(
+        store, f"SELECT id FROM requests WHERE linked_request IN {ids} ORDER BY id", (rq,)
+    )
+    fp.forwarded_requests = _ids(
+        store,
+        f"SELECT id FROM requests WHERE lower(forwarded_by)=? AND id NOT IN {ids} ORDER BY id",
+        (addr, rq),
+    )
     every, every_p = _in(fp.requests + fp.linked_requests)
-    fp.messages = _ids(store, f"SELECT id FROM messages WHERE request_id IN {every}"
-                       " OR lower(sender_email)=? OR lower(reply_to)=? ORDER BY id",
-                       (every_p, addr, addr))
-    fp.outbox = _ids(store, f"SELECT id FROM outbox WHERE request_id IN {every}"
-                     " OR lower(recipient)=? ORDER BY id", (every_p, addr))
+    fp.messages = _ids(
+        store,
+        f"SELECT id FROM messages WHERE request_id IN {every}"
+        " OR lower(sender_email)=? OR lower(reply_to)=? ORDER BY id",
+        (every_p, addr, addr),
+    )
+    fp.outbox = _ids(
+        store,
+        f"SELECT id FROM outbox WHERE request_id IN {every} OR lower(recipient)=? ORDER BY id",
+        (every_p, addr),
+    )
     msgs, msgs_p = _in(fp.messages)
     reqs, reqs_p = _in(fp.requests + fp.linked_requests + fp.forwarded_requests)
-    fp.events = _ids(store, "SELECT e.id FROM events e LEFT JOIN event_personal p"
-                     f" ON p.event_id=e.id WHERE e.request_id IN {reqs} OR e.message_pk IN"
-                     f" {msgs} OR instr(lower(p.data), ?) ORDER BY e.id",
-                     (reqs_p, msgs_p, addr))
-    fp.members = [r["id"] for r in store.query("SELECT id, contact_emails FROM members")
-                  if addr in json.loads(r["contact_emails"] or "[]")]
-    fp.mentioned_in = _ids(store, f"SELECT id FROM messages WHERE id NOT IN {msgs} AND"
-                           " (instr(lower(recipients), ?) OR lower(reply_to)=?) ORDER BY id",
-                           (msgs_p, json.dumps(addr), addr))
-    names = store.query("SELECT requester_name FROM requests WHERE lower(requester_email)=?"
-                        " UNION SELECT sender_name FROM messages WHERE lower(sender_email)=?",
-                        (addr, addr))
+    fp.events = _ids(
+        store,
+        "SELECT e.id FROM events e LEFT JOIN event_personal p"
+        f" ON p.event_id=e.id WHERE e.request_id IN {reqs} OR e.message_pk IN"
+        f" {msgs} OR instr(lower(p.data), ?) ORDER BY e.id",
+        (reqs_p, msgs_p, addr),
+    )
+    fp.members = [
+        r["id"]
+        for r in store.query("SELECT id, contact_emails FROM members")
+        if addr in json.loads(r["contact_emails"] or "[]")
+    ]
+    fp.mentioned_in = _ids(
+        store,
+        f"SELECT id FROM messages WHERE id NOT IN {msgs} AND"
+        " (instr(lower(recipients), ?) OR lower(reply_to)=?) ORDER BY id",
+        (msgs_p, json.dumps(addr), addr),
+    )
+    names = store.query(
+        "SELECT requester_name FROM requests WHERE lower(requester_email)=?"
+        " UNION SELECT sender_name FROM messages WHERE lower(sender_email)=?",
+        (addr, addr),
+    )
     fp.names = sorted({r[0].strip() for r in names if r[0] and r[0].strip()})
     return fp
 
 
 # -- access --------------------------------------------------------------------------------
 
+
 def export(store: Store, address: str, out: Path, *, actor: str) -> Footprint:
     """Write a zip: person.json (every row about them) and their mail as .eml files
     (mail/received/<message id>.eml, mail/sent/<outbox id>.eml). The export is an event
     in the audit trail (the address kept in its personal details, erasable like any)."""
     fp = find(store, address)
-    requests, linked = _rows(store, "requests", fp.requests), _rows(store, "requests",
-                                                                     fp.linked_requests)
+    requests, linked = _rows(store, "requests", fp.requests), _rows(store, "requests", fp.linked_requests)
     messages = _rows(store, "messages", fp.messages)
     outgoing = _rows(store, "outbox", fp.outbox)
     ev, ev_p = _in(fp.events)
     document = {
-        "address": fp.address, "names": fp.names, "exported_at": utcnow(),
-        "requests": requests, "machine_mail_about_their_requests": linked,
+        "address": fp.address,
+        "names": fp.names,
+        "exported_at": utcnow(),
+        "requests": requests,
+        "machine_mail_about_their_requests": linked,
         "requests_they_forwarded": _rows(store, "requests", fp.forwarded_requests),
         "messages": messages,
         "outgoing_mail": [{k: v for k, v in o.items() if k != "raw"} for o in outgoing],
         "roster": _rows(store, "members", fp.members),
         "events": store.event_rows(f"e.id IN {ev}", (ev_p,)),
-        "mentioned_in_other_mail": [{"message": m["id"], "request": m["request_id"],
-                                     "date": m["date"]}
-                                    for m in _rows(store, "messages", fp.mentioned_in)],
+        "mentioned_in_other_mail": [
+            {"message": m["id"], "request": m["request_id"], "date": m["date"]}
+            for m in _rows(store, "messages", fp.mentioned_in)
+        ],
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
@@ -151,8 +181,7 @@ def export(store: Store, address: str, out: Path, *, actor: str) -> Footprint:
         for o in outgoing:
             if o["raw"] and o["recipient"].lower() == fp.address:
                 zf.writestr(f"mail/sent/{o['id']}.eml", o["raw"])
-        zf.writestr("person.json", json.dumps(document, indent=2, ensure_ascii=False,
-                                              default=str))
+        zf.writestr("person.json", json.dumps(document, indent=2, ensure_ascii=False, default=str))
     out.write_bytes(buffer.getvalue())
     with store.transaction():
         store.event("privacy_exported", actor=actor, email=fp.address, **fp.counts())
@@ -176,14 +205,15 @@ def _rows(store: Store, table: str, ids: list[int]) -> list[dict[str, Any]]:
 
 # -- erasure -------------------------------------------------------------------------------
 
+
 @dataclass
 class Erasure:
     pseudonym: str
     counts: dict[str, int]
-    kept_in_roster: int = 0          # roster rows still naming them (without --roster)
-    mentioned_in: int = 0            # others' raw mail that copies them (kept)
+    kept_in_roster: int = 0  # roster rows still naming them (without --roster)
+    mentioned_in: int = 0  # others' raw mail that copies them (kept)
     imap_deleted: int = 0
-    file_clean: bool = True          # the log was emptied into the file
+    file_clean: bool = True  # the log was emptied into the file
     dry_run: bool = False
 
 
@@ -193,26 +223,40 @@ def pseudonym_for(config: Config, address: str) -> str:
         raise PrivacyError(
             "no pseudonym key: set privacy.pseudonym_key_file (a 0600 file of 32+ random"
             " characters, e.g. `openssl rand -hex 32`) or privacy.pseudonym_key_env in the"
-            " config; see docs/privacy.md")
+            " config; see docs/privacy.md"
+        )
     digest = hmac.new(key.encode(), normalise(address).encode(), hashlib.sha256).hexdigest()
     return f"erased-{digest[:16]}"
 
 
-def erase(store: Store, config: Config, address: str, *, actor: str, roster: bool = False,
-          imap: bool = False, dry_run: bool = False) -> Erasure:
+def erase(
+    store: Store,
+    config: Config,
+    address: str,
+    *,
+    actor: str,
+    roster: bool = False,
+    imap: bool = False,
+    dry_run: bool = False,
+) -> Erasure:
     """Remove the person's personal data everywhere, keeping rows (and so counts) with
     a pseudonym in place of the address and name; then rebuild the file so the removed
     bytes are gone from it. One transaction: all or nothing. With imap, the original
     mails are deleted from the server first (a failure there erases nothing)."""
     pseudonym = pseudonym_for(config, address)
     fp = find(store, address)
-    result = Erasure(pseudonym=pseudonym, counts=fp.counts(), dry_run=dry_run,
-                     kept_in_roster=0 if roster else len(fp.members),
-                     mentioned_in=len(fp.mentioned_in))
+    result = Erasure(
+        pseudonym=pseudonym,
+        counts=fp.counts(),
+        dry_run=dry_run,
+        kept_in_roster=0 if roster else len(fp.members),
+        mentioned_in=len(fp.mentioned_in),
+    )
     if dry_run:
         return result
     if imap:
         from intake.privacy_imap import ImapEraseError, delete_originals
+
         try:
             result.imap_deleted = delete_originals(config, store, fp.messages)
         except ImapEraseError as exc:
@@ -228,12 +272,19 @@ def erase(store: Store, config: Config, address: str, *, actor: str, roster: boo
             _erase_roster(store, fp)
         for pk in fp.mentioned_in:  # others' mail copying them: the parsed copy only
             row = store.one("SELECT recipients, reply_to FROM messages WHERE id=?", (pk,))
-            store.update("messages", pk, {"recipients": scrub.json(row["recipients"]),
-                                          "reply_to": scrub.text(row["reply_to"])})
-        counts = {**fp.counts(), "roster_rows_changed": len(fp.members) if roster else 0,
-                  "imap_deleted": result.imap_deleted}
-        store.insert("erasures", {"at": now, "actor": actor, "pseudonym": pseudonym,
-                                  "counts": json.dumps(counts)})
+            store.update(
+                "messages",
+                pk,
+                {"recipients": scrub.json(row["recipients"]), "reply_to": scrub.text(row["reply_to"])},
+            )
+        counts = {
+            **fp.counts(),
+            "roster_rows_changed": len(fp.members) if roster else 0,
+            "imap_deleted": result.imap_deleted,
+        }
+        store.insert(
+            "erasures", {"at": now, "actor": actor, "pseudonym": pseudonym, "counts": json.dumps(counts)}
+        )
         store.event("privacy_erased", actor=actor, pseudonym=pseudonym, **counts)
     result.file_clean = store.compact(vacuum=True)
     if config.mail_copy_dir:
@@ -255,7 +306,8 @@ class _Scrubber:
         if value is None:
             return None
         return self.pattern.sub(
-            lambda m: self.address if m.group(0).lower() == self.plain else self.name, value)
+            lambda m: self.address if m.group(0).lower() == self.plain else self.name, value
+        )
 
     def value(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -279,34 +331,52 @@ def _erase_requests(store: Store, fp: Footprint, scrub: _Scrubber) -> None:
     for rid in fp.requests + fp.linked_requests + fp.forwarded_requests:
         row = store.one("SELECT * FROM requests WHERE id=?", (rid,))
         own = rid in fp.requests
-        store.update("requests", rid, {
-            "requester_email": scrub.address if own else row["requester_email"],
-            "requester_name": scrub.name if own else row["requester_name"],
-            "forwarded_by": scrub.text(row["forwarded_by"]),
-            "auth_evidence": None if own else scrub.text(row["auth_evidence"]),
-            "explanation": scrub.json(row["explanation"]),
-            "triage_reason": scrub.text(row["triage_reason"]),
-        })
+        store.update(
+            "requests",
+            rid,
+            {
+                "requester_email": scrub.address if own else row["requester_email"],
+                "requester_name": scrub.name if own else row["requester_name"],
+                "forwarded_by": scrub.text(row["forwarded_by"]),
+                "auth_evidence": None if own else scrub.text(row["auth_evidence"]),
+                "explanation": scrub.json(row["explanation"]),
+                "triage_reason": scrub.text(row["triage_reason"]),
+            },
+        )
 
 
-def _erase_messages(store: Store, fp: Footprint, scrub: _Scrubber, now: str,
-                    config: Config) -> None:
+def _erase_messages(store: Store, fp: Footprint, scrub: _Scrubber, now: str, config: Config) -> None:
     key = (config.privacy.pseudonym_key.resolve() or "").encode()
     for pk in fp.messages:
-        row = store.one("SELECT message_key, sender_email, sender_name, status_reason"
-                        " FROM messages WHERE id=?", (pk,))
+        row = store.one(
+            "SELECT message_key, sender_email, sender_name, status_reason FROM messages WHERE id=?", (pk,)
+        )
         theirs = (row["sender_email"] or "").lower() == fp.address
-        store.update("messages", pk, {
-            "message_key": "erased:" + hmac.new(key, row["message_key"].encode(),
-                                                hashlib.sha256).hexdigest(),
-            "message_id": None, "sha256": "", "redacted": f"erasure {now}",
-            "sender_email": scrub.address if theirs else row["sender_email"],
-            "sender_name": scrub.name if theirs else scrub.text(row["sender_name"]),
-            "reply_to": None, "recipients": "[]", "subject": None, "body_text": None,
-            "attachments": "[]", "in_reply_to": None, "references_": "[]",
-            "auth_results": "[]", "headers": "{}", "parse_notes": "[]",
-            "screening_evidence": "[]", "status_reason": scrub.text(row["status_reason"]),
-        })
+        store.update(
+            "messages",
+            pk,
+            {
+                "message_key": "erased:"
+                + hmac.new(key, row["message_key"].encode(), hashlib.sha256).hexdigest(),
+                "message_id": None,
+                "sha256": "",
+                "redacted": f"erasure {now}",
+                "sender_email": scrub.address if theirs else row["sender_email"],
+                "sender_name": scrub.name if theirs else scrub.text(row["sender_name"]),
+                "reply_to": None,
+                "recipients": "[]",
+                "subject": None,
+                "body_text": None,
+                "attachments": "[]",
+                "in_reply_to": None,
+                "references_": "[]",
+                "auth_results": "[]",
+                "headers": "{}",
+                "parse_notes": "[]",
+                "screening_evidence": "[]",
+                "status_reason": scrub.text(row["status_reason"]),
+            },
+        )
     ids, param = _in(fp.messages)
     store.conn.execute(f"DELETE FROM message_raw WHERE message_pk IN {ids}", (param,))
 
@@ -314,12 +384,17 @@ def _erase_messages(store: Store, fp: Footprint, scrub: _Scrubber, now: str,
 def _erase_outbox(store: Store, fp: Footprint, scrub: _Scrubber, now: str) -> None:
     for oid in fp.outbox:
         row = store.one("SELECT recipient, dedupe_key, last_error FROM outbox WHERE id=?", (oid,))
-        store.update("outbox", oid, {
-            "raw": b"", "redacted": f"erasure {now}",
-            "recipient": scrub.text(row["recipient"]),
-            "dedupe_key": scrub.text(row["dedupe_key"]),
-            "last_error": scrub.text(row["last_error"]),
-        })
+        store.update(
+            "outbox",
+            oid,
+            {
+                "raw": b"",
+                "redacted": f"erasure {now}",
+                "recipient": scrub.text(row["recipient"]),
+                "dedupe_key": scrub.text(row["dedupe_key"]),
+                "last_error": scrub.text(row["last_error"]),
+            },
+        )
 
 
 def _erase_events(store: Store, fp: Footprint, scrub: _Scrubber) -> None:
@@ -330,25 +405,27 @@ def _erase_events(store: Store, fp: Footprint, scrub: _Scrubber) -> None:
     about = set(fp.requests + fp.linked_requests + fp.forwarded_requests)
     messages = set(fp.messages)
     ids, param = _in(fp.events)
-    for row in store.query("SELECT e.id, e.request_id, e.message_pk, p.data FROM events e"
-                           f" JOIN event_personal p ON p.event_id=e.id WHERE e.id IN {ids}",
-                           (param,)):
+    for row in store.query(
+        "SELECT e.id, e.request_id, e.message_pk, p.data FROM events e"
+        f" JOIN event_personal p ON p.event_id=e.id WHERE e.id IN {ids}",
+        (param,),
+    ):
         data = json.loads(row["data"])
         if row["request_id"] in about or row["message_pk"] in messages:
-            data = {k: scrub.value(v) if k in ADDRESS_KEYS else ERASED_TEXT
-                    for k, v in data.items()}
+            data = {k: scrub.value(v) if k in ADDRESS_KEYS else ERASED_TEXT for k, v in data.items()}
         else:
             data = scrub.value(data)
-        store.conn.execute("UPDATE event_personal SET data=? WHERE event_id=?",
-                           (json.dumps(data, ensure_ascii=False), row["id"]))
+        store.conn.execute(
+            "UPDATE event_personal SET data=? WHERE event_id=?",
+            (json.dumps(data, ensure_ascii=False), row["id"]),
+        )
 
 
 def _erase_roster(store: Store, fp: Footprint) -> None:
     for mid in fp.members:
         row = store.one("SELECT contact_emails FROM members WHERE id=?", (mid,))
         contacts = [c for c in json.loads(row["contact_emails"]) if c.lower() != fp.address]
-        store.update("members", mid, {"contact_emails": json.dumps(contacts),
-                                      "updated_at": utcnow()})
+        store.update("members", mid, {"contact_emails": json.dumps(contacts), "updated_at": utcnow()})
 
 
 def remove_mail_copies(directory: Path, outbox_ids: list[int]) -> int:

@@ -35,7 +35,9 @@ def delete_originals(config: Config, store: Store, message_pks: list[int]) -> in
     rows = store.query(
         "SELECT d.inbox, d.folder, d.uidvalidity, d.uid, m.message_id FROM deliveries d"
         " JOIN messages m ON m.id = d.message_pk WHERE d.message_pk IN"
-        " (SELECT value FROM json_each(?))", (json.dumps(message_pks),))
+        " (SELECT value FROM json_each(?))",
+        (json.dumps(message_pks),),
+    )
     deleted = 0
     for inbox in config.inboxes:
         mine = [r for r in rows if r["inbox"] == inbox.name]
@@ -48,9 +50,11 @@ def delete_originals(config: Config, store: Store, message_pks: list[int]) -> in
         except mailbox.MailboxError as exc:
             raise ImapEraseError(f"{exc}; nothing was erased") from None
         except (OSError, IMAPClientError, ssl.SSLError) as exc:
-            raise ImapEraseError(f"inbox {inbox.name!r}: deleting failed"
-                                 f" ({exc.__class__.__name__}: {exc}); nothing was erased"
-                                 " in the database, run the command again") from None
+            raise ImapEraseError(
+                f"inbox {inbox.name!r}: deleting failed"
+                f" ({exc.__class__.__name__}: {exc}); nothing was erased"
+                " in the database, run the command again"
+            ) from None
         finally:
             mailbox.close(client)
     return deleted
@@ -58,8 +62,9 @@ def delete_originals(config: Config, store: Store, message_pks: list[int]) -> in
 
 def _delete_in(client: IMAPClient, inbox: InboxConfig, rows: list) -> int:  # noqa: ANN001
     message_ids = {r["message_id"] for r in rows if r["message_id"]}
-    folders = list(dict.fromkeys([r["folder"] for r in rows]
-                                 + ([inbox.move_to] if inbox.on_handled == "move" else [])))
+    folders = list(
+        dict.fromkeys([r["folder"] for r in rows] + ([inbox.move_to] if inbox.on_handled == "move" else []))
+    )
     deleted = 0
     for folder in folders:
         if not client.folder_exists(folder):
