@@ -182,6 +182,21 @@ def test_erase_leaves_no_trace_in_the_file_and_keeps_the_counts(stored, dovecot,
     assert service.run_cycle().processed == 0
 
 
+def test_acknowledgements_carry_the_privacy_line_in_the_senders_language(stored, smtp):
+    # Every ack that went out over SMTP ends with the privacy line in its own language,
+    # linking the configured notice (hers in English, Capannori's in Italian).
+    service, _, _ = stored
+    acks = [r.message for r in smtp.received if r.message["Auto-Submitted"] == "auto-replied"]
+    assert len(acks) >= 4
+    for ack in acks:
+        body = ack.get_body(("plain",)).get_content()
+        line = service.env.templates.privacy_line(
+            ack["Content-Language"], {"privacy_notice_url": "https://procuraplus.example/privacy"}
+        )
+        assert body.replace("\r\n", "\n").endswith(line), ack["Content-Language"]
+    assert {"en", "it"} <= {a["Content-Language"] for a in acks}
+
+
 def test_same_person_gets_the_same_pseudonym(stored, monkeypatch):
     # HMAC under the configured key: stable per address, different per address and key.
     service, _, _ = stored
