@@ -35,6 +35,7 @@ ERASED_TEXT = "[erased]"
 # event_personal keys that hold an address (kept if it is someone else's, e.g. the
 # facilitator a request was forwarded to); every other personal key is free text
 ADDRESS_KEYS = ("recipient", "sender", "email")
+UNSENT = ("queued", "failed", "uncertain")  # outgoing mail an erasure suppresses
 
 
 class PrivacyError(Exception):
@@ -383,7 +384,8 @@ def _erase_messages(store: Store, fp: Footprint, scrub: _Scrubber, now: str, con
 
 def _erase_outbox(store: Store, fp: Footprint, scrub: _Scrubber, now: str) -> None:
     for oid in fp.outbox:
-        row = store.one("SELECT recipient, dedupe_key, last_error FROM outbox WHERE id=?", (oid,))
+        row = store.one("SELECT recipient, dedupe_key, last_error, status FROM outbox WHERE id=?", (oid,))
+        unsent = row["status"] in UNSENT  # its content is gone: it must never go out now
         store.update(
             "outbox",
             oid,
@@ -392,7 +394,8 @@ def _erase_outbox(store: Store, fp: Footprint, scrub: _Scrubber, now: str) -> No
                 "redacted": f"erasure {now}",
                 "recipient": scrub.text(row["recipient"]),
                 "dedupe_key": scrub.text(row["dedupe_key"]),
-                "last_error": scrub.text(row["last_error"]),
+                "status": "suppressed" if unsent else row["status"],
+                "last_error": "erased before it was sent" if unsent else scrub.text(row["last_error"]),
             },
         )
 
