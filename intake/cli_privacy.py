@@ -89,7 +89,9 @@ def erase(obj: Obj, email: str, roster: bool, imap: bool, dry_run: bool, yes: bo
     try:
         address = privacy.normalise(email)
         planned = privacy.erase(env.store, env.config, address, actor=obj.actor, roster=roster, dry_run=True)
-        if not dry_run and not yes and not as_json:
+        if not dry_run and not yes:
+            if as_json:
+                _fail("--json does not ask for confirmation: add --yes (or try --dry-run first)")
             _describe(address, planned, roster)
             click.confirm(f"Erase {address} now? This cannot be undone", abort=True)
         result = (

@@ -21,6 +21,8 @@ import hashlib
 import hmac
 import io
 import json
+import logging
+import os
 import re
 import zipfile
 from dataclasses import asdict, dataclass, field
@@ -29,6 +31,8 @@ from typing import Any
 
 from intake.config import Config
 from intake.store import Store, utcnow
+
+log = logging.getLogger("intake.privacy")
 
 PSEUDONYM_DOMAIN = "erased.invalid"  # RFC 2606: can never be a real mailbox
 ERASED_TEXT = "[erased]"
@@ -183,7 +187,11 @@ def export(store: Store, address: str, out: Path, *, actor: str) -> Footprint:
             if o["raw"] and o["recipient"].lower() == fp.address:
                 zf.writestr(f"mail/sent/{o['id']}.eml", o["raw"])
         zf.writestr("person.json", json.dumps(document, indent=2, ensure_ascii=False, default=str))
-    out.write_bytes(buffer.getvalue())
+    # personal data: readable by the operator only (the umask may be looser)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        handle.write(buffer.getvalue())
     with store.transaction():
         store.event("privacy_exported", actor=actor, email=fp.address, **fp.counts())
     return fp
@@ -287,6 +295,7 @@ def erase(
             "erasures", {"at": now, "actor": actor, "pseudonym": pseudonym, "counts": json.dumps(counts)}
         )
         store.event("privacy_erased", actor=actor, pseudonym=pseudonym, **counts)
+    log.info("erased a person (now %s) at %s's request: %s", pseudonym, actor, counts)
     result.file_clean = store.compact(vacuum=True)
     if config.mail_copy_dir:
         remove_mail_copies(config.mail_copy_dir, fp.outbox)

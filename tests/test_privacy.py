@@ -216,3 +216,35 @@ def test_erase_without_a_key_is_one_clear_line(tmp_path, smtp):
     result = CliRunner().invoke(main, ["--config", str(path), "privacy", "erase", ADDRESS, "--yes"])
     assert result.exit_code == 1
     assert "pseudonym_key_file" in result.output and "Traceback" not in result.output
+
+
+def test_imap_erase_finds_moved_mail_by_exact_message_id(tmp_path, dovecot, smtp, users, monkeypatch):
+    # With on_handled = "move" her mail is in the move_to folder; --imap deletes it there,
+    # and a mail whose Message-ID merely contains hers (IMAP matches substrings) stays.
+    monkeypatch.setenv(KEY_ENV, "m" * 40)
+    (user,) = users("mover")
+    other = HER_MAILS[1].replace(
+        b"From: " + NAME.encode() + b" <" + ADDRESS.encode() + b">",
+        b"From: Someone Else <someone@else.example>",
+    )
+    other = other.replace(b"<ob-2@", b"<xob-1@").replace(NAME.encode(), b"Someone Else")
+    dovecot.append(user, [HER_MAILS[0], other])
+    path = write_config(
+        tmp_path,
+        imap_port=dovecot.port,
+        smtp_port=smtp.port,
+        inboxes=[{"name": "general", "username": user, "on_handled": "move", "move_to": "Done"}],
+        extra=f'[privacy]\npseudonym_key_env = "{KEY_ENV}"\n',
+    )
+    service = Service(load_config(path))
+    assert service.run_cycle().filed == 2
+    result = privacy.erase(service.store, service.config, ADDRESS, actor="dpo", imap=True)
+    service.close()
+    assert result.imap_deleted == 1
+    client = dovecot.client(user)
+    client.select_folder("Done")
+    left = client.fetch(client.search(["ALL"]), ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
+    client.logout()
+    assert [v[b"BODY[HEADER.FIELDS (MESSAGE-ID)]"].strip() for v in left.values()] == [
+        b"Message-ID: <xob-1@gemeinde-bergtal.example>"
+    ]

@@ -97,3 +97,19 @@ def test_retention_removes_the_sent_mail_copies_on_disk(service, smtp):
     path = service.config.path
     result = CliRunner().invoke(main, ["--config", str(path), "outbox", "retry", "1"])
     assert result.exit_code == 1 and "was removed (retention" in result.output
+
+
+def test_erase_asks_before_it_erases(service):
+    # Without --yes the command shows what goes and asks; "no" erases nothing; --json
+    # without --yes refuses instead of erasing silently.
+    path = service.config.path
+    path.write_text(path.read_text() + f'[privacy]\npseudonym_key_env = "{KEY_ENV}"\n')
+    args = ["--config", str(path), "privacy", "erase", "greta.lindqvist@kommun-example.se"]
+    answer = CliRunner().invoke(main, args, input="n\n")
+    assert answer.exit_code == 1 and "would become erased-" in answer.output
+    assert "Erase greta.lindqvist@kommun-example.se now?" in answer.output
+    refused = CliRunner().invoke(main, [*args, "--json"])
+    assert refused.exit_code == 1 and "add --yes" in refused.output
+    assert service.store.one("SELECT COUNT(*) FROM erasures")[0] == 0
+    done = CliRunner().invoke(main, [*args, "--json", "--yes"])
+    assert done.exit_code == 0 and json.loads(done.output)["counts"]["requests"] == 1
