@@ -97,6 +97,8 @@ def find(store: Store, address: str) -> Footprint:
     addr = normalise(address)
     fp = Footprint(address=addr)
     fp.requests = _ids(store, "SELECT id FROM requests WHERE lower(requester_email)=? ORDER BY id", (addr,))
+    unread = _unread_mail_of(store, addr)
+    fp.requests = sorted(set(fp.requests) | {rid for _, rid in unread if rid is not None})
     ids, rq = _in(fp.requests)
     fp.linked_requests = _ids(
         store, f"SELECT id FROM requests WHERE linked_request IN {ids} ORDER BY id", (rq,)
@@ -110,8 +112,9 @@ def find(store: Store, address: str) -> Footprint:
     fp.messages = _ids(
         store,
         f"SELECT id FROM messages WHERE request_id IN {every}"
-        " OR lower(sender_email)=? OR lower(reply_to)=? ORDER BY id",
-        (every_p, addr, addr),
+        " OR lower(sender_email)=? OR lower(reply_to)=? OR id IN (SELECT value FROM json_each(?))"
+        " ORDER BY id",
+        (every_p, addr, addr, json.dumps([pk for pk, _ in unread])),
     )
     fp.outbox = _ids(
         store,
@@ -145,6 +148,20 @@ def find(store: Store, address: str) -> Footprint:
     )
     fp.names = sorted({r[0].strip() for r in names if r[0] and r[0].strip()})
     return fp
+
+
+def _unread_mail_of(store: Store, address: str) -> list[tuple[int, int | None]]:
+    """(message, request) of mail whose fields were never parsed (not processed yet,
+    shunted, unparseable) and whose raw bytes name the address: it is theirs too."""
+    found = []
+    for row in store.query(
+        "SELECT id, request_id FROM messages WHERE status IN ('stored', 'shunted', 'unparseable')"
+        " OR sender_email IS NULL"
+    ):
+        raw = store.raw_of(row["id"])
+        if raw is not None and address.encode() in raw.lower():
+            found.append((row["id"], row["request_id"]))
+    return found
 
 
 # -- access --------------------------------------------------------------------------------
@@ -359,9 +376,11 @@ def _erase_messages(store: Store, fp: Footprint, scrub: _Scrubber, now: str, con
     key = (config.privacy.pseudonym_key.resolve() or "").encode()
     for pk in fp.messages:
         row = store.one(
-            "SELECT message_key, sender_email, sender_name, status_reason FROM messages WHERE id=?", (pk,)
+            "SELECT message_key, sender_email, sender_name, status, status_reason FROM messages WHERE id=?",
+            (pk,),
         )
         theirs = (row["sender_email"] or "").lower() == fp.address
+        waiting = row["status"] == "stored"  # its raw goes now: the pipeline must not run it
         store.update(
             "messages",
             pk,
@@ -384,7 +403,10 @@ def _erase_messages(store: Store, fp: Footprint, scrub: _Scrubber, now: str, con
                 "headers": "{}",
                 "parse_notes": "[]",
                 "screening_evidence": "[]",
-                "status_reason": scrub.text(row["status_reason"]),
+                "status": "unparseable" if waiting else row["status"],
+                "status_reason": "erased before it was processed"
+                if waiting
+                else scrub.text(row["status_reason"]),
             },
         )
     ids, param = _in(fp.messages)

@@ -113,3 +113,20 @@ def test_erase_asks_before_it_erases(service):
     assert service.store.one("SELECT COUNT(*) FROM erasures")[0] == 0
     done = CliRunner().invoke(main, [*args, "--json", "--yes"])
     assert done.exit_code == 0 and json.loads(done.output)["counts"]["requests"] == 1
+
+
+def test_her_mail_not_yet_processed_is_erased_too(service):
+    # Mail stored but not yet run (its fields unparsed) is found by its raw bytes, erased,
+    # and never run afterwards.
+    store = service.store
+    store.store_delivery(
+        inbox="general", folder="INBOX", uidvalidity=1, uid=50, raw=mail(3, HER), internal_date=None
+    )
+    (waiting,) = store.pending_messages()
+    found = privacy.find(store, "GRETA.lindqvist@kommun-example.se")
+    assert waiting in found.messages and len(found.requests) == 1
+    privacy.erase(store, service.config, "greta.lindqvist@kommun-example.se", actor="dpo")
+    assert store.raw_of(waiting) is None and store.pending_messages() == []
+    row = store.one("SELECT status, status_reason FROM messages WHERE id=?", (waiting,))
+    assert tuple(row) == ("unparseable", "erased before it was processed")
+    assert pipeline.process_pending(service.env) == 0
