@@ -17,9 +17,9 @@ from typing import Any
 import jinja2
 
 FALLBACK_LANGUAGE = "en"
-RECHECK_SECONDS = 1.0
+RECHECK_SECONDS = 1.0  # how long a looked-up mail template is used without asking jinja
 ACK_PREFIX = "ack_"  # every template named ack_* is an acknowledgement to the sender
-PRIVACY_LINE = "privacy_line"  # how long a looked-up mail template is used without asking jinja
+PRIVACY_LINE = "privacy_line"  # mail/<lang>/privacy_line.txt.j2, appended to acknowledgements
 
 
 @dataclass
