@@ -182,10 +182,23 @@ def export(store: Store, address: str, out: Path, *, actor: str) -> Footprint:
         "exported_at": utcnow(),
         "requests": requests,
         "machine_mail_about_their_requests": linked,
-        "requests_they_forwarded": _rows(store, "requests", fp.forwarded_requests),
+        # a forward is about someone else: only what concerns the forwarder
+        "requests_they_forwarded": [
+            {k: r[k] for k in ("id", "token", "created_at", "status", "group_id", "forwarded_by")}
+            for r in _rows(store, "requests", fp.forwarded_requests)
+        ],
         "messages": messages,
         "outgoing_mail": [{k: v for k, v in o.items() if k != "raw"} for o in outgoing],
-        "roster": _rows(store, "members", fp.members),
+        # a roster row lists other contacts too: only the organisation and their own entry
+        "roster": [
+            {
+                "organisation": m["organisation"],
+                "country": m["country"],
+                "membership": m["membership"],
+                "contact_email": fp.address,
+            }
+            for m in _rows(store, "members", fp.members)
+        ],
         "events": store.event_rows(f"e.id IN {ev}", (ev_p,)),
         "mentioned_in_other_mail": [
             {"message": m["id"], "request": m["request_id"], "date": m["date"]}

@@ -87,8 +87,18 @@ def database_bytes(service: Service) -> bytes:
 def test_export_holds_every_mail_and_decision(stored, tmp_path, smtp):
     # The zip has person.json with her three requests and each of her mails as .eml.
     service, path, _ = stored
+    (first,) = service.store.one("SELECT MIN(id) FROM requests WHERE requester_email=?", (ADDRESS.lower(),))
+    env = Env(
+        config=service.config,
+        rules=service.env.rules,
+        store=service.store,
+        templates=service.env.templates,
+        actor="anna",
+    )
+    triage.link_sender(env, first, "Stad Gent", add_domain=False)  # she is a roster contact
     out = tmp_path / "her.zip"
     cli(path, "privacy", "export", ADDRESS.upper(), "--out", str(out))
+    assert out.stat().st_mode & 0o777 == 0o600
     with zipfile.ZipFile(out) as zf:
         person = json.loads(zf.read("person.json"))
         received = sorted(n for n in zf.namelist() if n.startswith("mail/received/"))
@@ -101,6 +111,16 @@ def test_export_holds_every_mail_and_decision(stored, tmp_path, smtp):
     assert len(sent) == 3 == len(smtp.to(ADDRESS.lower()))  # her three acknowledgements
     assert all(r["explanation"]["classification"] for r in person["requests"])
     assert {e["kind"] for e in person["events"]} >= {"stored", "decided", "reply_queued", "reply_sent"}
+    # her roster entry, without the organisation's other contacts
+    assert person["roster"] == [
+        {
+            "organisation": "Stad Gent",
+            "country": "BE",
+            "membership": "participant",
+            "contact_email": ADDRESS.lower(),
+        }
+    ]
+    assert "lotte.verbeke" not in json.dumps(person)
     (event,) = service.store.event_rows("e.kind='privacy_exported'")
     assert event["actor"] == "dpo" and event["detail"]["requests"] == 3
 
