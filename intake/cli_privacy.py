@@ -38,7 +38,7 @@ def privacy_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print what was exported as JSON.")
 @click.pass_obj
 def export(obj: Obj, email: str, out: str | None, as_json: bool) -> None:
-    """Export everything held about one person (GDPR art. 15): a zip of person.json
+    """Export everything held about one person (GDPR article 15): a zip of person.json
     (requests, decisions, outgoing mail, roster rows, audit events) and their mail
     as .eml files.
 
@@ -75,7 +75,7 @@ def export(obj: Obj, email: str, out: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
 def erase(obj: Obj, email: str, roster: bool, imap: bool, dry_run: bool, yes: bool, as_json: bool) -> None:
-    """Erase one person's personal data (GDPR art. 17). Requests, decisions and the
+    """Erase one person's personal data (GDPR article 17). Requests, decisions and the
     audit trail keep their shape with a pseudonym in place of the address and name, so
     counts still add up; mail, bodies, subjects, outgoing copies and staff notes on
     their requests are removed, and the database file is rebuilt without them.
