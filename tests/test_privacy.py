@@ -16,18 +16,20 @@ from intake.context import Env
 from intake.service import Service
 from tests.conftest import DEV, ROSTER, write_config
 
-NAME = "Ottilie Brunnhuber"
-ADDRESS = "Ottilie.Brunnhuber@gemeinde-bergtal.example"
+NAME = "Ottilie Brünnhuber"
+ADDRESS = "Ottilie.Bruennhuber@gemeinde-bergtal.example"
+FROM = f"=?utf-8?q?Ottilie_Br=C3=BCnnhuber?= <{ADDRESS}>"  # her name as mail headers carry it
 KEY_ENV = "INTAKE_TEST_PSEUDONYM_KEY"
 OTHERS = ("0002.eml", "0003.eml", "0014.eml")  # other people's requests, kept as they are
 
 
 def her_mail(n: int, subject: str, body: str) -> bytes:
     return (
-        f"From: {NAME} <{ADDRESS}>\r\nTo: procurement@iclei.org\r\n"
+        f"From: {FROM}\r\nTo: procurement@iclei.org\r\n"
         f"Subject: {subject}\r\nMessage-ID: <ob-{n}@gemeinde-bergtal.example>\r\n"
-        f"Date: Mon, 2{n} Nov 2026 09:00:00 +0100\r\n\r\n{body}\r\n\r\n"
-        f"Best regards,\r\n{NAME}\r\nGemeinde Bergtal, Beschaffung\r\n"
+        f"Date: Mon, 2{n} Nov 2026 09:00:00 +0100\r\nMIME-Version: 1.0\r\n"
+        f"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        f"{body}\r\n\r\nBest regards,\r\n{NAME}\r\nGemeinde Bergtal, Beschaffung\r\n"
     ).encode()
 
 
@@ -152,7 +154,11 @@ def test_erase_leaves_no_trace_in_the_file_and_keeps_the_counts(stored, dovecot,
             (json.dumps(list(others)),),
         )
     }
-    assert NAME.encode() in database_bytes(service)
+    before_bytes = database_bytes(service)
+    assert all(
+        n.encode() in before_bytes
+        for n in (NAME, ADDRESS, "Br=C3=BCnnhuber", "Life Cycle Costing group? Could")
+    )
 
     dry = cli(path, "privacy", "erase", ADDRESS, "--dry-run", "--roster")
     assert "3 request(s)" in dry and "dry run" in dry
@@ -165,7 +171,10 @@ def test_erase_leaves_no_trace_in_the_file_and_keeps_the_counts(stored, dovecot,
         ADDRESS,
         ADDRESS.lower(),
         NAME,
-        "Brunnhuber",
+        "Brünnhuber",
+        "Br\\u00fcnnhuber",  # as JSON may escape it
+        "Br=C3=BCnnhuber",  # as a mail header or quoted-printable body carries it
+        "Bruennhuber",
         "ob-1@gemeinde-bergtal",
         "Life Cycle Costing group? Could",
     ):
@@ -195,7 +204,7 @@ def test_erase_leaves_no_trace_in_the_file_and_keeps_the_counts(stored, dovecot,
     left = client.fetch(client.search(["ALL"]), ["BODY.PEEK[HEADER.FIELDS (FROM)]"])
     client.logout()
     assert len(left) == len(OTHERS)
-    assert not any(b"Brunnhuber" in v[b"BODY[HEADER.FIELDS (FROM)]"] for v in left.values())
+    assert not any(b"Bruennhuber" in v[b"BODY[HEADER.FIELDS (FROM)]"] for v in left.values())
     # erased means found no more; erasing again finds nothing
     assert privacy.find(store, ADDRESS).empty
     # the service goes on: a new cycle neither re-fetches nor answers anything
@@ -244,7 +253,7 @@ def test_imap_erase_finds_moved_mail_by_exact_message_id(tmp_path, dovecot, smtp
     monkeypatch.setenv(KEY_ENV, "m" * 40)
     (user,) = users("mover")
     other = HER_MAILS[1].replace(
-        b"From: " + NAME.encode() + b" <" + ADDRESS.encode() + b">",
+        b"From: " + FROM.encode(),
         b"From: Someone Else <someone@else.example>",
     )
     other = other.replace(b"<ob-2@", b"<xob-1@").replace(NAME.encode(), b"Someone Else")
