@@ -35,7 +35,7 @@ SELECT r.id, r.first_message, r.created_at, r.status, r.token, r.requester_email
 
 def _outbox(store: Store, request_id: int) -> list[Any]:
     return store.query("SELECT id, kind, template, language, recipient, status, attempts,"
-                       " last_error, created_at, sent_at, message_id FROM outbox"
+                       " last_error, created_at, sent_at, message_id, redacted FROM outbox"
                        " WHERE request_id=? ORDER BY id", (request_id,))
 
 
@@ -206,7 +206,8 @@ def request_detail(store: Store, request_id: int) -> dict[str, Any] | None:
          "subject": m["subject"], "sender_email": m["sender_email"], "date": m["date"],
          "screening": m["screening"], "attachments": json.loads(m["attachments"] or "[]"),
          "body_text": m["body_text"], "parse_notes": json.loads(m["parse_notes"] or "[]"),
-         "status_reason": m["status_reason"]}
+         "status_reason": m["status_reason"],
+         "redacted": m["redacted"]}  # why and when its content was removed (docs/privacy.md)
         for m in store.query("SELECT * FROM messages WHERE request_id=? ORDER BY id", (request_id,))
     ]
     detail["outbox"] = [dict(o) for o in _outbox(store, request_id)]

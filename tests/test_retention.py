@@ -123,6 +123,12 @@ def test_retention_moves_with_the_clock(run, smtp):
     ]
     marks = {r[0].split()[0] for r in store.query("SELECT redacted FROM messages WHERE redacted IS NOT NULL")}
     assert marks == {"retention"}
+    shown = queries.request_detail(store, closed["id"])  # what `requests show` and the desk read
+    assert (
+        shown["messages"][0]["redacted"].startswith("retention ")
+        and shown["messages"][0]["body_text"] is None
+    )
+    assert all(o["redacted"].startswith("retention ") for o in shown["outbox"])
     events = store.event_rows("e.kind='retention_applied'")
     assert [e["detail"]["machine_mail"] for e in events] == [1, 0]
     # enforcing again is a no-op
