@@ -130,3 +130,22 @@ def test_her_mail_not_yet_processed_is_erased_too(service):
     row = store.one("SELECT status, status_reason FROM messages WHERE id=?", (waiting,))
     assert tuple(row) == ("unparseable", "erased before it was processed")
     assert pipeline.process_pending(service.env) == 0
+
+
+def test_retention_and_compact_commands(service):
+    # `privacy retention --dry-run` counts without removing; `privacy compact` empties the log.
+    path = service.config.path
+    with service.store.transaction():
+        service.store.conn.execute(
+            "UPDATE messages SET stored_at='2001-01-01T00:00:00.000000Z', role='machine'"
+        )
+    dry = CliRunner().invoke(main, ["--config", str(path), "privacy", "retention", "--dry-run", "--json"])
+    assert dry.exit_code == 0 and json.loads(dry.output)["machine_mail"] == 2
+    assert all(service.store.raw_of(pk) for pk in (1, 2))
+    done = CliRunner().invoke(main, ["--config", str(path), "privacy", "retention"])
+    assert done.exit_code == 0 and "removed the content of 2 machine mail(s)" in done.output
+    assert not any(service.store.raw_of(pk) for pk in (1, 2))
+    compact = CliRunner().invoke(main, ["--config", str(path), "privacy", "compact"])
+    assert compact.exit_code == 0 and "write-ahead log emptied" in compact.output
+    wal = service.config.database.with_name(service.config.database.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
