@@ -260,9 +260,9 @@ def pseudonym_for(config: Config, address: str) -> str:
     key = config.privacy.pseudonym_key.resolve()
     if not key or len(key) < 16:
         raise PrivacyError(
-            "no pseudonym key (or shorter than 16 characters): set privacy.pseudonym_key_file (a 0600 file of 32+ random"
-            " characters, e.g. `openssl rand -hex 32`) or privacy.pseudonym_key_env in the"
-            " config; see docs/privacy.md"
+            "no pseudonym key (or shorter than 16 characters): set privacy.pseudonym_key_file"
+            " (a 0600 file of 32+ random characters, e.g. `openssl rand -hex 32`) or"
+            " privacy.pseudonym_key_env in the config; see docs/privacy.md"
         )
     digest = hmac.new(key.encode(), normalise(address).encode(), hashlib.sha256).hexdigest()
     return f"erased-{digest[:16]}"
