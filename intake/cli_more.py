@@ -65,9 +65,13 @@ def outbox_retry(obj, outbox_id: int, dry_run: bool) -> None:
       intake outbox retry 7
     """
     store = obj.env.store
-    row = store.one("SELECT status FROM outbox WHERE id=?", (outbox_id,))
+    row = store.one("SELECT status, redacted FROM outbox WHERE id=?", (outbox_id,))
     if row is None or row["status"] not in ("failed", "uncertain"):
         click.echo(f"intake: outbox #{outbox_id} is not failed or uncertain", err=True)
+        sys.exit(1)
+    if row["redacted"]:  # its copy is gone (docs/privacy.md)
+        click.echo(f"intake: outbox #{outbox_id} was removed ({row['redacted']}); nothing to send",
+                   err=True)
         sys.exit(1)
     if dry_run:
         click.echo(f"outbox #{outbox_id} would be queued again")

@@ -118,6 +118,23 @@ class WebConfig:
 
 
 @dataclass(frozen=True)
+class PrivacyConfig:
+    """What people are told, and the key that makes an erased person's pseudonym."""
+
+    notice_url: str = ""               # the privacy notice linked from every acknowledgement
+    pseudonym_key: Secret = field(default_factory=Secret)
+
+
+@dataclass(frozen=True)
+class RetentionConfig:
+    """Days to keep content before the daily retention run removes it (docs/privacy.md)."""
+
+    machine_mail_days: int = 30        # raw mail and body of bounces, auto-replies, bulk, spam
+    closed_requests_days: int = 730    # raw mail and bodies of finished requests
+    outgoing_mail_days: int = 730      # copies of the mail we sent
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     database: Path
@@ -133,6 +150,8 @@ class Config:
     idle_refresh_seconds: int = 25 * 60
     web: WebConfig = field(default_factory=WebConfig)
     routing: RoutingConfig = field(default_factory=RoutingConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
 
     def inbox(self, name: str) -> InboxConfig:
         for inbox in self.inboxes:
@@ -329,6 +348,36 @@ def _web(path: Path, table: Any) -> WebConfig:
     return web
 
 
+def _privacy(path: Path, table: Any) -> PrivacyConfig:
+    r = _Reader(path, "privacy", table)
+    url = r.get("notice_url", str, "").strip()
+    if url and not url.startswith(("https://", "http://")):
+        raise ConfigError(path, r.key("notice_url"),
+                          f"must be a web address starting with https:// (got {url!r})")
+    if any(c.isspace() for c in url):
+        raise ConfigError(path, r.key("notice_url"), "must not contain spaces")
+    privacy = PrivacyConfig(notice_url=url,
+                            pseudonym_key=_secret(r, "pseudonym_key", required=False))
+    r.finish()
+    return privacy
+
+
+def _retention(path: Path, table: Any) -> RetentionConfig:
+    r = _Reader(path, "retention", table)
+    retention = RetentionConfig(
+        machine_mail_days=r.get("machine_mail_days", int, 30),
+        closed_requests_days=r.get("closed_requests_days", int, 730),
+        outgoing_mail_days=r.get("outgoing_mail_days", int, 730),
+    )
+    for key in ("machine_mail_days", "closed_requests_days", "outgoing_mail_days"):
+        days = getattr(retention, key)
+        if not 1 <= days <= 36500:
+            raise ConfigError(path, r.key(key), f"must be a number of days from 1 to 36500,"
+                              f" got {days}")
+    r.finish()
+    return retention
+
+
 def load_config(path: str | Path) -> Config:
     """Read and validate the config file; raises ConfigError with file and key."""
     path = Path(path)
@@ -384,6 +433,8 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
         idle_refresh_seconds=idle_refresh,
         web=_web(path, top.get("web", dict, {})),
         routing=_routing(path, top.get("routing", dict, {})),
+        privacy=_privacy(path, top.get("privacy", dict, {})),
+        retention=_retention(path, top.get("retention", dict, {})),
     )
     top.finish()
     return config

@@ -35,7 +35,7 @@ SELECT r.id, r.first_message, r.created_at, r.status, r.token, r.requester_email
 
 def _outbox(store: Store, request_id: int) -> list[Any]:
     return store.query("SELECT id, kind, template, language, recipient, status, attempts,"
-                       " last_error, created_at, sent_at, message_id FROM outbox"
+                       " last_error, created_at, sent_at, message_id, redacted FROM outbox"
                        " WHERE request_id=? ORDER BY id", (request_id,))
 
 
@@ -206,7 +206,8 @@ def request_detail(store: Store, request_id: int) -> dict[str, Any] | None:
          "subject": m["subject"], "sender_email": m["sender_email"], "date": m["date"],
          "screening": m["screening"], "attachments": json.loads(m["attachments"] or "[]"),
          "body_text": m["body_text"], "parse_notes": json.loads(m["parse_notes"] or "[]"),
-         "status_reason": m["status_reason"]}
+         "status_reason": m["status_reason"],
+         "redacted": m["redacted"]}  # why and when its content was removed (docs/privacy.md)
         for m in store.query("SELECT * FROM messages WHERE request_id=? ORDER BY id", (request_id,))
     ]
     detail["outbox"] = [dict(o) for o in _outbox(store, request_id)]
@@ -215,9 +216,8 @@ def request_detail(store: Store, request_id: int) -> dict[str, Any] | None:
         for r in store.query(REQUEST_SQL + " WHERE r.linked_request=?", (request_id,))]
     detail["events"] = [
         {"at": e["at"], "actor": e["actor"], "kind": e["kind"],
-         "detail": {k: v for k, v in json.loads(e["detail"] or "{}").items()
-                    if k != "traceback"}}
-        for e in store.query("SELECT * FROM events WHERE request_id=? OR message_pk IN"
-                             " (SELECT id FROM messages WHERE request_id=?) ORDER BY id",
-                             (request_id, request_id))]
+         "detail": {k: v for k, v in e["detail"].items() if k != "traceback"}}
+        for e in store.event_rows("e.request_id=? OR e.message_pk IN"
+                                  " (SELECT id FROM messages WHERE request_id=?)",
+                                  (request_id, request_id))]
     return detail

@@ -16,10 +16,11 @@ import signal
 import sqlite3
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import schedule
 
-from intake import mailbox, outbox, pipeline
+from intake import mailbox, outbox, pipeline, retention
 from intake.config import Config, InboxConfig
 from intake.context import Env
 from intake.idle import start_watchers
@@ -181,6 +182,8 @@ class Service:
                                            self.config.idle_refresh_seconds)
         scheduler = schedule.Scheduler()
         scheduler.every(self.config.poll_interval).seconds.do(self._safe_cycle)
+        scheduler.every(1).days.do(self._safe_retention)
+        self._safe_retention()  # at start too: a service restarted daily still enforces it
         self._safe_cycle()
         while not self.stopping:
             if self._wake.wait(timeout=0.2):
@@ -197,6 +200,17 @@ class Service:
             self.run_cycle()
         except Exception:  # noqa: BLE001 - the loop must survive anything one cycle does
             log.exception("cycle failed; retrying next cycle")
+
+    def run_retention(self, now: datetime | None = None) -> retention.RetentionReport:
+        """Remove content past its retention period ([retention] in the config)."""
+        return retention.enforce(self.store, self.config.retention, now=now or datetime.now(UTC),
+                                 mail_copy_dir=self.config.mail_copy_dir)
+
+    def _safe_retention(self) -> None:
+        try:
+            self.run_retention()
+        except Exception:  # noqa: BLE001 - the loop must survive it; tried again tomorrow
+            log.exception("retention run failed; retrying tomorrow")
 
     def close(self) -> None:
         self.store.close()

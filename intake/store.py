@@ -25,6 +25,11 @@ from intake.message_key import message_key
 MIGRATIONS_DIR = PROJECT_ROOT / "db" / "migrations"
 _EVENT_SQL = ("INSERT INTO events (at, actor, kind, message_pk, request_id, detail)"
               " VALUES (?, ?, ?, ?, ?, ?)")
+# Event details that may name or describe a person: kept in event_personal beside the
+# append-only events row, so that an erasure can replace them (docs/privacy.md). The
+# same list is in db/migrations/0009_privacy.sql.
+PERSONAL_KEYS = frozenset({"recipient", "note", "added", "reason", "would_have_been",
+                           "triage_reason", "traceback", "evidence", "sender", "email"})
 
 
 def utcnow() -> str:
@@ -56,6 +61,9 @@ class Store:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.execute("PRAGMA synchronous=NORMAL")
+        # removed content (retention, erasure) is overwritten with zeros, not left in
+        # free pages of the file (docs/privacy.md)
+        self.conn.execute("PRAGMA secure_delete=ON")
         self._memo: dict[str, Any] = {}
         self._depth = 0
 
@@ -129,6 +137,16 @@ class Store:
             applied.append(script.name)
         return applied
 
+    def compact(self, *, vacuum: bool) -> bool:
+        """After content was removed: rebuild the file (VACUUM, if asked) and copy the
+        write-ahead log into it and empty it (checkpoint TRUNCATE), so that removed data
+        is in neither file. False when another connection's open read kept the log from
+        being emptied (run again when it is idle)."""
+        if vacuum:
+            self.conn.execute("VACUUM")
+        busy, _, _ = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return busy == 0
+
     # -- generic helpers --------------------------------------------------------------
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
@@ -158,12 +176,32 @@ class Store:
 
     def event(self, kind: str, /, *, actor: str = "service", message_pk: int | None = None,
               request_id: int | None = None, **detail: Any) -> None:
-        """Append to the audit trail. Callers pass facts, never secrets or bodies."""
-        self.conn.execute(
+        """Append to the audit trail. Callers pass facts, never secrets or bodies. Details
+        under PERSONAL_KEYS go to event_personal (see there); read both with event_rows."""
+        personal = {k: detail.pop(k) for k in list(detail) if k in PERSONAL_KEYS}
+        cursor = self.conn.execute(
             _EVENT_SQL,
             (utcnow(), actor, kind, message_pk, request_id,
              json.dumps(detail, default=str, ensure_ascii=False)),
         )
+        if personal:
+            self.conn.execute("INSERT INTO event_personal (event_id, data) VALUES (?, ?)",
+                              (cursor.lastrowid, json.dumps(personal, default=str, ensure_ascii=False)))
+
+    def event_rows(self, where: str, params: tuple = ()) -> list[dict[str, Any]]:
+        """Events matching `where` (SQL on events e), oldest first, each with its detail
+        and its personal details merged back into one dict."""
+        rows = self.query("SELECT e.*, p.data AS personal FROM events e LEFT JOIN"
+                          f" event_personal p ON p.event_id = e.id WHERE {where} ORDER BY e.id",
+                          params)
+        found = []
+        for row in rows:
+            detail = json.loads(row["detail"] or "{}")
+            detail.update(json.loads(row["personal"] or "{}"))
+            found.append({"id": row["id"], "at": row["at"], "actor": row["actor"],
+                          "kind": row["kind"], "message_pk": row["message_pk"],
+                          "request_id": row["request_id"], "detail": detail})
+        return found
 
     # -- checkpoints and deliveries ---------------------------------------------------
 

@@ -3,7 +3,8 @@
 StrictUndefined: a typo in a template fails loudly in tests instead of sending
 "Dear ," to a member. Mail templates live in templates/mail/<lang>/<name>.txt.j2;
 the first line is "Subject: ...", then a blank line, then the body. A language
-without the template falls back to English.
+without the template falls back to English. Acknowledgements (ack_*) end with the
+language's privacy line (privacy_line.txt.j2), added here.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 import jinja2
 
 FALLBACK_LANGUAGE = "en"
+ACK_PREFIX = "ack_"  # every template named ack_* is an acknowledgement to the sender
+PRIVACY_LINE = "privacy_line"  # mail/<lang>/privacy_line.txt.j2, appended to acknowledgements
 
 
 @dataclass
@@ -63,7 +66,17 @@ class Templates:
             raise ValueError(f"template mail/{lang}/{name}.txt.j2 must start with 'Subject:'")
         subject = lines[0].split(":", 1)[1].strip()
         body = "\n".join(lines[1:]).strip("\n") + "\n"
+        if name.startswith(ACK_PREFIX):
+            body += self.privacy_line(lang, variables)
         return RenderedMail(subject=subject, body=body, language=lang, template=name)
+
+    def privacy_line(self, language: str, variables: dict[str, Any]) -> str:
+        """The short privacy line every acknowledgement ends with (GDPR art. 13), from
+        mail/<lang>/privacy_line.txt.j2 in the acknowledgement's own language (English
+        if that language has none): one snippet per language instead of a line in every
+        ack template, so a new language or a new kind of acknowledgement gets it."""
+        text = self._template(PRIVACY_LINE, language)[1].render(**variables).strip()
+        return f"{text}\n" if text else ""
 
     def page(self, name: str, **variables: Any) -> str:
         return self.env.get_template(f"web/{name}").render(**variables)

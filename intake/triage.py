@@ -60,6 +60,9 @@ def resolve(env: Env, request_id: int, *, group: str, intent: str, note: str | N
     if intent not in INTENTS:
         raise TriageError(f"unknown intent {intent!r}; use one of: {', '.join(INTENTS)}")
 
+    if env.store.raw_of(row["first_message"]) is None:
+        raise TriageError(f"request {request_id}'s mail was removed (retention or erasure);"
+                          " it cannot be decided again")
     ctx = pipeline.load_context(env, row["first_message"])
     ctx.request_id = request_id
     for stage in (parse, screen, membership):

@@ -100,6 +100,25 @@ def corpus_setup(tmp_path, dovecot, smtp, users):
             "config": load_config(config_path)}
 
 
+def service_with_stored(directory: Path, raws: list[bytes], *, smtp_port: int = 1,
+                        roster: bool = False):  # noqa: ANN201 - intake.service.Service
+    """A Service on a fresh database in `directory` (one inbox, no IMAP server) with these
+    messages stored as delivered (uids 1..n), not yet run; with the corpus roster if asked."""
+    from intake import members
+    from intake.service import Service
+
+    directory.mkdir(parents=True, exist_ok=True)
+    path = write_config(directory, imap_port=1, smtp_port=smtp_port,
+                        inboxes=[{"name": "general", "username": "u"}])
+    service = Service(load_config(path))
+    if roster:
+        members.import_file(service.store, ROSTER, "t")
+    for uid, raw in enumerate(raws, 1):
+        service.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=uid,
+                                     raw=raw, internal_date=None)
+    return service
+
+
 def corpus_files() -> list[Path]:
     return sorted(DEV.glob("*.eml"))
 

@@ -135,8 +135,8 @@ def test_shunted_list_and_replay(setup, monkeypatch):
     pipeline.process_pending(service.env)
     shunted = json.loads(run("shunted", "list", "--json"))
     assert len(shunted) == 1 and "injected failure" in shunted[0]["reason"]
-    trace = service.store.one("SELECT detail FROM events WHERE kind='shunted'")[0]
-    assert "RuntimeError" in json.loads(trace)["traceback"]
+    (trace,) = service.store.event_rows("e.kind='shunted'")
+    assert "RuntimeError" in trace["detail"]["traceback"]
     assert any(r["triage_reason"].startswith("shunted")
                for r in json.loads(run("queue", "list", "--json")))
     monkeypatch.undo()

@@ -327,9 +327,9 @@ def test_global_rate_limit_holds_inside_one_backlog(corpus_setup, dovecot, smtp)
     service.run_cycle()
     store = service.store
     queued = store.one("SELECT COUNT(*) FROM outbox WHERE kind='ack'")[0]
-    suppressed = store.query("SELECT detail FROM events WHERE kind='reply_suppressed'")
+    suppressed = store.event_rows("e.kind='reply_suppressed'")
     assert queued == 7 and len(smtp.received) >= 7
-    assert suppressed and all("global rate limit: 7" in r[0] for r in suppressed)
+    assert suppressed and all("global rate limit: 7" in r["detail"]["reason"] for r in suppressed)
     # and an hour's acknowledgements already in the outbox count on the next cycle
     dovecot.append(corpus_setup["general"], generate(3, 12))
     service.run_cycle()

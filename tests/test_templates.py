@@ -19,6 +19,7 @@ VARIABLES = {
     "member_match": "exact", "verified": False, "verification_note": "sender not verified",
     "explanation": {}, "body_excerpt": "We want to join", "attachments": ["a.pdf"],
     "triage_reason": "", "staff_address": "procurement@iclei.org",
+    "privacy_notice_url": "https://procuraplus.example/privacy",
 }
 
 
@@ -87,6 +88,7 @@ def test_an_edited_template_is_used_at_once(tmp_path):
     (tmp_path / "mail" / "en").mkdir(parents=True)
     path = tmp_path / "mail" / "en" / "ack_join.txt.j2"
     path.write_text("Subject: Hello {{ token }}\n\nFirst wording.\n")
+    (tmp_path / "mail" / "en" / "privacy_line.txt.j2").write_text("")  # acks end with it
     templates = Templates(tmp_path)
     assert templates.render_mail("ack_join", "de", VARIABLES).body == "First wording.\n"
     path.write_text("Subject: Hello {{ token }}\n\nSecond wording.\n")

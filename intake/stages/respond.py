@@ -133,6 +133,7 @@ def template_variables(ctx: Context, env: Env, planned: PlannedMail) -> dict:
         "attachments": [a.filename for a in mail.attachments],
         "triage_reason": ctx.triage_reason or "",
         "staff_address": env.config.smtp.staff_address,
+        "privacy_notice_url": env.config.privacy.notice_url,
     }
 
 

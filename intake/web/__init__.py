@@ -52,10 +52,11 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore
 
-    from intake.web import auth, desk, roster_views
+    from intake.web import auth, desk, privacy_views, roster_views
     app.register_blueprint(auth.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(roster_views.bp)
+    app.register_blueprint(privacy_views.bp)
 
     @app.before_request
     def guard():  # noqa: ANN202
