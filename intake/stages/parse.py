@@ -56,7 +56,7 @@ class ParseTimeout(BaseException):
 @contextlib.contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
     """Interrupt Python code that runs longer than `seconds` (SIGALRM; only in a
-    process's main thread, where the service and its workers parse; 0 = no limit)."""
+    process's main thread, where the service parses; 0 = no limit)."""
     if seconds <= 0 or threading.current_thread() is not threading.main_thread():
         yield
         return
