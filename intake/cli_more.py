@@ -72,9 +72,9 @@ def outbox_retry(obj, outbox_id: int, dry_run: bool) -> None:
     if dry_run:
         click.echo(f"outbox #{outbox_id} would be queued again")
         return
-    with store.transaction():
-        store.update("outbox", outbox_id, {"status": "queued", "attempts": 0,
-                                           "next_attempt_at": utcnow()})
+    with store.transaction():  # compare and set: only the status just checked is changed
+        store.conn.execute("UPDATE outbox SET status='queued', attempts=0, next_attempt_at=?"
+                           " WHERE id=? AND status=?", (utcnow(), outbox_id, row["status"]))
         store.event("send_retry", actor=obj.actor, outbox_id=outbox_id)
     click.echo(f"outbox #{outbox_id} queued again; it goes out in the next cycle")
 

@@ -4,7 +4,8 @@ One cycle:
   1. poll each inbox into the store (an unreachable one is logged and backed off;
      the others go on);
   2. run every stored message through the pipeline;
-  3. send due outbox rows;
+  3. send due outbox rows (in the running service: kick the sender thread, so a slow
+     relay never holds up the next cycle);
   4. flag/move handled mail on the server (the last step for a message).
 SIGTERM/SIGINT stop the loop after the current message.
 """
@@ -115,6 +116,7 @@ class Service:
         self._wake = threading.Event()
         self._stop_event = threading.Event()
         self.watchers: list = []
+        self.sender: outbox.Sender | None = None
         recovered = outbox.recover_interrupted(self.store)
         if recovered:
             log.warning("%d outgoing mail(s) were interrupted mid-send; sent to triage"
@@ -149,13 +151,16 @@ class Service:
                 self.env, stop=lambda: self.stopping, preparer=backlog.preparer)
         finally:
             backlog.close()
-        sent = outbox.send_due(self.store, self.config.smtp)
-        report.sent = sent.sent
-        if sent.error:
-            log.warning("%s", sent.error)
-            report.errors.append(sent.error)
-        if self.config.mail_copy_dir:
-            outbox.copy_sent(self.store, self.config.mail_copy_dir)
+        if self.sender is not None:  # the running service sends on its own thread
+            self.sender.kick()
+        else:
+            sent = outbox.send_due(self.store, self.config.smtp, stop=lambda: self.stopping)
+            report.sent = sent.sent
+            if sent.error:
+                log.warning("%s", sent.error)
+                report.errors.append(sent.error)
+            if self.config.mail_copy_dir:
+                outbox.copy_sent(self.store, self.config.mail_copy_dir)
         for inbox in self.config.inboxes:
             if self.stopping:
                 break
@@ -212,6 +217,8 @@ class Service:
         self.stopping = True
         self._stop_event.set()
         self._wake.set()
+        if self.sender is not None:
+            self.sender.kick()  # it wakes, sees the stop and ends
 
     def run_forever(self, *, signals: bool = True, idle: bool = True) -> None:
         """Poll every poll_interval seconds (schedule), and at once when IDLE announces mail."""
@@ -220,6 +227,9 @@ class Service:
         if idle:
             self.watchers = start_watchers(self.config.inboxes, self._wake, self._stop_event,
                                            self.config.idle_refresh_seconds)
+        self.sender = outbox.Sender(self.config, self._stop_event,
+                                    interval=min(self.config.poll_interval, 30))
+        self.sender.start()
         scheduler = schedule.Scheduler()
         scheduler.every(self.config.poll_interval).seconds.do(self._safe_cycle)
         self._safe_cycle()
@@ -231,6 +241,8 @@ class Service:
             scheduler.run_pending()
         for watcher in self.watchers:
             watcher.join(timeout=3)
+        self.sender.join(timeout=self.config.smtp.timeout + 5)  # a mail in flight finishes
+        self.sender = None
         log.info("stopped")
 
     def _safe_cycle(self) -> None:

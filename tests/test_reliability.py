@@ -5,6 +5,9 @@ scenario through the real parts (Dovecot, an SMTP server on loopback, a SQLite f
 from __future__ import annotations
 
 import json
+import threading
+import time
+from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
@@ -12,6 +15,7 @@ from click.testing import CliRunner
 from intake import members
 from intake.cli import main
 from intake.config import load_config
+from intake.service import Service
 from intake.store import Store
 from tests.conftest import ROSTER, write_config
 
@@ -71,3 +75,102 @@ def test_a_domain_or_contact_claimed_twice_is_refused_naming_both_lines(cli, tmp
     out = cli("members", "import", str(path), code=1)
     assert words in out and "'Stad Gent' on line 2" in out and f"line {len(lines) + 1}" in out
     assert "Stad Gent Two" not in _roster_names(cli)
+
+
+# -- 1. an ambiguous send is never repeated -------------------------------------------------------
+
+def _join_mail(n: int, date: str = "") -> bytes:
+    return (f"From: Ana <aankoopbeleid@stad.gent>\r\nTo: procurement@iclei.org\r\n"
+            f"Subject: Join the ICT group {n}\r\nMessage-ID: <rel-{n}@stad.gent>\r\n"
+            + (f"Date: {date}\r\n" if date else "") + "\r\n"
+            "We would like to join the Interest Group on socially responsible ICT"
+            " procurement.\r\n").encode()
+
+
+def _service(tmp_path, dovecot, smtp, user: str, *, extra: str = "", **inbox) -> Service:  # noqa: ANN001
+    path = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp.port,
+                        inboxes=[{"name": "general", "username": user, "idle": False, **inbox}],
+                        extra=extra)
+    service = Service(load_config(path))
+    members.import_file(service.store, ROSTER, "test")
+    return service
+
+
+def _smtp_timeout(seconds: float) -> str:
+    return f"\n[smtp]\ntimeout = {seconds}\n"
+
+
+@pytest.mark.parametrize("misbehaviour", ["drop", 2.0])
+def test_a_send_that_may_have_gone_out_is_uncertain_and_never_repeated(tmp_path, dovecot, smtp,
+                                                                        users, misbehaviour):
+    # The relay takes DATA, then drops the connection or answers after smtp.timeout: the row
+    # is `uncertain`, its request in triage, and however many cycles follow, one copy went out.
+    (user,) = users("ambiguous")
+    dovecot.append(user, [_join_mail(1)])
+    service = _service(tmp_path, dovecot, smtp, user)
+    service.config = replace(service.config, smtp=replace(service.config.smtp, timeout=0.5))
+    smtp.misbehave(misbehaviour)
+    report = service.run_cycle()
+    assert not report.ok
+    for _ in range(3):
+        service.run_cycle()
+    assert len(smtp.to("aankoopbeleid@stad.gent")) == 1
+    row = service.store.one("SELECT status, last_error, request_id FROM outbox WHERE kind='ack'")
+    assert row is not None
+    assert row["status"] == "uncertain"
+    assert ("timeout" if misbehaviour != "drop" else "connection was lost") in row["last_error"]
+    request = service.store.one("SELECT status, triage_reason FROM requests WHERE id=?",
+                                (row["request_id"],))
+    assert request["status"] == "triage" and "may not have been sent" in request["triage_reason"]
+    sent = [json.loads(r[0])["outbox_id"] for r in service.store.query(
+        "SELECT detail FROM events WHERE kind IN ('send_uncertain', 'reply_sent')")]
+    assert sorted(sent) == sorted(r[0] for r in service.store.query("SELECT id FROM outbox"))
+    assert len(smtp.received) == len(sent)  # every row tried once, none twice
+    service.close()
+
+
+def test_a_refusal_before_data_is_still_retried(tmp_path, dovecot, smtp, users):
+    # A 4xx answer means the relay has nothing: the row stays queued and goes out later, once.
+    (user,) = users("refused")
+    dovecot.append(user, [_join_mail(2)])
+    service = _service(tmp_path, dovecot, smtp, user)
+    smtp.refuse("451 4.3.0 try later")
+    service.run_cycle()
+    assert service.store.one("SELECT status FROM outbox WHERE kind='ack'")[0] == "queued"
+    smtp.refuse(None)
+    service.run_cycle()
+    assert service.store.one("SELECT status FROM outbox WHERE kind='ack'")[0] == "sent"
+    assert len(smtp.to("aankoopbeleid@stad.gent")) == 1
+    service.close()
+
+
+def test_a_slow_relay_does_not_hold_up_new_mail(tmp_path, dovecot, smtp, users):
+    # While the relay takes seconds over its final reply, the next mail is stored and decided.
+    (user,) = users("slowrelay")
+    service = _service(tmp_path, dovecot, smtp, user, extra="")
+    smtp.misbehave(4.0)
+    thread = threading.Thread(target=service.run_forever, kwargs={"signals": False, "idle": False},
+                              daemon=True)
+    thread.start()
+    try:
+        dovecot.append(user, [_join_mail(3)])
+        assert _wait(lambda: len(smtp.received) == 1, 10), "the first mail never reached the relay"
+        dovecot.append(user, [_join_mail(4).replace(b"aankoopbeleid@", b"lotte.verbeke@")])
+        decided = _wait(lambda: service.store.one(
+            "SELECT COUNT(*) FROM requests WHERE requester_email='lotte.verbeke@stad.gent'")[0], 2.5)
+        assert decided, "the second mail waited for the relay"
+        assert Store(service.config.database).one(
+            "SELECT status FROM outbox WHERE recipient='aankoopbeleid@stad.gent'")[0] == "sending"
+    finally:
+        service.stop()
+        thread.join(timeout=20)
+    service.close()
+
+
+def _wait(predicate, timeout: float) -> bool:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
