@@ -25,6 +25,7 @@ from intake.config import Config, InboxConfig
 from intake.context import Env
 from intake.idle import start_watchers
 from intake.rulebook import load_rules
+from intake.service_lock import ServiceLock
 from intake.store import Store
 from intake.templating import Templates
 from intake.wal_checkpoint import Checkpointer
@@ -107,8 +108,13 @@ class _Backlog:
 class Service:
     def __init__(self, config: Config, store: Store | None = None) -> None:
         self.config = config
-        self.store = store or Store(config.database)
-        self.store.migrate()
+        self.lock = ServiceLock(config.database)  # before anything touches the outbox
+        try:
+            self.store = store or Store(config.database)
+            self.store.migrate()
+        except BaseException:
+            self.lock.release()
+            raise
         self.env = Env(config=config, rules=load_rules(config.rules_dir), store=self.store,
                        templates=Templates(config.templates_dir))
         self.backoff = Backoff()
@@ -253,3 +259,4 @@ class Service:
 
     def close(self) -> None:
         self.store.close()
+        self.lock.release()

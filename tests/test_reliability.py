@@ -5,6 +5,8 @@ scenario through the real parts (Dovecot, an SMTP server on loopback, a SQLite f
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -12,12 +14,12 @@ from dataclasses import replace
 import pytest
 from click.testing import CliRunner
 
-from intake import members
+from intake import members, outbox
 from intake.cli import main
 from intake.config import load_config
 from intake.service import Service
 from intake.store import Store
-from tests.conftest import ROSTER, write_config
+from tests.conftest import ROOT, ROSTER, write_config
 
 HEADER = "organisation,country,membership,domains,contact_emails\n"
 
@@ -174,3 +176,56 @@ def _wait(predicate, timeout: float) -> bool:  # noqa: ANN001
             return True
         time.sleep(0.05)
     return False
+
+
+# -- 6. one service per database ------------------------------------------------------------------
+
+def _service_cmd(config_path, *more: str) -> list[str]:  # noqa: ANN001
+    return [sys.executable, str(ROOT / "run_service.py"), "--config", str(config_path), "-q", *more]
+
+
+def test_a_second_service_on_the_same_database_refuses_naming_the_first(tmp_path, dovecot, smtp,
+                                                                        users):
+    # A second service on one database exits at once with one line naming the running one.
+    (user,) = users("twice")
+    path = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp.port,
+                        inboxes=[{"name": "general", "username": user, "idle": False}])
+    first = subprocess.Popen(_service_cmd(path), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        lock = load_config(path).database.with_name("intake.sqlite3.lock")
+        assert _wait(lambda: lock.exists() and f"pid {first.pid}" in lock.read_text(), 15)
+        second = subprocess.run(_service_cmd(path), capture_output=True, text=True, timeout=20)
+        assert second.returncode != 0
+        assert f"pid {first.pid}" in second.stderr and "in use by another intake service" in \
+            second.stderr
+        assert len(second.stderr.strip().splitlines()) == 1 and "Traceback" not in second.stderr
+        assert first.poll() is None
+    finally:
+        first.terminate()
+        first.wait(timeout=30)
+    # once the first has stopped, a service starts again (no stale lock)
+    again = subprocess.run(_service_cmd(path, "--once"), capture_output=True, text=True,
+                           timeout=60)
+    assert again.returncode == 0, again.stderr
+
+
+def test_an_outcome_is_never_written_over_another_process_s(tmp_path, dovecot, smtp, users):
+    # A row marked `uncertain` by another process while this one waits for the relay stays
+    # `uncertain`: the late 250 is recorded in the audit trail, not written over it.
+    (user,) = users("overlap")
+    dovecot.append(user, [_join_mail(5)])
+    service = _service(tmp_path, dovecot, smtp, user)
+    smtp.misbehave(1.5)
+    cycle = threading.Thread(target=service.run_cycle, daemon=True)
+    cycle.start()
+    assert _wait(lambda: len(smtp.received) == 1, 10)
+    other = Store(service.config.database)  # what an overlapping start did to rows in flight
+    assert outbox.recover_interrupted(other) == 1
+    other.close()
+    cycle.join(timeout=20)
+    rows = dict(service.store.query("SELECT kind, status FROM outbox"))
+    assert rows["ack"] == "uncertain"
+    conflict = service.store.one("SELECT detail FROM events WHERE kind='send_outcome_conflict'")
+    assert conflict is not None and "250" in json.loads(conflict[0])["outcome"]
+    service.close()
