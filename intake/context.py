@@ -88,6 +88,7 @@ class Context:
     raw_source: bytes | Callable[[], bytes] = field(repr=False)  # see `raw`
     inboxes: list[str] = field(default_factory=list)
     internal_date: str | None = None
+    handled_mark: str | None = None    # our handled flag was on the server when fetched
     mail: ParsedMail | None = None
     unparseable: str | None = None
     screening: str | None = None

@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from intake.config import Config, SmtpConfig
-from intake.store import Store, utcnow
+from intake.store import Store, is_damage, unusable, utcnow
 from intake.tls import client_context
 
 log = logging.getLogger("intake.outbox")
@@ -290,6 +290,7 @@ class Sender(threading.Thread):
         self.interval = interval
         self._kick = threading.Event()
         self.last_error: str | None = None
+        self.fatal: str | None = None  # the database is damaged: the service stops
 
     def kick(self) -> None:
         self._kick.set()
@@ -313,6 +314,12 @@ class Sender(threading.Thread):
                 copy_sent(store, self.config.mail_copy_dir)
         except sqlite3.OperationalError as exc:
             report = SendReport(error=f"database {self.config.database} cannot be written ({exc})")
+        except sqlite3.DatabaseError as exc:
+            if not is_damage(exc):
+                raise
+            self.fatal = str(unusable(self.config.database, exc))
+            self.stop_event.set()
+            return
         if report.error and report.error != self.last_error:
             log.warning("%s", report.error)
         self.last_error = report.error

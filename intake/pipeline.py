@@ -21,7 +21,7 @@ import traceback
 from collections.abc import Callable
 
 from intake.context import Context, Env
-from intake.store import Store, utcnow
+from intake.store import Store, is_damage, utcnow
 
 log = logging.getLogger("intake.pipeline")
 
@@ -65,7 +65,7 @@ def context_from_row(store: Store, row, inboxes: list[str] | None = None) -> Con
     if inboxes is None:
         inboxes = store.inboxes_of(row["id"])
     ctx = Context(message_pk=row["id"], raw_source=raw, inboxes=inboxes,
-                  internal_date=row["internal_date"])
+                  internal_date=row["internal_date"], handled_mark=row["handled_mark"])
     if row["role"] == "request":
         ctx.request_id = row["request_id"]  # a replayed message keeps its request
     return ctx
@@ -104,8 +104,10 @@ def process(env: Env, message_pk: int, prepared=None) -> Context | None:  # noqa
             else:
                 run_stages(ctx, env)
         return ctx
-    except sqlite3.OperationalError:
-        raise  # the database itself failed (disk full, locked): not this message's fault
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError) or is_damage(exc):
+            raise  # the database itself failed (disk full, locked, damaged): not this message's fault
+        shunt(env, message_pk, exc)
     except Exception as exc:  # noqa: BLE001 - shunt, don't die
         shunt(env, message_pk, exc)
         return None

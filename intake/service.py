@@ -26,7 +26,7 @@ from intake.context import Env
 from intake.idle import start_watchers
 from intake.rulebook import load_rules
 from intake.service_lock import ServiceLock
-from intake.store import Store
+from intake.store import DatabaseUnusable, Store, is_damage, unusable
 from intake.templating import Templates
 from intake.wal_checkpoint import Checkpointer
 
@@ -112,6 +112,7 @@ class Service:
         try:
             self.store = store or Store(config.database)
             self.store.migrate()
+            self.store.check_sound()  # PRAGMA quick_check: never run on a damaged file
         except BaseException:
             self.lock.release()
             raise
@@ -143,6 +144,10 @@ class Service:
             log.error("%s", message)
             report.errors.append(message)
             return report
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):  # no cycle can succeed: the service stops with one line
+                raise unusable(self.config.database, exc) from None
+            raise
 
     def _cycle(self, report: CycleReport) -> CycleReport:
         backlog = _Backlog(self)
@@ -238,22 +243,29 @@ class Service:
         self.sender.start()
         scheduler = schedule.Scheduler()
         scheduler.every(self.config.poll_interval).seconds.do(self._safe_cycle)
-        self._safe_cycle()
-        while not self.stopping:
-            if self._wake.wait(timeout=0.2):
-                self._wake.clear()
-                if not self.stopping:
-                    self._safe_cycle()
-            scheduler.run_pending()
-        for watcher in self.watchers:
-            watcher.join(timeout=3)
-        self.sender.join(timeout=self.config.smtp.timeout + 5)  # a mail in flight finishes
-        self.sender = None
+        try:
+            self._safe_cycle()
+            while not self.stopping:
+                if self._wake.wait(timeout=0.2):
+                    self._wake.clear()
+                    if not self.stopping:
+                        self._safe_cycle()
+                if self.sender.fatal:
+                    raise DatabaseUnusable(self.sender.fatal)
+                scheduler.run_pending()
+        finally:
+            self.stop()
+            for watcher in self.watchers:
+                watcher.join(timeout=3)
+            self.sender.join(timeout=self.config.smtp.timeout + 5)  # a mail in flight finishes
+            self.sender = None
         log.info("stopped")
 
     def _safe_cycle(self) -> None:
         try:
             self.run_cycle()
+        except DatabaseUnusable:
+            raise  # a damaged database: stop with one line rather than fail every cycle
         except Exception:  # noqa: BLE001 - the loop must survive anything one cycle does
             log.exception("cycle failed; retrying next cycle")
 

@@ -48,6 +48,25 @@ class StoreError(Exception):
     """The database cannot be opened or written; printed as one line."""
 
 
+class DatabaseUnusable(StoreError):
+    """The file itself is wrong (empty, not intake's, damaged): restarting cannot help,
+    a person restores a backup or points the config at the right file."""
+
+
+RESTORE_HINT = "stop the service and restore the last good backup (see docs/reliability.md)"
+
+
+def is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """Whether SQLite says the file itself is bad (corrupt, or not a database), as
+    opposed to a lock, a full disk or a constraint."""
+    return getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
+
+
+def unusable(path: Path, exc: sqlite3.DatabaseError) -> DatabaseUnusable:
+    """One line for an error SQLite raised about the file itself."""
+    return DatabaseUnusable(f"database {path} is damaged or not a database ({exc}); {RESTORE_HINT}")
+
+
 class Store:
     """A handle on the intake database. Cheap to open; one per process or thread."""
 
@@ -56,6 +75,12 @@ class Store:
         """read_only: for the parse workers, which only read raw mail beside the writer
         (opened by a file URI, so a path with a space, '#' or '?' works)."""
         self.path = Path(path)
+        if not read_only and self.path.is_file() and self.path.stat().st_size == 0:
+            # SQLite would take it for a new database and intake would handle every mail on
+            # the server again; a fresh database is a missing file, never an empty one
+            raise DatabaseUnusable(
+                f"database {self.path} is an empty file (0 bytes), as a failed restore leaves;"
+                f" restore the backup, or delete the file to start a new database")
         try:
             if read_only:
                 conn = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True,
@@ -72,7 +97,18 @@ class Store:
         self.conn.row_factory = sqlite3.Row
         self.conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         if not read_only:
-            self.conn.execute("PRAGMA journal_mode=WAL")
+            try:
+                self._check_ours()  # before WAL mode is set: a wrong file is left untouched
+                self.conn.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError:
+                conn.close()
+                raise  # locked: the caller's usual handling
+            except sqlite3.DatabaseError as exc:
+                conn.close()
+                raise unusable(self.path, exc) from None
+            except DatabaseUnusable:
+                conn.close()
+                raise
             self.conn.execute("PRAGMA foreign_keys=ON")
             self.conn.execute("PRAGMA synchronous=NORMAL")
         self._memo: dict[str, Any] = {}
@@ -129,6 +165,36 @@ class Store:
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
+
+    def quick_check(self) -> str | None:
+        """SQLite's PRAGMA quick_check (every page and b-tree, in about a second for a
+        large database): None when the file is sound, else what is wrong, in one line."""
+        try:
+            found = [r[0] for r in self.conn.execute("PRAGMA quick_check(5)")]
+        except sqlite3.OperationalError:
+            raise
+        except sqlite3.DatabaseError as exc:
+            return str(exc)
+        if found == ["ok"]:
+            return None
+        return " ".join(" ".join(found).split())[:300]  # one line, whatever SQLite wrote
+
+    def check_sound(self) -> None:
+        """Raise DatabaseUnusable when quick_check finds damage."""
+        problem = self.quick_check()
+        if problem:
+            raise DatabaseUnusable(f"database {self.path} is damaged (quick_check: {problem});"
+                                   f" {RESTORE_HINT}")
+
+    def _check_ours(self) -> None:
+        """A database with tables but no record of intake's migrations is someone else's
+        (a wrong path in the config): refused rather than migrated into."""
+        has_record = self.one("SELECT 1 FROM sqlite_master WHERE name='_migrations'")
+        others = self.one("SELECT COUNT(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")[0]
+        if not has_record and others:
+            raise DatabaseUnusable(f"database {self.path} is not an intake database (it has"
+                                   f" {others} tables of something else); check service.database"
+                                   f" in the config")
 
     def migrate(self) -> list[str]:
         """Apply db/migrations/*.sql in order, each once, recording it."""
@@ -319,6 +385,14 @@ class Store:
                 "UPDATE deliveries SET filed_at=?, file_action=? WHERE id=?",
                 [(now, action, i) for i in delivery_ids])
 
+    def mark_handled_before(self, message_pks: list[int], mark: str) -> None:
+        """These new messages already carried our handled flag on the server: intake
+        handled them once before (the database that knew it was lost or restored from an
+        older backup), so nothing is sent about them again. Inside the caller's storing
+        transaction, before any stage runs."""
+        self.conn.executemany("UPDATE messages SET handled_mark=? WHERE id=? AND status='stored'",
+                              [(mark, pk) for pk in message_pks])
+
     def pending_messages(self) -> list[int]:
         return [r[0] for r in self.query(
             "SELECT id FROM messages WHERE status='stored' ORDER BY id")]
@@ -328,9 +402,10 @@ class Store:
         if its bytes were lost: running it then fails, and it is shunted, not skipped).
         with_raw=False leaves the raw column out (a blob of 15 KB on average)."""
         if not with_raw:
-            return self.one("SELECT id, internal_date, request_id, role, status FROM messages"
-                            " WHERE id=?", (message_pk,))
-        return self.one("SELECT m.id, r.raw, m.internal_date, m.request_id, m.role, m.status"
+            return self.one("SELECT id, internal_date, handled_mark, request_id, role, status"
+                            " FROM messages WHERE id=?", (message_pk,))
+        return self.one("SELECT m.id, r.raw, m.internal_date, m.handled_mark, m.request_id,"
+                        " m.role, m.status"
                         " FROM messages m LEFT JOIN message_raw r ON r.message_pk = m.id"
                         " WHERE m.id=?", (message_pk,))
 

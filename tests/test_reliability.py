@@ -5,21 +5,26 @@ scenario through the real parts (Dovecot, an SMTP server on loopback, a SQLite f
 from __future__ import annotations
 
 import json
+import random
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from dataclasses import replace
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from intake import members, outbox
+from intake import members, outbox, pipeline
 from intake.cli import main
 from intake.config import load_config
 from intake.service import Service
 from intake.store import Store
-from tests.conftest import ROOT, ROSTER, write_config
+from tests.conftest import ROOT, ROSTER, corpus_files, service_with_stored, write_config
 
 HEADER = "organisation,country,membership,domains,contact_emails\n"
 
@@ -229,3 +234,135 @@ def test_an_outcome_is_never_written_over_another_process_s(tmp_path, dovecot, s
     conflict = service.store.one("SELECT detail FROM events WHERE kind='send_outcome_conflict'")
     assert conflict is not None and "250" in json.loads(conflict[0])["outcome"]
     service.close()
+
+
+# -- 3. a lost or empty database never answers everything again ----------------------------------
+
+def _config(tmp_path, dovecot, smtp, user: str, **inbox) -> Path:  # noqa: ANN001
+    return write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp.port,
+                        inboxes=[{"name": "general", "username": user, "idle": False, **inbox}])
+
+
+def _run_once(config_path) -> subprocess.CompletedProcess:  # noqa: ANN001
+    return subprocess.run(_service_cmd(config_path, "--once"), capture_output=True, text=True,
+                          timeout=120)
+
+
+def _one_clear_line(stderr: str, *words: str) -> None:
+    assert "Traceback" not in stderr, stderr
+    assert len(stderr.strip().splitlines()) == 1, stderr
+    for word in words:
+        assert word in stderr, stderr
+
+
+def test_an_empty_or_foreign_database_file_is_refused(tmp_path, dovecot, smtp, users):
+    # A 0-byte file (a failed restore), another program's SQLite file or no SQLite file at all:
+    # the service and `intake` refuse with one line, and nothing is fetched or sent.
+    (user,) = users("emptydb")
+    dovecot.append(user, [_join_mail(6)])
+    path = _config(tmp_path, dovecot, smtp, user)
+    database = load_config(path).database
+    other = sqlite3.connect(tmp_path / "other.sqlite3")
+    other.execute("CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT)")
+    other.commit()
+    other.close()
+    for content, words in ((b"", "empty file (0 bytes)"),
+                           ((tmp_path / "other.sqlite3").read_bytes(), "not an intake database"),
+                           (b"PK\x03\x04 a zip file, say" * 300, "not a database")):
+        database.write_bytes(content)
+        run = _run_once(path)
+        assert run.returncode == 3
+        _one_clear_line(run.stderr, str(database), *words.split(" ("))
+        cli = CliRunner().invoke(main, ["--config", str(path), "status"])
+        assert cli.exit_code != 0 and words.split(" (")[0] in cli.output
+        assert database.read_bytes() == content  # left as it was for the person to look at
+    assert smtp.received == []
+
+
+def test_mail_flagged_handled_on_the_server_is_never_answered_again(tmp_path, dovecot, smtp,
+                                                                    users):
+    # The database is lost and started anew: mail that carries $IntakeHandled is stored and
+    # decided again, but nobody gets a second acknowledgement.
+    (user,) = users("lostdb")
+    dovecot.append(user, [_join_mail(7)])
+    path = _config(tmp_path, dovecot, smtp, user)
+    _roster(path)
+    assert _run_once(path).returncode == 0
+    assert len(smtp.to("aankoopbeleid@stad.gent")) == 1
+    database = load_config(path).database
+    for leftover in database.parent.glob(database.name + "*"):
+        leftover.unlink()
+    dovecot.append(user, [_join_mail(8).replace(b"aankoopbeleid@", b"lotte.verbeke@")])
+    _roster(path)
+    assert _run_once(path).returncode == 0
+    assert len(smtp.to("aankoopbeleid@stad.gent")) == 1
+    assert len(smtp.to("lotte.verbeke@stad.gent")) == 1  # new mail is still answered
+    store = Store(database)
+    assert store.one("SELECT COUNT(*) FROM messages")[0] == 2
+    reason = store.one("SELECT detail FROM events WHERE kind='reply_suppressed'")[0]
+    assert "already handled by intake before" in reason and "$IntakeHandled" in reason
+    store.close()
+
+
+def _roster(config_path) -> None:  # noqa: ANN001
+    store = Store(load_config(config_path).database)
+    store.migrate()
+    members.import_file(store, ROSTER, "test")
+    store.close()
+
+
+# -- 7. old mail after a mailbox migration --------------------------------------------------------
+
+def test_old_mail_is_not_answered_when_the_migration_lost_its_arrival_dates(tmp_path, dovecot,
+                                                                            smtp, users):
+    # Mail from 2019 copied into a new mailbox arrives "today" (INTERNALDATE); its Date header
+    # still says 2019, and with skip_old_mail it is stored and decided but not answered.
+    (user,) = users("migrated")
+    old = _join_mail(9, date="Tue, 14 May 2019 09:12:00 +0200")
+    new = _join_mail(10, date=format_datetime(datetime.now(UTC))).replace(b"aankoopbeleid@",
+                                                                           b"lotte.verbeke@")
+    dovecot.append(user, [old, new])
+    path = _config(tmp_path, dovecot, smtp, user)
+    path.write_text(path.read_text().replace("skip_old_mail = false", "skip_old_mail = true"))
+    _roster(path)
+    assert _run_once(path).returncode == 0
+    assert smtp.to("aankoopbeleid@stad.gent") == []
+    assert len(smtp.to("lotte.verbeke@stad.gent")) == 1
+    store = Store(load_config(path).database)
+    internal = store.one("SELECT internal_date FROM messages WHERE message_id='rel-9@stad.gent'")[0]
+    assert internal.startswith(str(datetime.now(UTC).year))  # the server says: arrived today
+    reason = store.one("SELECT detail FROM events WHERE kind='reply_suppressed'")[0]
+    assert "is dated 2019-05-14" in reason
+    assert store.one("SELECT COUNT(*) FROM requests")[0] == 2
+    store.close()
+
+
+# -- 4. a damaged database says so, in one line, everywhere ---------------------------------------
+
+def test_a_damaged_database_is_one_clear_line_everywhere(tmp_path, smtp):
+    # 64 KB of garbage in the middle of the file: quick_check finds it at start; the service,
+    # `intake status` and `intake requests list` each say so in one line, exit non-zero.
+    service = service_with_stored(tmp_path / "svc", [p.read_bytes() for p in corpus_files()],
+                                  smtp_port=smtp.port, roster=True)
+    pipeline.process_pending(service.env)
+    database = service.config.database
+    config_path = database.parent / "intake.toml"
+    service.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    service.close()
+    size = database.stat().st_size
+    assert size > 512 * 1024
+    with database.open("r+b") as handle:
+        handle.seek(size // 2 // 4096 * 4096)
+        handle.write(random.Random(15).randbytes(64 * 1024))
+    run = _run_once(config_path)
+    assert run.returncode == 3
+    _one_clear_line(run.stderr, str(database), "damaged", "restore")
+    status = CliRunner().invoke(main, ["--config", str(config_path), "status", "--json"])
+    assert status.exit_code == 1
+    report = json.loads(status.output)
+    assert any(p.startswith("database") and "damaged" in p for p in report["problems"])
+    listing = subprocess.run([sys.executable, "-m", "intake.cli", "--config", str(config_path),
+                              "requests", "list"], capture_output=True, text=True, timeout=60)
+    if listing.returncode != 0:  # reading may or may not touch the damaged pages
+        _one_clear_line(listing.stderr, "database")
+    assert "Traceback" not in listing.stderr
