@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -366,3 +367,78 @@ def test_a_damaged_database_is_one_clear_line_everywhere(tmp_path, smtp):
     if listing.returncode != 0:  # reading may or may not touch the damaged pages
         _one_clear_line(listing.stderr, "database")
     assert "Traceback" not in listing.stderr
+
+
+# -- 5. `intake status` fails for every condition that needs a person ----------------------------
+
+def _status(config_path) -> tuple[int, dict]:  # noqa: ANN001
+    result = CliRunner().invoke(main, ["--config", str(config_path), "status", "--json"])
+    assert "Traceback" not in result.output
+    return result.exit_code, json.loads(result.output)
+
+
+def _failing(report: dict) -> set[str]:
+    return {name for name, verdict in report["checks"].items() if verdict != "ok"}
+
+
+def test_status_is_ok_only_when_all_is_well_and_names_a_low_disk(tmp_path, dovecot, smtp, users):
+    # Never polled: exit 1 naming the inbox; after a good cycle: exit 0, every check ok;
+    # less free disk than service.min_free_disk_mb: exit 1 naming the disk.
+    (user,) = users("statusok")
+    dovecot.append(user, [_join_mail(11)])
+    path = _config(tmp_path, dovecot, smtp, user)
+    _roster(path)
+    code, report = _status(path)
+    assert code == 1 and _failing(report) == {"inbox"}
+    assert report["problems"] == ["inbox: general never polled successfully (has the service run?)"]
+    assert _run_once(path).returncode == 0
+    code, report = _status(path)
+    assert code == 0 and _failing(report) == set() and report["problems"] == []
+    path.write_text(path.read_text().replace("poll_interval = 1",
+                                             "poll_interval = 1\nmin_free_disk_mb = 1000000000"))
+    code, report = _status(path)
+    assert code == 1 and _failing(report) == {"disk"} and "MB free" in report["problems"][0]
+    plain = CliRunner().invoke(main, ["--config", str(path), "status"])
+    assert plain.exit_code == 1 and "needs a person: disk: only" in plain.output
+
+
+@pytest.mark.parametrize("relay", ["refusing connections", "silent"])
+def test_status_fails_while_smtp_is_down_or_timing_out_with_mail_queued(tmp_path, dovecot, users,
+                                                                        relay):
+    # No relay on the port, or one that never says hello: mail stays queued and status says so.
+    (user,) = users("smtpdown")
+    dovecot.append(user, [_join_mail(12)])
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        if relay == "silent":
+            silent.listen(8)  # connections complete in the kernel; no greeting ever comes
+        port = silent.getsockname()[1]
+        path = write_config(tmp_path, imap_port=dovecot.port, smtp_port=port,
+                            inboxes=[{"name": "general", "username": user, "idle": False}])
+        path.write_text(path.read_text().replace("timeout = 5", "timeout = 0.5"))
+        _roster(path)
+        assert _run_once(path).returncode == 1
+    code, report = _status(path)
+    assert code == 1 and _failing(report) == {"smtp"}
+    assert report["problems"][0].startswith("smtp: 2 mail(s) queued and not sent: SMTP 127.0.0.1")
+    assert ("timed out" if relay == "silent" else "refused") in report["problems"][0]
+
+
+def test_status_fails_for_a_row_stuck_in_sending(tmp_path, dovecot, smtp, users):
+    # The service is killed while the relay holds a mail: the row stays `sending` and
+    # status names it until the next start turns it `uncertain`.
+    (user,) = users("stuck")
+    dovecot.append(user, [_join_mail(13)])
+    path = _config(tmp_path, dovecot, smtp, user)
+    _roster(path)
+    smtp.misbehave(30.0)
+    proc = subprocess.Popen(_service_cmd(path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert _wait(lambda: len(smtp.received) == 1, 20)
+    finally:
+        proc.kill()
+        proc.wait()
+    code, report = _status(path)
+    assert code == 1 and _failing(report) == {"outbox"}
+    assert "1 mail(s) stuck in `sending` since" in report["problems"][0]
+    assert "no service running" in report["problems"][0]
