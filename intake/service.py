@@ -248,6 +248,9 @@ class Service:
             while not self.stopping:
                 if self._wake.wait(timeout=0.2):
                     self._wake.clear()
+                    for watcher in self.watchers:  # an inbox whose IDLE is up answers:
+                        if watcher.ready.is_set():  # no backoff from an earlier outage
+                            self.backoff.succeeded(watcher.inbox.name)
                     if not self.stopping:
                         self._safe_cycle()
                 if self.sender.fatal:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import replace
@@ -10,6 +11,7 @@ from intake import members
 from intake.config import load_config
 from intake.service import Service
 from tests.conftest import ROSTER, write_config
+from tests.dovecot import Dovecot
 
 
 def join_mail(n: int) -> bytes:
@@ -75,3 +77,32 @@ def test_polling_without_idle(tmp_path, dovecot, smtp, users):
     finally:
         service.stop()
         thread.join(timeout=10)
+
+
+def test_idle_comes_back_after_a_server_restart(tmp_path, smtp, users, caplog):
+    # Dovecot restarts while the service idles: the watcher notices, reconnects, logs the
+    # outage once, and the next mail is acknowledged within 2 s, not at the next poll.
+    server = Dovecot().start()
+    (user,) = users("restart")
+    path = write_config(tmp_path, imap_port=server.port, smtp_port=smtp.port,
+                        inboxes=[{"name": "general", "username": user}])
+    service = Service(replace(load_config(path), poll_interval=300))
+    members.import_file(service.store, ROSTER, "t")
+    thread = start_service(service, idle=True)
+    try:
+        assert wait_for(lambda: service.watchers and service.watchers[0].ready.is_set(), 10)
+        server.append(user, [join_mail(20)])
+        assert wait_for(lambda: len(smtp.to("aankoopbeleid@stad.gent")) == 1, 10) is not None
+        caplog.set_level(logging.WARNING, logger="intake.idle")
+        server.restart()
+        server.append(user, [join_mail(21)])
+        took = wait_for(lambda: len(smtp.to("aankoopbeleid@stad.gent")) == 2, 10)
+        assert took is not None and took < 2.0, took
+        lost = [r for r in caplog.records if "IDLE connection lost" in r.getMessage()]
+        assert len(lost) == 1, [r.getMessage() for r in caplog.records]
+        assert wait_for(lambda: service.watchers[0].ready.is_set(), 5)
+    finally:
+        service.stop()
+        thread.join(timeout=20)
+        server.cleanup()
+    assert not thread.is_alive()
