@@ -143,15 +143,20 @@ protocol imap {{
             time.sleep(0.05)
         self.start()
 
-    def _instance_pids(self) -> list[int]:
-        """Processes of this instance, by the title Dovecot gives them (instance_name/...)."""
-        title = f"dovecot-intake-test-{self.port}/".encode()
+    def imap_pids(self) -> list[int]:
+        """The imap processes of this instance: one per open client connection."""
+        return self._instance_pids("imap")
+
+    def _instance_pids(self, kind: str = "") -> list[int]:
+        """Processes of this instance, by the title Dovecot gives them (instance_name/kind)."""
+        title = f"dovecot-intake-test-{self.port}/{kind}".encode()
         found = []
         for entry in os.listdir("/proc"):
             if entry.isdigit():
                 try:
                     with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                        if handle.read().startswith(title):
+                        name = (handle.read().split(b"\0")[0].split() or [b""])[0]
+                        if name == title or (not kind and name.startswith(title)):
                             found.append(int(entry))
                 except OSError:
                     continue
