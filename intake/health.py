@@ -31,37 +31,56 @@ def report(store: Store, config: Config) -> dict:
     running = service_lock.holder(config.database)
     free_mb = shutil.disk_usage(config.database.parent).free // (1024 * 1024)
     if free_mb < config.min_free_disk_mb:
-        problem("disk", f"only {free_mb} MB free for {config.database} (service.min_free_disk_mb"
-                        f" = {config.min_free_disk_mb}); free space before SQLite cannot write")
+        problem(
+            "disk",
+            f"only {free_mb} MB free for {config.database} (service.min_free_disk_mb"
+            f" = {config.min_free_disk_mb}); free space before SQLite cannot write",
+        )
     inboxes = []
     for inbox in config.inboxes:
         cp = store.checkpoint(inbox.name, inbox.folder)
-        item = {"name": inbox.name, "folder": inbox.folder,
-                "last_ok_at": cp["last_ok_at"] if cp else None,
-                "last_error": cp["last_error"] if cp else None,
-                "failures": cp["failures"] if cp else 0,
-                "last_uid": cp["last_uid"] if cp else None}
+        item = {
+            "name": inbox.name,
+            "folder": inbox.folder,
+            "last_ok_at": cp["last_ok_at"] if cp else None,
+            "last_error": cp["last_error"] if cp else None,
+            "failures": cp["failures"] if cp else 0,
+            "last_uid": cp["last_uid"] if cp else None,
+        }
         inboxes.append(item)
         if item["last_ok_at"] is None:
-            problem("inbox", f"{inbox.name} never polled successfully"
-                             + (f" ({item['last_error']})" if item["last_error"] else
-                                " (has the service run?)"))
+            problem(
+                "inbox",
+                f"{inbox.name} never polled successfully"
+                + (f" ({item['last_error']})" if item["last_error"] else " (has the service run?)"),
+            )
         elif item["last_error"]:
             problem("inbox", f"{inbox.name}: {item['last_error']}")
     count = lambda sql, params=(): store.one(sql, params)[0]  # noqa: E731
-    waiting = store.one("SELECT COUNT(*), MAX(last_error) FROM outbox WHERE status='queued'"
-                        " AND last_error IS NOT NULL")
+    waiting = store.one(
+        "SELECT COUNT(*), MAX(last_error) FROM outbox WHERE status='queued' AND last_error IS NOT NULL"
+    )
     if waiting[0]:
         problem("smtp", f"{waiting[0]} mail(s) queued and not sent: {waiting[1]}")
     # a send in progress lasts at most the SMTP timeout for each of its few exchanges
     bound = (datetime.now(UTC) - timedelta(seconds=4 * config.smtp.timeout + 60)).strftime(
-        "%Y-%m-%dT%H:%M:%S")
-    stuck = store.one("SELECT COUNT(*), MIN(sending_at) FROM outbox WHERE status='sending'"
-                      " AND (? OR sending_at IS NULL OR sending_at < ?)", (running is None, bound))
+        "%Y-%m-%dT%H:%M:%S"
+    )
+    stuck = store.one(
+        "SELECT COUNT(*), MIN(sending_at) FROM outbox WHERE status='sending'"
+        " AND (? OR sending_at IS NULL OR sending_at < ?)",
+        (running is None, bound),
+    )
     if stuck[0]:
-        problem("outbox", f"{stuck[0]} mail(s) stuck in `sending` since {stuck[1] or 'unknown'}"
-                          + (" and no service running: they become `uncertain` at its next start"
-                             if running is None else "; is the service hung?"))
+        problem(
+            "outbox",
+            f"{stuck[0]} mail(s) stuck in `sending` since {stuck[1] or 'unknown'}"
+            + (
+                " and no service running: they become `uncertain` at its next start"
+                if running is None
+                else "; is the service hung?"
+            ),
+        )
     body = {
         "database": str(config.database),
         "service": running,
@@ -78,8 +97,11 @@ def report(store: Store, config: Config) -> dict:
         "checked_at": utcnow(),
     }
     if body["outbox_failed"]:
-        problem("outbox", f"{body['outbox_failed']} outgoing mail(s) failed or uncertain"
-                          " (`intake outbox list --status uncertain`)")
+        problem(
+            "outbox",
+            f"{body['outbox_failed']} outgoing mail(s) failed or uncertain"
+            " (`intake outbox list --status uncertain`)",
+        )
     if body["shunted"]:
         problem("shunted", f"{body['shunted']} shunted message(s) (`intake shunted list`)")
     return _finish(body, problems)
@@ -89,7 +111,6 @@ CHECKS = ("database", "disk", "inbox", "smtp", "outbox", "shunted")
 
 
 def _finish(body: dict, problems: dict[str, list[str]]) -> dict:
-    body["checks"] = {name: "; ".join(problems[name]) if name in problems else "ok"
-                      for name in CHECKS}
+    body["checks"] = {name: "; ".join(problems[name]) if name in problems else "ok" for name in CHECKS}
     body["problems"] = [line for name in CHECKS for line in problems.get(name, [])]
     return body

@@ -46,11 +46,11 @@ class ServiceLock:
                     raise ServiceLockError(
                         f"database {database} is in use by another intake service"
                         f" ({holder(database) or 'unknown process'}); stop that one first,"
-                        " or give this one its own database") from None
+                        " or give this one its own database"
+                    ) from None
                 time.sleep(0.1)
         os.ftruncate(self._fd, 0)
-        os.write(self._fd, f"pid {os.getpid()} on {socket.gethostname()} since {utcnow()}\n"
-                 .encode())
+        os.write(self._fd, f"pid {os.getpid()} on {socket.gethostname()} since {utcnow()}\n".encode())
 
     def release(self) -> None:
         if self._fd is not None:

@@ -33,8 +33,7 @@ HEADER = "organisation,country,membership,domains,contact_emails\n"
 @pytest.fixture
 def cli(tmp_path):
     """`intake` on a fresh database holding the corpus roster: run(*args, code=0) -> output."""
-    path = write_config(tmp_path, imap_port=1, smtp_port=1,
-                        inboxes=[{"name": "general", "username": "u"}])
+    path = write_config(tmp_path, imap_port=1, smtp_port=1, inboxes=[{"name": "general", "username": "u"}])
     store = Store(load_config(path).database)
     store.migrate()
     members.import_file(store, ROSTER, "test")
@@ -56,6 +55,7 @@ def _roster_names(run) -> list[str]:  # noqa: ANN001
 
 # -- 8. the roster import never destroys silently ---------------------------------------------
 
+
 def test_header_only_roster_is_refused_unless_allow_empty(cli, tmp_path):
     # A header-only CSV would remove every organisation: refused, one line, roster intact.
     empty = tmp_path / "empty.csv"
@@ -70,12 +70,14 @@ def test_header_only_roster_is_refused_unless_allow_empty(cli, tmp_path):
     assert _roster_names(cli) == []
 
 
-@pytest.mark.parametrize("claim, words", [
-    ("Stad Gent Two,BE,participant,other.be;stad.gent,", "domain 'stad.gent'"),
-    ("Stad Gent Two,BE,participant,,aankoopbeleid@stad.gent", "contact 'aankoopbeleid@stad.gent'"),
-])
-def test_a_domain_or_contact_claimed_twice_is_refused_naming_both_lines(cli, tmp_path, claim,
-                                                                         words):
+@pytest.mark.parametrize(
+    "claim, words",
+    [
+        ("Stad Gent Two,BE,participant,other.be;stad.gent,", "domain 'stad.gent'"),
+        ("Stad Gent Two,BE,participant,,aankoopbeleid@stad.gent", "contact 'aankoopbeleid@stad.gent'"),
+    ],
+)
+def test_a_domain_or_contact_claimed_twice_is_refused_naming_both_lines(cli, tmp_path, claim, words):
     # A second organisation claiming Stad Gent's domain or contact is refused with both lines.
     lines = ROSTER.read_text(encoding="utf-8").splitlines()
     path = tmp_path / "twice.csv"
@@ -87,18 +89,26 @@ def test_a_domain_or_contact_claimed_twice_is_refused_naming_both_lines(cli, tmp
 
 # -- 1. an ambiguous send is never repeated -------------------------------------------------------
 
+
 def _join_mail(n: int, date: str = "") -> bytes:
-    return (f"From: Ana <aankoopbeleid@stad.gent>\r\nTo: procurement@iclei.org\r\n"
-            f"Subject: Join the ICT group {n}\r\nMessage-ID: <rel-{n}@stad.gent>\r\n"
-            + (f"Date: {date}\r\n" if date else "") + "\r\n"
-            "We would like to join the Interest Group on socially responsible ICT"
-            " procurement.\r\n").encode()
+    return (
+        f"From: Ana <aankoopbeleid@stad.gent>\r\nTo: procurement@iclei.org\r\n"
+        f"Subject: Join the ICT group {n}\r\nMessage-ID: <rel-{n}@stad.gent>\r\n"
+        + (f"Date: {date}\r\n" if date else "")
+        + "\r\n"
+        "We would like to join the Interest Group on socially responsible ICT"
+        " procurement.\r\n"
+    ).encode()
 
 
 def _service(tmp_path, dovecot, smtp, user: str, *, extra: str = "", **inbox) -> Service:  # noqa: ANN001
-    path = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp.port,
-                        inboxes=[{"name": "general", "username": user, "idle": False, **inbox}],
-                        extra=extra)
+    path = write_config(
+        tmp_path,
+        imap_port=dovecot.port,
+        smtp_port=smtp.port,
+        inboxes=[{"name": "general", "username": user, "idle": False, **inbox}],
+        extra=extra,
+    )
     service = Service(load_config(path))
     members.import_file(service.store, ROSTER, "test")
     return service
@@ -109,8 +119,9 @@ def _smtp_timeout(seconds: float) -> str:
 
 
 @pytest.mark.parametrize("misbehaviour", ["drop", 2.0])
-def test_a_send_that_may_have_gone_out_is_uncertain_and_never_repeated(tmp_path, dovecot, smtp,
-                                                                        users, misbehaviour):
+def test_a_send_that_may_have_gone_out_is_uncertain_and_never_repeated(
+    tmp_path, dovecot, smtp, users, misbehaviour
+):
     # The relay takes DATA, then drops the connection or answers after smtp.timeout: the row
     # is `uncertain`, its request in triage, and however many cycles follow, one copy went out.
     (user,) = users("ambiguous")
@@ -127,11 +138,14 @@ def test_a_send_that_may_have_gone_out_is_uncertain_and_never_repeated(tmp_path,
     assert row is not None
     assert row["status"] == "uncertain"
     assert ("timeout" if misbehaviour != "drop" else "connection was lost") in row["last_error"]
-    request = service.store.one("SELECT status, triage_reason FROM requests WHERE id=?",
-                                (row["request_id"],))
+    request = service.store.one("SELECT status, triage_reason FROM requests WHERE id=?", (row["request_id"],))
     assert request["status"] == "triage" and "may not have been sent" in request["triage_reason"]
-    sent = [json.loads(r[0])["outbox_id"] for r in service.store.query(
-        "SELECT detail FROM events WHERE kind IN ('send_uncertain', 'reply_sent')")]
+    sent = [
+        json.loads(r[0])["outbox_id"]
+        for r in service.store.query(
+            "SELECT detail FROM events WHERE kind IN ('send_uncertain', 'reply_sent')"
+        )
+    ]
     assert sorted(sent) == sorted(r[0] for r in service.store.query("SELECT id FROM outbox"))
     assert len(smtp.received) == len(sent)  # every row tried once, none twice
     service.close()
@@ -157,18 +171,27 @@ def test_a_slow_relay_does_not_hold_up_new_mail(tmp_path, dovecot, smtp, users):
     (user,) = users("slowrelay")
     service = _service(tmp_path, dovecot, smtp, user, extra="")
     smtp.misbehave(4.0)
-    thread = threading.Thread(target=service.run_forever, kwargs={"signals": False, "idle": False},
-                              daemon=True)
+    thread = threading.Thread(
+        target=service.run_forever, kwargs={"signals": False, "idle": False}, daemon=True
+    )
     thread.start()
     try:
         dovecot.append(user, [_join_mail(3)])
         assert _wait(lambda: len(smtp.received) == 1, 10), "the first mail never reached the relay"
         dovecot.append(user, [_join_mail(4).replace(b"aankoopbeleid@", b"lotte.verbeke@")])
-        decided = _wait(lambda: service.store.one(
-            "SELECT COUNT(*) FROM requests WHERE requester_email='lotte.verbeke@stad.gent'")[0], 2.5)
+        decided = _wait(
+            lambda: service.store.one(
+                "SELECT COUNT(*) FROM requests WHERE requester_email='lotte.verbeke@stad.gent'"
+            )[0],
+            2.5,
+        )
         assert decided, "the second mail waited for the relay"
-        assert Store(service.config.database).one(
-            "SELECT status FROM outbox WHERE recipient='aankoopbeleid@stad.gent'")[0] == "sending"
+        assert (
+            Store(service.config.database).one(
+                "SELECT status FROM outbox WHERE recipient='aankoopbeleid@stad.gent'"
+            )[0]
+            == "sending"
+        )
     finally:
         service.stop()
         thread.join(timeout=20)
@@ -186,33 +209,34 @@ def _wait(predicate, timeout: float) -> bool:  # noqa: ANN001
 
 # -- 6. one service per database ------------------------------------------------------------------
 
+
 def _service_cmd(config_path, *more: str) -> list[str]:  # noqa: ANN001
     return [sys.executable, str(ROOT / "run_service.py"), "--config", str(config_path), "-q", *more]
 
 
-def test_a_second_service_on_the_same_database_refuses_naming_the_first(tmp_path, dovecot, smtp,
-                                                                        users):
+def test_a_second_service_on_the_same_database_refuses_naming_the_first(tmp_path, dovecot, smtp, users):
     # A second service on one database exits at once with one line naming the running one.
     (user,) = users("twice")
-    path = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp.port,
-                        inboxes=[{"name": "general", "username": user, "idle": False}])
-    first = subprocess.Popen(_service_cmd(path), stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+    path = write_config(
+        tmp_path,
+        imap_port=dovecot.port,
+        smtp_port=smtp.port,
+        inboxes=[{"name": "general", "username": user, "idle": False}],
+    )
+    first = subprocess.Popen(_service_cmd(path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         lock = load_config(path).database.with_name("intake.sqlite3.lock")
         assert _wait(lambda: lock.exists() and f"pid {first.pid}" in lock.read_text(), 15)
         second = subprocess.run(_service_cmd(path), capture_output=True, text=True, timeout=20)
         assert second.returncode != 0
-        assert f"pid {first.pid}" in second.stderr and "in use by another intake service" in \
-            second.stderr
+        assert f"pid {first.pid}" in second.stderr and "in use by another intake service" in second.stderr
         assert len(second.stderr.strip().splitlines()) == 1 and "Traceback" not in second.stderr
         assert first.poll() is None
     finally:
         first.terminate()
         first.wait(timeout=30)
     # once the first has stopped, a service starts again (no stale lock)
-    again = subprocess.run(_service_cmd(path, "--once"), capture_output=True, text=True,
-                           timeout=60)
+    again = subprocess.run(_service_cmd(path, "--once"), capture_output=True, text=True, timeout=60)
     assert again.returncode == 0, again.stderr
 
 
@@ -239,14 +263,18 @@ def test_an_outcome_is_never_written_over_another_process_s(tmp_path, dovecot, s
 
 # -- 3. a lost or empty database never answers everything again ----------------------------------
 
+
 def _config(tmp_path, dovecot, smtp, user: str, **inbox) -> Path:  # noqa: ANN001
-    return write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp.port,
-                        inboxes=[{"name": "general", "username": user, "idle": False, **inbox}])
+    return write_config(
+        tmp_path,
+        imap_port=dovecot.port,
+        smtp_port=smtp.port,
+        inboxes=[{"name": "general", "username": user, "idle": False, **inbox}],
+    )
 
 
 def _run_once(config_path) -> subprocess.CompletedProcess:  # noqa: ANN001
-    return subprocess.run(_service_cmd(config_path, "--once"), capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(_service_cmd(config_path, "--once"), capture_output=True, text=True, timeout=120)
 
 
 def _one_clear_line(stderr: str, *words: str) -> None:
@@ -267,9 +295,11 @@ def test_an_empty_or_foreign_database_file_is_refused(tmp_path, dovecot, smtp, u
     other.execute("CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT)")
     other.commit()
     other.close()
-    for content, words in ((b"", "empty file (0 bytes)"),
-                           ((tmp_path / "other.sqlite3").read_bytes(), "not an intake database"),
-                           (b"PK\x03\x04 a zip file, say" * 300, "not a database")):
+    for content, words in (
+        (b"", "empty file (0 bytes)"),
+        ((tmp_path / "other.sqlite3").read_bytes(), "not an intake database"),
+        (b"PK\x03\x04 a zip file, say" * 300, "not a database"),
+    ):
         database.write_bytes(content)
         run = _run_once(path)
         assert run.returncode == 3
@@ -280,8 +310,7 @@ def test_an_empty_or_foreign_database_file_is_refused(tmp_path, dovecot, smtp, u
     assert smtp.received == []
 
 
-def test_mail_flagged_handled_on_the_server_is_never_answered_again(tmp_path, dovecot, smtp,
-                                                                    users):
+def test_mail_flagged_handled_on_the_server_is_never_answered_again(tmp_path, dovecot, smtp, users):
     # The database is lost and started anew: mail that carries $IntakeHandled is stored and
     # decided again, but nobody gets a second acknowledgement.
     (user,) = users("lostdb")
@@ -314,14 +343,15 @@ def _roster(config_path) -> None:  # noqa: ANN001
 
 # -- 7. old mail after a mailbox migration --------------------------------------------------------
 
-def test_old_mail_is_not_answered_when_the_migration_lost_its_arrival_dates(tmp_path, dovecot,
-                                                                            smtp, users):
+
+def test_old_mail_is_not_answered_when_the_migration_lost_its_arrival_dates(tmp_path, dovecot, smtp, users):
     # Mail from 2019 copied into a new mailbox arrives "today" (INTERNALDATE); its Date header
     # still says 2019, and with skip_old_mail it is stored and decided but not answered.
     (user,) = users("migrated")
     old = _join_mail(9, date="Tue, 14 May 2019 09:12:00 +0200")
-    new = _join_mail(10, date=format_datetime(datetime.now(UTC))).replace(b"aankoopbeleid@",
-                                                                           b"lotte.verbeke@")
+    new = _join_mail(10, date=format_datetime(datetime.now(UTC))).replace(
+        b"aankoopbeleid@", b"lotte.verbeke@"
+    )
     dovecot.append(user, [old, new])
     path = _config(tmp_path, dovecot, smtp, user)
     path.write_text(path.read_text().replace("skip_old_mail = false", "skip_old_mail = true"))
@@ -340,11 +370,13 @@ def test_old_mail_is_not_answered_when_the_migration_lost_its_arrival_dates(tmp_
 
 # -- 4. a damaged database says so, in one line, everywhere ---------------------------------------
 
+
 def test_a_damaged_database_is_one_clear_line_everywhere(tmp_path, smtp):
     # 64 KB of garbage in the middle of the file: quick_check finds it at start; the service,
     # `intake status` and `intake requests list` each say so in one line, exit non-zero.
-    service = service_with_stored(tmp_path / "svc", [p.read_bytes() for p in corpus_files()],
-                                  smtp_port=smtp.port, roster=True)
+    service = service_with_stored(
+        tmp_path / "svc", [p.read_bytes() for p in corpus_files()], smtp_port=smtp.port, roster=True
+    )
     pipeline.process_pending(service.env)
     database = service.config.database
     config_path = database.parent / "intake.toml"
@@ -362,14 +394,19 @@ def test_a_damaged_database_is_one_clear_line_everywhere(tmp_path, smtp):
     assert status.exit_code == 1
     report = json.loads(status.output)
     assert any(p.startswith("database") and "damaged" in p for p in report["problems"])
-    listing = subprocess.run([sys.executable, "-m", "intake.cli", "--config", str(config_path),
-                              "requests", "list"], capture_output=True, text=True, timeout=60)
+    listing = subprocess.run(
+        [sys.executable, "-m", "intake.cli", "--config", str(config_path), "requests", "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     if listing.returncode != 0:  # reading may or may not touch the damaged pages
         _one_clear_line(listing.stderr, "database")
     assert "Traceback" not in listing.stderr
 
 
 # -- 5. `intake status` fails for every condition that needs a person ----------------------------
+
 
 def _status(config_path) -> tuple[int, dict]:  # noqa: ANN001
     result = CliRunner().invoke(main, ["--config", str(config_path), "status", "--json"])
@@ -394,8 +431,9 @@ def test_status_is_ok_only_when_all_is_well_and_names_a_low_disk(tmp_path, dovec
     assert _run_once(path).returncode == 0
     code, report = _status(path)
     assert code == 0 and _failing(report) == set() and report["problems"] == []
-    path.write_text(path.read_text().replace("poll_interval = 1",
-                                             "poll_interval = 1\nmin_free_disk_mb = 1000000000"))
+    path.write_text(
+        path.read_text().replace("poll_interval = 1", "poll_interval = 1\nmin_free_disk_mb = 1000000000")
+    )
     code, report = _status(path)
     assert code == 1 and _failing(report) == {"disk"} and "MB free" in report["problems"][0]
     plain = CliRunner().invoke(main, ["--config", str(path), "status"])
@@ -403,8 +441,7 @@ def test_status_is_ok_only_when_all_is_well_and_names_a_low_disk(tmp_path, dovec
 
 
 @pytest.mark.parametrize("relay", ["refusing connections", "silent"])
-def test_status_fails_while_smtp_is_down_or_timing_out_with_mail_queued(tmp_path, dovecot, users,
-                                                                        relay):
+def test_status_fails_while_smtp_is_down_or_timing_out_with_mail_queued(tmp_path, dovecot, users, relay):
     # No relay on the port, or one that never says hello: mail stays queued and status says so.
     (user,) = users("smtpdown")
     dovecot.append(user, [_join_mail(12)])
@@ -413,8 +450,12 @@ def test_status_fails_while_smtp_is_down_or_timing_out_with_mail_queued(tmp_path
         if relay == "silent":
             silent.listen(8)  # connections complete in the kernel; no greeting ever comes
         port = silent.getsockname()[1]
-        path = write_config(tmp_path, imap_port=dovecot.port, smtp_port=port,
-                            inboxes=[{"name": "general", "username": user, "idle": False}])
+        path = write_config(
+            tmp_path,
+            imap_port=dovecot.port,
+            smtp_port=port,
+            inboxes=[{"name": "general", "username": user, "idle": False}],
+        )
         path.write_text(path.read_text().replace("timeout = 5", "timeout = 0.5"))
         _roster(path)
         assert _run_once(path).returncode == 1
