@@ -167,8 +167,9 @@ class Store:
         return self._memo[key]
 
     def quick_check(self) -> str | None:
-        """SQLite's PRAGMA quick_check (every page and b-tree, in about a second for a
-        large database): None when the file is sound, else what is wrong, in one line."""
+        """SQLite's PRAGMA quick_check (reads every page and b-tree once, without the
+        slower index-content checks of integrity_check): None when the file is sound, else
+        what is wrong, in one line."""
         try:
             found = [r[0] for r in self.conn.execute("PRAGMA quick_check(5)")]
         except sqlite3.OperationalError:
