@@ -7,10 +7,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sqlite3
 import sys
 
 from intake.config import ConfigError, load_config
-from intake.store import StoreError
+from intake.store import DatabaseUnusable, StoreError, is_damage, unusable
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,17 +38,33 @@ def main(argv: list[str] | None = None) -> int:
         seconds = None if (args.web or sys.stdin.isatty()) else \
             float(os.environ.get("INTAKE_DEMO_WEB_SECONDS", "30"))
         return run_demo(web=True, web_seconds=seconds)
-    from intake.service import Service
     try:
-        service = Service(load_config(args.config))
+        config = load_config(args.config)
     except ConfigError as exc:
         print(f"intake: config error: {exc}", file=sys.stderr)
         return 2
+    try:
+        return _run(config, once=args.once)
+    except DatabaseUnusable as exc:
+        # exit 3: restarting cannot help (see docs/reliability.md, RestartPreventExitStatus)
+        print(f"intake: {exc}", file=sys.stderr)
+        return 3
     except StoreError as exc:
         print(f"intake: {exc}", file=sys.stderr)
         return 1
+    except sqlite3.DatabaseError as exc:
+        if is_damage(exc):
+            print(f"intake: {unusable(config.database, exc)}", file=sys.stderr)
+            return 3
+        print(f"intake: database {config.database}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(config, *, once: bool) -> int:  # noqa: ANN001 - intake.config.Config
+    from intake.service import Service
+    service = Service(config)
     try:
-        if args.once:
+        if once:
             report = service.run_cycle()
             return 0 if report.ok else 1
         service.run_forever()

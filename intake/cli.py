@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
 from typing import Any
 
@@ -13,7 +14,7 @@ from intake import queries, triage
 from intake.accounts import AccountError
 from intake.cli_common import Obj, _echo_json, _table
 from intake.config import ConfigError, load_config
-from intake.store import StoreError
+from intake.store import RESTORE_HINT, StoreError, is_damage
 
 DEFAULT_CONFIG = "intake.toml"
 
@@ -55,6 +56,10 @@ class IntakeGroup(click.Group):
         except (StoreError, roster.RosterError, triage.TriageError, FileNotFoundError,
                 AccountError) as exc:
             click.echo(f"intake: {exc}", err=True)
+            sys.exit(1)
+        except sqlite3.DatabaseError as exc:  # damaged, locked too long, disk full ...
+            hint = RESTORE_HINT if is_damage(exc) else "see docs/reliability.md"
+            click.echo(f"intake: {ctx.obj.where()}: {exc}; {hint}", err=True)
             sys.exit(1)
 
 

@@ -33,6 +33,11 @@ class Obj:
         return self._env
 
 
+    def where(self) -> str:
+        """The database in use (for an error line), or the config file if not yet open."""
+        return f"database {self._env.store.path}" if self._env else f"config {self.config_path}"
+
+
 def _login_name() -> str:
     try:
         return getpass.getuser()

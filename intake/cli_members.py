@@ -26,18 +26,23 @@ def members() -> None:
 @members.command("import")
 @click.argument("csv_file", type=click.Path(dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@click.option("--allow-empty", is_flag=True,
+              help="Accept a file with no organisations (empties the roster).")
 @click.pass_obj
-def members_import(obj: Obj, csv_file: str, dry_run: bool) -> None:
+def members_import(obj: Obj, csv_file: str, dry_run: bool, allow_empty: bool) -> None:
     """Import the roster CSV (organisation,country,membership,domains,contact_emails).
 
     Organisations missing from the file are removed. A bad row stops the import
-    with its line number; nothing is half-written.
+    with its line number; nothing is half-written. A domain or contact address
+    listed by two organisations is refused (both lines named), and so is a file
+    with no organisations unless --allow-empty.
 
     \b
     Example:
       intake members import roster.csv --dry-run
     """
-    plan = roster.import_file(obj.env.store, csv_file, obj.actor, dry_run=dry_run)
+    plan = roster.import_file(obj.env.store, csv_file, obj.actor, dry_run=dry_run,
+                              allow_empty=allow_empty)
     click.echo(("dry run: would apply " if dry_run else "") + plan.summary())
     for label, names in (("added", plan.added), ("changed", plan.changed),
                          ("removed", plan.removed)):

@@ -76,9 +76,9 @@ def outbox_retry(obj, outbox_id: int, dry_run: bool) -> None:
     if dry_run:
         click.echo(f"outbox #{outbox_id} would be queued again")
         return
-    with store.transaction():
-        store.update("outbox", outbox_id, {"status": "queued", "attempts": 0,
-                                           "next_attempt_at": utcnow()})
+    with store.transaction():  # compare and set: only the status just checked is changed
+        store.conn.execute("UPDATE outbox SET status='queued', attempts=0, next_attempt_at=?"
+                           " WHERE id=? AND status=?", (utcnow(), outbox_id, row["status"]))
         store.event("send_retry", actor=obj.actor, outbox_id=outbox_id)
     click.echo(f"outbox #{outbox_id} queued again; it goes out in the next cycle")
 
@@ -87,48 +87,31 @@ def outbox_retry(obj, outbox_id: int, dry_run: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 def status(obj, as_json: bool) -> None:
-    """Health: inbox polls, backlog, outbox, shunted; exit 1 when a person is needed.
+    """Health: exit 1, with one line per problem, when a person is needed.
+
+    Checks: the database (PRAGMA quick_check), free disk, each inbox polled
+    successfully, SMTP sending what is queued, no mail stuck in `sending`, failed or
+    uncertain mail, shunted messages. --json gives `checks` (name -> "ok" or the
+    problem) and `problems` for a monitoring script.
 
     \b
     Example:
       intake status --json
     """
-    store, config = obj.env.store, obj.env.config
-    inboxes = []
-    for inbox in config.inboxes:
-        cp = store.checkpoint(inbox.name, inbox.folder)
-        inboxes.append({
-            "name": inbox.name, "folder": inbox.folder,
-            "last_ok_at": cp["last_ok_at"] if cp else None,
-            "last_error": cp["last_error"] if cp else None,
-            "failures": cp["failures"] if cp else 0,
-            "last_uid": cp["last_uid"] if cp else None,
-        })
-    count = lambda sql: store.one(sql)[0]  # noqa: E731
-    report = {
-        "inboxes": inboxes,
-        "backlog": count("SELECT COUNT(*) FROM messages WHERE status='stored'"),
-        "triage": count("SELECT COUNT(*) FROM requests WHERE status IN ('triage','shunted')"),
-        "outbox_queued": count("SELECT COUNT(*) FROM outbox WHERE status='queued'"),
-        "outbox_failed": count("SELECT COUNT(*) FROM outbox WHERE status IN ('failed','uncertain')"),
-        "shunted": count("SELECT COUNT(*) FROM messages WHERE status='shunted'"),
-        "requests": count("SELECT COUNT(*) FROM requests"),
-    }
-    problems = [f"inbox {i['name']}: {i['last_error']}" for i in inboxes if i["last_error"]]
-    if report["outbox_failed"]:
-        problems.append(f"{report['outbox_failed']} outgoing mail(s) failed or uncertain")
-    if report["shunted"]:
-        problems.append(f"{report['shunted']} shunted message(s)")
-    report["problems"] = problems
+    from intake import health
+    report = health.report(obj.env.store, obj.env.config)
+    problems = report["problems"]
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:
-        for i in inboxes:
+        for i in report.get("inboxes", []):
             click.echo(f"inbox {i['name']:<16} last ok {i['last_ok_at'] or 'never'}"
                        + (f"  ERROR: {i['last_error']}" if i["last_error"] else ""))
-        click.echo(f"backlog {report['backlog']}, triage {report['triage']}, outbox queued"
-                   f" {report['outbox_queued']}, failed {report['outbox_failed']},"
-                   f" shunted {report['shunted']}")
+        if "backlog" in report:
+            click.echo(f"service {report['service'] or 'not running'}; backlog {report['backlog']},"
+                       f" triage {report['triage']}, outbox queued {report['outbox_queued']},"
+                       f" failed {report['outbox_failed']}, shunted {report['shunted']},"
+                       f" disk free {report['disk_free_mb']} MB")
         for p in problems:
             click.echo(f"needs a person: {p}")
     sys.exit(1 if problems else 0)

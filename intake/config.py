@@ -148,6 +148,7 @@ class Config:
     classify: ClassifyConfig = field(default_factory=ClassifyConfig)
     mail_copy_dir: Path | None = None
     idle_refresh_seconds: int = 25 * 60
+    min_free_disk_mb: int = 200
     web: WebConfig = field(default_factory=WebConfig)
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
@@ -407,6 +408,9 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
     if not 10 <= idle_refresh <= 29 * 60:
         raise ConfigError(path, "service.idle_refresh_seconds",
                           "must be between 10 and 1740 (servers drop IDLE after 29 minutes)")
+    min_free_disk_mb = service.get("min_free_disk_mb", int, 200)
+    if min_free_disk_mb < 0:
+        raise ConfigError(path, "service.min_free_disk_mb", "must be 0 or more (megabytes)")
     service.finish()
 
     raw_inboxes = top.get("inbox", list)
@@ -431,6 +435,7 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
         classify=_classify(path, top.get("classify", dict, {})),
         mail_copy_dir=(base / copy_dir) if copy_dir else None,
         idle_refresh_seconds=idle_refresh,
+        min_free_disk_mb=min_free_disk_mb,
         web=_web(path, top.get("web", dict, {})),
         routing=_routing(path, top.get("routing", dict, {})),
         privacy=_privacy(path, top.get("privacy", dict, {})),

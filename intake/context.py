@@ -87,6 +87,7 @@ class Context:
     raw: bytes = field(repr=False)
     inboxes: list[str] = field(default_factory=list)
     internal_date: str | None = None
+    handled_mark: str | None = None    # our handled flag was on the server when fetched
     mail: ParsedMail | None = None
     unparseable: str | None = None
     screening: str | None = None

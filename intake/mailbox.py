@@ -125,13 +125,18 @@ def poll(client: IMAPClient, inbox: InboxConfig, store: Store,
                 if progress is not None:
                     progress.close()
                 return result
-            response = client.fetch(batch, ["BODY.PEEK[]", "INTERNALDATE"])
-            fetched = [(uid, bytes(data.get(b"BODY[]") or b""), _iso(data.get(b"INTERNALDATE")))
-                       for uid in batch if (data := response.get(uid)) is not None]
+            response = client.fetch(batch, ["BODY.PEEK[]", "INTERNALDATE", "FLAGS"])
+            present = [uid for uid in batch if uid in response]
             # (a uid missing from the response was expunged between SEARCH and FETCH)
+            fetched = [(uid, bytes(response[uid].get(b"BODY[]") or b""),
+                        _iso(response[uid].get(b"INTERNALDATE"))) for uid in present]
             with store.transaction():  # one commit per batch
                 results = store.store_batch(inbox=inbox.name, folder=folder,
                                             uidvalidity=uidvalidity, fetched=fetched)
+                handled = [pk for uid, (pk, is_new) in zip(present, results, strict=True)
+                           if is_new and _has_flag(response[uid], inbox.flag_keyword)]
+                if handled:
+                    store.mark_handled_before(handled, inbox.flag_keyword)
             stored = [pk for pk, is_new in results if is_new]
             result.fetched += len(results)
             result.new += len(stored)
@@ -193,6 +198,12 @@ def file_away(client: IMAPClient, inbox: InboxConfig, store: Store, *, page: int
     except (OSError, IMAPClientError, ssl.SSLError) as exc:
         raise MailboxError(f"inbox {inbox.name!r}: filing away failed after {filed}:"
                            f" {exc.__class__.__name__}: {exc}") from None
+
+
+def _has_flag(data: dict, keyword: str) -> bool:
+    """Whether a FETCH response's FLAGS hold this keyword (IMAP keywords ignore case)."""
+    wanted = keyword.lower().encode()
+    return any(flag.lower() == wanted for flag in data.get(b"FLAGS") or ())
 
 
 def _iso(value: object) -> str | None:

@@ -2,7 +2,10 @@
 
 Columns: organisation,country,membership,domains,contact_emails (lists are
 ';'-separated). The whole file is validated before anything is written: a bad
-row stops the import with its line number and the database is unchanged.
+row stops the import with its line number and the database is unchanged. A domain or
+contact address belongs to one organisation (two claiming it would decide a sender's
+membership by list order), and a file with no organisations never empties the roster
+by accident.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ def parse_csv(text: str, source: str = "roster") -> list[dict]:
         raise RosterError(f"{source}: line 1: missing column(s) {', '.join(missing)};"
                           f" expected {','.join(COLUMNS)}")
     rows, seen = [], {}
+    claimed: dict[str, tuple[str, int]] = {}  # domain or address -> (organisation, line)
     for line_no, values in enumerate(reader, start=2):
         if not any(v.strip() for v in values):
             continue
@@ -82,15 +86,28 @@ def parse_csv(text: str, source: str = "roster") -> list[dict]:
                 raise RosterError(f"{source}: line {line_no}: {address!r} is not an email address")
         if not domains and not emails:
             raise RosterError(f"{source}: line {line_no}: give at least one domain or contact email")
+        for item in dict.fromkeys(domains + emails):
+            owner = claimed.setdefault(item, (org, line_no))
+            if owner[0] != org:
+                kind = "contact" if "@" in item else "domain"
+                raise RosterError(f"{source}: line {line_no}: {kind} {item!r} of {org!r} is already"
+                                  f" claimed by {owner[0]!r} on line {owner[1]}; one organisation"
+                                  f" per {kind}")
         rows.append({"organisation": org, "country": row["country"].upper(),
                      "membership": membership, "domains": sorted(set(domains)),
                      "contact_emails": sorted(set(emails))})
     return rows
 
 
-def plan_import(store: Store, rows: list[dict]) -> ImportPlan:
+def plan_import(store: Store, rows: list[dict], *, allow_empty: bool = False) -> ImportPlan:
+    """What importing `rows` would change. A file with no organisations would remove the
+    whole roster (a truncated export, a header-only file): refused unless allow_empty."""
     plan = ImportPlan(rows=rows)
     current = {r["organisation"]: r for r in store.query("SELECT * FROM members")}
+    if not rows and current and not allow_empty:
+        raise RosterError(f"the file lists no organisations: importing it would remove all"
+                          f" {len(current)} from the roster; check the file, or pass"
+                          f" --allow-empty if the roster is really to be emptied")
     for row in rows:
         old = current.pop(row["organisation"], None)
         if old is None:
@@ -121,7 +138,8 @@ def apply_import(store: Store, plan: ImportPlan, actor: str) -> None:
                     changed=len(plan.changed), removed=len(plan.removed))
 
 
-def import_file(store: Store, path: str | Path, actor: str, *, dry_run: bool = False) -> ImportPlan:
+def import_file(store: Store, path: str | Path, actor: str, *, dry_run: bool = False,
+                allow_empty: bool = False) -> ImportPlan:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -130,7 +148,7 @@ def import_file(store: Store, path: str | Path, actor: str, *, dry_run: bool = F
     except UnicodeDecodeError as exc:
         raise RosterError(f"{path}: not UTF-8 text (byte {exc.start}); save the CSV as UTF-8")\
             from None
-    plan = plan_import(store, parse_csv(text, str(path)))
+    plan = plan_import(store, parse_csv(text, str(path)), allow_empty=allow_empty)
     if not dry_run:
         apply_import(store, plan, actor)
     return plan

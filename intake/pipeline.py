@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Callable
 
 from intake.context import Context, Env
-from intake.store import Store, utcnow
+from intake.store import Store, is_damage, utcnow
 
 log = logging.getLogger("intake.pipeline")
 
@@ -50,7 +50,7 @@ def context_from_row(store: Store, row: sqlite3.Row) -> Context:
     if row["raw"] is None:
         raise ValueError("the message's raw bytes are missing from the database (message_raw)")
     ctx = Context(message_pk=row["id"], raw=bytes(row["raw"]), inboxes=store.inboxes_of(row["id"]),
-                  internal_date=row["internal_date"])
+                  internal_date=row["internal_date"], handled_mark=row["handled_mark"])
     if row["role"] == "request":
         ctx.request_id = row["request_id"]  # a replayed message keeps its request
     return ctx
@@ -74,8 +74,11 @@ def process(env: Env, message_pk: int) -> Context | None:
             ctx = context_from_row(store, row)
             run_stages(ctx, env)
         return ctx
-    except sqlite3.OperationalError:
-        raise  # the database itself failed (disk full, locked): not this message's fault
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError) or is_damage(exc):
+            raise  # the database itself failed (disk full, locked, damaged): not this message's fault
+        shunt(env, message_pk, exc)
+        return None
     except Exception as exc:  # noqa: BLE001 - shunt, don't die
         shunt(env, message_pk, exc)
         return None

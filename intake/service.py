@@ -4,7 +4,8 @@ One cycle:
   1. poll each inbox into the store (an unreachable one is logged and backed off;
      the others go on);
   2. run every stored message through the pipeline;
-  3. send due outbox rows;
+  3. send due outbox rows (in the running service: kick the sender thread, so a slow
+     relay never holds up the next cycle);
   4. flag/move handled mail on the server (the last step for a message).
 SIGTERM/SIGINT stop the loop after the current message.
 """
@@ -25,7 +26,8 @@ from intake.config import Config, InboxConfig
 from intake.context import Env
 from intake.idle import start_watchers
 from intake.rulebook import load_rules
-from intake.store import Store
+from intake.service_lock import ServiceLock
+from intake.store import DatabaseUnusable, Store, is_damage, unusable
 from intake.templating import Templates
 
 log = logging.getLogger("intake.service")
@@ -72,8 +74,14 @@ class Backoff:
 class Service:
     def __init__(self, config: Config, store: Store | None = None) -> None:
         self.config = config
-        self.store = store or Store(config.database)
-        self.store.migrate()
+        self.lock = ServiceLock(config.database)  # before anything touches the outbox
+        try:
+            self.store = store or Store(config.database)
+            self.store.migrate()
+            self.store.check_sound()  # PRAGMA quick_check: never run on a damaged file
+        except BaseException:
+            self.lock.release()
+            raise
         self.env = Env(config=config, rules=load_rules(config.rules_dir), store=self.store,
                        templates=Templates(config.templates_dir))
         self.backoff = Backoff()
@@ -81,6 +89,7 @@ class Service:
         self._wake = threading.Event()
         self._stop_event = threading.Event()
         self.watchers: list = []
+        self.sender: outbox.Sender | None = None
         recovered = outbox.recover_interrupted(self.store)
         if recovered:
             log.warning("%d outgoing mail(s) were interrupted mid-send; sent to triage"
@@ -101,6 +110,10 @@ class Service:
             log.error("%s", message)
             report.errors.append(message)
             return report
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):  # no cycle can succeed: the service stops with one line
+                raise unusable(self.config.database, exc) from None
+            raise
 
     def _cycle(self, report: CycleReport) -> CycleReport:
         for inbox in self.config.inboxes:
@@ -110,13 +123,16 @@ class Service:
                 continue
             self._poll_inbox(inbox, report)
         report.processed = pipeline.process_pending(self.env, stop=lambda: self.stopping)
-        sent = outbox.send_due(self.store, self.config.smtp)
-        report.sent = sent.sent
-        if sent.error:
-            log.warning("%s", sent.error)
-            report.errors.append(sent.error)
-        if self.config.mail_copy_dir:
-            outbox.copy_sent(self.store, self.config.mail_copy_dir)
+        if self.sender is not None:  # the running service sends on its own thread
+            self.sender.kick()
+        else:
+            sent = outbox.send_due(self.store, self.config.smtp, stop=lambda: self.stopping)
+            report.sent = sent.sent
+            if sent.error:
+                log.warning("%s", sent.error)
+                report.errors.append(sent.error)
+            if self.config.mail_copy_dir:
+                outbox.copy_sent(self.store, self.config.mail_copy_dir)
         for inbox in self.config.inboxes:
             if self.stopping:
                 break
@@ -172,6 +188,8 @@ class Service:
         self.stopping = True
         self._stop_event.set()
         self._wake.set()
+        if self.sender is not None:
+            self.sender.kick()  # it wakes, sees the stop and ends
 
     def run_forever(self, *, signals: bool = True, idle: bool = True) -> None:
         """Poll every poll_interval seconds (schedule), and at once when IDLE announces mail."""
@@ -180,24 +198,39 @@ class Service:
         if idle:
             self.watchers = start_watchers(self.config.inboxes, self._wake, self._stop_event,
                                            self.config.idle_refresh_seconds)
+        self.sender = outbox.Sender(self.config, self._stop_event,
+                                    interval=min(self.config.poll_interval, 30))
+        self.sender.start()
         scheduler = schedule.Scheduler()
         scheduler.every(self.config.poll_interval).seconds.do(self._safe_cycle)
         scheduler.every(1).days.do(self._safe_retention)
-        self._safe_retention()  # at start too: a service restarted daily still enforces it
-        self._safe_cycle()
-        while not self.stopping:
-            if self._wake.wait(timeout=0.2):
-                self._wake.clear()
-                if not self.stopping:
-                    self._safe_cycle()
-            scheduler.run_pending()
-        for watcher in self.watchers:
-            watcher.join(timeout=3)
+        try:
+            self._safe_retention()  # at start too: a service restarted daily still enforces it
+            self._safe_cycle()
+            while not self.stopping:
+                if self._wake.wait(timeout=0.2):
+                    self._wake.clear()
+                    for watcher in self.watchers:  # an inbox whose IDLE is up answers:
+                        if watcher.ready.is_set():  # no backoff from an earlier outage
+                            self.backoff.succeeded(watcher.inbox.name)
+                    if not self.stopping:
+                        self._safe_cycle()
+                if self.sender.fatal:
+                    raise DatabaseUnusable(self.sender.fatal)
+                scheduler.run_pending()
+        finally:
+            self.stop()
+            for watcher in self.watchers:
+                watcher.join(timeout=3)
+            self.sender.join(timeout=self.config.smtp.timeout + 5)  # a mail in flight finishes
+            self.sender = None
         log.info("stopped")
 
     def _safe_cycle(self) -> None:
         try:
             self.run_cycle()
+        except DatabaseUnusable:
+            raise  # a damaged database: stop with one line rather than fail every cycle
         except Exception:  # noqa: BLE001 - the loop must survive anything one cycle does
             log.exception("cycle failed; retrying next cycle")
 
@@ -214,3 +247,4 @@ class Service:
 
     def close(self) -> None:
         self.store.close()
+        self.lock.release()

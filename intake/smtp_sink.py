@@ -2,11 +2,14 @@
 
 Used by the demo (to show what intake sends, as .eml files) and by the tests
 (to assert on exactly what left the service). It can be told to refuse mail
-temporarily (4xx) or permanently (5xx) to exercise the outbox's retry logic.
+temporarily (4xx) or permanently (5xx) to exercise the outbox's retry logic, or to
+misbehave after taking a message (drop the connection, or answer late) as a relay that
+leaves it unknown whether the mail went out.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -34,6 +37,7 @@ class _Handler:
     received: list[Received] = field(default_factory=list)
     reply: str | None = None             # e.g. "451 4.3.0 try later" to refuse
     save_dir: Path | None = None
+    after_data: str | float | None = None  # "drop", or seconds before the final reply
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
@@ -47,6 +51,10 @@ class _Handler:
                 n = len(self.received)
                 safe = item.rcpt_tos[0].replace("@", "_at_").replace("/", "_")
                 (self.save_dir / f"{n:03d}-{safe}.eml").write_bytes(item.data)
+        if self.after_data == "drop":  # the message is taken; the client never hears so
+            server.transport.abort()
+        elif self.after_data:
+            await asyncio.sleep(float(self.after_data))
         return "250 OK"
 
 
@@ -80,6 +88,11 @@ class SmtpSink:
     def refuse(self, reply: str | None) -> None:
         """Answer DATA with this reply (e.g. '451 4.3.0 busy'); None accepts again."""
         self.handler.reply = reply
+
+    def misbehave(self, after_data: str | float | None) -> None:
+        """After taking a message: "drop" closes the connection before the final reply;
+        a number of seconds delays that reply (a relay scanning content); None: normal."""
+        self.handler.after_data = after_data
 
     def to(self, address: str) -> list[Received]:
         return [r for r in self.received if address.lower() in (t.lower() for t in r.rcpt_tos)]

@@ -42,11 +42,36 @@ class StoreError(Exception):
     """The database cannot be opened or written; printed as one line."""
 
 
+class DatabaseUnusable(StoreError):
+    """The file itself is wrong (empty, not intake's, damaged): restarting cannot help,
+    a person restores a backup or points the config at the right file."""
+
+
+RESTORE_HINT = "stop the service and restore the last good backup (see docs/reliability.md)"
+
+
+def is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """Whether SQLite says the file itself is bad (corrupt, or not a database), as
+    opposed to a lock, a full disk or a constraint."""
+    return getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
+
+
+def unusable(path: Path, exc: sqlite3.DatabaseError) -> DatabaseUnusable:
+    """One line for an error SQLite raised about the file itself."""
+    return DatabaseUnusable(f"database {path} is damaged or not a database ({exc}); {RESTORE_HINT}")
+
+
 class Store:
     """A handle on the intake database. Cheap to open; one per process or thread."""
 
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = 30_000) -> None:
         self.path = Path(path)
+        if self.path.is_file() and self.path.stat().st_size == 0:
+            # SQLite would take it for a new database and intake would handle every mail on
+            # the server again; a fresh database is a missing file, never an empty one
+            raise DatabaseUnusable(
+                f"database {self.path} is an empty file (0 bytes), as a failed restore leaves;"
+                f" restore the backup, or delete the file to start a new database")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # one thread at a time uses a Store; it may be handed to a service thread
@@ -58,7 +83,18 @@ class Store:
         self.conn = conn
         self.conn.row_factory = sqlite3.Row
         self.conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
-        self.conn.execute("PRAGMA journal_mode=WAL")
+        try:
+            self._check_ours()  # before WAL mode is set: a wrong file is left untouched
+            self.conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            conn.close()
+            raise  # locked: the caller's usual handling
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise unusable(self.path, exc) from None
+        except DatabaseUnusable:
+            conn.close()
+            raise
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         # removed content (retention, erasure) is overwritten with zeros, not left in
@@ -116,6 +152,37 @@ class Store:
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
+
+    def quick_check(self) -> str | None:
+        """SQLite's PRAGMA quick_check (reads every page and b-tree once, without the
+        slower index-content checks of integrity_check): None when the file is sound, else
+        what is wrong, in one line."""
+        try:
+            found = [r[0] for r in self.conn.execute("PRAGMA quick_check(5)")]
+        except sqlite3.OperationalError:
+            raise
+        except sqlite3.DatabaseError as exc:
+            return str(exc)
+        if found == ["ok"]:
+            return None
+        return " ".join(" ".join(found).split())[:300]  # one line, whatever SQLite wrote
+
+    def check_sound(self) -> None:
+        """Raise DatabaseUnusable when quick_check finds damage."""
+        problem = self.quick_check()
+        if problem:
+            raise DatabaseUnusable(f"database {self.path} is damaged (quick_check: {problem});"
+                                   f" {RESTORE_HINT}")
+
+    def _check_ours(self) -> None:
+        """A database with tables but no record of intake's migrations is someone else's
+        (a wrong path in the config): refused rather than migrated into."""
+        has_record = self.one("SELECT 1 FROM sqlite_master WHERE name='_migrations'")
+        others = self.one("SELECT COUNT(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")[0]
+        if not has_record and others:
+            raise DatabaseUnusable(f"database {self.path} is not an intake database (it has"
+                                   f" {others} tables of something else); check service.database"
+                                   f" in the config")
 
     def migrate(self) -> list[str]:
         """Apply db/migrations/*.sql in order, each once, recording it."""
@@ -336,6 +403,14 @@ class Store:
                 "UPDATE deliveries SET filed_at=?, file_action=? WHERE id=?",
                 [(now, action, i) for i in delivery_ids])
 
+    def mark_handled_before(self, message_pks: list[int], mark: str) -> None:
+        """These new messages already carried our handled flag on the server: intake
+        handled them once before (the database that knew it was lost or restored from an
+        older backup), so nothing is sent about them again. Inside the caller's storing
+        transaction, before any stage runs."""
+        self.conn.executemany("UPDATE messages SET handled_mark=? WHERE id=? AND status='stored'",
+                              [(mark, pk) for pk in message_pks])
+
     def pending_messages(self) -> list[int]:
         return [r[0] for r in self.query(
             "SELECT id FROM messages WHERE status='stored' ORDER BY id")]
@@ -343,7 +418,8 @@ class Store:
     def message_to_run(self, message_pk: int) -> sqlite3.Row | None:
         """What running a stored message through the stages starts from (raw is None
         if its bytes were lost: running it then fails, and it is shunted, not skipped)."""
-        return self.one("SELECT m.id, r.raw, m.internal_date, m.request_id, m.role, m.status"
+        return self.one("SELECT m.id, r.raw, m.internal_date, m.handled_mark, m.request_id,"
+                        " m.role, m.status"
                         " FROM messages m LEFT JOIN message_raw r ON r.message_pk = m.id"
                         " WHERE m.id=?", (message_pk,))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -125,6 +126,41 @@ protocol imap {{
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+
+    def restart(self) -> None:
+        """Stop and start again as `systemctl restart dovecot` does: every process of the
+        instance goes, including the imap processes serving open connections (stopping
+        Dovecot's master alone leaves those running and answering)."""
+        self.stop()
+        leftovers = self._instance_pids()
+        for pid in leftovers:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = time.time() + 10
+        while self._instance_pids() and time.time() < deadline:
+            time.sleep(0.05)
+        self.start()
+
+    def imap_pids(self) -> list[int]:
+        """The imap processes of this instance: one per open client connection."""
+        return self._instance_pids("imap")
+
+    def _instance_pids(self, kind: str = "") -> list[int]:
+        """Processes of this instance, by the title Dovecot gives them (instance_name/kind)."""
+        title = f"dovecot-intake-test-{self.port}/{kind}".encode()
+        found = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                        name = (handle.read().split(b"\0")[0].split() or [b""])[0]
+                        if name == title or (not kind and name.startswith(title)):
+                            found.append(int(entry))
+                except OSError:
+                    continue
+        return found
 
     def cleanup(self) -> None:
         self.stop()

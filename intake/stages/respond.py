@@ -3,8 +3,9 @@
 Runs inside the pipeline's transaction, so a queued mail exists if and only if
 the decision that calls for it was recorded. A unique dedupe key per (request,
 round, kind, template, recipient) makes re-running a message harmless.
-Acknowledgements are skipped (and the skip recorded) for mail older than the
-configured age, and beyond the per-sender and global rate limits.
+Nothing is sent (and the skip recorded) for mail older than the configured age by
+its arrival or its Date header, or already flagged handled on the server; and no
+acknowledgement beyond the per-sender and global rate limits.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ def run(ctx: Context, env: Env) -> None:
 
 
 def queue_planned(ctx: Context, env: Env, *, round_no: int) -> list[int]:
-    store, cfg = env.store, env.config
+    store = env.store
     assert ctx.mail is not None and ctx.request_id is not None
-    too_old = _too_old(ctx, env)
+    never = _never_answer(ctx, env)
     ids = []
     for planned in ctx.planned:
         key = (f"req{ctx.request_id}:r{round_no}:{planned.kind}:{planned.template}:"
@@ -40,8 +41,8 @@ def queue_planned(ctx: Context, env: Env, *, round_no: int) -> list[int]:
         if store.one("SELECT 1 FROM outbox WHERE dedupe_key=?", (key,)):
             continue
         reason = None
-        if too_old and round_no == 0:
-            reason = f"mail is older than {cfg.limits.old_mail_days} days (first-run protection)"
+        if never and round_no == 0:
+            reason = never
         elif planned.kind == "ack":
             reason = _rate_limited(env, planned.recipient)
         if reason:
@@ -55,18 +56,38 @@ def queue_planned(ctx: Context, env: Env, *, round_no: int) -> list[int]:
     return ids
 
 
-def _too_old(ctx: Context, env: Env) -> bool:
+def _never_answer(ctx: Context, env: Env) -> str | None:
+    """Why no automatic mail at all goes out for this message, or None.
+
+    Mail that already carries our handled flag on the server was handled by intake
+    before (the database that recorded it was lost or is an older backup). Mail is old
+    when its IMAP arrival date OR its Date header is older than limits.old_mail_days:
+    a mailbox migrated without its arrival dates makes years-old mail look new, while
+    its Date header still tells."""
+    if ctx.handled_mark:
+        return (f"already handled by intake before (flag {ctx.handled_mark} on the server);"
+                " not answered twice")
     limits = env.config.limits
     if not limits.skip_old_mail:
-        return False
-    stamp = ctx.internal_date or (ctx.mail.date if ctx.mail else None)
+        return None
+    oldest = datetime.now(UTC) - timedelta(days=limits.old_mail_days)
+    for label, stamp in (("arrived", ctx.internal_date),
+                         ("is dated", ctx.mail.date if ctx.mail else None)):
+        when = _parse_stamp(stamp)
+        if when is not None and when < oldest:
+            return (f"mail {label} {when:%Y-%m-%d}, older than {limits.old_mail_days} days"
+                    " (old-mail protection)")
+    return None
+
+
+def _parse_stamp(stamp: str | None) -> datetime | None:
     if not stamp:
-        return False
+        return None
     try:
         when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     except ValueError:
-        return False
-    return when < datetime.now(UTC) - timedelta(days=limits.old_mail_days)
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 # +kind: walk the few rows after the id, not every acknowledgement through the kind index
