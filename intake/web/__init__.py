@@ -23,8 +23,6 @@ from intake.rulebook import load_rules
 from intake.store import Store
 from intake.templating import Templates
 
-PUBLIC_ENDPOINTS = {"auth.login", "static"}
-
 
 def create_app(config: Config, *, store: Store | None = None) -> Flask:
     app = Flask(__name__, static_folder=str(PROJECT_ROOT / "templates" / "web" / "static"),
@@ -52,7 +50,7 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore
 
-    from intake.web import auth, desk, roster_views
+    from intake.web import access, auth, desk, roster_views
     app.register_blueprint(auth.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(roster_views.bp)
@@ -63,7 +61,8 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
         account_id = session.get("account_id")
         if account_id is not None:
             g.account = accounts.load(store_of(), account_id, session.get("credential", ""))
-        if request.endpoint in PUBLIC_ENDPOINTS:
+        rule = access.rule_of(request.endpoint)
+        if rule == access.PUBLIC or request.routing_exception is not None:
             return None
         if g.account is None:
             session.clear()
@@ -72,6 +71,13 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
             token = request.form.get("csrf_token", "")
             if not token or not secrets.compare_digest(token, session.get("csrf", "")):
                 abort(400, "missing or wrong CSRF token; reload the page and try again")
+        if rule is None:
+            abort(403)  # an endpoint without a rule in intake/web/access.py is refused
+        if rule == access.STAFF and g.account.is_facilitator:
+            abort(404)
+        if rule == access.REQUEST and not access.may_see_request(
+                store_of(), g.account, int((request.view_args or {}).get("request_id", 0))):
+            abort(404)
         return None
 
     @app.teardown_request
