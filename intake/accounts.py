@@ -9,6 +9,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from intake.store import Store, utcnow
 
@@ -27,8 +28,6 @@ class Account:
     name: str
     role: str
     group_id: str | None
-    credential: str = ""  # changes with the password: older sessions stop working
-
 
     @property
     def is_facilitator(self) -> bool:
@@ -81,7 +80,8 @@ def set_password(store: Store, name: str, password: str) -> None:
     with store.transaction():
         store.conn.execute("UPDATE staff SET password_hash=? WHERE name=?",
                            (hash_password(password), name))
-        store.event("staff_password_set", actor="admin", name=name)
+        ended = end_sessions(store, name)
+        store.event("staff_password_set", actor="admin", name=name, sessions_ended=ended)
 
 
 def _check_strength(password: str) -> None:
@@ -90,8 +90,7 @@ def _check_strength(password: str) -> None:
 
 
 def _account(row) -> Account:  # noqa: ANN001
-    credential = hashlib.sha256((row["password_hash"] or "").encode()).hexdigest()[:16]
-    return Account(row["id"], row["name"], row["role"], row["group_id"], credential)
+    return Account(row["id"], row["name"], row["role"], row["group_id"])
 
 
 def authenticate(store: Store, name: str, password: str) -> Account | None:
@@ -101,15 +100,55 @@ def authenticate(store: Store, name: str, password: str) -> Account | None:
     return _account(row)
 
 
-def load(store: Store, account_id: int, credential: str | None = None) -> Account | None:
-    """The account behind a session; None if gone, disabled, or its password changed."""
+def load(store: Store, account_id: int) -> Account | None:
     row = store.one("SELECT * FROM staff WHERE id=? AND disabled=0", (account_id,))
-    if row is None:
+    return None if row is None else _account(row)
+
+
+# -- web sessions: kept on the server, so that logout and a new password end them ---------
+
+def _id_hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def start_session(store: Store, account: Account, hours: float) -> str:
+    """A new session id for the cookie; the database keeps only its hash."""
+    session_id = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    with store.transaction():
+        store.conn.execute("DELETE FROM web_sessions WHERE expires_at < ?", (_stamp(now),))
+        store.insert("web_sessions", {
+            "id_hash": _id_hash(session_id), "account_id": account.id, "created_at": _stamp(now),
+            "expires_at": _stamp(now + timedelta(hours=hours))})
+        store.event("login", actor=account.name)
+    return session_id
+
+
+def session_account(store: Store, session_id: str | None) -> Account | None:
+    """The account of a live session; None if ended, expired, or the account is disabled."""
+    if not session_id:
         return None
-    account = _account(row)
-    if credential is not None and not hmac.compare_digest(credential, account.credential):
-        return None
-    return account
+    row = store.one("SELECT s.* FROM web_sessions w JOIN staff s ON s.id = w.account_id"
+                    " WHERE w.id_hash=? AND w.expires_at >= ? AND s.disabled=0",
+                    (_id_hash(session_id), _stamp(datetime.now(UTC))))
+    return None if row is None else _account(row)
+
+
+def end_session(store: Store, session_id: str | None) -> None:
+    if session_id:
+        with store.transaction():
+            store.conn.execute("DELETE FROM web_sessions WHERE id_hash=?", (_id_hash(session_id),))
+
+
+def end_sessions(store: Store, name: str) -> int:
+    """End every session of an account (password changed, account disabled)."""
+    cursor = store.conn.execute("DELETE FROM web_sessions WHERE account_id IN"
+                                " (SELECT id FROM staff WHERE name=?)", (name,))
+    return cursor.rowcount
+
+
+def _stamp(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def list_accounts(store: Store) -> list[dict]:

@@ -9,7 +9,7 @@ import pytest
 
 from intake import accounts
 from intake.web import access, create_app
-from tests.webfixtures import PASSWORD, csrf_of, populated
+from tests.webfixtures import PASSWORD, csrf_of, login, populated
 
 TARGET_MID = "xss-1@evil.example"  # a srpp-ict request with an attachment
 
@@ -27,8 +27,7 @@ def desk(tmp_path, smtp):
 def client_for(app, name: str | None):
     client = app.test_client()
     if name is not None:
-        response = client.post("/login", data={"name": name, "password": PASSWORD})
-        assert response.status_code == 302
+        assert login(client, name).status_code == 302
     return client
 
 
@@ -109,7 +108,11 @@ def test_every_route_by_role(desk, role):
                 continue
             if role == "anonymous":
                 allowed = False
-                assert code == 302 and "/login" in where, (rule.endpoint, code)
+                # to the login page; a POST is refused first for its CSRF token (no session)
+                assert (code == 302 and "/login" in where) or (method == "POST" and code == 400), (
+                    rule.endpoint,
+                    code,
+                )
             elif role == "staff" or kind == access.ACCOUNT:
                 allowed = True
             elif kind == access.STAFF:
