@@ -8,6 +8,7 @@ import hmac
 import secrets
 import threading
 import time
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -158,24 +159,43 @@ def list_accounts(store: Store) -> list[dict]:
 
 
 class LoginThrottle:
-    """At most `limit` failed logins per (name, address) per `window` seconds."""
+    """Failed logins per (name, address) and per address, in a sliding window.
 
-    def __init__(self, limit: int = 5, window: float = 900.0) -> None:
-        self.limit, self.window = limit, window
-        self.failures: dict[tuple[str, str], list[float]] = {}
+    At most `limit` failures per name from one address, and `per_address` failures from
+    one address across all names (a spray over many names is stopped as well). Memory is
+    bounded: entries older than the window are forgotten, and beyond `max_keys` entries
+    the least recently failed are dropped first."""
+
+    def __init__(self, limit: int = 5, window: float = 900.0, per_address: int = 20,
+                 max_keys: int = 10_000) -> None:
+        self.limit, self.window, self.per_address = limit, window, per_address
+        self.max_keys = max_keys
+        self.failures: OrderedDict[tuple[str, str], deque[float]] = OrderedDict()
         self.lock = threading.Lock()
+
+    def _count(self, key: tuple[str, str], now: float) -> int:
+        times = self.failures.get(key)
+        return sum(1 for t in times if now - t < self.window) if times else 0
 
     def blocked(self, name: str, address: str) -> bool:
         now = time.monotonic()
         with self.lock:
-            recent = [t for t in self.failures.get((name.lower(), address), [])
-                      if now - t < self.window]
-            self.failures[(name.lower(), address)] = recent
-            return len(recent) >= self.limit
+            return (self._count((name.lower(), address), now) >= self.limit
+                    or self._count(("", address), now) >= self.per_address)
 
     def failed(self, name: str, address: str) -> None:
+        now = time.monotonic()
         with self.lock:
-            self.failures.setdefault((name.lower(), address), []).append(time.monotonic())
+            for key, keep in (((name.lower(), address), self.limit), (("", address),
+                                                                       self.per_address)):
+                times = self.failures.pop(key, None) or deque(maxlen=keep)
+                times.append(now)
+                self.failures[key] = times  # now the most recent entry
+            while self.failures:  # forget the oldest: expired, or beyond max_keys
+                oldest = next(iter(self.failures.values()))
+                if len(self.failures) <= self.max_keys and now - oldest[-1] < self.window:
+                    break
+                self.failures.popitem(last=False)
 
     def succeeded(self, name: str, address: str) -> None:
         with self.lock:

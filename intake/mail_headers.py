@@ -119,6 +119,18 @@ def first_address(value: Any) -> tuple[str, str]:
     return (pairs[0][0] if pairs else ""), ""
 
 
+def single_mailbox(values: list[Any]) -> bool:
+    """Whether a message's From is one mailbox: one From header naming one address (not a
+    list, not a group, not empty). Only then is there one writer to answer."""
+    if len(values) != 1:
+        return False
+    raw = unfold(header_str(values[0]))
+    if _PLAIN_ADDRESS.fullmatch(raw):
+        return True
+    found = [addr for _, addr in email.utils.getaddresses([raw]) if "@" in addr]
+    return len(found) == 1 and bool(_MAILBOX.match(found[0].strip()))
+
+
 def message_id_of(value: Any) -> str | None:
     """The id inside <...>, or the bare value a sloppy mailer wrote."""
     found = re.search(r"<([^<>\s]+)>", str(value or ""))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -167,10 +168,12 @@ class Store:
         return int(cursor.lastrowid)
 
     def insert_request(self, values: dict[str, Any]) -> int:
-        """A new request row with its token (IG-<id>) written at once. Inside the write
-        transaction nobody else inserts, so the next id is known before the INSERT."""
+        """A new request row with its token (IG-<id>-<random>) written at once. Inside the
+        write transaction nobody else inserts, so the next id is known before the INSERT.
+        The random part keeps a token from being guessed from its neighbour's."""
         request_id = self._next_id("requests")
-        return self.insert("requests", {"id": request_id, "token": f"IG-{request_id}", **values})
+        token = f"IG-{request_id}-{secrets.token_hex(4)}"
+        return self.insert("requests", {"id": request_id, "token": token, **values})
 
     def _next_id(self, table: str) -> int:
         """The id the next row of `table` gets. Only inside a write transaction, where

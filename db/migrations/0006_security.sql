@@ -20,3 +20,14 @@ ALTER TABLE outbox ADD COLUMN rate_mailbox TEXT;
 ALTER TABLE outbox ADD COLUMN rate_organisation TEXT;
 CREATE INDEX outbox_rate_mailbox ON outbox(rate_mailbox, created_at) WHERE kind = 'ack';
 CREATE INDEX outbox_rate_organisation ON outbox(rate_organisation, created_at) WHERE kind = 'ack';
+-- acknowledgements already sent count on: by their address, and the request's organisation
+UPDATE outbox SET rate_mailbox = lower(recipient),
+    rate_organisation = COALESCE(
+        'org:' || (SELECT organisation FROM requests WHERE requests.id = outbox.request_id),
+        'domain:' || substr(lower(recipient), instr(recipient, '@') + 1))
+    WHERE kind = 'ack';
+
+-- For each stored Authentication-Results value, the Received headers above it, so that
+-- the desk re-decides from the stored parse (never parsing a hostile message again in a
+-- web thread) and still counts only the border server's headers (intake/trust.py).
+ALTER TABLE messages ADD COLUMN auth_results_hops TEXT;

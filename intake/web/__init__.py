@@ -87,7 +87,8 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
 
     @app.after_request
     def headers(response):  # noqa: ANN001, ANN202
-        response.headers["Content-Security-Policy"] = (
+        response.headers.setdefault(  # a view's own, stricter policy (attachments) stays
+            "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"
             " frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
         response.headers["X-Content-Type-Options"] = "nosniff"

@@ -49,7 +49,10 @@ def rule_of(endpoint: str | None) -> str | None:
 
 def may_see_request(store: Store, account: Account, request_id: int) -> bool:
     """Staff see every request; a facilitator their own group's (or a "both" request whose
-    two best-scoring groups include theirs). An unknown id is not seen by anyone."""
+    two best-scoring groups include theirs). An unknown id (or one beyond SQLite's
+    integers) is not seen by anyone."""
+    if not 0 < request_id < 2**63:
+        return False
     row = store.one("SELECT group_id, explanation FROM requests WHERE id=?", (request_id,))
     if row is None:
         return False

@@ -49,7 +49,7 @@ def queue():  # noqa: ANN201
 
 def _detail_or_404(request_id: int) -> dict:
     """The request's detail; who may see it was checked before the view (web/access.py)."""
-    detail = queries.request_detail(store_of(), request_id)
+    detail = queries.request_detail(store_of(), request_id, bounded=True)
     if detail is None:
         abort(404)
     return detail
@@ -180,12 +180,19 @@ def attachment(request_id: int, message_pk: int, index: int):  # noqa: ANN201
     if message_pk not in [m["id"] for m in detail["messages"]]:
         abort(404)
     raw = store_of().raw_of(message_pk) or b""
-    msg = email.message_from_bytes(clean_raw(raw), policy=email.policy.compat32)
-    parts = attachment_parts(msg)
-    if not 0 <= index < len(parts):
-        abort(404)
-    part = parts[index]
-    payload = attachment_bytes(part)
+    limit = ext()["config"].limits.max_message_bytes
+    if len(raw) > limit:  # the service did not parse it either: same limit here
+        abort(413, f"the message is larger than limits.max_message_bytes ({limit});"
+                   " export it with the CLI to open its attachments")
+    try:
+        msg = email.message_from_bytes(clean_raw(raw), policy=email.policy.compat32)
+        parts = attachment_parts(msg)
+        if not 0 <= index < len(parts):
+            abort(404)
+        part = parts[index]
+        payload = attachment_bytes(part)
+    except RecursionError:  # thousands of nested parts: the stdlib parser gives up
+        abort(422, "this message is nested too deeply to take apart here")
     name = re.sub(r"[^\w.\-]+", "_", str(part.get_filename() or f"attachment-{index}"))[:120]
     return Response(payload, mimetype="application/octet-stream", headers={
         "Content-Disposition": f'attachment; filename="{name}"',
