@@ -127,8 +127,9 @@ def single_mailbox(values: list[Any]) -> bool:
     raw = unfold(header_str(values[0]))
     if _PLAIN_ADDRESS.fullmatch(raw):
         return True
-    found = [addr for _, addr in email.utils.getaddresses([raw]) if "@" in addr]
-    return len(found) == 1 and bool(_MAILBOX.match(found[0].strip()))
+    # a stray "@" in a garbled name ("@0 <anna@city.example>") is not a second mailbox
+    found = [addr for _, addr in email.utils.getaddresses([raw]) if _MAILBOX.match(addr.strip())]
+    return len(found) == 1
 
 
 def message_id_of(value: Any) -> str | None:
