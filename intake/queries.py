@@ -224,7 +224,6 @@ def request_detail(store: Store, request_id: int, *, bounded: bool = False
     large = store.one("SELECT explanation, auth_evidence FROM requests WHERE id=?", (request_id,))
     detail["explanation"] = _cut(json.loads(large["explanation"] or "{}"), cut)
     detail["auth_evidence"] = _cut(large["auth_evidence"], cut)
-    text = "{0}" if cut is None else f"substr({{0}}, 1, {cut})"
     detail["messages"] = [
         {"id": m["id"], "message_id": m["message_id"], "role": m["role"], "status": m["status"],
          "subject": m["subject"], "sender_email": m["sender_email"], "date": m["date"],
@@ -232,13 +231,8 @@ def request_detail(store: Store, request_id: int, *, bounded: bool = False
          "attachments": _cut(json.loads(m["attachments"] or "[]")[:limit if cut else None], cut),
          "body_text": m["body_text"], "parse_notes": _cut(json.loads(m["parse_notes"] or "[]"), cut),
          "status_reason": m["status_reason"]}
-        for m in store.query(
-            f"SELECT id, {text.format('message_id')} AS message_id, role, status,"
-            f" {text.format('subject')} AS subject, {text.format('sender_email')} AS sender_email,"
-            f" date, screening, attachments, parse_notes, {text.format('status_reason')}"
-            f" AS status_reason, {'body_text' if body is None else f'substr(body_text, 1, {body})'}"
-            " AS body_text FROM messages WHERE request_id=? ORDER BY id LIMIT ?",
-            (request_id, limit))
+        for m in store.query(f"SELECT {_message_columns(cut, body)} FROM messages"
+                             " WHERE request_id=? ORDER BY id LIMIT ?", (request_id, limit))
     ]
     detail["outbox"] = [dict(o) for o in _outbox(store, request_id)][:limit if cut else None]
     detail["linked_machine_mail"] = [
@@ -260,6 +254,16 @@ def request_detail(store: Store, request_id: int, *, bounded: bool = False
                                 " (SELECT id FROM messages WHERE request_id=?)",
                                 (request_id, request_id))[0] - len(detail["events"])}
     return detail
+
+
+def _message_columns(cut: int | None, body: int | None) -> str:
+    """A request page's message columns, sender-written text cut in SQL when asked."""
+    def text(column: str, limit: int | None) -> str:
+        return f"substr({column}, 1, {int(limit)}) AS {column}" if limit else column
+    return ", ".join(["id", "role", "status", "date", "screening", "attachments", "parse_notes",
+                      *(text(c, cut) for c in ("message_id", "subject", "sender_email",
+                                               "status_reason")),
+                      text("body_text", body)])
 
 
 def _cut(value: Any, limit: int | None) -> Any:
