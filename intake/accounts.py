@@ -8,7 +8,9 @@ import hmac
 import secrets
 import threading
 import time
+from collections import OrderedDict, deque
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from intake.store import Store, utcnow
 
@@ -27,8 +29,6 @@ class Account:
     name: str
     role: str
     group_id: str | None
-    credential: str = ""  # changes with the password: older sessions stop working
-
 
     @property
     def is_facilitator(self) -> bool:
@@ -81,7 +81,8 @@ def set_password(store: Store, name: str, password: str) -> None:
     with store.transaction():
         store.conn.execute("UPDATE staff SET password_hash=? WHERE name=?",
                            (hash_password(password), name))
-        store.event("staff_password_set", actor="admin", name=name)
+        ended = end_sessions(store, name)
+        store.event("staff_password_set", actor="admin", name=name, sessions_ended=ended)
 
 
 def _check_strength(password: str) -> None:
@@ -90,8 +91,7 @@ def _check_strength(password: str) -> None:
 
 
 def _account(row) -> Account:  # noqa: ANN001
-    credential = hashlib.sha256((row["password_hash"] or "").encode()).hexdigest()[:16]
-    return Account(row["id"], row["name"], row["role"], row["group_id"], credential)
+    return Account(row["id"], row["name"], row["role"], row["group_id"])
 
 
 def authenticate(store: Store, name: str, password: str) -> Account | None:
@@ -101,15 +101,55 @@ def authenticate(store: Store, name: str, password: str) -> Account | None:
     return _account(row)
 
 
-def load(store: Store, account_id: int, credential: str | None = None) -> Account | None:
-    """The account behind a session; None if gone, disabled, or its password changed."""
+def load(store: Store, account_id: int) -> Account | None:
     row = store.one("SELECT * FROM staff WHERE id=? AND disabled=0", (account_id,))
-    if row is None:
+    return None if row is None else _account(row)
+
+
+# -- web sessions: kept on the server, so that logout and a new password end them ---------
+
+def _id_hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def start_session(store: Store, account: Account, hours: float) -> str:
+    """A new session id for the cookie; the database keeps only its hash."""
+    session_id = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    with store.transaction():
+        store.conn.execute("DELETE FROM web_sessions WHERE expires_at < ?", (_stamp(now),))
+        store.insert("web_sessions", {
+            "id_hash": _id_hash(session_id), "account_id": account.id, "created_at": _stamp(now),
+            "expires_at": _stamp(now + timedelta(hours=hours))})
+        store.event("login", actor=account.name)
+    return session_id
+
+
+def session_account(store: Store, session_id: str | None) -> Account | None:
+    """The account of a live session; None if ended, expired, or the account is disabled."""
+    if not session_id:
         return None
-    account = _account(row)
-    if credential is not None and not hmac.compare_digest(credential, account.credential):
-        return None
-    return account
+    row = store.one("SELECT s.* FROM web_sessions w JOIN staff s ON s.id = w.account_id"
+                    " WHERE w.id_hash=? AND w.expires_at >= ? AND s.disabled=0",
+                    (_id_hash(session_id), _stamp(datetime.now(UTC))))
+    return None if row is None else _account(row)
+
+
+def end_session(store: Store, session_id: str | None) -> None:
+    if session_id:
+        with store.transaction():
+            store.conn.execute("DELETE FROM web_sessions WHERE id_hash=?", (_id_hash(session_id),))
+
+
+def end_sessions(store: Store, name: str) -> int:
+    """End every session of an account (password changed, account disabled)."""
+    cursor = store.conn.execute("DELETE FROM web_sessions WHERE account_id IN"
+                                " (SELECT id FROM staff WHERE name=?)", (name,))
+    return cursor.rowcount
+
+
+def _stamp(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def list_accounts(store: Store) -> list[dict]:
@@ -119,24 +159,43 @@ def list_accounts(store: Store) -> list[dict]:
 
 
 class LoginThrottle:
-    """At most `limit` failed logins per (name, address) per `window` seconds."""
+    """Failed logins per (name, address) and per address, in a sliding window.
 
-    def __init__(self, limit: int = 5, window: float = 900.0) -> None:
-        self.limit, self.window = limit, window
-        self.failures: dict[tuple[str, str], list[float]] = {}
+    At most `limit` failures per name from one address, and `per_address` failures from
+    one address across all names (a spray over many names is stopped as well). Memory is
+    bounded: entries older than the window are forgotten, and beyond `max_keys` entries
+    the least recently failed are dropped first."""
+
+    def __init__(self, limit: int = 5, window: float = 900.0, per_address: int = 20,
+                 max_keys: int = 10_000) -> None:
+        self.limit, self.window, self.per_address = limit, window, per_address
+        self.max_keys = max_keys
+        self.failures: OrderedDict[tuple[str, str], deque[float]] = OrderedDict()
         self.lock = threading.Lock()
+
+    def _count(self, key: tuple[str, str], now: float) -> int:
+        times = self.failures.get(key)
+        return sum(1 for t in times if now - t < self.window) if times else 0
 
     def blocked(self, name: str, address: str) -> bool:
         now = time.monotonic()
         with self.lock:
-            recent = [t for t in self.failures.get((name.lower(), address), [])
-                      if now - t < self.window]
-            self.failures[(name.lower(), address)] = recent
-            return len(recent) >= self.limit
+            return (self._count((name.lower(), address), now) >= self.limit
+                    or self._count(("", address), now) >= self.per_address)
 
     def failed(self, name: str, address: str) -> None:
+        now = time.monotonic()
         with self.lock:
-            self.failures.setdefault((name.lower(), address), []).append(time.monotonic())
+            for key, keep in (((name.lower(), address), self.limit), (("", address),
+                                                                       self.per_address)):
+                times = self.failures.pop(key, None) or deque(maxlen=keep)
+                times.append(now)
+                self.failures[key] = times  # now the most recent entry
+            while self.failures:  # forget the oldest: expired, or beyond max_keys
+                oldest = next(iter(self.failures.values()))
+                if len(self.failures) <= self.max_keys and now - oldest[-1] < self.window:
+                    break
+                self.failures.popitem(last=False)
 
     def succeeded(self, name: str, address: str) -> None:
         with self.lock:

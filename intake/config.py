@@ -85,6 +85,7 @@ class SmtpConfig:
 @dataclass(frozen=True)
 class LimitsConfig:
     acks_per_sender_per_day: int = 3
+    acks_per_organisation_per_day: int = 20
     acks_per_hour: int = 100
     skip_old_mail: bool = True
     old_mail_days: int = 7
@@ -294,6 +295,7 @@ def _limits(path: Path, table: Any) -> LimitsConfig:
     r = _Reader(path, "limits", table)
     limits = LimitsConfig(
         acks_per_sender_per_day=r.get("acks_per_sender_per_day", int, 3),
+        acks_per_organisation_per_day=r.get("acks_per_organisation_per_day", int, 20),
         acks_per_hour=r.get("acks_per_hour", int, 100),
         skip_old_mail=r.get("skip_old_mail", bool, True),
         old_mail_days=r.get("old_mail_days", int, 7),

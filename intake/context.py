@@ -37,6 +37,10 @@ class ParsedMail:
     content_types: list[str]           # every MIME part's type, for screening
     notes: list[str] = field(default_factory=list)  # decoding fixes applied
     forwarded_from: tuple[str, str] | None = None  # (name, email) of an original writer
+    # per Authentication-Results value: how many Received headers stand above it (RFC 8601
+    # section 5: only those our border server added, above its Received line, count)
+    auth_results_hops: list[int] = field(default_factory=list)
+    single_mailbox: bool = True        # From is exactly one address: one writer to answer
 
 
 @dataclass
@@ -59,6 +63,7 @@ class Membership:
     authenticated: bool | None = None
     auth_evidence: str | None = None
     counts: bool = False               # whether the match counts under the trust policy
+    possible_spoof: bool = False       # a trusted server reported dkim/dmarc=fail
     note: str | None = None
 
 
@@ -93,6 +98,7 @@ class Context:
     screening: str | None = None
     screening_evidence: list[str] = field(default_factory=list)
     followup_of: int | None = None
+    followup_refused: dict | None = None  # claimed a conversation its sender is not part of
     linked_request: int | None = None
     thread_evidence: str | None = None
     decision: Decision = field(default_factory=Decision)

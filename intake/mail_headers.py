@@ -105,6 +105,17 @@ def first_address(value: Any) -> tuple[str, str]:
     return (pairs[0][0] if pairs else ""), ""
 
 
+def single_mailbox(values: list[Any]) -> bool:
+    """Whether a message's From is one mailbox: one From header naming one address (not a
+    list, not a group, not empty). Only then is there one writer to answer."""
+    if len(values) != 1:
+        return False
+    raw = unfold(header_str(values[0]))
+    # a stray "@" in a garbled name ("@0 <anna@city.example>") is not a second mailbox
+    found = [addr for _, addr in email.utils.getaddresses([raw]) if _MAILBOX.match(addr.strip())]
+    return len(found) == 1
+
+
 def message_id_of(value: Any) -> str | None:
     """The id inside <...>, or the bare value a sloppy mailer wrote."""
     found = re.search(r"<([^<>\s]+)>", str(value or ""))

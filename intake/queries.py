@@ -21,16 +21,33 @@ _IDS = "(SELECT value FROM json_each(?))"
 
 # Every request column but the large ones (explanation, auth_evidence), which only the
 # detail view reads: a list of 50,000 requests must not drag 150 MB of JSON along.
-REQUEST_SQL = f"""
-SELECT r.id, r.first_message, r.created_at, r.status, r.token, r.requester_email,
-       r.requester_name, r.forwarded_by, r.group_id, r.intent, r.language, r.confidence,
-       r.runner_up, r.organisation, r.membership, r.is_member, r.member_match, r.authenticated,
-       r.triage_reason, r.linked_request, r.assigned_to, r.updated_at,
-       m.message_id, m.sender_email, m.sender_name, m.subject, m.internal_date,
-       m.date AS mail_date, m.stored_at, m.screening, m.status AS message_status,
-       m.status_reason, m.size
-{_FROM}
-"""
+_REQUEST_COLUMNS = (
+    "r.id", "r.first_message", "r.created_at", "r.status", "r.token", "r.requester_email",
+    "r.requester_name", "r.forwarded_by", "r.group_id", "r.intent", "r.language", "r.confidence",
+    "r.runner_up", "r.organisation", "r.membership", "r.is_member", "r.member_match",
+    "r.authenticated", "r.triage_reason", "r.linked_request", "r.assigned_to", "r.updated_at",
+    "m.message_id", "m.sender_email", "m.sender_name", "m.subject", "m.internal_date",
+    "m.date AS mail_date", "m.stored_at", "m.screening", "m.status AS message_status",
+    "m.status_reason", "m.size")
+# what a sender writes (or what is made from it): cut in SQL for a page, so that a
+# 20 MB subject is never read into the desk
+_SENDER_TEXT = {"r.requester_email", "r.requester_name", "r.forwarded_by", "r.group_id",
+                "r.runner_up", "r.triage_reason", "m.message_id", "m.sender_email",
+                "m.sender_name", "m.subject", "m.status_reason"}
+LIST_TEXT = 300       # characters of a subject, name or reason in the desk's lists
+DETAIL_TEXT = 2000    # ... on a request's page
+BODY_TEXT = 200_000   # characters of a mail body on a request's page
+MAX_SHOWN = 200       # messages, replies and events on one request's page
+
+
+def request_sql(cut: int | None = None) -> str:
+    """SELECT of a request's list fields; with `cut`, sender-written text cut to that length."""
+    columns = [f"substr({c}, 1, {int(cut)}) AS {c.split('.')[1]}" if cut and c in _SENDER_TEXT
+               else c for c in _REQUEST_COLUMNS]
+    return f"SELECT {', '.join(columns)} {_FROM}"
+
+
+REQUEST_SQL = request_sql()
 
 
 def _outbox(store: Store, request_id: int) -> list[Any]:
@@ -52,7 +69,7 @@ def summaries(store: Store, rows: list[Any]) -> list[dict[str, Any]]:
     ids = [row["id"] for row in rows]
     outgoing = _by_request(store, "SELECT request_id, kind, recipient, status FROM outbox"
                            f" WHERE request_id IN {_IDS} ORDER BY id", ids)
-    messages = _by_request(store, "SELECT request_id, message_id FROM messages"
+    messages = _by_request(store, "SELECT request_id, substr(message_id, 1, 998) FROM messages"
                            f" WHERE request_id IN {_IDS} ORDER BY id", ids)
     inboxes = _by_request(store, "SELECT m.request_id, d.inbox FROM deliveries d JOIN messages m"
                           f" ON m.id = d.message_pk WHERE m.request_id IN {_IDS} ORDER BY d.id",
@@ -187,37 +204,77 @@ def queue_page(store: Store, *, scope: str, filters: dict[str, str], page: int,
     ids = [row[0] for row in store.query(
         f"SELECT r.id {_FROM}{clause} ORDER BY {order} LIMIT ? OFFSET ?",
         (*args, page_size, (page - 1) * page_size))]
-    by_id = {row["id"]: row for row in store.query(f"{REQUEST_SQL} WHERE r.id IN {_IDS}",
-                                                   (json.dumps(ids),))}
+    by_id = {row["id"]: row for row in store.query(
+        f"{request_sql(LIST_TEXT)} WHERE r.id IN {_IDS}", (json.dumps(ids),))}
     return QueuePage(rows=summaries(store, [by_id[i] for i in ids]), total=total, counts=counts,
                      page=page, pages=pages)
 
 
-def request_detail(store: Store, request_id: int) -> dict[str, Any] | None:
-    row = store.one(REQUEST_SQL + " WHERE r.id = ?", (request_id,))
+def request_detail(store: Store, request_id: int, *, bounded: bool = False
+                   ) -> dict[str, Any] | None:
+    """Everything about one request. bounded (the desk): sender-written text cut to
+    DETAIL_TEXT (bodies to BODY_TEXT), at most MAX_SHOWN messages, replies and events, each
+    list saying how many it left out; the CLI's JSON keeps everything."""
+    cut, body = (DETAIL_TEXT, BODY_TEXT) if bounded else (None, None)
+    limit = MAX_SHOWN if bounded else -1
+    row = store.one(request_sql(cut) + " WHERE r.id = ?", (request_id,))
     if row is None:
         return None
     detail = summarize(store, row)
     large = store.one("SELECT explanation, auth_evidence FROM requests WHERE id=?", (request_id,))
-    detail["explanation"] = json.loads(large["explanation"] or "{}")
-    detail["auth_evidence"] = large["auth_evidence"]
+    detail["explanation"] = _cut(json.loads(large["explanation"] or "{}"), cut)
+    detail["auth_evidence"] = _cut(large["auth_evidence"], cut)
     detail["messages"] = [
         {"id": m["id"], "message_id": m["message_id"], "role": m["role"], "status": m["status"],
          "subject": m["subject"], "sender_email": m["sender_email"], "date": m["date"],
-         "screening": m["screening"], "attachments": json.loads(m["attachments"] or "[]"),
-         "body_text": m["body_text"], "parse_notes": json.loads(m["parse_notes"] or "[]"),
+         "screening": m["screening"],
+         "attachments": _cut(json.loads(m["attachments"] or "[]")[:limit if cut else None], cut),
+         "body_text": m["body_text"], "parse_notes": _cut(json.loads(m["parse_notes"] or "[]"), cut),
          "status_reason": m["status_reason"],
          "redacted": m["redacted"]}  # why and when its content was removed (docs/privacy.md)
-        for m in store.query("SELECT * FROM messages WHERE request_id=? ORDER BY id", (request_id,))
+        for m in store.query(f"SELECT {_message_columns(cut, body)} FROM messages"
+                             " WHERE request_id=? ORDER BY id LIMIT ?", (request_id, limit))
     ]
-    detail["outbox"] = [dict(o) for o in _outbox(store, request_id)]
+    detail["outbox"] = [dict(o) for o in _outbox(store, request_id)][:limit if cut else None]
     detail["linked_machine_mail"] = [
         {"id": r["id"], "screening": r["screening"], "subject": r["subject"]}
-        for r in store.query(REQUEST_SQL + " WHERE r.linked_request=?", (request_id,))]
+        for r in store.query(request_sql(cut) + " WHERE r.linked_request=? LIMIT ?",
+                             (request_id, limit))]
     detail["events"] = [
         {"at": e["at"], "actor": e["actor"], "kind": e["kind"],
-         "detail": {k: v for k, v in e["detail"].items() if k != "traceback"}}
+         "detail": _cut({k: v for k, v in e["detail"].items() if k != "traceback"}, cut)}
         for e in store.event_rows("e.request_id=? OR e.message_pk IN"
                                   " (SELECT id FROM messages WHERE request_id=?)",
-                                  (request_id, request_id))]
+                                  (request_id, request_id), limit=limit)]
+    if bounded:
+        detail["not_shown"] = {
+            "messages": store.one("SELECT COUNT(*) FROM messages WHERE request_id=?",
+                                  (request_id,))[0] - len(detail["messages"]),
+            "events": store.one("SELECT COUNT(*) FROM events WHERE request_id=? OR message_pk IN"
+                                " (SELECT id FROM messages WHERE request_id=?)",
+                                (request_id, request_id))[0] - len(detail["events"])}
     return detail
+
+
+def _message_columns(cut: int | None, body: int | None) -> str:
+    """A request page's message columns, sender-written text cut in SQL when asked."""
+    def text(column: str, limit: int | None) -> str:
+        return f"substr({column}, 1, {int(limit)}) AS {column}" if limit else column
+    return ", ".join(["id", "role", "status", "date", "screening", "attachments", "parse_notes",
+                      "redacted",
+                      *(text(c, cut) for c in ("message_id", "subject", "sender_email",
+                                               "status_reason")),
+                      text("body_text", body)])
+
+
+def _cut(value: Any, limit: int | None) -> Any:
+    """Strings inside `value` (dicts and lists too) cut to `limit` characters."""
+    if limit is None:
+        return value
+    if isinstance(value, str):
+        return value if len(value) <= limit else value[:limit] + " [cut]"
+    if isinstance(value, list):
+        return [_cut(v, limit) for v in value]
+    if isinstance(value, dict):
+        return {k: _cut(v, limit) for k, v in value.items()}
+    return value

@@ -11,6 +11,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import secrets
 import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -231,10 +232,12 @@ class Store:
         return int(cursor.lastrowid)
 
     def insert_request(self, values: dict[str, Any]) -> int:
-        """A new request row with its token (IG-<id>) written at once. Inside the write
-        transaction nobody else inserts, so the next id is known before the INSERT."""
+        """A new request row with its token (IG-<id>-<random>) written at once. Inside the
+        write transaction nobody else inserts, so the next id is known before the INSERT.
+        The random part keeps a token from being guessed from its neighbour's."""
         request_id = self._next_id("requests")
-        return self.insert("requests", {"id": request_id, "token": f"IG-{request_id}", **values})
+        token = f"IG-{request_id}-{secrets.token_hex(4)}"
+        return self.insert("requests", {"id": request_id, "token": token, **values})
 
     def _next_id(self, table: str) -> int:
         """The id the next row of `table` gets. Only inside a write transaction, where
@@ -255,12 +258,12 @@ class Store:
             self.conn.execute("INSERT INTO event_personal (event_id, data) VALUES (?, ?)",
                               (cursor.lastrowid, json.dumps(personal, default=str, ensure_ascii=False)))
 
-    def event_rows(self, where: str, params: tuple = ()) -> list[dict[str, Any]]:
-        """Events matching `where` (SQL on events e), oldest first, each with its detail
-        and its personal details merged back into one dict."""
+    def event_rows(self, where: str, params: tuple = (), *, limit: int = -1) -> list[dict[str, Any]]:
+        """Events matching `where` (SQL on events e), oldest first (at most `limit`; -1: all),
+        each with its detail and its personal details merged back into one dict."""
         rows = self.query("SELECT e.*, p.data AS personal FROM events e LEFT JOIN"
-                          f" event_personal p ON p.event_id = e.id WHERE {where} ORDER BY e.id",
-                          params)
+                          f" event_personal p ON p.event_id = e.id WHERE {where} ORDER BY e.id"
+                          " LIMIT ?", (*params, limit))
         found = []
         for row in rows:
             detail = json.loads(row["detail"] or "{}")

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from intake import pipeline
 from intake.context import Env
 from intake.rulebook import INTENTS
-from intake.stages import membership, parse, respond, route, screen
+from intake.stages import membership, respond, route
 from intake.store import utcnow
+from intake.stored_mail import stored_mail
 
 
 class TriageError(Exception):
@@ -65,16 +66,18 @@ def resolve(env: Env, request_id: int, *, group: str, intent: str, note: str | N
                           " it cannot be decided again")
     ctx = pipeline.load_context(env, row["first_message"])
     ctx.request_id = request_id
-    for stage in (parse, screen, membership):
-        stage.run(ctx, env)
-    if ctx.mail is None:
-        raise TriageError(f"request {request_id} has no readable message")
+    message = env.store.one("SELECT * FROM messages WHERE id=?", (row["first_message"],))
+    if message is None or message["status"] not in ("processed", "unparseable"):
+        raise TriageError(f"request {request_id} has no parsed message; if it was shunted,"
+                          " replay it first (`intake shunted replay MESSAGE`)")
+    ctx.mail = stored_mail(message, row)  # as the service parsed it, within its limits
+    membership.run(ctx, env)
     ctx.decision.group = canonical
     ctx.decision.intent = intent
     ctx.decision.language = row["language"] or ctx.decision.language or "en"
     ctx.decision.confidence = 1.0
     ctx.screening = "human"  # a person says it is a real request
-    route.plan(ctx, env)
+    route.plan(ctx, env, by_person=True)
     result = ResolveResult(request_id=request_id, status=ctx.status,
                            triage_reason=ctx.triage_reason,
                            planned=[f"{p.kind} ({p.template}) to {p.recipient}" for p in ctx.planned])

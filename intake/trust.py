@@ -25,6 +25,7 @@ DnsFunc = Callable[..., bytes | None]
 class AuthResult:
     authenticated: bool | None   # None: nothing trusted says either way
     evidence: str
+    failed: bool = False         # a trusted server said dkim=fail or dmarc=fail: possible spoof
 
 
 def aligned(signing_domain: str, from_domain: str) -> bool:
@@ -33,31 +34,56 @@ def aligned(signing_domain: str, from_domain: str) -> bool:
     return bool(s) and (s == f or f.endswith("." + s) or s.endswith("." + f))
 
 
-def from_headers(mail: ParsedMail, authserv_ids: tuple[str, ...]) -> AuthResult:
-    if not authserv_ids:
-        return AuthResult(None, "Authentication-Results not read (no trusted authserv_ids)")
-    from_domain = mail.sender_email.rsplit("@", 1)[-1] if "@" in mail.sender_email else ""
-    seen_trusted = False
-    for header in mail.auth_results:
+def border_headers(mail: ParsedMail, authserv_ids: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(authserv-id, header) of the Authentication-Results that count (RFC 8601 section 5):
+    those with a trusted authserv-id in the topmost block, added by our border server before
+    it wrote its Received line. One with the same name further down came with the message
+    (anyone can write it) and is ignored."""
+    hops = mail.auth_results_hops if len(mail.auth_results_hops) == len(mail.auth_results) \
+        else [0] * len(mail.auth_results)
+    counted, top = [], None
+    for header, hop in zip(mail.auth_results, hops, strict=True):
         authserv = header.split(";", 1)[0].strip().split()[0].lower() if header.strip() else ""
         if authserv not in authserv_ids:
             continue
-        seen_trusted = True
+        if top is None:
+            top = hop
+        if hop == top:
+            counted.append((authserv, header))
+    return counted
+
+
+def from_headers(mail: ParsedMail, authserv_ids: tuple[str, ...]) -> AuthResult:
+    """Pass, fail or unknown from our own servers' Authentication-Results. An explicit
+    dmarc=fail, or dkim=fail for the From domain, wins over any pass: possible spoof."""
+    if not authserv_ids:
+        return AuthResult(None, "Authentication-Results not read (no trusted authserv_ids)")
+    from_domain = mail.sender_email.rsplit("@", 1)[-1] if "@" in mail.sender_email else ""
+    counted = border_headers(mail, authserv_ids)
+    if not counted:
+        return AuthResult(None, "no Authentication-Results from a trusted server")
+    passed = None
+    for authserv, header in counted:
         for method, result, props in _METHOD.findall(header):
-            if result.lower() != "pass":
-                continue
+            method, result = method.lower(), result.lower()
             values = {k.lower(): v.lower().lstrip("@") for k, v in _PROP.findall(props)}
-            if method.lower() == "dkim":
+            if method == "dkim":
                 domain = values.get("header.d") or values.get("header.i", "").split("@")[-1]
-                if domain and aligned(domain, from_domain):
-                    return AuthResult(True, f"{authserv}: dkim=pass header.d={domain}")
-            if method.lower() == "dmarc":
+                if result == "fail" and (not domain or aligned(domain, from_domain)):
+                    return AuthResult(False, f"{authserv}: dkim=fail header.d={domain or '?'}"
+                                             " (possible spoof)", failed=True)
+                if result == "pass" and domain and aligned(domain, from_domain) and not passed:
+                    passed = f"{authserv}: dkim=pass header.d={domain}"
+            if method == "dmarc":
                 domain = values.get("header.from", from_domain)
-                if aligned(domain, from_domain):
-                    return AuthResult(True, f"{authserv}: dmarc=pass header.from={domain}")
-    if seen_trusted:
-        return AuthResult(False, "trusted Authentication-Results shows no aligned DKIM/DMARC pass")
-    return AuthResult(None, "no Authentication-Results from a trusted server")
+                if result == "fail":
+                    return AuthResult(False, f"{authserv}: dmarc=fail header.from={domain}"
+                                             " (possible spoof)", failed=True)
+                if result == "pass" and aligned(domain, from_domain) and not passed:
+                    passed = f"{authserv}: dmarc=pass header.from={domain}"
+    if passed:
+        return AuthResult(True, passed)
+    return AuthResult(False, "trusted Authentication-Results shows no aligned DKIM/DMARC pass")
 
 
 def verify_dkim(raw: bytes, from_domain: str, dnsfunc: DnsFunc | None = None) -> AuthResult:
@@ -88,6 +114,8 @@ def evaluate(raw: bytes | Callable[[], bytes], mail: ParsedMail, config: TrustCo
     """Authenticated by our own servers' Authentication-Results, else (if configured)
     by verifying DKIM here; `raw` may be a function giving the bytes, called only then."""
     result = from_headers(mail, config.authserv_ids)
+    if result.failed:  # our own border server saw the failure: nothing here overrides it
+        return result
     if result.authenticated is not True and config.verify_dkim:
         from_domain = mail.sender_email.rsplit("@", 1)[-1]
         own = verify_dkim(raw if isinstance(raw, bytes) else raw(), from_domain,

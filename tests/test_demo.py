@@ -46,10 +46,11 @@ def test_demo_serves_the_triage_desk(tmp_path):
             assert "demo / demo-password" in line
             break
     assert address, proc.stderr.read()
-    page = urllib.request.urlopen(address + "login", timeout=10).read().decode()
-    assert "Log in" in page
-    data = b"name=demo&password=demo-password"
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    page = opener.open(address + "login", timeout=10).read().decode()
+    assert "Log in" in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    data = f"name=demo&password=demo-password&csrf_token={token}".encode()
     queue = opener.open(address + "login", data=data, timeout=10).read().decode()
     assert "Waiting for a person" in queue and "claire.martin@ville-exemple.fr" in queue
     assert proc.wait(timeout=60) == 0

@@ -316,7 +316,7 @@ def test_per_sender_rate_limit(corpus_setup, dovecot, smtp):
 
 def test_global_rate_limit_holds_inside_one_backlog(corpus_setup, dovecot, smtp):
     # The hourly limit counts acknowledgements queued earlier in the same commit group
-    # too: a backlog of 70 (worked through by the parallel path) yields exactly the limit.
+    # too: a backlog of 70 yields exactly the limit.
     from dataclasses import replace
 
     from tests.mailgen import generate

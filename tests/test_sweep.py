@@ -13,6 +13,7 @@ from intake.config import load_config
 from intake.service import Service
 from intake.web import create_app
 from tests.conftest import CORPUS, ROSTER, write_config
+from tests.webfixtures import login
 
 
 def test_every_request_renders(tmp_path):
@@ -36,7 +37,7 @@ def test_every_request_renders(tmp_path):
         result = runner.invoke(main, ["--config", str(path), "requests", "show", str(request_id)])
         assert result.exit_code == 0, (request_id, result.exception)
     client = create_app(load_config(path)).test_client()
-    client.post("/login", data={"name": "anna", "password": "correct horse battery"})
+    assert login(client, "anna", "correct horse battery").status_code == 302
     for request_id in ids:
         assert client.get(f"/requests/{request_id}").status_code == 200, request_id
     for url in ("/queue", "/queue?scope=all", "/members", "/overview"):

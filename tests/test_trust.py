@@ -133,3 +133,28 @@ def test_authenticated_field_in_json(tmp_path, dovecot, smtp, users):
     assert values == ["False", "True"]
 
 
+
+
+def _with_headers(head: str) -> bytes:
+    return head.encode() + mail()
+
+
+@pytest.mark.parametrize("head, expected, failed", [
+    # the border server's own header wins over a forged one below its Received line
+    ("Authentication-Results: mx.test; dkim=none\r\nReceived: from x by mx.test; now\r\n"
+     "Authentication-Results: mx.test; dkim=pass header.d=heidelberg.de\r\n", False, False),
+    # a local delivery hop above the border server's header is fine
+    ("Received: by imap.test with LMTP; now\r\nAuthentication-Results: mx.test; dkim=pass"
+     " header.d=heidelberg.de\r\nReceived: from x by mx.test; now\r\n", True, False),
+    # an explicit fail beats a pass in the same block: possible spoof
+    ("Authentication-Results: mx.test; dmarc=fail header.from=heidelberg.de\r\n"
+     "Authentication-Results: mx.test; dkim=pass header.d=heidelberg.de\r\n", False, True),
+    ("Authentication-Results: mx.test; dkim=fail header.d=heidelberg.de\r\n", False, True),
+    # a failing signature of some other domain is no spoof of this sender
+    ("Authentication-Results: mx.test; dkim=fail header.d=list.example; dkim=pass"
+     " header.d=heidelberg.de\r\n", True, False),
+])
+def test_only_the_border_servers_headers_count(head, expected, failed):
+    # RFC 8601 section 5: the topmost trusted block before another Received hop counts.
+    result = from_headers(parse_bytes(_with_headers(head)), ("mx.test",))
+    assert result.authenticated is expected and result.failed is failed

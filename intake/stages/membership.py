@@ -80,7 +80,11 @@ def run(ctx: Context, env: Env) -> None:
                    authenticated=auth.authenticated, auth_evidence=auth.evidence)
     policy = env.config.trust.policy
     m.counts = entry is not None
-    if entry is not None and policy == "off":
+    m.possible_spoof = auth.failed
+    if auth.failed:  # under every policy: never a member while a trusted server says fail
+        m.counts = False
+        m.note = "possible spoof: authentication failed"
+    elif entry is not None and policy == "off":
         m.note = "not checked (trust policy is off)"
     elif entry is not None and auth.authenticated is not True:
         if policy == "enforce" and how in ("domain", "subdomain"):

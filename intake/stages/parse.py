@@ -38,6 +38,7 @@ from intake.mail_headers import (
     message_id_of,
     parsed_date,
     screen_headers,
+    single_mailbox,
     squash,
     unfold,
 )
@@ -146,9 +147,24 @@ def parse_bytes(raw: bytes) -> ParsedMail:
         headers=screen_headers(msg),
         content_types=[p.get_content_type() for p in msg.walk()],
         notes=notes,
+        auth_results_hops=auth_results_hops(msg),
+        single_mailbox=single_mailbox(msg.get_all("From", [])),
     )
     mail.forwarded_from = _forwarded_writer(mail, attached)
     return mail
+
+
+def auth_results_hops(msg: Message) -> list[int]:
+    """For each Authentication-Results header, top to bottom, the number of Received
+    headers above it: which hop's server added it (intake/trust.py)."""
+    hops, received = [], 0
+    for name in msg.keys():
+        key = name.lower()
+        if key == "received":
+            received += 1
+        elif key == "authentication-results":
+            hops.append(received)
+    return hops
 
 
 def _headers_only(raw: bytes) -> ParsedMail:

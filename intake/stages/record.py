@@ -24,6 +24,7 @@ def run(ctx: Context, env: Env) -> None:
         "attachments": _dumps([asdict(a) for a in mail.attachments]),
         "in_reply_to": mail.in_reply_to, "references_": _dumps(mail.references, ensure_ascii=True),
         "auth_results": _dumps(mail.auth_results),
+        "auth_results_hops": _dumps(mail.auth_results_hops),
         "headers": json.dumps(mail.headers, ensure_ascii=False),
         "parse_notes": _dumps(mail.notes, ensure_ascii=True),
         "screening": ctx.screening,
@@ -63,6 +64,11 @@ def run(ctx: Context, env: Env) -> None:
                 screening=ctx.screening, group=d.group, intent=d.intent, language=d.language,
                 confidence=d.confidence, member_match=m.match, status=ctx.status,
                 triage_reason=ctx.triage_reason)
+    if ctx.followup_refused is not None:  # on the claimed request's audit trail too
+        store.event("followup_refused", message_pk=ctx.message_pk,
+                    request_id=ctx.followup_refused["request_id"], new_request=request_id,
+                    sender=mail.sender_email, evidence=ctx.followup_refused["evidence"],
+                    reason=ctx.followup_refused["reason"])
     if ctx.linked_request is not None:
         store.event("machine_reply_linked", message_pk=ctx.message_pk,
                     request_id=ctx.linked_request, screening=ctx.screening,

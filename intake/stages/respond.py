@@ -4,8 +4,10 @@ Runs inside the pipeline's transaction, so a queued mail exists if and only if
 the decision that calls for it was recorded. A unique dedupe key per (request,
 round, kind, template, recipient) makes re-running a message harmless.
 Nothing is sent (and the skip recorded) for mail older than the configured age by
-its arrival or its Date header, or already flagged handled on the server; and no
-acknowledgement beyond the per-sender and global rate limits.
+its arrival or its Date header, or already flagged handled on the server. No
+acknowledgement beyond the rate limits: per mailbox (its +tag removed), per
+organisation (or mail domain), and per hour in all. A rate limit that holds back
+an acknowledgement puts the request in triage with the reason: never a silent drop.
 """
 
 from __future__ import annotations
@@ -40,20 +42,45 @@ def queue_planned(ctx: Context, env: Env, *, round_no: int) -> list[int]:
             key += f":m{ctx.message_pk}"
         if store.one("SELECT 1 FROM outbox WHERE dedupe_key=?", (key,)):
             continue
-        reason = None
+        reason = limited = None
         if never and round_no == 0:
             reason = never
         elif planned.kind == "ack":
-            reason = _rate_limited(env, planned.recipient)
+            reason = limited = _rate_limited(env, rate_keys(ctx, planned.recipient))
         if reason:
             ctx.suppressed.append(f"{planned.kind} to {planned.recipient}: {reason}")
             store.event("reply_suppressed", actor=env.actor, message_pk=ctx.message_pk,
                         request_id=ctx.request_id, kind=planned.kind,
                         recipient=planned.recipient, reason=reason)
+            if limited and round_no == 0 and ctx.status != "triage":
+                _triage_for_limit(ctx, env, limited)
             continue
         ids.append(_queue(ctx, env, planned, key))
     ctx.outbox_ids.extend(ids)
     return ids
+
+
+def _triage_for_limit(ctx: Context, env: Env, limit: str) -> None:
+    """The acknowledgement was held back: a person sees the request (and why)."""
+    reason = f"acknowledgement held back: {limit}"
+    ctx.status, ctx.triage_reason = "triage", reason
+    env.store.update("requests", ctx.request_id, {"status": "triage", "triage_reason": reason,
+                                                  "updated_at": utcnow()})
+
+
+def normalized_mailbox(address: str) -> str:
+    """anna+news@city.example -> anna@city.example: one person's mailbox, whatever its tag."""
+    local, _, domain = address.strip().lower().rpartition("@")
+    return f"{local.split('+', 1)[0] or local}@{domain}" if local else address.strip().lower()
+
+
+def rate_keys(ctx: Context, recipient: str) -> tuple[str, str]:
+    """(mailbox, organisation) an acknowledgement counts against: the organisation from the
+    roster when the sender matched it, else the mail domain."""
+    mailbox = normalized_mailbox(recipient)
+    organisation = ctx.membership.organisation
+    return mailbox, (f"org:{organisation}" if organisation
+                     else f"domain:{mailbox.rpartition('@')[2]}")
 
 
 def _never_answer(ctx: Context, env: Env) -> str | None:
@@ -94,15 +121,22 @@ def _parse_stamp(stamp: str | None) -> datetime | None:
 ACKS_AFTER_SQL = "SELECT COUNT(*) FROM outbox WHERE id>? AND +kind='ack'"
 
 
-def _rate_limited(env: Env, recipient: str) -> str | None:
+def _rate_limited(env: Env, keys: tuple[str, str]) -> str | None:
     limits = env.config.limits
     day, hour = env.store.per_transaction("rate_windows", _rate_windows)
+    mailbox, organisation = keys
     per_sender = env.store.one(
-        "SELECT COUNT(*) FROM outbox WHERE kind='ack' AND lower(recipient)=? AND created_at>=?"
-        " AND status NOT IN ('suppressed')", (recipient.lower(), day))[0]
+        "SELECT COUNT(*) FROM outbox WHERE kind='ack' AND rate_mailbox=? AND created_at>=?"
+        " AND status NOT IN ('suppressed')", (mailbox, day))[0]
     if per_sender >= limits.acks_per_sender_per_day:
         return (f"rate limit: {per_sender} acknowledgements to this sender in 24 h"
                 f" (limit {limits.acks_per_sender_per_day})")
+    per_org = env.store.one(
+        "SELECT COUNT(*) FROM outbox WHERE kind='ack' AND rate_organisation=? AND created_at>=?"
+        " AND status NOT IN ('suppressed')", (organisation, day))[0]
+    if per_org >= limits.acks_per_organisation_per_day:
+        return (f"rate limit: {per_org} acknowledgements to {organisation.split(':', 1)[1]}"
+                f" in 24 h (limit {limits.acks_per_organisation_per_day})")
     # the last hour's count (at most up to the limit) is read once per transaction; after
     # that only the acks this transaction queued are added: a backlog does not recount
     # the whole outbox for every message
@@ -132,7 +166,7 @@ def template_variables(ctx: Context, env: Env, planned: PlannedMail) -> dict:
     language = d.language or "en"
     groups = route.groups_of(d, env)
     return {
-        "token": f"IG-{ctx.request_id}",
+        "token": token_of(env, ctx.request_id),
         "sender_name": salutation_name(compose.header_text(requester_name, 80)),
         "sender_email": requester_email,
         "forwarded_by": mail.sender_email if mail.forwarded_from else None,
@@ -156,6 +190,12 @@ def template_variables(ctx: Context, env: Env, planned: PlannedMail) -> dict:
         "staff_address": env.config.smtp.staff_address,
         "privacy_notice_url": env.config.privacy.notice_url,
     }
+
+
+def token_of(env: Env, request_id: int | None) -> str:
+    """The request's token for our subjects ([IG-12-5f3a9c01]; IG-12 for older requests)."""
+    row = env.store.one("SELECT token FROM requests WHERE id=?", (request_id,))
+    return row[0] if row and row[0] else f"IG-{request_id}"
 
 
 _DIRECTORY_NAME = re.compile(r"^([^\W\d_][\w'-]*(?: [^\W\d_][\w'-]*)?), "
@@ -182,7 +222,7 @@ def _queue(ctx: Context, env: Env, planned: PlannedMail, key: str) -> int:
         in_reply_to=mail.message_id if planned.kind == "ack" else None,
         references=mail.references if planned.kind == "ack" else [],
         auto_submitted="auto-replied" if planned.kind == "ack" else "auto-generated",
-        language=rendered.language, token=f"IG-{ctx.request_id}",
+        language=rendered.language, token=token_of(env, ctx.request_id),
         reply_to=requester_email if planned.kind != "ack" else None,
         original=ctx.raw if planned.attach_original else None,
     )
@@ -191,6 +231,8 @@ def _queue(ctx: Context, env: Env, planned: PlannedMail, key: str) -> int:
         "language": rendered.language, "recipient": planned.recipient,
         "message_id": message_id, "raw": raw, "status": "queued", "attempts": 0,
         "next_attempt_at": utcnow(), "created_at": utcnow(), "dedupe_key": key,
+        **(dict(zip(("rate_mailbox", "rate_organisation"), rate_keys(ctx, planned.recipient),
+                    strict=True)) if planned.kind == "ack" else {}),
     })
     env.store.event("reply_queued", actor=env.actor, message_pk=ctx.message_pk,
                     request_id=ctx.request_id, outbox_id=outbox_id, kind=planned.kind,

@@ -7,7 +7,10 @@ This is the policy of the secretariat in one place:
 - a question: acknowledge receipt, triage;
 - unsubscribe, follow-ups, unrelated mail: no automatic reply, triage;
 - anything unsure (low confidence, unparseable): triage;
-- machine mail: recorded, never answered.
+- machine mail: recorded, never answered;
+- a possible spoof (a trusted server said dkim/dmarc=fail), or a From that is not one
+  mailbox: triage, nothing sent until a person has looked (no backscatter to a forged
+  address, never forwarded as a member's).
 """
 
 from __future__ import annotations
@@ -30,6 +33,10 @@ def run(ctx: Context, env: Env) -> None:
         ctx.status = "followup"
         _plan_followup(ctx, env)
         return
+    if ctx.followup_refused is not None:  # a person looks; nothing automatic goes out
+        refused = ctx.followup_refused
+        return _triage(ctx, f"claims to continue request {refused['request_id']}"
+                            f" but {refused['reason']}")
     plan(ctx, env)
 
 
@@ -48,8 +55,9 @@ def _plan_followup(ctx: Context, env: Env) -> None:
                                        attach_original=True))
 
 
-def plan(ctx: Context, env: Env) -> None:
-    """Decide status, triage reason and planned mail. Also used by `queue resolve`."""
+def plan(ctx: Context, env: Env, *, by_person: bool = False) -> None:
+    """Decide status, triage reason and planned mail. Also used by `queue resolve`
+    (by_person: a person looked, so doubts about the sender no longer hold mail back)."""
     d, m = ctx.decision, ctx.membership
     ctx.planned = []
     ctx.triage_reason = None
@@ -62,6 +70,10 @@ def plan(ctx: Context, env: Env) -> None:
         return _triage(ctx, "no sender address")
     if compose.safe_address(sender) is None:  # nothing could be sent there: say why, not crash
         return _triage(ctx, f"sender address cannot be answered: {compose.header_text(sender, 80)}")
+    if not by_person and m.possible_spoof:
+        return _triage(ctx, f"possible spoof: {compose.header_text(m.auth_evidence or '', 160)}")
+    if not by_person and ctx.mail is not None and not ctx.mail.single_mailbox:
+        return _triage(ctx, "From is not a single mailbox: not answered automatically")
     if low:
         if d.intent in REAL_INTENTS_ACKED:
             ctx.planned.append(PlannedMail("ack", "ack_received", sender))

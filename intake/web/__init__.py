@@ -9,21 +9,21 @@ address, and passwords are scrypt hashes (intake/accounts.py).
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import jinja2
 from flask import Flask, abort, g, redirect, request, session, url_for
 
 from intake import accounts
-from intake.config import PROJECT_ROOT, Config
+from intake.config import PROJECT_ROOT, Config, ConfigError
 from intake.context import Env
 from intake.rulebook import load_rules
 from intake.store import Store
 from intake.templating import Templates
-
-PUBLIC_ENDPOINTS = {"auth.login", "static"}
 
 
 def create_app(config: Config, *, store: Store | None = None) -> Flask:
@@ -32,9 +32,9 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
     app.jinja_env.undefined = jinja2.StrictUndefined
     setup_store = store or Store(config.database)
     setup_store.migrate()
-    secret = _secret_key(config, setup_store)
     if store is None:
         setup_store.close()
+    secret = _secret_key(config)
     app.config.update(
         SECRET_KEY=secret,
         SESSION_COOKIE_HTTPONLY=True,
@@ -52,7 +52,7 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore
 
-    from intake.web import auth, desk, privacy_views, roster_views
+    from intake.web import access, auth, desk, privacy_views, roster_views
     app.register_blueprint(auth.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(roster_views.bp)
@@ -60,19 +60,24 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
 
     @app.before_request
     def guard():  # noqa: ANN202
-        g.account = None
-        account_id = session.get("account_id")
-        if account_id is not None:
-            g.account = accounts.load(store_of(), account_id, session.get("credential", ""))
-        if request.endpoint in PUBLIC_ENDPOINTS:
+        g.account = accounts.session_account(store_of(), session.get("sid"))
+        rule = access.rule_of(request.endpoint)
+        if request.method == "POST":  # every form, the login form too (login CSRF)
+            token = request.form.get("csrf_token", "")
+            if not token or not secrets.compare_digest(token, session.get("csrf", "")):
+                abort(400, "missing or wrong CSRF token; reload the page and try again")
+        if rule == access.PUBLIC or request.routing_exception is not None:
             return None
         if g.account is None:
             session.clear()
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        if request.method == "POST":
-            token = request.form.get("csrf_token", "")
-            if not token or not secrets.compare_digest(token, session.get("csrf", "")):
-                abort(400, "missing or wrong CSRF token; reload the page and try again")
+        if rule is None:
+            abort(403)  # an endpoint without a rule in intake/web/access.py is refused
+        if rule == access.STAFF and g.account.is_facilitator:
+            abort(404)
+        if rule == access.REQUEST and not access.may_see_request(
+                store_of(), g.account, int((request.view_args or {}).get("request_id", 0))):
+            abort(404)
         return None
 
     @app.teardown_request
@@ -83,7 +88,8 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
 
     @app.after_request
     def headers(response):  # noqa: ANN001, ANN202
-        response.headers["Content-Security-Policy"] = (
+        response.headers.setdefault(  # a view's own, stricter policy (attachments) stays
+            "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"
             " frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
         response.headers["X-Content-Type-Options"] = "nosniff"
@@ -94,25 +100,40 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
 
     @app.context_processor
     def common():  # noqa: ANN202
-        if "csrf" not in session and g.get("account") is not None:
+        if "csrf" not in session:  # a login form gets one too
             session["csrf"] = secrets.token_urlsafe(32)
         return {"account": g.get("account"), "csrf_token": session.get("csrf", "")}
 
     return app
 
 
-def _secret_key(config: Config, store: Store) -> str:
+def _secret_key(config: Config) -> str:
+    """The key that signs session cookies: from `[web] secret_key_env`/`secret_key_file`, else
+    a random key in a 0600 file beside the database, made at first start. Never in the
+    database: read access to it must not be enough to forge a session."""
     configured = config.web.secret_key.resolve()
     if configured:
         return configured
-    row = store.one("SELECT value FROM settings WHERE key='web_secret'")
-    if row:
-        return row[0]
-    value = secrets.token_urlsafe(48)
-    with store.transaction():
-        store.conn.execute("INSERT OR IGNORE INTO settings (key, value) VALUES ('web_secret', ?)",
-                           (value,))
-    return store.one("SELECT value FROM settings WHERE key='web_secret'")[0]
+    path = secret_file(config)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            raise ConfigError(config.path, "web.secret_key_file",
+                              f"{path} can be read by other users; run `chmod 600 {path}`") from None
+        value = path.read_text(encoding="utf-8").strip()
+        if len(value) < 32:
+            raise ConfigError(config.path, "web.secret_key_file",
+                              f"{path} holds no usable key; delete it to make a new one") from None
+        return value
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secrets.token_urlsafe(48) + "\n")
+    return path.read_text(encoding="utf-8").strip()
+
+
+def secret_file(config: Config) -> Path:
+    """Where the generated cookie-signing key is kept when none is configured."""
+    return config.database.with_name(config.database.name + ".web-secret")
 
 
 def ext() -> dict:

@@ -30,13 +30,11 @@ def login():  # noqa: ANN201
             error = "Wrong name or password."
             return render_template("login.html", error=error, next_url=next_url), 401
         throttle.succeeded(name, address)
-        session.clear()
+        session.clear()  # a new session id and CSRF token: nothing carried over from before
         session.permanent = True
-        session["account_id"] = account.id
-        session["credential"] = account.credential
+        session["sid"] = accounts.start_session(store_of(), account,
+                                                ext()["config"].web.session_hours)
         session["csrf"] = secrets.token_urlsafe(32)
-        with store_of().transaction():
-            store_of().event("login", actor=account.name)
         return redirect(safe_next(next_url))
     if g.get("account") is not None:
         return redirect(safe_next(next_url))
@@ -45,5 +43,6 @@ def login():  # noqa: ANN201
 
 @bp.route("/logout", methods=["POST"])
 def logout():  # noqa: ANN201
+    accounts.end_session(store_of(), session.get("sid"))
     session.clear()
     return redirect(url_for("auth.login"))

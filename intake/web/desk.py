@@ -14,24 +14,10 @@ from intake import pipeline, queries, triage
 from intake.attachments import attachment_bytes, attachment_parts
 from intake.rulebook import INTENTS
 from intake.stages.parse import clean_raw
-from intake.web import env_for, ext, store_of
+from intake.web import access, env_for, ext, store_of
 
 bp = Blueprint("desk", __name__)
 PAGE_SIZE = 25
-
-
-def visible(detail: dict) -> bool:
-    """Staff see everything; a facilitator sees their own group's requests only."""
-    account = g.account
-    if not account.is_facilitator:
-        return True
-    if detail.get("group") == account.group_id:
-        return True
-    if detail.get("group") == "both":
-        scores = detail.get("explanation", {}).get("classification", {}).get("group", {}) \
-            .get("scores", {})
-        return account.group_id in list(scores)[:2]
-    return False
 
 
 @bp.route("/")
@@ -62,21 +48,31 @@ def queue():  # noqa: ANN201
 
 
 def _detail_or_404(request_id: int) -> dict:
-    detail = queries.request_detail(store_of(), request_id)
-    if detail is None or not visible(detail):
+    """The request's detail; who may see it was checked before the view (web/access.py)."""
+    detail = queries.request_detail(store_of(), request_id, bounded=True)
+    if detail is None:
         abort(404)
     return detail
+
+
+def _route_allowed(request_id: int, group: str):  # noqa: ANN202
+    """None, or the redirect back with the reason: a facilitator decides within their group."""
+    if access.may_route_to(g.account, group):
+        return None
+    flash(f"A facilitator can only decide within their own group ({g.account.group_id})", "error")
+    return redirect(url_for("desk.request_page", request_id=request_id))
 
 
 @bp.route("/requests/<int:request_id>")
 def request_page(request_id: int):  # noqa: ANN201
     detail = _detail_or_404(request_id)
-    staff = [r["name"] for r in store_of().query("SELECT name FROM staff WHERE disabled=0"
-                                                 " ORDER BY name")]
-    organisations = [r[0] for r in store_of().query("SELECT organisation FROM members"
-                                                    " ORDER BY organisation")]
+    staff = access.assignable(store_of(), request_id)
+    organisations = [] if g.account.is_facilitator else [
+        r[0] for r in store_of().query("SELECT organisation FROM members ORDER BY organisation")]
+    groups = [gr.id for gr in ext()["rules"].groups] + ["both", "none"]
+    groups = [gr for gr in groups if access.may_route_to(g.account, gr)]
     return render_template("request.html", r=detail, staff=staff, organisations=organisations,
-                           groups=[gr.id for gr in ext()["rules"].groups], intents=INTENTS,
+                           groups=groups, intents=INTENTS,
                            explanation_json=json.dumps(detail["explanation"], indent=2,
                                                        ensure_ascii=False))
 
@@ -85,6 +81,8 @@ def request_page(request_id: int):  # noqa: ANN201
 def preview(request_id: int):  # noqa: ANN201
     detail = _detail_or_404(request_id)
     group, intent = request.form.get("group", ""), request.form.get("intent", "")
+    if (refused := _route_allowed(request_id, group)) is not None:
+        return refused
     try:
         result = triage.resolve(env_for(g.account.name), request_id, group=group, intent=intent,
                                 note=request.form.get("note"), send=True, dry_run=True)
@@ -98,6 +96,8 @@ def preview(request_id: int):  # noqa: ANN201
 @bp.route("/requests/<int:request_id>/resolve", methods=["POST"])
 def resolve(request_id: int):  # noqa: ANN201
     _detail_or_404(request_id)
+    if (refused := _route_allowed(request_id, request.form.get("group", ""))) is not None:
+        return refused
     send = request.form.get("send") == "yes"
     try:
         result = triage.resolve(env_for(g.account.name), request_id,
@@ -137,6 +137,9 @@ def reopen(request_id: int):  # noqa: ANN201
 @bp.route("/requests/<int:request_id>/assign", methods=["POST"])
 def assign(request_id: int):  # noqa: ANN201
     person = request.form.get("person") or None
+    if person is not None and person not in access.assignable(store_of(), request_id):
+        flash("Assign to an account that can see this request", "error")
+        return redirect(url_for("desk.request_page", request_id=request_id))
     return _simple_action(request_id, lambda env: triage.assign(env, request_id, person),
                           f"Assigned to {person}" if person else "Unassigned")
 
@@ -177,12 +180,19 @@ def attachment(request_id: int, message_pk: int, index: int):  # noqa: ANN201
     if message_pk not in [m["id"] for m in detail["messages"]]:
         abort(404)
     raw = store_of().raw_of(message_pk) or b""
-    msg = email.message_from_bytes(clean_raw(raw), policy=email.policy.compat32)
-    parts = attachment_parts(msg)
-    if not 0 <= index < len(parts):
-        abort(404)
-    part = parts[index]
-    payload = attachment_bytes(part)
+    limit = ext()["config"].limits.max_message_bytes
+    if len(raw) > limit:  # the service did not parse it either: same limit here
+        abort(413, f"the message is larger than limits.max_message_bytes ({limit});"
+                   " export it with the CLI to open its attachments")
+    try:
+        msg = email.message_from_bytes(clean_raw(raw), policy=email.policy.compat32)
+        parts = attachment_parts(msg)
+        if not 0 <= index < len(parts):
+            abort(404)
+        part = parts[index]
+        payload = attachment_bytes(part)
+    except RecursionError:  # thousands of nested parts: the stdlib parser gives up
+        abort(422, "this message is nested too deeply to take apart here")
     name = re.sub(r"[^\w.\-]+", "_", str(part.get_filename() or f"attachment-{index}"))[:120]
     return Response(payload, mimetype="application/octet-stream", headers={
         "Content-Disposition": f'attachment; filename="{name}"',

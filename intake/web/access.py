@@ -1,0 +1,88 @@
+"""Who may call which web endpoint: one table, checked on the server before every view.
+
+A form hidden in a template keeps nobody out; this table does. Every endpoint of
+the app must have a rule here: an endpoint without one is refused (and
+tests/test_web_access.py fails), so a new route cannot ship unguarded.
+
+Rules:
+- public:  anyone, also without a session (the login page, static files);
+- account: any logged-in account (queue, logout);
+- request: staff, or the facilitator of the request's group (others get 404);
+- staff:   staff only (the roster, the overview, linking senders, replaying).
+"""
+
+from __future__ import annotations
+
+import json
+
+from intake.accounts import Account
+from intake.store import Store
+
+PUBLIC, ACCOUNT, REQUEST, STAFF = "public", "account", "request", "staff"
+
+RULES: dict[str, str] = {
+    "auth.login": PUBLIC,
+    "static": PUBLIC,
+    "auth.logout": ACCOUNT,
+    "desk.home": ACCOUNT,
+    "desk.queue": ACCOUNT,
+    "desk.request_page": REQUEST,
+    "desk.preview": REQUEST,
+    "desk.resolve": REQUEST,
+    "desk.close": REQUEST,
+    "desk.reopen": REQUEST,
+    "desk.assign": REQUEST,
+    "desk.note": REQUEST,
+    "desk.attachment": REQUEST,
+    "desk.link": STAFF,  # changes the roster: who counts as a member
+    "desk.replay": STAFF,  # re-runs the pipeline on a shunted message
+    "roster.members_page": STAFF,
+    "roster.members_upload": STAFF,
+    "roster.members_apply": STAFF,
+    "roster.overview": STAFF,
+}
+
+
+def rule_of(endpoint: str | None) -> str | None:
+    return RULES.get(endpoint or "")
+
+
+def may_see_request(store: Store, account: Account, request_id: int) -> bool:
+    """Staff see every request; a facilitator their own group's (or a "both" request whose
+    two best-scoring groups include theirs). An unknown id (or one beyond SQLite's
+    integers) is not seen by anyone."""
+    if not 0 < request_id < 2**63:
+        return False
+    row = store.one("SELECT group_id, explanation FROM requests WHERE id=?", (request_id,))
+    if row is None:
+        return False
+    if not account.is_facilitator:
+        return True
+    return account.group_id in groups_of(row["group_id"], row["explanation"])
+
+
+def groups_of(group_id: str | None, explanation: str | None) -> list[str]:
+    """The groups a request belongs to: its group, or for "both" the two best-scoring."""
+    if group_id != "both":
+        return [group_id] if group_id else []
+    try:
+        scores = json.loads(explanation or "{}").get("classification", {}).get("group", {}).get("scores", {})
+    except (ValueError, AttributeError):
+        return []
+    return [g for g, _ in sorted(scores.items(), key=lambda kv: -kv[1])[:2]]
+
+
+def may_route_to(account: Account, group: str) -> bool:
+    """Staff route anywhere; a facilitator only within their own group."""
+    return not account.is_facilitator or group == account.group_id
+
+
+def assignable(store: Store, request_id: int) -> list[str]:
+    """Who a request may be assigned to: enabled accounts that can see it."""
+    row = store.one("SELECT group_id, explanation FROM requests WHERE id=?", (request_id,))
+    groups = groups_of(row["group_id"], row["explanation"]) if row else []
+    return [
+        r["name"]
+        for r in store.query("SELECT name, role, group_id FROM staff WHERE disabled=0 ORDER BY name")
+        if r["role"] != "facilitator" or r["group_id"] in groups
+    ]
