@@ -3,7 +3,7 @@
 StrictUndefined: a typo in a template fails loudly in tests instead of sending
 "Dear ," to a member. Mail templates live in templates/mail/<lang>/<name>.txt.j2;
 the first line is "Subject: ...", then a blank line, then the body. A language
-without the template falls back to English.
+without the template falls back to English; "no" and "nn" use the Norwegian (nb) ones.
 """
 
 from __future__ import annotations
@@ -16,6 +16,10 @@ from typing import Any
 import jinja2
 
 FALLBACK_LANGUAGE = "en"
+# Codes that name a language whose templates live under another code: Norwegian is written
+# in Bokmål (nb); a detector or a label may say "no" (macrolanguage) or "nn" (Nynorsk),
+# whose readers read Bokmål.
+LANGUAGE_ALIASES = {"no": "nb", "nn": "nb"}
 RECHECK_SECONDS = 1.0  # how long a looked-up mail template is used without asking jinja
 
 
@@ -42,8 +46,11 @@ class Templates:
 
     def languages(self, name: str) -> list[str]:
         base = self.directory / "mail"
-        return sorted(p.name for p in base.iterdir()
-                      if (p / f"{name}.txt.j2").is_file()) if base.is_dir() else []
+        return (
+            sorted(p.name for p in base.iterdir() if (p / f"{name}.txt.j2").is_file())
+            if base.is_dir()
+            else []
+        )
 
     def resolve(self, name: str, language: str | None) -> str:
         """The language the template will actually be rendered in."""
@@ -55,6 +62,7 @@ class Templates:
         second, so the answer is kept for a second (an edited template is picked up
         within one)."""
         lang = (language or FALLBACK_LANGUAGE).lower()
+        lang = LANGUAGE_ALIASES.get(lang, lang)
         now = time.monotonic()
         known = self._recent.get((name, lang))
         if known is not None and now - known[0] < RECHECK_SECONDS:
@@ -62,8 +70,7 @@ class Templates:
         try:
             found = lang, self.env.get_template(f"mail/{lang}/{name}.txt.j2")
         except jinja2.TemplateNotFound:
-            found = FALLBACK_LANGUAGE, self.env.get_template(
-                f"mail/{FALLBACK_LANGUAGE}/{name}.txt.j2")
+            found = FALLBACK_LANGUAGE, self.env.get_template(f"mail/{FALLBACK_LANGUAGE}/{name}.txt.j2")
         self._recent[(name, lang)] = (now, *found)
         return found
 
