@@ -2,8 +2,12 @@
 
 Verdicts: human, auto_reply, bounce, list_or_bulk, own_loop, spam. Headers are
 read first (RFC 3834 and friends), then wording for machines that send no
-header. Only `human` is ever answered (RFC 3834: never answer a machine). The
-evidence behind each verdict is stored so staff can see why.
+header, in every language of the network (rules/screening.toml; accents folded,
+so "Automaticka odpoved" is read like "Automatická odpověď"). Wording is read
+in the sender's own text: a person who quotes an out-of-office below a real
+request is a person. Only `human` is ever answered (RFC 3834: never answer a
+machine, and no backscatter to spam). The evidence behind each verdict is
+stored so staff can see why.
 """
 
 from __future__ import annotations
@@ -13,9 +17,24 @@ import re
 from intake.context import Context, Env, ParsedMail
 from intake.rulebook import ScreeningRules
 from intake.screen_marks import LOOP_HEADER_NAME, OWN_MESSAGE_ID_MARK
+from intake.textfold import folded_pair
+from intake.textprep import strip_for_classification
 
 LOOP_HEADER = LOOP_HEADER_NAME.lower()
 _QUOTE_LINE = re.compile(r"^\s*>")
+# Leading tags a mail system puts before the subject ("[EXTERNAL]", "[SPAM?]" is not
+# removed: only short bracketed tags): the auto-reply marker follows them.
+_SUBJECT_TAGS = re.compile(r"^(\s*\[[^\]\n]{1,24}\]\s*)+")
+# Where quoted history starts, in any language: an attribution line that names an address
+# and ends with a colon ("Dne 3. 5. 2024 napsal Jan <jan@praha.eu>:", "... írta:"), a header
+# line with an address ("Feladó: Anna <anna@x.hu>", "Από: ..."), or a "----- ... -----"
+# separator ("----- Původní zpráva -----"). textprep knows the common languages' words.
+_ANY_QUOTE_START = re.compile(
+    r"^(.{0,200}[\w.+-]+@[\w-]+(\.[\w-]+)+.{0,40}:\s*$"
+    r"|\s*\*?[^\s:*]{1,20}( [^\s:*]{1,12})?\*?\s?:\s.{0,120}[\w.+-]+@[\w-]+(\.[\w-]+)+"
+    r"|\s*-{3,}\s?[^-\n]{3,40}\s?-{3,}\s*$)")
+_ADDRESS_OR_LINK = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+|\b(https?://|www\.)\S+", re.I)
+OWN_TEXT_WINDOW = 700  # out-of-office wording is looked for near the start of the own text
 
 
 def run(ctx: Context, env: Env) -> None:
@@ -99,9 +118,9 @@ def screen(mail: ParsedMail, rules: ScreeningRules,
     precedence = h.get("precedence", "").strip().lower()
     if precedence == "auto_reply":
         auto.append("Precedence: auto_reply")
-    subject_hit = _first(rules.auto_reply_subjects, subject)
+    subject_hit = _find(rules.auto_reply_subjects, *folded_pair(_SUBJECT_TAGS.sub("", subject)))
     if subject_hit:
-        auto.append(f"subject matches auto-reply pattern {subject_hit!r}")
+        auto.append(f"subject matches auto-reply pattern {subject_hit[0]!r}: {subject_hit[1]!r}")
     if auto:
         return "auto_reply", auto
 
@@ -113,15 +132,73 @@ def screen(mail: ParsedMail, rules: ScreeningRules,
     if h.get("return-path", "").strip() == "<>":
         return "auto_reply", ["empty Return-Path <>"]
 
-    # 7. wording, for machines that send no header at all
-    short_body = len(body) < 1500
-    ooo = _first(rules.auto_reply_bodies, body) if short_body and "?" not in body else None
-    if ooo:
-        detail = _first(rules.auto_reply_details, body)
-        if detail:
-            return "auto_reply", [f"body matches out-of-office pattern {ooo!r}",
-                                  f"and says when or whom: {detail!r}"]
+    # 7. wording, for machines that send no header at all: read in the sender's own text
+    own, own_folded = folded_pair(own_text(mail.body_text or ""))
+    words = folded_pair(_ADDRESS_OR_LINK.sub(" ", own))  # what the sender talks about
+    network = _find(rules.about_the_network, *words)
+    ooo_evidence = _out_of_office_wording(own, own_folded, rules, network)
+    if ooo_evidence:
+        return "auto_reply", ooo_evidence
+
+    # 8. spam: unsolicited offers that no person wrote to us (never answered: no backscatter)
+    subject_words = folded_pair(_ADDRESS_OR_LINK.sub(" ", subject))
+    topic = network or next((hit for rule_list in (rules.about_the_network, rules.on_topic)
+                             for text in (subject_words, words)
+                             if (hit := _find(rule_list, *text))), None)
+    spam_evidence = _spam_wording(folded_pair(subject), (own, own_folded), rules, topic)
+    if spam_evidence:
+        return "spam", spam_evidence
     return "human", []
+
+
+def own_text(body: str) -> str:
+    """What the sender wrote now: no quoted history, signature or disclaimer."""
+    lines = []
+    for line in strip_for_classification(body).split("\n"):
+        if _ANY_QUOTE_START.match(line):
+            break
+        lines.append(line)
+    return "\n".join(lines).strip()
+
+
+def _out_of_office_wording(own: str, folded: str, rules: ScreeningRules,
+                           network: tuple[str, str] | None) -> list[str]:
+    """An out-of-office known only by its wording: short, no question, the wording near the
+    start, a return date or a contact, and nothing about the network or its groups."""
+    if len(own) >= 1500 or "?" in own or network:
+        return []
+    window = OWN_TEXT_WINDOW
+    ooo = _find(rules.auto_reply_bodies, own[:window], folded[:window])
+    if not ooo:
+        return []
+    detail = _find(rules.auto_reply_details, own, folded)
+    if not detail:
+        return []
+    return [f"body matches out-of-office pattern {ooo[0]!r}: {ooo[1]!r}",
+            f"and says when or whom: {detail[1]!r} (pattern {detail[0]!r})"]
+
+
+def _spam_wording(subject: tuple[str, str], own: tuple[str, str], rules: ScreeningRules,
+                  topic: tuple[str, str] | None) -> list[str]:
+    """Two different signs of an unsolicited offer and not a word about procurement or the
+    network: each sign found is the evidence. A real expression of interest names what it
+    is about, so it never meets the second condition."""
+    if topic:
+        return []
+    signs = []
+    for pattern in rules.spam_wording:
+        for text, folded in (subject, own):
+            found = pattern.search(folded)
+            if found:
+                signs.append(f"spam wording {text[found.start():found.end()]!r}"
+                             f" (pattern {pattern.pattern!r})")
+                break
+    bulk = _find(rules.bulk_bodies, *own)
+    if bulk:
+        signs.append(f"marketing wording {bulk[1]!r} without a list header")
+    if len(signs) < 2:
+        return []
+    return signs + ["no mention of procurement, Procura+ or its interest groups"]
 
 
 def _list_evidence(h: dict[str, str], sender: str, rules: ScreeningRules) -> list[str]:
@@ -145,9 +222,17 @@ def _list_evidence(h: dict[str, str], sender: str, rules: ScreeningRules) -> lis
 
 
 def _first(patterns: list[re.Pattern[str]], text: str) -> str | None:
+    """The first pattern found in text (folded, as the patterns are)."""
+    return (_find(patterns, *folded_pair(text)) or (None,))[0]
+
+
+def _find(patterns: list[re.Pattern[str]], text: str, folded: str) -> tuple[str, str] | None:
+    """(pattern, the words it matched as written) for the first pattern found in the
+    folded text; folding keeps positions, so the words are cut from the original."""
     for pattern in patterns:
-        if pattern.search(text):
-            return pattern.pattern
+        found = pattern.search(folded)
+        if found:
+            return pattern.pattern, text[found.start():found.end()]
     return None
 
 
