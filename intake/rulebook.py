@@ -74,6 +74,7 @@ class ScreeningRules:
     bounce_bodies: list[re.Pattern[str]] = field(default_factory=list)
     bulk_bodies: list[re.Pattern[str]] = field(default_factory=list)
     spam_wording: list[re.Pattern[str]] = field(default_factory=list)
+    spam_signs: list[re.Pattern[str]] = field(default_factory=list)
     about_the_network: list[re.Pattern[str]] = field(default_factory=list)
     on_topic: list[re.Pattern[str]] = field(default_factory=list)
 
