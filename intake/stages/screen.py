@@ -162,7 +162,7 @@ def own_text(body: str) -> str:
     """What the sender wrote now: no quoted history, signature or disclaimer."""
     lines = []
     for line in strip_for_classification(body).split("\n"):
-        if _ANY_QUOTE_START.match(line):
+        if len(line) < 300 and _ANY_QUOTE_START.match(line):  # quote headers are short lines
             break
         lines.append(line)
     return "\n".join(lines).strip()
