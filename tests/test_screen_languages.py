@@ -98,6 +98,30 @@ def test_auto_reply_subjects_without_accents_tags_or_in_older_forms(subject):
     assert got == "auto_reply", evidence
 
 
+@pytest.mark.parametrize(
+    "subject",
+    ["Abwesend bis 12.8.", "Ausente: Grupo de interés", "Odsotnost 5.–9. 8.", "Fravær", "Poissaolo 1.-26.7."],
+)
+def test_a_single_absence_word_as_the_whole_subject_or_before_a_date(subject):
+    # "Absent", "Fravær", "Odsotnost" ... alone, before a colon or before a date: an auto-reply.
+    assert verdict(subject, "Hello.")[0] == "auto_reply"
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Absence de réponse à notre demande d'adhésion",
+        "Ausencia de respuesta sobre el grupo LCC",
+        "Assenza di risposta",
+        "Holiday season: join the LCC group in January",
+        "Vacation of the facilitator post",
+    ],
+)
+def test_absence_words_inside_a_persons_subject(subject):
+    # A person asking where our answer is uses the same words: the subject alone is no proof.
+    assert verdict(subject, "We wrote to you three weeks ago and would like to join.")[0] == "human"
+
+
 def test_lotus_notes_auto_subject_with_a_quoted_question_below():
     # Notes' "AUTO: ... is out of the office" is an auto-reply, even with our question quoted.
     body = (
