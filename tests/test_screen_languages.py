@@ -285,6 +285,30 @@ PEOPLE = {
 }
 
 
+# A person who will miss a meeting on a date writes much what an out-of-office writes.
+MEETING_ABSENCES = [
+    "Thanks for the minutes. I will be away on 12.09., my colleague Eva will attend instead.",
+    "Vielen Dank. Am 12.09. bin ich leider abwesend, meine Kollegin nimmt teil.",
+    "Merci pour le compte rendu. Je serai absente le 12.09., ma collègue y participera.",
+    "Gracias. Estaré ausente en la reunión del 12.09., asistirá mi compañera.",
+    "Děkuji za zápis. Na jednání 12. 9. budu nepřítomen, zúčastní se kolegyně.",
+    "Dziękuję. Będę nieobecna na spotkaniu 12.09., weźmie w nim udział koleżanka.",
+    "Köszönöm. Szeptember 12-én távol leszek, a kollégám vesz részt.",
+    "Ευχαριστώ. Θα απουσιάζω από τη συνάντηση στις 12/9, θα συμμετάσχει η συνάδελφος.",
+    "Благодаря. Ще отсъствам от срещата на 12.09., колежката ще участва.",
+    "Hvala. Bit ću odsutna na sastanku 12. 9., sudjelovat će kolegica.",
+    "Kiitos muistiosta. Olen poissa kokouksesta 12.9., kollegani osallistuu.",
+    "Takk for referatet. Jeg er bortreist 12.09., kollegaen min deltar.",
+]
+
+
+@pytest.mark.parametrize("body", MEETING_ABSENCES)
+def test_a_person_missing_a_meeting_is_not_an_out_of_office(body):
+    # Absent from a meeting on a date, a colleague instead: a person's reply, answered.
+    got, evidence = verdict("Re: Minutes of the last meeting", body)
+    assert got == "human", evidence
+
+
 @pytest.mark.parametrize("case", PEOPLE)
 def test_people_who_quote_or_mention_an_absence_are_answered(case):
     # A person who quotes an auto-reply, or mentions an absence in a request, is human.
