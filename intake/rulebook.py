@@ -15,6 +15,7 @@ from typing import Any
 
 from intake.config import ConfigError
 from intake.cue_index import CueIndex
+from intake.textfold import fold
 
 GROUP_STATUSES = ("open", "closed")
 INTENTS = ("join", "propose", "facilitate", "question", "unsubscribe", "followup", "other")
@@ -72,6 +73,10 @@ class ScreeningRules:
     bounce_subjects: list[re.Pattern[str]] = field(default_factory=list)
     bounce_bodies: list[re.Pattern[str]] = field(default_factory=list)
     bulk_bodies: list[re.Pattern[str]] = field(default_factory=list)
+    spam_wording: list[re.Pattern[str]] = field(default_factory=list)
+    spam_signs: list[re.Pattern[str]] = field(default_factory=list)
+    about_the_network: list[re.Pattern[str]] = field(default_factory=list)
+    on_topic: list[re.Pattern[str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -222,6 +227,8 @@ def _intents(path: Path) -> tuple[dict[str, Cues], dict[str, Cues]]:
 
 
 def _screening(path: Path) -> ScreeningRules:
+    """Screening patterns, compiled on folded text (accents removed, see textfold): the
+    screen stage matches them against folded text, so either spelling matches."""
     data = _load(path)
     compiled: dict[str, list[re.Pattern[str]]] = {}
     for name in ScreeningRules.__dataclass_fields__:
@@ -231,7 +238,7 @@ def _screening(path: Path) -> ScreeningRules:
         patterns = []
         for j, item in enumerate(items):
             try:
-                patterns.append(re.compile(item, re.IGNORECASE | re.MULTILINE))
+                patterns.append(re.compile(fold(item), re.IGNORECASE | re.MULTILINE))
             except re.error as exc:
                 raise ConfigError(path, f"{name}[{j}]", f"bad regular expression: {exc}") from None
         compiled[name] = patterns

@@ -3,8 +3,9 @@
 StrictUndefined: a typo in a template fails loudly in tests instead of sending
 "Dear ," to a member. Mail templates live in templates/mail/<lang>/<name>.txt.j2;
 the first line is "Subject: ...", then a blank line, then the body. A language
-without the template falls back to English. Acknowledgements (ack_*) end with the
-language's privacy line (privacy_line.txt.j2), added here.
+without the template falls back to English; "no" and "nn" use the Norwegian (nb) ones.
+Acknowledgements (ack_*) end with the language's privacy line (privacy_line.txt.j2),
+added here.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ import jinja2
 FALLBACK_LANGUAGE = "en"
 ACK_PREFIX = "ack_"  # every template named ack_* is an acknowledgement to the sender
 PRIVACY_LINE = "privacy_line"  # mail/<lang>/privacy_line.txt.j2, appended to acknowledgements
+# Codes that name a language whose templates live under another code: Norwegian is written
+# in Bokmål (nb); a detector or a label may say "no" (macrolanguage) or "nn" (Nynorsk),
+# whose readers read Bokmål.
+LANGUAGE_ALIASES = {"no": "nb", "nn": "nb"}
 
 
 @dataclass
@@ -42,8 +47,11 @@ class Templates:
 
     def languages(self, name: str) -> list[str]:
         base = self.directory / "mail"
-        return sorted(p.name for p in base.iterdir()
-                      if (p / f"{name}.txt.j2").is_file()) if base.is_dir() else []
+        return (
+            sorted(p.name for p in base.iterdir() if (p / f"{name}.txt.j2").is_file())
+            if base.is_dir()
+            else []
+        )
 
     def resolve(self, name: str, language: str | None) -> str:
         """The language the template will actually be rendered in."""
@@ -53,6 +61,7 @@ class Templates:
         """(language, template): the language's own, or English (jinja keeps compiled
         templates and reloads an edited file by itself)."""
         lang = (language or FALLBACK_LANGUAGE).lower()
+        lang = LANGUAGE_ALIASES.get(lang, lang)
         try:
             return lang, self.env.get_template(f"mail/{lang}/{name}.txt.j2")
         except jinja2.TemplateNotFound:

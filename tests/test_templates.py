@@ -10,15 +10,64 @@ from tests.conftest import ROOT
 TEMPLATES = Templates(ROOT / "templates")
 ACKS = ("ack_join", "ack_nonmember", "ack_received", "ack_proposal", "ack_facilitate")
 LANGUAGES = sorted(p.name for p in (ROOT / "templates" / "mail").iterdir() if p.is_dir())
+# The 24 official EU languages, Norwegian (Bokmål), Catalan and Icelandic: the service
+# answers a sender in any of them.
+NETWORK_LANGUAGES = (
+    "bg cs da de el en es et fi fr ga hr hu it lt lv mt nl pl pt ro sk sl sv nb ca is"
+).split()
+# How each language says "automatic" in the footer of an acknowledgement.
+AUTOMATIC = {
+    "bg": "автоматично",
+    "cs": "automatické",
+    "da": "automatisk",
+    "de": "automatische",
+    "el": "αυτόματο",
+    "en": "automatic",
+    "es": "automático",
+    "et": "automaatne",
+    "fi": "automaattinen",
+    "fr": "automatique",
+    "ga": "uathoibríoch",
+    "hr": "automatska",
+    "hu": "automatikus",
+    "it": "automatica",
+    "lt": "automatinis",
+    "lv": "automātisks",
+    "mt": "awtomatika",
+    "nl": "automatische",
+    "pl": "automatycznie",
+    "pt": "automática",
+    "ro": "automat",
+    "sk": "automatické",
+    "sl": "samodejna",
+    "sv": "automatisk",
+    "nb": "automatisk",
+    "ca": "automàtic",
+    "is": "sjálfvirk",
+}
 VARIABLES = {
-    "token": "IG-7", "sender_name": "Ana <b>Tester</b>", "sender_email": "ana@stad.gent",
-    "forwarded_by": None, "original_subject": "Join", "group_id": "lcc",
-    "group_name": "Life Cycle Costing (LCC)", "group_names": ["Life Cycle Costing (LCC)"],
-    "group_names_en": ["Life Cycle Costing (LCC)"], "intent": "join", "language": "en",
-    "confidence": 0.9, "organisation": "Stad Gent", "membership": "participant",
-    "member_match": "exact", "verified": False, "verification_note": "sender not verified",
-    "explanation": {}, "body_excerpt": "We want to join", "attachments": ["a.pdf"],
-    "triage_reason": "", "staff_address": "procurement@iclei.org",
+    "token": "IG-7",
+    "sender_name": "Ana <b>Tester</b>",
+    "sender_email": "ana@stad.gent",
+    "forwarded_by": None,
+    "original_subject": "Join",
+    "group_id": "lcc",
+    "group_name": "Life Cycle Costing (LCC)",
+    "group_names": ["Life Cycle Costing (LCC)"],
+    "group_names_en": ["Life Cycle Costing (LCC)"],
+    "intent": "join",
+    "language": "en",
+    "confidence": 0.9,
+    "organisation": "Stad Gent",
+    "membership": "participant",
+    "member_match": "exact",
+    "verified": False,
+    "verification_note": "sender not verified",
+    "explanation": {},
+    "body_excerpt": "We want to join",
+    "attachments": ["a.pdf"],
+    "triage_reason": "",
+    "staff_address": "procurement@iclei.org",
     "privacy_notice_url": "https://procuraplus.example/privacy",
 }
 
@@ -46,15 +95,23 @@ def test_staff_facing_mail_is_english(name):
 
 
 def test_unknown_language_falls_back_to_english():
-    # A Finnish writer gets English when no Finnish template exists.
-    if (ROOT / "templates" / "mail" / "fi" / "ack_join.txt.j2").exists():
-        pytest.fail("this test assumes no Finnish templates; pick another language")
-    assert TEMPLATES.render_mail("ack_join", "fi", VARIABLES).language == "en"
+    # A Turkish writer gets English: no Turkish templates exist (Turkish is not a network language).
+    if (ROOT / "templates" / "mail" / "tr" / "ack_join.txt.j2").exists():
+        pytest.fail("this test assumes no Turkish templates; pick another language")
+    assert TEMPLATES.render_mail("ack_join", "tr", VARIABLES).language == "en"
+
+
+@pytest.mark.parametrize("code", ["no", "nn", "NO", "nb"])
+def test_norwegian_codes_get_the_bokmal_templates(code):
+    # "no" (macrolanguage) and "nn" (Nynorsk) are answered with the Norwegian Bokmål templates.
+    mail = TEMPLATES.render_mail("ack_received", code, VARIABLES)
+    assert mail.language == "nb" and "henvendelsen" in mail.body
 
 
 def test_missing_variable_fails_loudly():
     # StrictUndefined: a template never sends "Dear ," because of a typo.
     import jinja2
+
     broken = dict(VARIABLES)
     del broken["group_name"]
     with pytest.raises(jinja2.UndefinedError):
@@ -67,16 +124,20 @@ def test_user_text_is_not_html_escaped_in_plain_mail():
     assert "Ana <b>Tester</b>" in body
 
 
-@pytest.mark.parametrize("name, greeted", [
-    ("Kröger, Sabine", "Sabine Kröger"),             # an Exchange directory name
-    ("Müller-Lüdenscheidt, Hans J.", "Hans J. Müller-Lüdenscheidt"),
-    ("Anna Svensson", "Anna Svensson"),
-    ("City of Ghent, Procurement", "City of Ghent, Procurement"),  # not a person's name
-    ("Procurement 2, Team", "Procurement 2, Team"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    "name, greeted",
+    [
+        ("Kröger, Sabine", "Sabine Kröger"),  # an Exchange directory name
+        ("Müller-Lüdenscheidt, Hans J.", "Hans J. Müller-Lüdenscheidt"),
+        ("Anna Svensson", "Anna Svensson"),
+        ("City of Ghent, Procurement", "City of Ghent, Procurement"),  # not a person's name
+        ("Procurement 2, Team", "Procurement 2, Team"),
+        ("", ""),
+    ],
+)
 def test_directory_names_are_greeted_first_name_first(name, greeted):
     from intake.stages.respond import salutation_name
+
     assert salutation_name(name) == greeted
 
 
@@ -97,3 +158,150 @@ def test_an_edited_template_is_used_at_once(tmp_path):
     (tmp_path / "mail" / "de" / "ack_join.txt.j2").write_text("Subject: Hallo\n\nNeu.\n")
     assert templates.render_mail("ack_join", "de", VARIABLES).body == "Neu.\n"
     assert templates.render_mail("ack_join", "en", VARIABLES).body == "Second wording.\n"
+
+
+# --- every language of the network: present, complete, and really in that language ---
+
+# Three variants of the variables: everything known, nothing optional known, and a sender
+# without a name whose organisation is known but whose group is not.
+VARIANTS = {
+    "full": VARIABLES,
+    "bare": {**VARIABLES, "sender_name": "", "organisation": "", "group_name": "", "group_names": []},
+    "mixed": {**VARIABLES, "sender_name": "", "group_name": ""},
+}
+# Sentinel values: which of them the English text shows is what every language must show.
+MARKERS = {
+    "token": "IG-7",
+    "group_name": "Life Cycle Costing (LCC)",
+    "original_subject": "Join",
+    "organisation": "Stad Gent",
+    "staff_address": "procurement@iclei.org",
+}
+
+
+@pytest.mark.parametrize("language", NETWORK_LANGUAGES)
+@pytest.mark.parametrize("name", ACKS)
+def test_every_network_language_has_every_acknowledgement(language, name):
+    # Each of the 27 languages has its own file for each sender-facing template (no fallback).
+    assert (ROOT / "templates" / "mail" / language / f"{name}.txt.j2").is_file()
+    assert TEMPLATES.resolve(name, language) == language
+
+
+def _variables_listed(language: str, name: str) -> list[str]:
+    source = (ROOT / "templates" / "mail" / language / f"{name}.txt.j2").read_text("utf-8")
+    header = source.split("#}", 1)[0]
+    assert source.startswith("{#") and "Variables:" in header
+    listed = header.split("Variables:", 1)[1].split("(", 1)[0]
+    return sorted(v.strip() for v in listed.replace("\n", " ").split(",") if v.strip())
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("name", ACKS)
+def test_each_template_lists_the_english_variables(language, name):
+    # The comment at the top names the same variables as the English template.
+    assert _variables_listed(language, name) == _variables_listed("en", name)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("name", ACKS)
+def test_each_branch_renders_and_shows_what_english_shows(name, language, variant):
+    # StrictUndefined render of every branch; the token, group, subject, organisation and staff
+    # address appear wherever the English text shows them, in the subject and in the body.
+    variables = VARIANTS[variant]
+    if name == "ack_join":  # sent only once the group is known (see route.py)
+        variables = {**variables, "group_name": VARIABLES["group_name"]}
+    english = TEMPLATES.render_mail(name, "en", variables)
+    mail = TEMPLATES.render_mail(name, language, variables)
+    assert mail.language == language
+    assert mail.subject.startswith(f"[{variables['token']}] ") and len(mail.subject) > 12
+    assert "{{" not in mail.body and "{%" not in mail.body and "  " not in mail.subject
+    for key, value in MARKERS.items():
+        if not variables.get(key):
+            continue
+        if value in english.subject:
+            assert value in mail.subject, (key, mail.subject)
+        if value in english.body:
+            assert value in mail.body, (key, mail.body)
+    if variables["sender_name"] == "":
+        assert ", ," not in mail.body and " ," not in mail.body.split("\n")[0]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("name", ACKS)
+def test_layout_greeting_blank_line_signature_and_automatic_footer(language, name):
+    # A greeting, one blank line, the text; a signature; a footer saying the mail is automatic.
+    body = TEMPLATES.render_mail(name, language, VARIABLES).body
+    lines = body.split("\n")
+    assert lines[0].strip() and lines[1] == "" and lines[2].strip(), lines[:3]
+    assert "ICLEI Europ" in body and "Procura+" in body
+    footer = body.rsplit("\n--\n", 1)
+    assert len(footer) == 2, "the footer is separated by a line '--'"
+    assert AUTOMATIC[language].lower() in footer[1].lower(), footer[1]
+
+
+ENGLISH_PHRASES = (
+    "thank you",
+    "kind regards",
+    "interest group",
+    "secretariat will",
+    "this is an automatic",
+    "your request",
+    "your message",
+    "dear ",
+    "hello,",
+)
+
+
+@pytest.mark.parametrize("language", [lang for lang in LANGUAGES if lang != "en"])
+@pytest.mark.parametrize("name", ACKS)
+def test_no_template_is_english_text(language, name):
+    # No stock English phrase survives in another language's subject or body.
+    mail = TEMPLATES.render_mail(name, language, VARIANTS["bare"])
+    text = f"{mail.subject}\n{mail.body}".lower()
+    found = [phrase for phrase in ENGLISH_PHRASES if phrase in text]
+    assert not found, found
+
+
+@pytest.fixture(scope="module")
+def detector():
+    from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+
+    languages = [
+        Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper()))
+        for code in NETWORK_LANGUAGES
+        if code != "mt"
+    ]  # lingua has no Maltese
+    return LanguageDetectorBuilder.from_languages(*languages).build()
+
+
+def _own_words(mail) -> str:
+    """The template's own text: subject and body without the variables' values."""
+    text = f"{mail.subject}\n{mail.body}"
+    for value in ("IG-7", "Join", "procurement@iclei.org", "Procura+", "ICLEI Europe"):
+        text = text.replace(value, " ")
+    return text
+
+
+@pytest.mark.parametrize("language", [lang for lang in LANGUAGES if lang != "mt"])
+@pytest.mark.parametrize("name", ACKS)
+def test_a_language_detector_reads_each_template_as_its_language(detector, language, name):
+    # lingua (all languages, high accuracy) recognises each template's text as its language.
+    mail = TEMPLATES.render_mail(name, language, VARIANTS["bare"])
+    found = detector.detect_language_of(_own_words(mail))
+    assert found is not None and found.iso_code_639_1.name.lower() == language
+
+
+MALTESE_WORDS = {"grazzi", "tiegħek", "tan-netwerk", "is-segretarjat", "ta'", "se", "li", "u"}
+
+
+@pytest.mark.parametrize("name", ACKS)
+def test_maltese_templates_are_maltese(detector, name):
+    # lingua has no Maltese: the text carries Maltese letters and Maltese words, and lingua
+    # does not take it for English.
+    mail = TEMPLATES.render_mail(name, "mt", VARIANTS["bare"])
+    text = _own_words(mail).lower()
+    assert set("ħġżċ") & set(text)
+    words = set(text.replace(",", " ").replace(".", " ").split())
+    assert len(MALTESE_WORDS & words) >= 5, MALTESE_WORDS & words
+    assert detector.detect_language_of(text).iso_code_639_1.name.lower() != "en"

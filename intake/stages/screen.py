@@ -2,8 +2,12 @@
 
 Verdicts: human, auto_reply, bounce, list_or_bulk, own_loop, spam. Headers are
 read first (RFC 3834 and friends), then wording for machines that send no
-header. Only `human` is ever answered (RFC 3834: never answer a machine). The
-evidence behind each verdict is stored so staff can see why.
+header, in every language of the network (rules/screening.toml; accents folded,
+so "Automaticka odpoved" is read like "Automatická odpověď"). Wording is read
+in the sender's own text: a person who quotes an out-of-office below a real
+request is a person. Only `human` is ever answered (RFC 3834: never answer a
+machine, and no backscatter to spam). The evidence behind each verdict is
+stored so staff can see why.
 """
 
 from __future__ import annotations
@@ -13,16 +17,31 @@ import re
 from intake.context import Context, Env, ParsedMail
 from intake.rulebook import ScreeningRules
 from intake.screen_marks import LOOP_HEADER_NAME, OWN_MESSAGE_ID_MARK
+from intake.textfold import fold, folded_pair
+from intake.textprep import strip_for_classification
 
 LOOP_HEADER = LOOP_HEADER_NAME.lower()
 _QUOTE_LINE = re.compile(r"^\s*>")
+# Leading tags a mail system puts before the subject ("[EXTERNAL]", "[SPAM?]" is not
+# removed: only short bracketed tags): the auto-reply marker follows them.
+_SUBJECT_TAGS = re.compile(r"^(\s*\[[^\]\n]{1,24}\]\s*)+")
+# Where quoted history starts, in any language: an attribution line that names an address
+# and ends with a colon ("Dne 3. 5. 2024 napsal Jan <jan@praha.eu>:", "... írta:"), a header
+# line with an address ("Feladó: Anna <anna@x.hu>", "Από: ..."), or a "----- ... -----"
+# separator ("----- Původní zpráva -----"). textprep knows the common languages' words.
+_ANY_QUOTE_START = re.compile(
+    r"^(.{0,200}[\w.+-]+@[\w-]+(\.[\w-]+)+.{0,40}:\s*$"
+    r"|\s*\*?[^\s:*]{1,20}( [^\s:*]{1,12})?\*?\s?:\s.{0,120}[\w.+-]+@[\w-]+(\.[\w-]+)+"
+    r"|\s*-{3,}\s?[^-\n]{3,40}\s?-{3,}\s*$)"
+)
+_ADDRESS_OR_LINK = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+|\b(https?://|www\.)\S+", re.I)
+OWN_TEXT_WINDOW = 700  # out-of-office wording is looked for near the start of the own text
 
 
 def run(ctx: Context, env: Env) -> None:
     if ctx.mail is None:
         return
-    verdict, evidence = screen(ctx.mail, env.rules.screening,
-                               own_addresses=_own_addresses(env))
+    verdict, evidence = screen(ctx.mail, env.rules.screening, own_addresses=_own_addresses(env))
     ctx.screening = verdict
     ctx.screening_evidence = evidence
 
@@ -31,8 +50,9 @@ def _own_addresses(env: Env) -> set[str]:
     return {env.config.smtp.from_address.lower()}
 
 
-def screen(mail: ParsedMail, rules: ScreeningRules,
-           own_addresses: set[str] | None = None) -> tuple[str, list[str]]:
+def screen(
+    mail: ParsedMail, rules: ScreeningRules, own_addresses: set[str] | None = None
+) -> tuple[str, list[str]]:
     """Return (verdict, evidence). Pure: no I/O, so `intake eval screening` can run it."""
     h = {k.lower(): v for k, v in mail.headers.items()}
     sender = (mail.sender_email or "").lower()
@@ -76,8 +96,7 @@ def screen(mail: ParsedMail, rules: ScreeningRules,
     list_evidence = _list_evidence(h, sender, rules)
     machine_signs = bool(list_evidence) or "auto-submitted" in h or return_path in ("<>", "")
     # wording alone never makes a bounce: read the body only when another sign is there
-    bounce_body = _first(rules.bounce_bodies, body[:3000]) \
-        if strong_bounce or machine_signs else None
+    bounce_body = _first(rules.bounce_bodies, body[:3000]) if strong_bounce or machine_signs else None
     if bounce_body and (evidence or return_path in ("<>", "") or len(body) < 6000):
         evidence.append(f"body matches non-delivery pattern {bounce_body!r}")
     if strong_bounce or (bounce_body and machine_signs):
@@ -93,15 +112,16 @@ def screen(mail: ParsedMail, rules: ScreeningRules,
     for name in ("x-autoreply", "x-autorespond"):
         if name in h:
             auto.append(f"{name} header")
-    if "x-auto-response-suppress" in h and re.search(r"\b(all|oof|autoreply)\b",
-                                                      h["x-auto-response-suppress"], re.I):
+    if "x-auto-response-suppress" in h and re.search(
+        r"\b(all|oof|autoreply)\b", h["x-auto-response-suppress"], re.I
+    ):
         auto.append(f"X-Auto-Response-Suppress: {h['x-auto-response-suppress']}")
     precedence = h.get("precedence", "").strip().lower()
     if precedence == "auto_reply":
         auto.append("Precedence: auto_reply")
-    subject_hit = _first(rules.auto_reply_subjects, subject)
+    subject_hit = _find(rules, "auto_reply_subjects", *folded_pair(_SUBJECT_TAGS.sub("", subject)))
     if subject_hit:
-        auto.append(f"subject matches auto-reply pattern {subject_hit!r}")
+        auto.append(f"subject says {subject_hit[1]!r} ({subject_hit[0]})")
     if auto:
         return "auto_reply", auto
 
@@ -113,21 +133,106 @@ def screen(mail: ParsedMail, rules: ScreeningRules,
     if h.get("return-path", "").strip() == "<>":
         return "auto_reply", ["empty Return-Path <>"]
 
-    # 7. wording, for machines that send no header at all
-    short_body = len(body) < 1500
-    ooo = _first(rules.auto_reply_bodies, body) if short_body and "?" not in body else None
-    if ooo:
-        detail = _first(rules.auto_reply_details, body)
-        if detail:
-            return "auto_reply", [f"body matches out-of-office pattern {ooo!r}",
-                                  f"and says when or whom: {detail!r}"]
+    # 7. wording, for machines that send no header at all: read in the sender's own text
+    own, own_folded = folded_pair(own_text(mail.body_text or ""))
+    words = folded_pair(_ADDRESS_OR_LINK.sub(" ", own))  # what the sender talks about
+    network = _find(rules, "about_the_network", *words)
+    ooo_evidence = _out_of_office_wording(own, own_folded, rules, network)
+    if ooo_evidence:
+        return "auto_reply", ooo_evidence
+
+    # 8. spam: unsolicited offers that no person wrote to us (never answered: no backscatter)
+    subject_words = folded_pair(_ADDRESS_OR_LINK.sub(" ", subject))
+    topic = network or next(
+        (
+            hit
+            for key in ("about_the_network", "on_topic")
+            for text in (subject_words, words)
+            if (hit := _find(rules, key, *text))
+        ),
+        None,
+    )
+    spam_evidence = _spam_wording(folded_pair(subject), (own, own_folded), rules, topic)
+    if spam_evidence:
+        return "spam", spam_evidence
     return "human", []
+
+
+def own_text(body: str) -> str:
+    """What the sender wrote now: no quoted history, signature or disclaimer."""
+    lines = []
+    for line in strip_for_classification(body).split("\n"):
+        if len(line) < 300 and _ANY_QUOTE_START.match(line):  # quote headers are short lines
+            break
+        lines.append(line)
+    return "\n".join(lines).strip()
+
+
+def _out_of_office_wording(
+    own: str, folded: str, rules: ScreeningRules, network: tuple[str, str] | None
+) -> list[str]:
+    """An out-of-office known only by its wording: short, no question, the wording near the
+    start, a return date or a contact, and nothing about the network or its groups."""
+    if len(own) >= 1500 or "?" in own or network:
+        return []
+    window = OWN_TEXT_WINDOW
+    ooo = _find(rules, "auto_reply_bodies", own[:window], folded[:window])
+    if not ooo:
+        return []
+    detail = _find(rules, "auto_reply_details", own, folded)
+    if not detail:
+        return []
+    return [
+        f"text says {ooo[1]!r} ({ooo[0]}), no question, nothing about the network",
+        f"and says when or whom: {detail[1]!r} ({detail[0]})",
+    ]
+
+
+def _spam_wording(
+    subject: tuple[str, str], own: tuple[str, str], rules: ScreeningRules, topic: tuple[str, str] | None
+) -> list[str]:
+    """An unsolicited offer (spam_wording) with one more sign, and not a word about
+    procurement or the network: every sign found is the evidence. A real expression of
+    interest says what it is about, so it never meets the last condition."""
+    if topic:
+        return []
+    offers = _every(rules, "spam_wording", subject, own)
+    if not offers:
+        return []
+    signs = [f"offer {words!r} ({label})" for label, words in offers]
+    signs += [f"sign {words!r} ({label})" for label, words in _every(rules, "spam_signs", subject, own)]
+    bulk = _find(rules, "bulk_bodies", *own)
+    if bulk:
+        signs.append(f"marketing wording {bulk[1]!r} without a list header ({bulk[0]})")
+    if len(signs) < 2:
+        return []
+    return signs + ["no mention of procurement, Procura+ or its interest groups"]
+
+
+def _every(rules: ScreeningRules, key: str, *texts: tuple[str, str]) -> list[tuple[str, str]]:
+    """("key[i]", words as written) for each pattern of the key found in any (text, folded)."""
+    found = []
+    for i, pattern in enumerate(getattr(rules, key)):
+        for text, folded in texts:
+            hit = pattern.search(folded)
+            if hit:
+                found.append((f"{key}[{i}]", text[hit.start() : hit.end()]))
+                break
+    return found
 
 
 def _list_evidence(h: dict[str, str], sender: str, rules: ScreeningRules) -> list[str]:
     found = []
-    for name in ("list-id", "list-unsubscribe", "list-post", "list-help", "feedback-id",
-                 "x-campaign", "x-csa-complaints", "x-report-abuse"):
+    for name in (
+        "list-id",
+        "list-unsubscribe",
+        "list-post",
+        "list-help",
+        "feedback-id",
+        "x-campaign",
+        "x-csa-complaints",
+        "x-report-abuse",
+    ):
         if name in h:
             found.append(f"{name} header")
     precedence = h.get("precedence", "").strip().lower()
@@ -138,17 +243,22 @@ def _list_evidence(h: dict[str, str], sender: str, rules: ScreeningRules) -> lis
         found.append(f"sender matches {sender_hit!r}")
     return_path = h.get("return-path", "").strip().strip("<>").lower()
     path_hit = _first(rules.machine_senders, return_path) if return_path else None
-    if path_hit and return_path != sender and not re.match(r"^(mailer-daemon|postmaster)",
-                                                           return_path):
+    if path_hit and return_path != sender and not re.match(r"^(mailer-daemon|postmaster)", return_path):
         found.append(f"Return-Path matches {path_hit!r}")
     return found
 
 
 def _first(patterns: list[re.Pattern[str]], text: str) -> str | None:
-    for pattern in patterns:
-        if pattern.search(text):
-            return pattern.pattern
-    return None
+    """The first pattern found in text (folded, as the patterns are)."""
+    folded = fold(text)
+    return next((pattern.pattern for pattern in patterns if pattern.search(folded)), None)
+
+
+def _find(rules: ScreeningRules, key: str, text: str, folded: str) -> tuple[str, str] | None:
+    """("key[i]", the words matched as written) for the first pattern of rules.<key> found
+    in the folded text; folding keeps positions, so the words are cut from the original."""
+    found = _every(rules, key, (text, folded))
+    return found[0] if found else None
 
 
 def _unquoted(body: str) -> str:
