@@ -87,10 +87,15 @@ def build(*, from_address: str, from_name: str, to: str, subject: str, body: str
 
 
 def _attach_original(msg: EmailMessage, original: bytes) -> None:
-    """The original as message/rfc822 (as RFC 2046 wants), or, if it is too broken to
-    write out again, as an opaque .eml file so the facilitator still gets it."""
+    """The original as message/rfc822 (as RFC 2046 wants), its headers written as
+    received (a parsed header is refolded only when a line is too long). What cannot
+    travel that way goes as an opaque .eml file, so the facilitator still gets it: mail
+    too broken to write out again, and a line beyond RFC 5322's 998 octets (a 20 MB
+    subject, which the stdlib would spend a second a megabyte refolding)."""
     name = "original-message.eml"
     try:
+        if max(map(len, original.splitlines()), default=0) > 998:
+            raise ValueError("a line longer than 998 octets")
         inner = email.message_from_bytes(original, policy=compat32)
         inner.as_bytes()  # proves it can be written out again
     except Exception:  # noqa: BLE001 - broken MIME from the outside world

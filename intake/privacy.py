@@ -413,6 +413,7 @@ def _erase_messages(store: Store, fp: Footprint, scrub: _Scrubber, now: str, con
                 "in_reply_to": None,
                 "references_": "[]",
                 "auth_results": "[]",
+                "auth_results_hops": "[]",
                 "headers": "{}",
                 "parse_notes": "[]",
                 "screening_evidence": "[]",
@@ -428,7 +429,9 @@ def _erase_messages(store: Store, fp: Footprint, scrub: _Scrubber, now: str, con
 
 def _erase_outbox(store: Store, fp: Footprint, scrub: _Scrubber, now: str) -> None:
     for oid in fp.outbox:
-        row = store.one("SELECT recipient, dedupe_key, last_error, status FROM outbox WHERE id=?", (oid,))
+        row = store.one(
+            "SELECT recipient, rate_mailbox, dedupe_key, last_error, status FROM outbox WHERE id=?", (oid,)
+        )
         unsent = row["status"] in UNSENT  # its content is gone: it must never go out now
         store.update(
             "outbox",
@@ -437,6 +440,7 @@ def _erase_outbox(store: Store, fp: Footprint, scrub: _Scrubber, now: str) -> No
                 "raw": b"",
                 "redacted": f"erasure {now}",
                 "recipient": scrub.text(row["recipient"]),
+                "rate_mailbox": scrub.text(row["rate_mailbox"]),
                 "dedupe_key": scrub.text(row["dedupe_key"]),
                 "status": "suppressed" if unsent else row["status"],
                 "last_error": "erased before it was sent" if unsent else scrub.text(row["last_error"]),

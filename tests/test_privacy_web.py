@@ -9,7 +9,7 @@ import pytest
 from intake.config import PrivacyConfig, Secret
 from intake.web import create_app
 from tests.test_web_browser import Served, browser, log_in  # noqa: F401 - the browser fixture
-from tests.webfixtures import PASSWORD, csrf_of, populated
+from tests.webfixtures import PASSWORD, csrf_of, login, populated
 
 KEY_ENV = "INTAKE_TEST_PSEUDONYM_KEY"
 EVE = "eve@evil.example"
@@ -59,7 +59,7 @@ def test_facilitators_cannot_erase(site):
     served, service, config = site
     app = create_app(config)
     client = app.test_client()
-    client.post("/login", data={"name": "philipp", "password": PASSWORD})
+    login(client, "philipp")
     token = csrf_of(client.get("/queue").get_data(as_text=True))
     assert client.get("/privacy/erase").status_code == 404
     answer = client.post("/privacy/erase", data={"csrf_token": token, "address": EVE, "confirm": EVE})

@@ -40,6 +40,7 @@ RULES: dict[str, str] = {
     "roster.members_upload": STAFF,
     "roster.members_apply": STAFF,
     "roster.overview": STAFF,
+    "privacy.erase": STAFF,  # erases a person's data (GDPR art. 17), after confirmation
 }
 
 
