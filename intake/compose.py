@@ -201,8 +201,13 @@ def _text_part(body: str) -> Message:
 
 def _original_part(original: bytes) -> Message:
     """The original as message/rfc822 (as RFC 2046 wants), or, if it is too broken to
-    write out again, as an opaque .eml file so the facilitator still gets it."""
+    write out again, as an opaque .eml file so the facilitator still gets it. A header
+    line beyond RFC 5322's 998 octets (a 20 MB subject) also goes opaque: the stdlib
+    would spend a second a megabyte refolding it, twice."""
+    head = re.split(rb"\r?\n\r?\n", original, maxsplit=1)[0]
     try:
+        if max(map(len, head.splitlines()), default=0) > 998:
+            raise ValueError("a header line longer than 998 octets")
         inner = email.message_from_bytes(original, policy=compat32)
         inner.as_bytes()  # proves it can be written out again
         part: Message = MIMEMessage(inner)
