@@ -110,3 +110,21 @@ def test_long_message_ids_are_folded_and_read_back():
     msg = email.message_from_bytes(raw, policy=default_policy)
     assert msg["In-Reply-To"].strip() == f"<{parent}>"
     assert msg["References"].split() == [f"<{i}>" for i in [*older, parent]]
+
+
+def test_original_with_a_huge_header_is_attached_opaque_and_fast():
+    # A 4 MB Subject in the original (beyond RFC 5322's 998-octet lines) is attached as an
+    # opaque .eml, byte for byte, without the stdlib refolding it (5 s before).
+    import time
+
+    original = (b"From: a@b.example\r\nSubject: " + b"join the ICT group " * (4 * 1024 * 1024 // 19)
+                + b"\r\nMessage-ID: <x@y>\r\n\r\nhello\r\n")
+    started = time.monotonic()
+    raw = build(from_address="p@iclei.org", from_name="P", to="f@iclei.org", subject="s",
+                body="b", in_reply_to=None, references=[], auto_submitted="auto-generated",
+                language="en", token="IG-1", original=original)[1]
+    assert time.monotonic() - started < 1.5
+    attached = [p for p in email.message_from_bytes(raw, policy=default_policy).walk()
+                if p.get_filename() == "original-message.eml"]
+    assert attached[0].get_content_type() == "application/octet-stream"
+    assert attached[0].get_payload(decode=True) == original

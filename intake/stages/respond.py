@@ -216,6 +216,9 @@ def _queue(ctx: Context, env: Env, planned: PlannedMail, key: str) -> int:
     rendered = env.templates.render_mail(planned.template, language,
                                          template_variables(ctx, env, planned))
     requester_email = (mail.forwarded_from or (None, mail.sender_email))[1]
+    # what the acknowledgement rate limits count it against (other mail is not limited)
+    mailbox, organisation = rate_keys(ctx, planned.recipient) if planned.kind == "ack" \
+        else (None, None)
     message_id, raw = compose.build(
         from_address=cfg.smtp.from_address, from_name=cfg.smtp.from_name,
         to=planned.recipient, subject=rendered.subject, body=rendered.body,
@@ -231,8 +234,7 @@ def _queue(ctx: Context, env: Env, planned: PlannedMail, key: str) -> int:
         "language": rendered.language, "recipient": planned.recipient,
         "message_id": message_id, "raw": raw, "status": "queued", "attempts": 0,
         "next_attempt_at": utcnow(), "created_at": utcnow(), "dedupe_key": key,
-        **(dict(zip(("rate_mailbox", "rate_organisation"), rate_keys(ctx, planned.recipient),
-                    strict=True)) if planned.kind == "ack" else {}),
+        "rate_mailbox": mailbox, "rate_organisation": organisation,
     })
     env.store.event("reply_queued", actor=env.actor, message_pk=ctx.message_pk,
                     request_id=ctx.request_id, outbox_id=outbox_id, kind=planned.kind,

@@ -1,10 +1,13 @@
 """The staff triage desk: a small Flask app over the same operations as the CLI.
 
-Security model: every route but /login and /static needs a session; every POST
-carries a per-session CSRF token; facilitators see only their own group's
-requests (others answer 404); mail content is shown as escaped text, never as
-HTML; attachments are always downloads. Logins are throttled per name and
-address, and passwords are scrypt hashes (intake/accounts.py).
+Security model (docs/security.md): who may call which route is one table,
+intake/web/access.py, checked before every view; every route but /login and
+/static needs a session, kept on the server (logout and a new password end it);
+every POST, the login form's too, carries a per-session CSRF token; facilitators
+see and decide only their own group's requests (others answer 404); mail content
+is shown as escaped text, cut to a bounded length, never as HTML; attachments are
+always downloads. Logins are throttled per name and address and per address, and
+passwords are scrypt hashes (intake/accounts.py).
 """
 
 from __future__ import annotations
