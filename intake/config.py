@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from intake.paths import PROJECT_ROOT, default_dir  # noqa: F401  (PROJECT_ROOT: older imports)
+
 SECURITY_VALUES = ("tls", "starttls", "none")
 ACTIONS = ("flag", "move")
 TRUST_POLICIES = ("off", "flag", "enforce")
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class ConfigError(Exception):
@@ -349,8 +350,8 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
     top = _Reader(path, "", data)
     service = _Reader(path, "service", top.get("service", dict, {}))
     database = base / service.get("database", str, "intake.sqlite3")
-    rules_dir = _dir(path, service, "rules_dir", base, PROJECT_ROOT / "rules")
-    templates_dir = _dir(path, service, "templates_dir", base, PROJECT_ROOT / "templates")
+    rules_dir = _dir(path, service, "rules_dir", base, default_dir("rules"))
+    templates_dir = _dir(path, service, "templates_dir", base, default_dir("templates"))
     poll_interval = service.get("poll_interval", int, 60)
     if poll_interval < 1:
         raise ConfigError(path, "service.poll_interval", "must be at least 1 (seconds)")

@@ -18,7 +18,7 @@ from pathlib import Path
 from imapclient import IMAPClient
 
 from intake import members, queries
-from intake.config import PROJECT_ROOT, load_config
+from intake.config import load_config
 from intake.demo_data import DEMO_ROSTER, demo_messages
 from intake.service import Service
 from intake.smtp_sink import SmtpSink, free_port
@@ -113,8 +113,6 @@ def _toml(out: Path, imap_port: int, smtp_port: int) -> str:
 [service]
 database = "{out / 'intake.sqlite3'}"
 poll_interval = 5
-rules_dir = "{PROJECT_ROOT / 'rules'}"
-templates_dir = "{PROJECT_ROOT / 'templates'}"
 
 [[inbox]]
 name = "general"
@@ -125,6 +123,7 @@ username = "{DEMO_USER}"
 password_file = "imap-password"
 folder = "Procurement"
 address = "procurement@iclei.org"
+on_handled = "move"  # the embedded server keeps no keywords (its PERMANENTFLAGS has no \\*)
 
 [[inbox]]
 name = "lcc"
@@ -136,6 +135,7 @@ password_file = "imap-password"
 folder = "LCC"
 address = "philipp.tepper@iclei.org"
 group = "lcc"
+on_handled = "move"
 
 [smtp]
 host = "127.0.0.1"

@@ -192,7 +192,9 @@ def file_away(client: IMAPClient, inbox: InboxConfig, store: Store, *, page: int
         uidvalidity = int(status[b"UIDVALIDITY"])
         while rows := store.unfiled_deliveries(inbox.name, folder, uidvalidity, limit=page):
             if not filed:
-                client.select_folder(folder, readonly=False)
+                problem = keyword_problem(inbox, client.select_folder(folder, readonly=False))
+                if problem:  # never flag in vain: the deliveries stay unfiled, the error logged
+                    raise MailboxError(problem)
                 if inbox.on_handled != "flag" and not client.folder_exists(inbox.move_to):
                     client.create_folder(inbox.move_to)
             uids = [r["uid"] for r in rows]
@@ -204,7 +206,10 @@ def file_away(client: IMAPClient, inbox: InboxConfig, store: Store, *, page: int
                 else:
                     client.copy(uids, inbox.move_to)
                     client.delete_messages(uids, silent=True)
-                    client.uid_expunge(uids)
+                    if client.has_capability("UIDPLUS"):
+                        client.uid_expunge(uids)
+                    else:  # without UIDPLUS only a plain EXPUNGE exists
+                        client.expunge()
             store.mark_filed([r["id"] for r in rows], action)
             filed += len(rows)
         if filed:
@@ -215,6 +220,20 @@ def file_away(client: IMAPClient, inbox: InboxConfig, store: Store, *, page: int
     except (OSError, IMAPClientError, ssl.SSLError) as exc:
         raise MailboxError(f"inbox {inbox.name!r}: filing away failed after {filed}:"
                            f" {exc.__class__.__name__}: {exc}") from None
+
+
+def keyword_problem(inbox: InboxConfig, selected: dict) -> str | None:
+    """Why this server cannot keep our handled keyword (from the PERMANENTFLAGS that
+    SELECT answered), or None. Exchange Online keeps no custom keywords: there mail
+    must be moved (on_handled = "move") or it would be flagged in vain every cycle."""
+    if inbox.on_handled != "flag" or b"PERMANENTFLAGS" not in selected:
+        return None  # RFC 3501: no PERMANENTFLAGS means every flag can be kept
+    permanent = {bytes(f).lower() for f in selected.get(b"PERMANENTFLAGS", ())}
+    if b"\\*" in permanent or inbox.flag_keyword.encode().lower() in permanent:
+        return None
+    shown = " ".join(sorted(f.decode(errors="replace") for f in permanent)) or "none"
+    return (f"inbox {inbox.name!r}: the server cannot keep the keyword {inbox.flag_keyword}"
+            f" (PERMANENTFLAGS: {shown}); set on_handled = \"move\" for this inbox")
 
 
 def _has_flag(data: dict, keyword: str) -> bool:

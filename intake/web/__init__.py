@@ -17,7 +17,8 @@ import jinja2
 from flask import Flask, abort, g, redirect, request, session, url_for
 
 from intake import accounts
-from intake.config import PROJECT_ROOT, Config
+from intake.config import Config
+from intake.paths import default_dir
 from intake.context import Env
 from intake.rulebook import load_rules
 from intake.store import Store
@@ -27,8 +28,8 @@ PUBLIC_ENDPOINTS = {"auth.login", "static"}
 
 
 def create_app(config: Config, *, store: Store | None = None) -> Flask:
-    app = Flask(__name__, static_folder=str(PROJECT_ROOT / "templates" / "web" / "static"),
-                template_folder=str(PROJECT_ROOT / "templates" / "web"))
+    app = Flask(__name__, static_folder=str(default_dir("templates") / "web" / "static"),
+                template_folder=str(default_dir("templates") / "web"))
     app.jinja_env.undefined = jinja2.StrictUndefined
     setup_store = store or Store(config.database)
     setup_store.migrate()
