@@ -10,6 +10,7 @@ import os
 import sqlite3
 import sys
 
+from intake import logformat
 from intake.config import ConfigError, load_config
 from intake.store import DatabaseUnusable, StoreError, is_damage, unusable
 
@@ -24,10 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--web", action="store_true",
                         help="with --demo: serve the web UI until Ctrl-C even without a terminal")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
+    parser.add_argument("--log-format", choices=logformat.FORMATS, default="text",
+                        help="text, or json: one JSON object per log line")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("mailparser").setLevel(logging.CRITICAL)
+    logformat.setup(logging.WARNING if args.quiet else logging.INFO, args.log_format)
     if args.demo:
         from intake.demo import run_demo
         # The demo then serves the triage desk on its data: until Ctrl-C in a terminal (or

@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
+from intake import logformat, queries, triage
 from intake import members as roster
-from intake import queries, triage
 from intake.accounts import AccountError
 from intake.cli_common import Obj, _echo_json, _table
 from intake.config import ConfigError, load_config
@@ -19,7 +19,7 @@ from intake.store import RESTORE_HINT, StoreError, is_damage
 DEFAULT_CONFIG = "intake.toml"
 
 
-GLOBAL_OPTIONS = ("--config", "--actor")
+GLOBAL_OPTIONS = ("--config", "--actor", "--log-format")
 
 
 def hoist_global_options(args: list[str]) -> list[str]:
@@ -68,17 +68,17 @@ class IntakeGroup(click.Group):
               show_default=True, help="Config file (or set INTAKE_CONFIG).")
 @click.option("--actor", help="Your name for the audit trail (default: your login name).")
 @click.option("-v", "--verbose", is_flag=True, help="Log at INFO level.")
+@click.option("--log-format", type=click.Choice(logformat.FORMATS), default="text", show_default=True,
+              help="json: one JSON object per log line.")
 @click.pass_context
-def main(ctx: click.Context, config_path: str, actor: str | None, verbose: bool) -> None:
+def main(ctx: click.Context, config_path: str, actor: str | None, verbose: bool, log_format: str) -> None:
     """Email intake and routing for the Procura+ Interest Groups.
 
     \b
     Example:
       intake --config intake.toml queue list
     """
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("mailparser").setLevel(logging.CRITICAL)
+    logformat.setup(logging.INFO if verbose else logging.WARNING, log_format)
     ctx.obj = Obj(config_path, actor)
 
 

@@ -133,6 +133,8 @@ class Config:
     mail_copy_dir: Path | None = None
     idle_refresh_seconds: int = 25 * 60
     min_free_disk_mb: int = 200
+    max_poll_age_seconds: int = 900
+    max_outbox_age_seconds: int = 3600
     web: WebConfig = field(default_factory=WebConfig)
     routing: RoutingConfig = field(default_factory=RoutingConfig)
 
@@ -363,6 +365,11 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
     min_free_disk_mb = service.get("min_free_disk_mb", int, 200)
     if min_free_disk_mb < 0:
         raise ConfigError(path, "service.min_free_disk_mb", "must be 0 or more (megabytes)")
+    max_poll_age = service.get("max_poll_age_seconds", int, 900)
+    max_outbox_age = service.get("max_outbox_age_seconds", int, 3600)
+    for key, value in (("max_poll_age_seconds", max_poll_age), ("max_outbox_age_seconds", max_outbox_age)):
+        if value < 1:
+            raise ConfigError(path, f"service.{key}", "must be at least 1 (seconds)")
     service.finish()
 
     raw_inboxes = top.get("inbox", list)
@@ -388,6 +395,8 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
         mail_copy_dir=(base / copy_dir) if copy_dir else None,
         idle_refresh_seconds=idle_refresh,
         min_free_disk_mb=min_free_disk_mb,
+        max_poll_age_seconds=max_poll_age,
+        max_outbox_age_seconds=max_outbox_age,
         web=_web(path, top.get("web", dict, {})),
         routing=_routing(path, top.get("routing", dict, {})),
     )

@@ -18,8 +18,8 @@ from flask import Flask, abort, g, redirect, request, session, url_for
 
 from intake import accounts
 from intake.config import Config
-from intake.paths import default_dir
 from intake.context import Env
+from intake.paths import default_dir
 from intake.rulebook import load_rules
 from intake.store import Store
 from intake.templating import Templates
@@ -53,10 +53,11 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore
 
-    from intake.web import auth, desk, roster_views
+    from intake.web import auth, desk, monitoring, roster_views
     app.register_blueprint(auth.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(roster_views.bp)
+    app.register_blueprint(monitoring.bp)
 
     @app.before_request
     def guard():  # noqa: ANN202
@@ -64,7 +65,7 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
         account_id = session.get("account_id")
         if account_id is not None:
             g.account = accounts.load(store_of(), account_id, session.get("credential", ""))
-        if request.endpoint in PUBLIC_ENDPOINTS:
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint in monitoring.PUBLIC:
             return None
         if g.account is None:
             session.clear()
