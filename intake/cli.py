@@ -291,15 +291,26 @@ def run_cmd(obj: Obj, once: bool) -> None:
       intake --config intake.toml run --once
     """
     from intake.service import Service
+    from intake.store import DatabaseUnusable, unusable
+
     logging.getLogger().setLevel(logging.INFO)
-    service = Service(load_config(obj.config_path))
+    config = load_config(obj.config_path)
     try:
-        if once:
-            report = service.run_cycle()
-            sys.exit(0 if report.ok else 1)
-        service.run_forever()
-    finally:
-        service.close()
+        service = Service(config)
+        try:
+            if once:
+                report = service.run_cycle()
+                sys.exit(0 if report.ok else 1)
+            service.run_forever()
+        finally:
+            service.close()
+    except (DatabaseUnusable, sqlite3.DatabaseError) as exc:
+        # exit 3, as run_service.py: restarting cannot help (RestartPreventExitStatus=3)
+        if isinstance(exc, sqlite3.DatabaseError) and not is_damage(exc):
+            raise
+        line = exc if isinstance(exc, DatabaseUnusable) else unusable(config.database, exc)
+        click.echo(f"intake: {line}", err=True)
+        sys.exit(3)
 
 
 from intake import cli_members, cli_more, cli_ops  # noqa: E402  (they register their commands)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -220,3 +221,18 @@ def test_backup_refuses_to_overwrite_and_restore_refuses_a_non_database(tmp_path
     junk.write_bytes(b"not a database at all" * 100)
     code, out = _cli("--config", str(path), "restore", str(junk))
     assert code == 1 and "not a usable database" in out and len(out.strip().splitlines()) == 1
+
+
+def test_intake_run_on_an_unusable_database_exits_3_with_one_line(tmp_path):
+    # `intake run` (what the systemd unit starts) exits 3 on a file that is not a database,
+    # the code the unit's RestartPreventExitStatus keeps from restarting
+    path = write_config(tmp_path, imap_port=1, smtp_port=1, inboxes=[{"name": "general", "username": "u"}])
+    load_config(path).database.write_bytes(b"garbage" * 200)
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("intake")), "--config", str(path), "run", "--once"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 3
+    assert "is damaged or not a database" in result.stderr and len(result.stderr.strip().splitlines()) == 1
