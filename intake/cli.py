@@ -313,11 +313,12 @@ def run_cmd(obj: Obj, once: bool) -> None:
         sys.exit(3)
 
 
-from intake import cli_members, cli_more, cli_ops  # noqa: E402  (they register their commands)
+from intake import cli_members, cli_more, cli_oauth, cli_ops  # noqa: E402  (they register their commands)
 
 cli_members.register(main)
 cli_more.register(main)
 cli_ops.register(main)
+cli_oauth.register(main)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

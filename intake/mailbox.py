@@ -50,6 +50,9 @@ def connect(inbox: InboxConfig) -> IMAPClient:
         quiet_imaplib(client)
         if inbox.security == "starttls":
             client.starttls(context)
+        if inbox.oauth2 is not None:
+            _oauth2_login(client, inbox, where)
+            return client
         password = inbox.password.resolve()
         if password is None:
             raise MailboxError(f"{where}: no password available (check password_env/password_file)")
@@ -63,6 +66,26 @@ def connect(inbox: InboxConfig) -> IMAPClient:
                            " is the server running and the port right?") from None
     except (OSError, IMAPClientError, ssl.SSLError) as exc:
         raise MailboxError(f"{where}: {exc.__class__.__name__}: {exc}") from None
+
+
+def _oauth2_login(client: IMAPClient, inbox: InboxConfig, where: str) -> None:
+    """SASL XOAUTH2 or OAUTHBEARER with a token from intake/oauth.py (never logged)."""
+    from intake import oauth
+
+    def login(token: str) -> None:
+        if inbox.oauth2.mechanism == "OAUTHBEARER":
+            client.oauthbearer_login(inbox.username, token)
+        else:
+            client.oauth2_login(inbox.username, token)
+
+    try:
+        oauth.with_token(inbox.oauth2, login, LoginError)
+    except oauth.OAuthError as exc:
+        raise MailboxError(f"{where}: {exc}") from None
+    except LoginError:
+        raise MailboxError(f"{where}: the server refused the OAuth2 token for {inbox.username!r}"
+                           f" (oauth2 {inbox.oauth2.name}); check the app's permissions for this"
+                           " mailbox") from None
 
 
 def _no_delay(client: IMAPClient) -> None:

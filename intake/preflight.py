@@ -14,10 +14,9 @@ from dataclasses import asdict, dataclass
 
 from imapclient.exceptions import IMAPClientError
 
-from intake import mailbox
+from intake import mailbox, outbox
 from intake.config import Config, InboxConfig, SmtpConfig
 from intake.rulebook import load_rules
-from intake.tls import client_context
 
 
 @dataclass
@@ -95,36 +94,24 @@ def check_inbox(inbox: InboxConfig) -> Check:
 
 
 def check_smtp(cfg: SmtpConfig) -> Check:
-    """Connect, EHLO (and STARTTLS), AUTH when a username is set; send nothing."""
+    """Connect, STARTTLS and log in exactly as the sender does (outbox.connect), then EHLO;
+    send nothing."""
     name = f"smtp ({cfg.host}:{cfg.port}, {cfg.security})"
     try:
-        context = client_context()
-        if cfg.security == "tls":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout, context=context)
-        else:
-            smtp = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
+        smtp = outbox.connect(cfg)
         try:
             code, _ = smtp.ehlo()
             if code != 250:
                 return Check(name, False, f"EHLO answered {code}")
-            if cfg.security == "starttls":
-                smtp.starttls(context=context)
-                smtp.ehlo()
-            if cfg.username:
-                smtp.login(cfg.username, cfg.password.resolve() or "")
-                return Check(name, True, f"EHLO ok; logged in as {cfg.username}")
-            return Check(name, True, "EHLO ok (no login configured)")
         finally:
             try:
                 smtp.quit()
             except (OSError, smtplib.SMTPException):
                 smtp.close()
     except smtplib.SMTPAuthenticationError as exc:
-        return Check(
-            name,
-            False,
-            f"login failed for {cfg.username!r} ({exc.smtp_code}); check the username and password",
-        )
+        why = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+        how = f"OAuth2 (oauth2 {cfg.oauth2.name})" if cfg.oauth2 else "password"
+        return Check(name, False, f"{how} login failed for {cfg.username!r} ({exc.smtp_code} {why[:200]})")
     except smtplib.SMTPNotSupportedError as exc:
         return Check(name, False, f"{exc}; check smtp.security and smtp.port")
     except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
@@ -133,3 +120,8 @@ def check_smtp(cfg: SmtpConfig) -> Check:
             False,
             f"cannot connect ({exc.__class__.__name__}: {exc}); is the server running and the port right?",
         )
+    if cfg.oauth2 is not None:
+        return Check(name, True, f"EHLO ok; logged in as {cfg.username} (oauth2 {cfg.oauth2.name})")
+    if cfg.username:
+        return Check(name, True, f"EHLO ok; logged in as {cfg.username}")
+    return Check(name, True, "EHLO ok (no login configured)")
