@@ -259,6 +259,21 @@ def keyword_problem(inbox: InboxConfig, selected: dict) -> str | None:
             f" (PERMANENTFLAGS: {shown}); set on_handled = \"move\" for this inbox")
 
 
+def check_keyword(inbox: InboxConfig) -> str | None:
+    """At service start: the keyword_problem of a flagging inbox, or None (also when the
+    inbox cannot be reached now: the first poll reports that)."""
+    if inbox.on_handled != "flag":
+        return None
+    client = None
+    try:
+        client = connect(inbox)
+        return keyword_problem(inbox, client.select_folder(inbox.folder, readonly=False))
+    except (MailboxError, OSError, IMAPClientError, ssl.SSLError):
+        return None
+    finally:
+        close(client)
+
+
 def _has_flag(data: dict, keyword: str) -> bool:
     """Whether a FETCH response's FLAGS hold this keyword (IMAP keywords ignore case)."""
     wanted = keyword.lower().encode()

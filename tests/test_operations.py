@@ -99,6 +99,19 @@ def test_a_server_that_keeps_no_keywords_is_reported_and_never_flagged_in_vain(t
         moved.write_text(text.replace('on_handled = "flag"', 'on_handled = "move"'))
         code, out = _cli("--config", str(moved), "config", "check")
         assert code == 0, out
+        # the service says so at start (before any mail is there to file), and keeps running
+        proc = subprocess.Popen([sys.executable, str(ROOT / "run_service.py"), "--config", str(flag)],
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            line = ""
+            deadline = time.monotonic() + 30
+            while "cannot keep the keyword" not in line and time.monotonic() < deadline:
+                line = proc.stderr.readline()
+            assert "cannot keep the keyword $IntakeHandled" in line and "WARNING" in line
+            assert proc.poll() is None
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
     finally:
         pymap.terminate()
         pymap.wait(timeout=10)
