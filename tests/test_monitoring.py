@@ -146,12 +146,12 @@ def test_healthz_is_200_when_polled_and_503_when_an_inbox_is_stale_or_mail_waits
         assert all(i["ok"] for i in report["inboxes"].values())
         assert "@" not in body
         store.close()
-        config.database.unlink()  # gone under the desk: unreachable, 503
+        config.database.unlink()  # gone under the desk: unreachable, 503, and not created anew
         for extra in ("-wal", "-shm"):
             config.database.with_name(config.database.name + extra).unlink(missing_ok=True)
-        config.database.mkdir()
         status, body, _ = get(base + "/healthz")
         assert status == 503 and json.loads(body) == {"status": "fail", "database": "unreachable"}
+        assert not config.database.exists()
 
 
 def test_json_log_format_gives_one_object_per_line_without_bodies(tmp_path, dovecot, smtp, users):

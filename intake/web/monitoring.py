@@ -8,23 +8,37 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import Blueprint, Response, jsonify
 
 from intake import metrics
-from intake.store import StoreError
-from intake.web import ext, store_of
+from intake.store import Store, StoreError
+from intake.web import ext
 
 bp = Blueprint("monitoring", __name__)
 log = logging.getLogger("intake.web")
 PUBLIC = ("monitoring.healthz", "monitoring.metrics")
 
 
+@contextmanager
+def _reading() -> Iterator[Store]:
+    """A read-only connection: a probe never creates or changes the database (a missing
+    file stays missing, and is reported)."""
+    store = Store(ext()["config"].database, read_only=True)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
     """200 when all is well, 503 (with the same JSON) when not."""
     try:
-        healthy, report = metrics.health(store_of(), ext()["config"])
+        with _reading() as store:
+            healthy, report = metrics.health(store, ext()["config"])
     except (sqlite3.Error, StoreError) as exc:
         log.error("healthz: database unreachable: %s", exc)
         return jsonify({"status": "fail", "database": "unreachable"}), 503
@@ -36,6 +50,6 @@ def metrics_view() -> Response:
     """The Prometheus text format, computed from the database at scrape time."""
     from prometheus_client import CONTENT_TYPE_LATEST
 
-    return Response(
-        metrics.exposition(store_of(), ext()["config"]), mimetype=None, content_type=CONTENT_TYPE_LATEST
-    )
+    with _reading() as store:
+        body = metrics.exposition(store, ext()["config"])
+    return Response(body, mimetype=None, content_type=CONTENT_TYPE_LATEST)
