@@ -30,11 +30,14 @@ def find_dovecot() -> str:
 
 
 class Dovecot:
-    def __init__(self, storage: str = "maildir", oauth2_introspection_url: str | None = None) -> None:
+    def __init__(self, storage: str = "maildir", oauth2_introspection_url: str | None = None,
+                 capabilities: str | None = None) -> None:
         """oauth2_introspection_url: log in with OAuth2 tokens only (XOAUTH2, OAUTHBEARER),
-        each checked at this RFC 7662 introspection endpoint (Dovecot's oauth2 passdb)."""
+        each checked at this RFC 7662 introspection endpoint (Dovecot's oauth2 passdb).
+        capabilities: announce only these (e.g. without MOVE and UIDPLUS, as older servers)."""
         self.binary = find_dovecot()
         self.oauth2_introspection_url = oauth2_introspection_url
+        self.capabilities = capabilities
         self.root = Path(tempfile.mkdtemp(prefix="intake-dovecot-"))
         os.chmod(self.root, 0o755)
         self.port = free_port()
@@ -106,6 +109,7 @@ service stats {{
   }}
 }}
 protocol imap {{
+  {f"imap_capability = {self.capabilities}" if self.capabilities else ""}
   mail_max_userip_connections = 200
   imap_idle_notify_interval = 1 secs
 }}

@@ -249,3 +249,31 @@ def test_intake_run_on_an_unusable_database_exits_3_with_one_line(tmp_path):
     )
     assert result.returncode == 3
     assert "is damaged or not a database" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_handled_mail_is_moved_on_a_server_without_move_or_uidplus(tmp_path, smtp):
+    # a server announcing neither MOVE nor UIDPLUS: handled mail is copied, marked \Deleted
+    # and expunged, so it ends up in move_to (Handled) and nowhere else
+    from tests.dovecot import Dovecot
+
+    server = Dovecot(capabilities="IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+").start()
+    try:
+        user = "nomove@test.example"
+        mails = generate(3, seed=7)
+        server.append(user, mails)
+        path = write_config(tmp_path, imap_port=server.port, smtp_port=smtp.port, inboxes=[
+            {"name": "general", "username": user, "on_handled": "move", "move_to": "Handled",
+             "idle": False}])
+        client = server.client(user)
+        caps = set(client.capabilities())
+        assert b"MOVE" not in caps and b"UIDPLUS" not in caps
+        client.logout()
+        result = subprocess.run([sys.executable, str(ROOT / "run_service.py"), "--config", str(path), "-q",
+                                 "--once"], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        client = server.client(user)
+        assert client.select_folder("INBOX")[b"EXISTS"] == 0
+        assert client.select_folder("Handled")[b"EXISTS"] == 3
+        client.logout()
+    finally:
+        server.cleanup()
