@@ -111,10 +111,27 @@ def restore(source: Path, database: Path, *, dry_run: bool = False) -> tuple[Bac
                     os.replace(old, kept.with_name(kept.name + suffix))
         else:
             kept = None
-        partial = database.with_name(database.name + ".restoring")
-        partial.unlink(missing_ok=True)
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        os.close(fd)
+        try:
+            _copy_into_place(source, database)
+        except (sqlite3.Error, OSError) as exc:
+            if kept is not None:  # put the replaced database back as it was
+                for suffix in ("", "-wal", "-shm"):
+                    old = kept.with_name(kept.name + suffix)
+                    if old.exists():
+                        os.replace(old, database.with_name(database.name + suffix))
+            raise BackupError(f"restore of {source} failed ({exc}); the database is as it was") from None
+        return result, kept
+    finally:
+        lock.release()
+
+
+def _copy_into_place(source: Path, database: Path) -> None:
+    """The backup's pages into a new file beside the database, then renamed onto it."""
+    partial = database.with_name(database.name + ".restoring")
+    partial.unlink(missing_ok=True)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(fd)
+    try:
         src = sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True)
         dst = sqlite3.connect(partial)
         try:
@@ -124,6 +141,5 @@ def restore(source: Path, database: Path, *, dry_run: bool = False) -> tuple[Bac
             dst.close()
             src.close()
         os.replace(partial, database)
-        return result, kept
     finally:
-        lock.release()
+        partial.unlink(missing_ok=True)
