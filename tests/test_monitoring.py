@@ -10,6 +10,7 @@ import threading
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
+from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 from werkzeug.serving import make_server
@@ -155,7 +156,7 @@ def test_healthz_is_200_when_polled_and_503_when_an_inbox_is_stale_or_mail_waits
 
 
 def test_json_log_format_gives_one_object_per_line_without_bodies(tmp_path, dovecot, smtp, users):
-    # run_service.py --log-format json: every line a JSON object; no message body at INFO
+    # --log-format json (run_service.py and intake run): every line a JSON object; no message body
     (user,) = users("jsonlog")
     body_marker = "UNIQUE-BODY-TEXT-7781"
     dovecot.append(
@@ -170,7 +171,7 @@ def test_json_log_format_gives_one_object_per_line_without_bodies(tmp_path, dove
     path = write_config(
         tmp_path, imap_port=dovecot.port, smtp_port=smtp.port, inboxes=[{"name": "general", "username": user}]
     )
-    result = subprocess.run(
+    commands = [  # run_service.py, and the `intake` command the systemd unit starts
         [
             sys.executable,
             str(ROOT / "run_service.py"),
@@ -180,14 +181,22 @@ def test_json_log_format_gives_one_object_per_line_without_bodies(tmp_path, dove
             "--log-format",
             "json",
         ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert lines
-    entries = [json.loads(line) for line in lines]
-    assert all({"time", "level", "logger", "message"} <= set(e) for e in entries)
-    assert any(e["logger"] == "intake.service" and e["message"].startswith("cycle:") for e in entries)
-    assert body_marker not in result.stderr
+        [
+            str(Path(sys.executable).with_name("intake")),
+            "--log-format",
+            "json",
+            "--config",
+            str(path),
+            "run",
+            "--once",
+        ],
+    ]
+    for command in commands:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert lines
+        entries = [json.loads(line) for line in lines]
+        assert all({"time", "level", "logger", "message"} <= set(e) for e in entries)
+        assert any(e["logger"] == "intake.service" and e["message"].startswith("cycle:") for e in entries)
+        assert body_marker not in result.stderr
