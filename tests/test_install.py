@@ -3,13 +3,20 @@ the source tree (issue 19, "a real install")."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
+
+from intake.smtp_sink import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 _SKIP = shutil.ignore_patterns(
@@ -119,3 +126,38 @@ def test_init_then_status_from_the_wheel(installed, tmp_path):
     assert '"backlog": 0' in status.stdout
     again = _run(installed, tmp_path, "init", "--dir", "site")
     assert again.returncode == 1 and "never overwrites" in again.stderr
+
+
+def test_the_desk_serves_from_the_wheel(installed, tmp_path):
+    # `intake web` from the wheel finds its page templates and style sheet; /healthz answers
+    assert _run(installed, tmp_path, "init", "--dir", "site").returncode == 0
+    port = free_port()
+    desk = subprocess.Popen(
+        [str(installed / "bin" / "intake"), "--config", "site/intake.toml", "web", "--port", str(port)],
+        cwd=tmp_path,
+        env=_clean_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                assert desk.poll() is None, desk.stderr.read().decode()
+                time.sleep(0.2)
+        base = f"http://127.0.0.1:{port}"
+        with urllib.request.urlopen(base + "/login", timeout=10) as page:
+            assert page.status == 200 and b'name="password"' in page.read()
+        with urllib.request.urlopen(base + "/static/style.css", timeout=10) as css:
+            assert css.status == 200 and b"{" in css.read()
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=10)
+            raise AssertionError("a never-polled inbox must make /healthz fail")
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 503 and json.loads(exc.read())["status"] == "fail"
+    finally:
+        desk.terminate()
+        desk.wait(timeout=30)
