@@ -163,8 +163,11 @@ def test_client_credentials_log_in_to_imap_and_smtp_and_mail_is_answered(
         json.loads(cache.read_text())["access_token"],
         json.loads((tmp_path / "oauth2-smtp.json").read_text())["access_token"],
     ]
-    encoded = [base64.b64encode(sasl(USER, t).encode()).decode() for t in tokens
-               for sasl in (sasl_xoauth2, sasl_oauthbearer)]
+    encoded = [
+        base64.b64encode(sasl(USER, t).encode()).decode()
+        for t in tokens
+        for sasl in (sasl_xoauth2, sasl_oauthbearer)
+    ]
     secrets = [*tokens, *encoded, CLIENT_SECRET]
     assert not any(secret in caplog.text for secret in secrets)  # never logged, even at DEBUG
     # a second cycle reuses the cached token: no new grant

@@ -100,8 +100,11 @@ def test_a_server_that_keeps_no_keywords_is_reported_and_never_flagged_in_vain(t
         code, out = _cli("--config", str(moved), "config", "check")
         assert code == 0, out
         # the service says so at start (before any mail is there to file), and keeps running
-        proc = subprocess.Popen([sys.executable, str(ROOT / "run_service.py"), "--config", str(flag)],
-                                stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "run_service.py"), "--config", str(flag)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
             line = ""
             deadline = time.monotonic() + 30
@@ -261,15 +264,30 @@ def test_handled_mail_is_moved_on_a_server_without_move_or_uidplus(tmp_path, smt
         user = "nomove@test.example"
         mails = generate(3, seed=7)
         server.append(user, mails)
-        path = write_config(tmp_path, imap_port=server.port, smtp_port=smtp.port, inboxes=[
-            {"name": "general", "username": user, "on_handled": "move", "move_to": "Handled",
-             "idle": False}])
+        path = write_config(
+            tmp_path,
+            imap_port=server.port,
+            smtp_port=smtp.port,
+            inboxes=[
+                {
+                    "name": "general",
+                    "username": user,
+                    "on_handled": "move",
+                    "move_to": "Handled",
+                    "idle": False,
+                }
+            ],
+        )
         client = server.client(user)
         caps = set(client.capabilities())
         assert b"MOVE" not in caps and b"UIDPLUS" not in caps
         client.logout()
-        result = subprocess.run([sys.executable, str(ROOT / "run_service.py"), "--config", str(path), "-q",
-                                 "--once"], capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "run_service.py"), "--config", str(path), "-q", "--once"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == 0, result.stderr
         client = server.client(user)
         assert client.select_folder("INBOX")[b"EXISTS"] == 0
