@@ -323,3 +323,31 @@ staff_address = "s@contoso.org"
     assert client.token_url == "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
     assert client.scopes == ("https://outlook.office365.com/.default",)
     assert client.cache_file == tmp_path / "oauth2-m365.json"
+
+
+def test_a_token_the_server_stops_taking_early_is_replaced_at_once(
+    tmp_path, provider, oauth_dovecot, oauth_smtp
+):
+    # the provider invalidates access tokens before their announced expiry (a password change,
+    # a policy): the refused cached token is dropped and a fresh one logs in, IMAP and SMTP
+    (tmp_path / "refresh-token").write_text(provider.issue_refresh_token())
+    path = _config(
+        tmp_path,
+        oauth_dovecot,
+        oauth_smtp,
+        provider,
+        flow="refresh_token",
+        extra='refresh_token_file = "refresh-token"',
+    )
+    service = _service(path)
+    try:
+        assert service.run_cycle().ok
+        with provider.lock:
+            provider.access.clear()  # every access token dead; refresh tokens still good
+        _deliver(oauth_dovecot, provider, _mail(3))
+        report = service.run_cycle()
+    finally:
+        service.close()
+    assert report.ok, report.errors
+    assert report.fetched == 1 and report.sent >= 1
+    assert provider.grants.count("refresh_token") == 2
