@@ -156,13 +156,15 @@ class TokenSource:
 
     def _save(self, entry: dict) -> None:
         path = self.client.cache_file
-        path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(entry, f)
-        os.chmod(partial, 0o600)
-        os.replace(partial, path)
+        try:
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(entry, f)
+            os.chmod(partial, 0o600)
+            os.replace(partial, path)
+        except OSError as exc:
+            raise OAuthError(f"cannot write the token cache {path}: {exc.strerror}") from None
 
     def _locked(self):  # noqa: ANN202 - a context manager holding an flock
         return _FileLock(self.client.cache_file.with_name(self.client.cache_file.name + ".lock"))
@@ -173,8 +175,14 @@ class _FileLock:
         self.path = path
 
     def __enter__(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:  # e.g. made by root running `intake` for the service's user
+            raise OAuthError(
+                f"cannot use the token cache beside {self.path}: {exc.strerror}; run intake"
+                f" as the service's user (sudo -u intake intake ...)"
+            ) from None
         fcntl.flock(self.fd, fcntl.LOCK_EX)
 
     def __exit__(self, *exc: object) -> None:
