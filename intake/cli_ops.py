@@ -4,7 +4,6 @@ installing and operating intake (docs/operators.md)."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -148,13 +147,6 @@ def demo(no_web: bool, web_forever: bool, out: str) -> None:
     Example:
       intake demo --no-web
     """
-    from intake.demo import run_demo
+    from intake.demo import main as demo_main
 
-    if no_web:
-        sys.exit(run_demo(web=False, out_dir=out))
-    seconds = (
-        None
-        if (web_forever or sys.stdin.isatty())
-        else float(os.environ.get("INTAKE_DEMO_WEB_SECONDS", "30"))
-    )
-    sys.exit(run_demo(web=True, web_seconds=seconds, out_dir=out))
+    sys.exit(demo_main(no_web=no_web, web_forever=web_forever, out_dir=out))

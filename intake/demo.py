@@ -8,6 +8,7 @@ as .eml files in demo-output/sent/.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -59,6 +60,17 @@ def _load_mail(port: int) -> int:
         count += 1
     client.logout()
     return count
+
+
+def main(*, no_web: bool = False, web_forever: bool = False, out_dir: str | Path = "demo-output") -> int:
+    """`intake demo` and `run_service.py --demo`: then the triage desk on the demo data, until
+    Ctrl-C in a terminal (or with web_forever); without a terminal (scripts, CI) for
+    INTAKE_DEMO_WEB_SECONDS (30) and then the demo ends; no_web skips it."""
+    if no_web:
+        return run_demo(web=False, out_dir=out_dir)
+    seconds = None if (web_forever or sys.stdin.isatty()) else float(
+        os.environ.get("INTAKE_DEMO_WEB_SECONDS", "30"))
+    return run_demo(web=True, web_seconds=seconds, out_dir=out_dir)
 
 
 def run_demo(*, web: bool = True, web_seconds: float | None = None,
