@@ -60,13 +60,15 @@ def run_checks(config: Config) -> list[Check]:
 def _secret_checks(config: Config) -> list[Check]:
     """An empty secret file (as `intake init` leaves it) is named before a login fails on it."""
     found = []
-    secrets = [(f"inbox {i.name} password", i.password) for i in config.inboxes]
-    if config.smtp.username:
+    secrets = [(f"inbox {i.name} password", i.password) for i in config.inboxes if i.oauth2 is None]
+    if config.smtp.username and config.smtp.oauth2 is None:
         secrets.append(("smtp password", config.smtp.password))
+    clients = {c.name: c for c in (i.oauth2 for i in (*config.inboxes, config.smtp)) if c is not None}
+    secrets += [(f"oauth2 {name} client secret", c.client_secret) for name, c in sorted(clients.items())]
     for label, secret in secrets:
         if secret.file and not secret.resolve():
             found.append(
-                Check("secret", False, f"{label}: file {secret.file} is empty; put the password in it")
+                Check("secret", False, f"{label}: file {secret.file} is empty; put the secret in it")
             )
     return found
 

@@ -266,6 +266,16 @@ def test_oauth_login_device_code_flow_stores_a_refresh_token(tmp_path, provider,
     assert code == 0, out
 
 
+def test_config_check_names_an_empty_client_secret_file(tmp_path, provider, oauth_dovecot, oauth_smtp):
+    # an empty client secret file is named as such, before the token endpoint refuses it
+    path = _config(tmp_path, oauth_dovecot, oauth_smtp, provider)
+    (tmp_path / "client-secret").write_text("")
+    code, out = _check(path)
+    assert code == 1
+    assert "FAIL secret: oauth2 imap client secret: file" in out and "is empty" in out
+    assert any(line.startswith("FAIL imap general") and "invalid_client" in line for line in out.splitlines())
+
+
 def test_sasl_initial_responses():
     # the two SASL formats, byte for byte (RFC 7628 for OAUTHBEARER; Google's XOAUTH2)
     assert sasl_xoauth2("a@b.org", "T0K") == "user=a@b.org\x01auth=Bearer T0K\x01\x01"
