@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sqlite3
 import sys
 
+from intake import logformat
 from intake.config import ConfigError, load_config
 from intake.store import DatabaseUnusable, StoreError, is_damage, unusable
 
@@ -24,20 +24,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--web", action="store_true",
                         help="with --demo: serve the web UI until Ctrl-C even without a terminal")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
+    parser.add_argument("--log-format", choices=logformat.FORMATS, default="text",
+                        help="text, or json: one JSON object per log line")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("mailparser").setLevel(logging.CRITICAL)
+    logformat.setup(logging.WARNING if args.quiet else logging.INFO, args.log_format)
     if args.demo:
-        from intake.demo import run_demo
-        # The demo then serves the triage desk on its data: until Ctrl-C in a terminal (or
-        # with --web); without a terminal (scripts, CI) for INTAKE_DEMO_WEB_SECONDS (30) and
-        # then it exits; --no-web skips it.
-        if args.no_web:
-            return run_demo(web=False)
-        seconds = None if (args.web or sys.stdin.isatty()) else \
-            float(os.environ.get("INTAKE_DEMO_WEB_SECONDS", "30"))
-        return run_demo(web=True, web_seconds=seconds)
+        from intake.demo import main as demo_main
+        return demo_main(no_web=args.no_web, web_forever=args.web)
     try:
         config = load_config(args.config)
     except ConfigError as exc:

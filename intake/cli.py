@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
+from intake import logformat, queries, triage
 from intake import members as roster
-from intake import queries, triage
 from intake.accounts import AccountError
 from intake.cli_common import Obj, _echo_json, _table
 from intake.config import ConfigError, load_config
@@ -19,7 +19,7 @@ from intake.store import RESTORE_HINT, StoreError, is_damage
 DEFAULT_CONFIG = "intake.toml"
 
 
-GLOBAL_OPTIONS = ("--config", "--actor")
+GLOBAL_OPTIONS = ("--config", "--actor", "--log-format")
 
 
 def hoist_global_options(args: list[str]) -> list[str]:
@@ -68,17 +68,17 @@ class IntakeGroup(click.Group):
               show_default=True, help="Config file (or set INTAKE_CONFIG).")
 @click.option("--actor", help="Your name for the audit trail (default: your login name).")
 @click.option("-v", "--verbose", is_flag=True, help="Log at INFO level.")
+@click.option("--log-format", type=click.Choice(logformat.FORMATS), default="text", show_default=True,
+              help="json: one JSON object per log line.")
 @click.pass_context
-def main(ctx: click.Context, config_path: str, actor: str | None, verbose: bool) -> None:
+def main(ctx: click.Context, config_path: str, actor: str | None, verbose: bool, log_format: str) -> None:
     """Email intake and routing for the Procura+ Interest Groups.
 
     \b
     Example:
       intake --config intake.toml queue list
     """
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("mailparser").setLevel(logging.CRITICAL)
+    logformat.setup(logging.INFO if verbose else logging.WARNING, log_format)
     ctx.obj = Obj(config_path, actor)
 
 
@@ -291,21 +291,40 @@ def run_cmd(obj: Obj, once: bool) -> None:
       intake --config intake.toml run --once
     """
     from intake.service import Service
+    from intake.store import DatabaseUnusable, unusable
+
     logging.getLogger().setLevel(logging.INFO)
-    service = Service(load_config(obj.config_path))
+    config = load_config(obj.config_path)
     try:
-        if once:
-            report = service.run_cycle()
-            sys.exit(0 if report.ok else 1)
-        service.run_forever()
-    finally:
-        service.close()
+        service = Service(config)
+        try:
+            if once:
+                report = service.run_cycle()
+                sys.exit(0 if report.ok else 1)
+            service.run_forever()
+        finally:
+            service.close()
+    except (DatabaseUnusable, sqlite3.DatabaseError) as exc:
+        # exit 3, as run_service.py: restarting cannot help (RestartPreventExitStatus=3)
+        if isinstance(exc, sqlite3.DatabaseError) and not is_damage(exc):
+            raise
+        line = exc if isinstance(exc, DatabaseUnusable) else unusable(config.database, exc)
+        click.echo(f"intake: {line}", err=True)
+        sys.exit(3)
 
 
-from intake import cli_members, cli_more, cli_privacy  # noqa: E402  (they register their commands)
+from intake import (  # noqa: E402  (they register their commands)
+    cli_members,
+    cli_more,
+    cli_oauth,
+    cli_ops,
+    cli_privacy,
+)
 
 cli_members.register(main)
 cli_more.register(main)
+cli_ops.register(main)
+cli_oauth.register(main)
 cli_privacy.register(main)
 
 if __name__ == "__main__":  # pragma: no cover

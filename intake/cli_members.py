@@ -24,18 +24,20 @@ def members() -> None:
 
 
 @members.command("import")
-@click.argument("csv_file", type=click.Path(dir_okay=False))
+@click.argument("csv_file", metavar="FILE", type=click.Path(dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
 @click.option("--allow-empty", is_flag=True,
               help="Accept a file with no organisations (empties the roster).")
 @click.pass_obj
 def members_import(obj: Obj, csv_file: str, dry_run: bool, allow_empty: bool) -> None:
-    """Import the roster CSV (organisation,country,membership,domains,contact_emails).
+    """Import the roster: a CSV (organisation,country,membership,domains,contact_emails;
+    ',' or ';' between columns, UTF-8 or Windows-1252) or an Excel .xlsx with those columns.
 
     Organisations missing from the file are removed. A bad row stops the import
     with its line number; nothing is half-written. A domain or contact address
     listed by two organisations is refused (both lines named), and so is a file
-    with no organisations unless --allow-empty.
+    with no organisations unless --allow-empty. A public suffix (co.uk, gv.at) is refused
+    as a domain, and so is anything in contact_emails that is not an email address.
 
     \b
     Example:
@@ -74,6 +76,27 @@ def members_list(obj: Obj, as_json: bool, search: str | None) -> None:
         return
     _table([[r["organisation"], r["country"], r["membership"], ";".join(r["domains"])]
             for r in rows], ["organisation", "country", "membership", "domains"])
+
+
+@members.command("export")
+@click.option("--csv", "as_csv", is_flag=True, default=True,
+              help="CSV in the import's columns (the default).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file (default: stdout).")
+@click.pass_obj
+def members_export(obj: Obj, as_csv: bool, output: str | None) -> None:
+    """Export the roster as CSV, in the columns `intake members import` reads. A cell that a
+    spreadsheet would run as a formula (starting with = + - @) gets a leading apostrophe.
+
+    \b
+    Example:
+      intake members export --csv -o roster-backup.csv
+    """
+    text = roster.export_csv(obj.env.store)
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+    else:
+        click.echo(text, nl=False)
 
 
 # -- shunted ------------------------------------------------------------------------------------

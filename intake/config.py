@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from intake.paths import PROJECT_ROOT, default_dir  # noqa: F401  (PROJECT_ROOT: older imports)
+
 SECURITY_VALUES = ("tls", "starttls", "none")
 ACTIONS = ("flag", "move")
 TRUST_POLICIES = ("off", "flag", "enforce")
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class ConfigError(Exception):
@@ -48,6 +49,28 @@ class Secret:
         return f"Secret(env={self.env!r}, file={self.file!r})"
 
 
+OAUTH2_PROVIDERS = ("microsoft", "google", "generic")
+OAUTH2_FLOWS = ("client_credentials", "refresh_token")
+OAUTH2_MECHANISMS = ("XOAUTH2", "OAUTHBEARER")
+
+
+@dataclass(frozen=True)
+class OAuth2Config:
+    """One OAuth2 client ([oauth2.NAME]) that inboxes and SMTP log in with (intake/oauth.py)."""
+
+    name: str
+    provider: str
+    flow: str
+    client_id: str
+    client_secret: Secret
+    refresh_token: Secret
+    token_url: str
+    device_url: str | None
+    scopes: tuple[str, ...]
+    mechanism: str
+    cache_file: Path
+
+
 @dataclass(frozen=True)
 class InboxConfig:
     name: str
@@ -65,6 +88,7 @@ class InboxConfig:
     batch_size: int = 200
     timeout: float = 30.0
     idle: bool = True
+    oauth2: OAuth2Config | None = None  # log in with a token instead of the password
 
 
 @dataclass(frozen=True)
@@ -80,6 +104,7 @@ class SmtpConfig:
     timeout: float = 30.0
     max_attempts: int = 8
     retry_base_seconds: float = 30.0
+    oauth2: OAuth2Config | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +175,8 @@ class Config:
     mail_copy_dir: Path | None = None
     idle_refresh_seconds: int = 25 * 60
     min_free_disk_mb: int = 200
+    max_poll_age_seconds: int = 900
+    max_outbox_age_seconds: int = 3600
     web: WebConfig = field(default_factory=WebConfig)
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
@@ -237,17 +264,29 @@ def _port(r: _Reader, default: int | object = ...) -> int:
     return port
 
 
-def _inbox(path: Path, index: int, table: Any) -> InboxConfig:
+def _oauth2_ref(r: _Reader, clients: dict[str, OAuth2Config]) -> OAuth2Config | None:
+    name = r.get("oauth2", str, None)
+    if name is None:
+        return None
+    if name not in clients:
+        raise ConfigError(r.path, r.key("oauth2"),
+                          f"no [oauth2.{name}] table; define it or use password_env/password_file")
+    return clients[name]
+
+
+def _inbox(path: Path, index: int, table: Any, clients: dict[str, OAuth2Config]) -> InboxConfig:
     r = _Reader(path, f"inbox[{index}]", table)
     security = r.get("security", str, "tls", choices=SECURITY_VALUES)
     default_port = 993 if security == "tls" else 143
+    oauth2 = _oauth2_ref(r, clients)
     inbox = InboxConfig(
         name=r.get("name", str),
         host=r.get("host", str),
         port=_port(r, default_port),
         security=security,
         username=r.get("username", str),
-        password=_secret(r, "password", required=True),
+        password=_secret(r, "password", required=oauth2 is None),
+        oauth2=oauth2,
         folder=r.get("folder", str, "INBOX"),
         group=r.get("group", str, None),
         address=r.get("address", str, None),
@@ -266,17 +305,21 @@ def _inbox(path: Path, index: int, table: Any) -> InboxConfig:
     return inbox
 
 
-def _smtp(path: Path, table: Any) -> SmtpConfig:
+def _smtp(path: Path, table: Any, clients: dict[str, OAuth2Config]) -> SmtpConfig:
     r = _Reader(path, "smtp", table)
     security = r.get("security", str, "starttls", choices=SECURITY_VALUES)
     default_port = {"tls": 465, "starttls": 587, "none": 25}[security]
     username = r.get("username", str, None)
+    oauth2 = _oauth2_ref(r, clients)
+    if oauth2 is not None and not username:
+        raise ConfigError(path, r.key("username"), "required with oauth2 (the mailbox the token is for)")
     smtp = SmtpConfig(
+        oauth2=oauth2,
         host=r.get("host", str),
         port=_port(r, default_port),
         security=security,
         username=username,
-        password=_secret(r, "password", required=bool(username)),
+        password=_secret(r, "password", required=bool(username) and oauth2 is None),
         from_address=r.get("from_address", str),
         from_name=r.get("from_name", str, "Procura+ Interest Groups"),
         staff_address=r.get("staff_address", str),
@@ -289,6 +332,64 @@ def _smtp(path: Path, table: Any) -> SmtpConfig:
             raise ConfigError(path, r.key(key), "must be an email address")
     r.finish()
     return smtp
+
+
+_PROVIDER_DEFAULTS = {
+    # token endpoint, device-code endpoint ({tenant} filled in), scopes per flow
+    "microsoft": ("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
+                  "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/devicecode",
+                  {"client_credentials": ("https://outlook.office365.com/.default",),
+                   "refresh_token": ("https://outlook.office365.com/IMAP.AccessAsUser.All",
+                                     "https://outlook.office365.com/SMTP.Send", "offline_access")}),
+    "google": ("https://oauth2.googleapis.com/token", None,
+               {"refresh_token": ("https://mail.google.com/",)}),
+}
+
+
+def _oauth2(path: Path, name: str, table: Any, state_dir: Path) -> OAuth2Config:
+    """[oauth2.NAME]: the provider fills in endpoints and scopes; generic needs token_url."""
+    r = _Reader(path, f"oauth2.{name}", table)
+    provider = r.get("provider", str, choices=OAUTH2_PROVIDERS)
+    flow = r.get("flow", str, "refresh_token", choices=OAUTH2_FLOWS)
+    tenant = r.get("tenant", str, "organizations" if flow == "refresh_token" else None)
+    if provider == "microsoft" and flow == "client_credentials" and not tenant:
+        raise ConfigError(path, r.key("tenant"), "required for client_credentials (your tenant id or domain)")
+    if provider == "google" and flow != "refresh_token":
+        raise ConfigError(path, r.key("flow"), 'Google mail access needs flow = "refresh_token"')
+    token_default, device_default, scope_defaults = _PROVIDER_DEFAULTS.get(provider, (None, None, {}))
+    token_url = r.get("token_url", str, token_default.format(tenant=tenant) if token_default else ...)
+    device_url = r.get("device_url", str, device_default.format(tenant=tenant) if device_default else None)
+    for key, url in (("token_url", token_url), ("device_url", device_url)):
+        if url and not _safe_url(url):
+            raise ConfigError(path, r.key(key), "must be https:// (http:// only to 127.0.0.1 or localhost)")
+    scopes = r.get("scopes", list, list(scope_defaults.get(flow, ())))
+    if not scopes or not all(isinstance(x, str) for x in scopes):
+        raise ConfigError(path, r.key("scopes"), "must be a non-empty list of strings")
+    cache = r.get("cache_file", str, None)
+    client = OAuth2Config(
+        name=name,
+        provider=provider,
+        flow=flow,
+        client_id=r.get("client_id", str),
+        client_secret=_secret(r, "client_secret", required=flow == "client_credentials"),
+        refresh_token=_secret(r, "refresh_token", required=False),
+        token_url=token_url,
+        device_url=device_url,
+        scopes=tuple(scopes),
+        mechanism=r.get("mechanism", str, "XOAUTH2", choices=OAUTH2_MECHANISMS),
+        cache_file=(path.parent / cache) if cache else state_dir / f"oauth2-{name}.json",
+    )
+    r.finish()
+    return client
+
+
+def _safe_url(url: str) -> bool:
+    """Secrets go only over TLS, or to this machine."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.scheme == "https" or (
+        parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost"))
 
 
 def _limits(path: Path, table: Any) -> LimitsConfig:
@@ -400,8 +501,8 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
     top = _Reader(path, "", data)
     service = _Reader(path, "service", top.get("service", dict, {}))
     database = base / service.get("database", str, "intake.sqlite3")
-    rules_dir = _dir(path, service, "rules_dir", base, PROJECT_ROOT / "rules")
-    templates_dir = _dir(path, service, "templates_dir", base, PROJECT_ROOT / "templates")
+    rules_dir = _dir(path, service, "rules_dir", base, default_dir("rules"))
+    templates_dir = _dir(path, service, "templates_dir", base, default_dir("templates"))
     poll_interval = service.get("poll_interval", int, 60)
     if poll_interval < 1:
         raise ConfigError(path, "service.poll_interval", "must be at least 1 (seconds)")
@@ -413,12 +514,19 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
     min_free_disk_mb = service.get("min_free_disk_mb", int, 200)
     if min_free_disk_mb < 0:
         raise ConfigError(path, "service.min_free_disk_mb", "must be 0 or more (megabytes)")
+    max_poll_age = service.get("max_poll_age_seconds", int, 900)
+    max_outbox_age = service.get("max_outbox_age_seconds", int, 3600)
+    for key, value in (("max_poll_age_seconds", max_poll_age), ("max_outbox_age_seconds", max_outbox_age)):
+        if value < 1:
+            raise ConfigError(path, f"service.{key}", "must be at least 1 (seconds)")
     service.finish()
 
+    raw_clients = top.get("oauth2", dict, {})
+    clients = {name: _oauth2(path, name, t, database.parent) for name, t in raw_clients.items()}
     raw_inboxes = top.get("inbox", list)
     if not raw_inboxes:
         raise ConfigError(path, "inbox", "at least one [[inbox]] is required")
-    inboxes = tuple(_inbox(path, i, t) for i, t in enumerate(raw_inboxes))
+    inboxes = tuple(_inbox(path, i, t, clients) for i, t in enumerate(raw_inboxes))
     names = [i.name for i in inboxes]
     for i, name in enumerate(names):
         if names.index(name) != i:
@@ -431,13 +539,15 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
         templates_dir=templates_dir,
         poll_interval=poll_interval,
         inboxes=inboxes,
-        smtp=_smtp(path, top.get("smtp", dict)),
+        smtp=_smtp(path, top.get("smtp", dict), clients),
         limits=_limits(path, top.get("limits", dict, {})),
         trust=_trust(path, top.get("trust", dict, {})),
         classify=_classify(path, top.get("classify", dict, {})),
         mail_copy_dir=(base / copy_dir) if copy_dir else None,
         idle_refresh_seconds=idle_refresh,
         min_free_disk_mb=min_free_disk_mb,
+        max_poll_age_seconds=max_poll_age,
+        max_outbox_age_seconds=max_outbox_age,
         web=_web(path, top.get("web", dict, {})),
         routing=_routing(path, top.get("routing", dict, {})),
         privacy=_privacy(path, top.get("privacy", dict, {})),

@@ -8,6 +8,7 @@ as .eml files in demo-output/sent/.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -18,7 +19,7 @@ from pathlib import Path
 from imapclient import IMAPClient
 
 from intake import members, queries
-from intake.config import PROJECT_ROOT, load_config
+from intake.config import load_config
 from intake.demo_data import DEMO_ROSTER, demo_messages
 from intake.service import Service
 from intake.smtp_sink import SmtpSink, free_port
@@ -59,6 +60,17 @@ def _load_mail(port: int) -> int:
         count += 1
     client.logout()
     return count
+
+
+def main(*, no_web: bool = False, web_forever: bool = False, out_dir: str | Path = "demo-output") -> int:
+    """`intake demo` and `run_service.py --demo`: then the triage desk on the demo data, until
+    Ctrl-C in a terminal (or with web_forever); without a terminal (scripts, CI) for
+    INTAKE_DEMO_WEB_SECONDS (30) and then the demo ends; no_web skips it."""
+    if no_web:
+        return run_demo(web=False, out_dir=out_dir)
+    seconds = None if (web_forever or sys.stdin.isatty()) else float(
+        os.environ.get("INTAKE_DEMO_WEB_SECONDS", "30"))
+    return run_demo(web=True, web_seconds=seconds, out_dir=out_dir)
 
 
 def run_demo(*, web: bool = True, web_seconds: float | None = None,
@@ -113,8 +125,6 @@ def _toml(out: Path, imap_port: int, smtp_port: int) -> str:
 [service]
 database = "{out / 'intake.sqlite3'}"
 poll_interval = 5
-rules_dir = "{PROJECT_ROOT / 'rules'}"
-templates_dir = "{PROJECT_ROOT / 'templates'}"
 
 [[inbox]]
 name = "general"
@@ -125,6 +135,7 @@ username = "{DEMO_USER}"
 password_file = "imap-password"
 folder = "Procurement"
 address = "procurement@iclei.org"
+on_handled = "move"  # the embedded server keeps no keywords (its PERMANENTFLAGS has no \\*)
 
 [[inbox]]
 name = "lcc"
@@ -136,6 +147,7 @@ password_file = "imap-password"
 folder = "LCC"
 address = "philipp.tepper@iclei.org"
 group = "lcc"
+on_handled = "move"
 
 [smtp]
 host = "127.0.0.1"

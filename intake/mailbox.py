@@ -49,6 +49,9 @@ def connect(inbox: InboxConfig) -> IMAPClient:
         _no_delay(client)
         if inbox.security == "starttls":
             client.starttls(context)
+        if inbox.oauth2 is not None:
+            _oauth2_login(client, inbox, where)
+            return client
         password = inbox.password.resolve()
         if password is None:
             raise MailboxError(f"{where}: no password available (check password_env/password_file)")
@@ -62,6 +65,26 @@ def connect(inbox: InboxConfig) -> IMAPClient:
                            " is the server running and the port right?") from None
     except (OSError, IMAPClientError, ssl.SSLError) as exc:
         raise MailboxError(f"{where}: {exc.__class__.__name__}: {exc}") from None
+
+
+def _oauth2_login(client: IMAPClient, inbox: InboxConfig, where: str) -> None:
+    """SASL XOAUTH2 or OAUTHBEARER with a token from intake/oauth.py (never logged)."""
+    from intake import oauth
+
+    def login(token: str) -> None:
+        if inbox.oauth2.mechanism == "OAUTHBEARER":
+            client.oauthbearer_login(inbox.username, token)
+        else:
+            client.oauth2_login(inbox.username, token)
+
+    try:
+        oauth.with_token(inbox.oauth2, login, LoginError)
+    except oauth.OAuthError as exc:
+        raise MailboxError(f"{where}: {exc}") from None
+    except LoginError:
+        raise MailboxError(f"{where}: the server refused the OAuth2 token for {inbox.username!r}"
+                           f" (oauth2 {inbox.oauth2.name}); check the app's permissions for this"
+                           " mailbox") from None
 
 
 def _no_delay(client: IMAPClient) -> None:
@@ -175,7 +198,9 @@ def file_away(client: IMAPClient, inbox: InboxConfig, store: Store, *, page: int
         uidvalidity = int(status[b"UIDVALIDITY"])
         while rows := store.unfiled_deliveries(inbox.name, folder, uidvalidity, limit=page):
             if not filed:
-                client.select_folder(folder, readonly=False)
+                problem = keyword_problem(inbox, client.select_folder(folder, readonly=False))
+                if problem:  # never flag in vain: the deliveries stay unfiled, the error logged
+                    raise MailboxError(problem)
                 if inbox.on_handled != "flag" and not client.folder_exists(inbox.move_to):
                     client.create_folder(inbox.move_to)
             uids = [r["uid"] for r in rows]
@@ -187,7 +212,10 @@ def file_away(client: IMAPClient, inbox: InboxConfig, store: Store, *, page: int
                 else:
                     client.copy(uids, inbox.move_to)
                     client.delete_messages(uids, silent=True)
-                    client.uid_expunge(uids)
+                    if client.has_capability("UIDPLUS"):
+                        client.uid_expunge(uids)
+                    else:  # without UIDPLUS only a plain EXPUNGE exists
+                        client.expunge()
             store.mark_filed([r["id"] for r in rows], action)
             filed += len(rows)
         if filed:
@@ -198,6 +226,35 @@ def file_away(client: IMAPClient, inbox: InboxConfig, store: Store, *, page: int
     except (OSError, IMAPClientError, ssl.SSLError) as exc:
         raise MailboxError(f"inbox {inbox.name!r}: filing away failed after {filed}:"
                            f" {exc.__class__.__name__}: {exc}") from None
+
+
+def keyword_problem(inbox: InboxConfig, selected: dict) -> str | None:
+    """Why this server cannot keep our handled keyword (from the PERMANENTFLAGS that
+    SELECT answered), or None. Exchange Online keeps no custom keywords: there mail
+    must be moved (on_handled = "move") or it would be flagged in vain every cycle."""
+    if inbox.on_handled != "flag" or b"PERMANENTFLAGS" not in selected:
+        return None  # RFC 3501: no PERMANENTFLAGS means every flag can be kept
+    permanent = {bytes(f).lower() for f in selected.get(b"PERMANENTFLAGS", ())}
+    if b"\\*" in permanent or inbox.flag_keyword.encode().lower() in permanent:
+        return None
+    shown = " ".join(sorted(f.decode(errors="replace") for f in permanent)) or "none"
+    return (f"inbox {inbox.name!r}: the server cannot keep the keyword {inbox.flag_keyword}"
+            f" (PERMANENTFLAGS: {shown}); set on_handled = \"move\" for this inbox")
+
+
+def check_keyword(inbox: InboxConfig) -> str | None:
+    """At service start: the keyword_problem of a flagging inbox, or None (also when the
+    inbox cannot be reached now: the first poll reports that)."""
+    if inbox.on_handled != "flag":
+        return None
+    client = None
+    try:
+        client = connect(inbox)
+        return keyword_problem(inbox, client.select_folder(inbox.folder, readonly=False))
+    except (MailboxError, OSError, IMAPClientError, ssl.SSLError):
+        return None
+    finally:
+        close(client)
 
 
 def _has_flag(data: dict, keyword: str) -> bool:

@@ -78,7 +78,8 @@ def recover_interrupted(store: Store) -> int:
     return count
 
 
-def _connect(cfg: SmtpConfig) -> smtplib.SMTP:
+def connect(cfg: SmtpConfig) -> smtplib.SMTP:
+    """Open, STARTTLS and log in (password or OAuth2): the sender's and `intake config check`'s."""
     context = client_context()
     if cfg.security == "tls":
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout,
@@ -87,9 +88,29 @@ def _connect(cfg: SmtpConfig) -> smtplib.SMTP:
         smtp = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
         if cfg.security == "starttls":
             smtp.starttls(context=context)
-    if cfg.username:
+    if cfg.oauth2 is not None:
+        smtp_oauth2_login(smtp, cfg)
+    elif cfg.username:
         smtp.login(cfg.username, cfg.password.resolve() or "")
     return smtp
+
+
+def smtp_oauth2_login(smtp: smtplib.SMTP, cfg: SmtpConfig) -> None:
+    """AUTH XOAUTH2 or OAUTHBEARER with a token from intake/oauth.py. After a refusal the
+    server sends a 334 with its error; the empty answer ends the exchange (RFC 7628)."""
+    from intake import oauth
+
+    build = oauth.sasl_oauthbearer if cfg.oauth2.mechanism == "OAUTHBEARER" else oauth.sasl_xoauth2
+
+    def login(token: str) -> None:
+        initial = build(cfg.username, token)
+        smtp.auth(cfg.oauth2.mechanism, lambda challenge=None: initial if challenge is None else "")
+
+    smtp.ehlo_or_helo_if_needed()
+    try:
+        oauth.with_token(cfg.oauth2, login, smtplib.SMTPAuthenticationError)
+    except oauth.OAuthError as exc:
+        raise smtplib.SMTPAuthenticationError(535, str(exc)) from None
 
 
 def due_rows(store: Store, limit: int = 200) -> list:
@@ -123,7 +144,7 @@ def _send_batch(store: Store, cfg: SmtpConfig, *, dry_run: bool,
     if not rows or dry_run:
         return report
     try:
-        smtp = _connect(cfg)
+        smtp = connect(cfg)
     except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
         report.error = (f"SMTP {cfg.host}:{cfg.port} unreachable ({exc.__class__.__name__}:"
                         f" {exc}); {len(rows)} mail(s) stay queued")

@@ -203,6 +203,9 @@ class Service:
         self.sender.start()
         scheduler = schedule.Scheduler()
         scheduler.every(self.config.poll_interval).seconds.do(self._safe_cycle)
+        for inbox in self.config.inboxes:  # said once at start, not only when mail is filed
+            if problem := mailbox.check_keyword(inbox):
+                log.warning("%s", problem)
         scheduler.every(1).days.do(self._safe_retention)
         try:
             self._safe_retention()  # at start too: a service restarted daily still enforces it

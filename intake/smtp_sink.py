@@ -10,8 +10,11 @@ leaves it unknown whether the mail went out.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
@@ -19,6 +22,7 @@ from email.policy import default as default_policy
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 
 @dataclass
@@ -39,6 +43,23 @@ class _Handler:
     save_dir: Path | None = None
     after_data: str | float | None = None  # "drop", or seconds before the final reply
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # with a check, AUTH XOAUTH2 is offered: check(user, bearer token) -> accepted
+    oauth_check: Callable[[str, str], bool] | None = None
+    authenticated: list[str] = field(default_factory=list)
+
+    async def auth_XOAUTH2(self, server, args):  # noqa: N802, ANN001, ANN201 - aiosmtpd's AUTH hook
+        """SASL XOAUTH2: "user=U^Aauth=Bearer T^A^A", base64, as the initial response."""
+        try:
+            text = base64.b64decode(args[1], validate=True).decode()
+            fields = dict(part.split("=", 1) for part in text.split("\x01") if part)
+            user, token = fields["user"], fields["auth"].removeprefix("Bearer ")
+        except (IndexError, ValueError, KeyError, binascii.Error):
+            return AuthResult(success=False)
+        if self.oauth_check is None or not self.oauth_check(user, token):
+            return AuthResult(success=False)
+        with self.lock:
+            self.authenticated.append(user)
+        return AuthResult(success=True, auth_data=user)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
         if self.reply:
@@ -65,10 +86,13 @@ def free_port() -> int:
 
 
 class SmtpSink:
-    def __init__(self, port: int | None = None, save_dir: Path | None = None) -> None:
+    def __init__(self, port: int | None = None, save_dir: Path | None = None,
+                 oauth_check: Callable[[str, str], bool] | None = None) -> None:
         self.port = port or free_port()
-        self.handler = _Handler(save_dir=save_dir)
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.handler = _Handler(save_dir=save_dir, oauth_check=oauth_check)
+        # AUTH is offered without TLS only on this loopback test server, and only with a check
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
+                                     auth_require_tls=oauth_check is None)
 
     def start(self) -> SmtpSink:
         self.controller.start()

@@ -20,10 +20,10 @@ from typing import Any
 
 import sqlite_utils
 
-from intake.config import PROJECT_ROOT
 from intake.message_key import message_key
+from intake.paths import default_dir
 
-MIGRATIONS_DIR = PROJECT_ROOT / "db" / "migrations"
+MIGRATIONS_DIR = default_dir("migrations")
 _EVENT_SQL = ("INSERT INTO events (at, actor, kind, message_pk, request_id, detail)"
               " VALUES (?, ?, ?, ?, ?, ?)")
 # Event details that may name or describe a person: kept in event_personal beside the

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from intake.config import TrustConfig
 from intake.context import ParsedMail
+from intake.domains import same_organization
 
 _METHOD = re.compile(r"(?:^|;)\s*(dkim|dmarc|spf)\s*=\s*(\w+)([^;]*)", re.I)
 _PROP = re.compile(r"(header\.[a-z]+|smtp\.[a-z]+)\s*=\s*\"?([^\s;\"]+)", re.I)
@@ -29,9 +30,9 @@ class AuthResult:
 
 
 def aligned(signing_domain: str, from_domain: str) -> bool:
-    """Relaxed alignment: one is the other or a subdomain of it (whole labels only)."""
-    s, f = signing_domain.lower().strip("."), from_domain.lower().strip(".")
-    return bool(s) and (s == f or f.endswith("." + s) or s.endswith("." + f))
+    """Relaxed alignment (RFC 7489): the same organisational domain by the public suffix
+    list, so a signature of co.uk never vouches for evil.co.uk."""
+    return same_organization(signing_domain, from_domain)
 
 
 def border_headers(mail: ParsedMail, authserv_ids: tuple[str, ...]) -> list[tuple[str, str]]:

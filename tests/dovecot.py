@@ -30,8 +30,14 @@ def find_dovecot() -> str:
 
 
 class Dovecot:
-    def __init__(self, storage: str = "maildir") -> None:
+    def __init__(self, storage: str = "maildir", oauth2_introspection_url: str | None = None,
+                 capabilities: str | None = None) -> None:
+        """oauth2_introspection_url: log in with OAuth2 tokens only (XOAUTH2, OAUTHBEARER),
+        each checked at this RFC 7662 introspection endpoint (Dovecot's oauth2 passdb).
+        capabilities: announce only these (e.g. without MOVE and UIDPLUS, as older servers)."""
         self.binary = find_dovecot()
+        self.oauth2_introspection_url = oauth2_introspection_url
+        self.capabilities = capabilities
         self.root = Path(tempfile.mkdtemp(prefix="intake-dovecot-"))
         os.chmod(self.root, 0o755)
         self.port = free_port()
@@ -48,6 +54,15 @@ class Dovecot:
             os.chmod(d, 0o755)
         shutil.chown(mail, "dovecot", "dovecot")
         location = (f"mdbox:{mail}/%u" if self.storage == "mdbox" else f"maildir:{mail}/%u")
+        mechanisms, passdb = "plain login", f"driver = static\n  args = password={PASSWORD}"
+        if self.oauth2_introspection_url:
+            (self.root / "oauth2.conf.ext").write_text(
+                f"introspection_mode = post\nintrospection_url = {self.oauth2_introspection_url}\n"
+                "force_introspection = yes\nusername_attribute = username\n"
+                "active_attribute = active\nactive_value = true\n")
+            mechanisms = "xoauth2 oauthbearer"
+            passdb = (f"driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n"
+                      f"  args = {self.root}/oauth2.conf.ext")
         (self.root / "dovecot.conf").write_text(f"""
 protocols = imap
 listen = 127.0.0.1
@@ -57,7 +72,7 @@ instance_name = intake-test-{self.port}
 log_path = {self.root}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 default_login_user = dovenull
 default_internal_user = dovecot
 mail_uid = dovecot
@@ -66,8 +81,7 @@ first_valid_uid = 1
 mail_location = {location}
 mail_plugins =
 passdb {{
-  driver = static
-  args = password={PASSWORD}
+  {passdb}
 }}
 userdb {{
   driver = static
@@ -95,6 +109,7 @@ service stats {{
   }}
 }}
 protocol imap {{
+  {f"imap_capability = {self.capabilities}" if self.capabilities else ""}
   mail_max_userip_connections = 200
   imap_idle_notify_interval = 1 secs
 }}

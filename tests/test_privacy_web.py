@@ -9,7 +9,7 @@ import pytest
 from intake.config import PrivacyConfig, Secret
 from intake.web import create_app
 from tests.test_web_browser import Served, browser, log_in  # noqa: F401 - the browser fixture
-from tests.webfixtures import PASSWORD, csrf_of, login, populated
+from tests.webfixtures import csrf_of, login, populated
 
 KEY_ENV = "INTAKE_TEST_PSEUDONYM_KEY"
 EVE = "eve@evil.example"

@@ -22,16 +22,17 @@ import jinja2
 from flask import Flask, abort, g, redirect, request, session, url_for
 
 from intake import accounts
-from intake.config import PROJECT_ROOT, Config, ConfigError
+from intake.config import Config, ConfigError
 from intake.context import Env
+from intake.paths import default_dir
 from intake.rulebook import load_rules
 from intake.store import Store
 from intake.templating import Templates
 
 
 def create_app(config: Config, *, store: Store | None = None) -> Flask:
-    app = Flask(__name__, static_folder=str(PROJECT_ROOT / "templates" / "web" / "static"),
-                template_folder=str(PROJECT_ROOT / "templates" / "web"))
+    app = Flask(__name__, static_folder=str(default_dir("templates") / "web" / "static"),
+                template_folder=str(default_dir("templates") / "web"))
     app.jinja_env.undefined = jinja2.StrictUndefined
     setup_store = store or Store(config.database)
     setup_store.migrate()
@@ -55,11 +56,12 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore
 
-    from intake.web import access, auth, desk, privacy_views, roster_views
+    from intake.web import access, auth, desk, monitoring, privacy_views, roster_views
     app.register_blueprint(auth.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(roster_views.bp)
     app.register_blueprint(privacy_views.bp)
+    app.register_blueprint(monitoring.bp)
 
     @app.before_request
     def guard():  # noqa: ANN202

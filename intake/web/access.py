@@ -41,6 +41,8 @@ RULES: dict[str, str] = {
     "roster.members_apply": STAFF,
     "roster.overview": STAFF,
     "privacy.erase": STAFF,  # erases a person's data (GDPR art. 17), after confirmation
+    "monitoring.healthz": PUBLIC,  # for load balancers: no personal data
+    "monitoring.metrics": PUBLIC,  # for Prometheus: counts only
 }
 
 

@@ -41,7 +41,7 @@ def members_upload():  # noqa: ANN201
         flash("Choose a CSV file first", "error")
         return redirect(url_for("roster.members_page"))
     try:
-        text = upload.read().decode("utf-8")
+        text = roster.decode(upload.read(), upload.filename)  # UTF-8, BOM, UTF-16 or Windows-1252
         plan = roster.plan_import(store_of(), roster.parse_csv(text, upload.filename))
     except UnicodeDecodeError:
         flash("The file is not UTF-8 text; save the CSV as UTF-8", "error")
