@@ -16,6 +16,8 @@ from typing import Any
 import jinja2
 
 FALLBACK_LANGUAGE = "en"
+# Norwegian is `no` (ISO 639-1, what detection reports) or `nb` (Bokmål): either directory serves.
+SAME_LANGUAGE = {"no": "nb", "nb": "no"}
 RECHECK_SECONDS = 1.0  # how long a looked-up mail template is used without asking jinja
 
 
@@ -42,8 +44,11 @@ class Templates:
 
     def languages(self, name: str) -> list[str]:
         base = self.directory / "mail"
-        return sorted(p.name for p in base.iterdir()
-                      if (p / f"{name}.txt.j2").is_file()) if base.is_dir() else []
+        return (
+            sorted(p.name for p in base.iterdir() if (p / f"{name}.txt.j2").is_file())
+            if base.is_dir()
+            else []
+        )
 
     def resolve(self, name: str, language: str | None) -> str:
         """The language the template will actually be rendered in."""
@@ -59,11 +64,9 @@ class Templates:
         known = self._recent.get((name, lang))
         if known is not None and now - known[0] < RECHECK_SECONDS:
             return known[1], known[2]
-        try:
-            found = lang, self.env.get_template(f"mail/{lang}/{name}.txt.j2")
-        except jinja2.TemplateNotFound:
-            found = FALLBACK_LANGUAGE, self.env.get_template(
-                f"mail/{FALLBACK_LANGUAGE}/{name}.txt.j2")
+        candidates = dict.fromkeys(filter(None, (lang, SAME_LANGUAGE.get(lang), FALLBACK_LANGUAGE)))
+        template = self.env.select_template([f"mail/{c}/{name}.txt.j2" for c in candidates])
+        found = template.name.split("/")[1], template
         self._recent[(name, lang)] = (now, *found)
         return found
 

@@ -11,14 +11,28 @@ TEMPLATES = Templates(ROOT / "templates")
 ACKS = ("ack_join", "ack_nonmember", "ack_received", "ack_proposal", "ack_facilitate")
 LANGUAGES = sorted(p.name for p in (ROOT / "templates" / "mail").iterdir() if p.is_dir())
 VARIABLES = {
-    "token": "IG-7", "sender_name": "Ana <b>Tester</b>", "sender_email": "ana@stad.gent",
-    "forwarded_by": None, "original_subject": "Join", "group_id": "lcc",
-    "group_name": "Life Cycle Costing (LCC)", "group_names": ["Life Cycle Costing (LCC)"],
-    "group_names_en": ["Life Cycle Costing (LCC)"], "intent": "join", "language": "en",
-    "confidence": 0.9, "organisation": "Stad Gent", "membership": "participant",
-    "member_match": "exact", "verified": False, "verification_note": "sender not verified",
-    "explanation": {}, "body_excerpt": "We want to join", "attachments": ["a.pdf"],
-    "triage_reason": "", "staff_address": "procurement@iclei.org",
+    "token": "IG-7",
+    "sender_name": "Ana <b>Tester</b>",
+    "sender_email": "ana@stad.gent",
+    "forwarded_by": None,
+    "original_subject": "Join",
+    "group_id": "lcc",
+    "group_name": "Life Cycle Costing (LCC)",
+    "group_names": ["Life Cycle Costing (LCC)"],
+    "group_names_en": ["Life Cycle Costing (LCC)"],
+    "intent": "join",
+    "language": "en",
+    "confidence": 0.9,
+    "organisation": "Stad Gent",
+    "membership": "participant",
+    "member_match": "exact",
+    "verified": False,
+    "verification_note": "sender not verified",
+    "explanation": {},
+    "body_excerpt": "We want to join",
+    "attachments": ["a.pdf"],
+    "triage_reason": "",
+    "staff_address": "procurement@iclei.org",
 }
 
 
@@ -54,6 +68,7 @@ def test_unknown_language_falls_back_to_english():
 def test_missing_variable_fails_loudly():
     # StrictUndefined: a template never sends "Dear ," because of a typo.
     import jinja2
+
     broken = dict(VARIABLES)
     del broken["group_name"]
     with pytest.raises(jinja2.UndefinedError):
@@ -66,16 +81,20 @@ def test_user_text_is_not_html_escaped_in_plain_mail():
     assert "Ana <b>Tester</b>" in body
 
 
-@pytest.mark.parametrize("name, greeted", [
-    ("Kröger, Sabine", "Sabine Kröger"),             # an Exchange directory name
-    ("Müller-Lüdenscheidt, Hans J.", "Hans J. Müller-Lüdenscheidt"),
-    ("Anna Svensson", "Anna Svensson"),
-    ("City of Ghent, Procurement", "City of Ghent, Procurement"),  # not a person's name
-    ("Procurement 2, Team", "Procurement 2, Team"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    "name, greeted",
+    [
+        ("Kröger, Sabine", "Sabine Kröger"),  # an Exchange directory name
+        ("Müller-Lüdenscheidt, Hans J.", "Hans J. Müller-Lüdenscheidt"),
+        ("Anna Svensson", "Anna Svensson"),
+        ("City of Ghent, Procurement", "City of Ghent, Procurement"),  # not a person's name
+        ("Procurement 2, Team", "Procurement 2, Team"),
+        ("", ""),
+    ],
+)
 def test_directory_names_are_greeted_first_name_first(name, greeted):
     from intake.stages.respond import salutation_name
+
     assert salutation_name(name) == greeted
 
 
@@ -103,3 +122,14 @@ def test_an_edited_template_is_used_within_a_second(tmp_path, monkeypatch):
     clock[0] += templating.RECHECK_SECONDS
     assert templates.render_mail("ack_join", "de", VARIABLES).body == "Neu.\n"
     assert templates.render_mail("ack_join", "en", VARIABLES).body == "Second wording.\n"
+
+
+def test_norwegian_templates_serve_either_code(tmp_path):
+    # Detection reports Norwegian as `no`; a template directory named `nb` serves it (and back).
+    for lang, text in (("en", "Subject: Hi\n\nHello\n"), ("nb", "Subject: Hei\n\nHei\n")):
+        (tmp_path / "mail" / lang).mkdir(parents=True)
+        (tmp_path / "mail" / lang / "ack.txt.j2").write_text(text, encoding="utf-8")
+    templates = Templates(tmp_path)
+    assert templates.render_mail("ack", "no", {}).language == "nb"
+    assert templates.render_mail("ack", "nb", {}).subject == "Hei"
+    assert templates.render_mail("ack", "mt", {}).language == "en"

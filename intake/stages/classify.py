@@ -50,7 +50,8 @@ def run(ctx: Context, env: Env) -> None:
         return
     if not ctx.is_human:  # machines are never answered, but staff like to know the language
         body = strip_for_classification(ctx.mail.body_text)
-        ctx.decision.language = _language(ctx.mail.subject, body)[0]
+        language = _language(ctx.mail.subject, body)
+        ctx.decision.language, ctx.decision.language_detected, ctx.decision.language_confidence = language
         ctx.decision.group = "none"
         ctx.decision.intent = machine_intent(ctx.screening, ctx.screening_evidence)
         ctx.decision.explanation = {"intent": {"from": "screening", "verdict": ctx.screening}}
@@ -94,7 +95,7 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
     texts = {"subject": subject.lower(), "body": body.lower()}
     present = {name: rules.cue_index.first_starts(text) for name, text in texts.items()}
 
-    language, lang_conf = _language(subject, body)
+    language, detected, lang_conf = _language(subject, body)
 
     group_scores: dict[str, float] = {}
     group_hits: dict[str, list[Hit]] = {}
@@ -154,6 +155,8 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
         group=group,
         intent=intent,
         language=language,
+        language_detected=detected,
+        language_confidence=round(lang_conf, 3),
         confidence=confidence,
         runner_up=runner_up,
         explanation={
@@ -161,19 +164,19 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
                       "cues": {g: _describe(h) for g, h in group_hits.items() if h}},
             "intent": {"scores": _rounded(intent_scores), "confidence": round(intent_conf, 3),
                        "cues": {i: _describe(h) for i, h in intent_hits.items() if h}},
-            "language": {"code": language, "confidence": round(lang_conf, 3),
+            "language": {"code": language, "detected": detected, "confidence": round(lang_conf, 3),
+                         "floor": lang.CONFIDENCE_FLOOR,
                          "from": "body without quotes and signature" if body else "subject"},
             "text_used_chars": len(body),
         },
     )
 
 
-def _language(subject: str, body: str) -> tuple[str, float]:
+def _language(subject: str, body: str) -> tuple[str, str, float]:
+    """(language to answer in, language detected, confidence). Unsure -> English."""
     text = body if len(body) >= 40 else f"{subject}\n{body}"
     code, conf = lang.detect(text)
-    if code == "ca":  # no Catalan templates: Catalan writers read Spanish
-        code = "es"
-    return code, conf
+    return lang.answer_language(code, conf, text), code, conf
 
 
 def _match(cues: Cues, texts: dict[str, str], present: dict[str, dict[str, int]],
