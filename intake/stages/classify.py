@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from intake import language as lang
+from intake import model as text_model
 from intake.context import Context, Decision, Env, ParsedMail
 from intake.rulebook import Cue, Cues, Rulebook
 from intake.textprep import strip_for_classification
@@ -24,6 +25,7 @@ NEGATION = re.compile(
 SUBJECT_WEIGHT = 1.5
 MAX_TEXT = 8000  # a request is said in the first pages; long threads are quoted history
 INBOX_PRIOR = 1.5
+MODEL_WEIGHT = 4.0  # the n-gram model's probability (0..1) counts like this much cue weight
 
 
 @dataclass
@@ -108,12 +110,34 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
         group_scores[group.id] = max(score, 0.0)
         group_hits[group.id] = hits
 
+    models = text_model.trained(str(rules.directory))
+    model_text = f"{subject}\n{body}"
+    group_model = models.group.predict(model_text)
+    for group_id, probability in group_model.probabilities.items():
+        targets = [g.id for g in rules.groups] if group_id == "both" else [group_id]
+        for target in targets:
+            if target not in group_scores or probability < 0.05:
+                continue
+            weight = MODEL_WEIGHT * probability * (0.8 if group_id == "both" else 1.0)
+            group_scores[target] += weight
+            features = group_model.features if group_id == group_model.label else []
+            group_hits[target].append(Hit(_model_cue(group_id, probability, features), "model", weight))
+
     intent_scores: dict[str, float] = {}
     intent_hits: dict[str, list[Hit]] = {}
     for intent, cues in rules.intent_cues.items():
         hits = _match(cues, texts, present, negate=False)
         intent_hits[intent] = hits
         intent_scores[intent] = sum(h.weight for h in hits)
+    intent_model = models.intent.predict(model_text)
+    for intent, probability in intent_model.probabilities.items():
+        if probability < 0.05:
+            continue
+        weight = MODEL_WEIGHT * probability
+        intent_scores[intent] = intent_scores.get(intent, 0.0) + weight
+        features = intent_model.features if intent == intent_model.label else []
+        intent_hits.setdefault(intent, []).append(Hit(_model_cue(intent, probability, features),
+                                                      "model", weight))
     asked = _interrogative_spans(texts["body"])
     asked_subject = _interrogative_spans(texts["subject"])
     for intent in REQUEST_INTENTS:
@@ -290,6 +314,12 @@ def _topic(rules: Rulebook, texts: dict[str, str], present: dict[str, dict[str, 
         if score > best_score:
             best, best_score = topic, score
     return best
+
+
+def _model_cue(label: str, probability: float, features: list[str]) -> str:
+    """How the n-gram model's vote reads in the explanation."""
+    carried = f": {', '.join(features)}" if features else ""
+    return f"n-gram model p({label})={probability:.2f}{carried}"
 
 
 def _rounded(scores: dict[str, float]) -> dict[str, float]:
