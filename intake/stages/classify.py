@@ -15,6 +15,7 @@ from intake import model as text_model
 from intake.context import Context, Decision, Env, ParsedMail
 from intake.rulebook import Cue, Cues, Rulebook
 from intake.textprep import strip_for_classification
+from intake.topics import topic_slug
 
 REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|vs|odp|antw|r|rif|res|ynt|vá|vl)\s*(\[\d+\])?\s*:", re.I)
 FORWARD_PREFIX = re.compile(r"^\s*(fwd?|tr|wg|vb|rv|i|enc|doorst|pd|fw|vs)\s*:", re.I)
@@ -23,8 +24,17 @@ NEGATION = re.compile(
     r"no|non|invece|piuttosto che|niet|geen|in plaats van|inte|snarare än|nie|não|em vez de|"
     r"ikke|i stedet for|ei|sijaan)(?!\w)[^.\n]{0,12}$", re.I)
 SUBJECT_WEIGHT = 1.5
+# "both groups", said in the network's languages (with Cc to both inboxes or both groups named)
+BOTH_GROUPS = re.compile(
+    r"\b(both (interest )?groups|both of (the|your) groups|beide(n)? (interessen)?gruppen|les deux groupes"
+    r"|(los|ambos) dos grupos|ambos os grupos|os dois grupos|entrambi i gruppi|tutti e due i gruppi"
+    r"|beide groepen|båda grupperna|begge grupper(ne)?|begge gruppene|obu grup|obie grupy|molempiin ryhmiin"
+    r"|molemmat ryhmät|els dos grups|obě skupiny|obe skupiny|obje skupine|obe skupini|mindkét csoport"
+    r"|ambele grupuri|και τις δύο ομάδες|двете групи|abi grupės|abas grupas|mõlemad grupid|an dá ghrúpa"
+    r"|iż-żewġ gruppi|báða hópana)\b", re.I)
 MAX_TEXT = 8000  # a request is said in the first pages; long threads are quoted history
 INBOX_PRIOR = 1.5
+UNSEEN_REPLY = 1.0  # a reply to mail intake never saw leans to followup, unless it asks for more
 MODEL_WEIGHT = 4.0  # the n-gram model's probability (0..1) counts like this much cue weight
 
 
@@ -154,12 +164,16 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
     # a forward (even one whose prefix looks like a reply, Danish "VS:") is not a reply
     is_reply = (bool(mail.in_reply_to) or bool(REPLY_PREFIX.match(mail.subject))) \
         and mail.forwarded_from is None
-    if is_reply or is_followup:
+    if is_followup:  # a conversation intake knows: what is said belongs to it
         for intent in intent_scores:
             intent_scores[intent] *= 0.6
         intent_scores["followup"] = intent_scores.get("followup", 0) + 4.0
         intent_hits.setdefault("followup", []).append(
-            Hit("replies to an earlier message", "thread", 4.0))
+            Hit("replies to a conversation intake knows", "thread", 4.0))
+    elif is_reply:  # to a newsletter, or a conversation intake never saw: the text decides
+        intent_scores["followup"] = intent_scores.get("followup", 0) + UNSEEN_REPLY
+        intent_hits.setdefault("followup", []).append(
+            Hit("replies to a message intake has not seen", "thread", UNSEEN_REPLY))
     questions = min(body.count("?") + subject.count("?"), 3)
     if questions:
         intent_scores["question"] = intent_scores.get("question", 0) + questions
@@ -169,8 +183,21 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
     group, group_conf, group_runner = _pick_group(group_scores, intent)
     if intent == "other" and intent_scores.get("other", 0) >= 3:
         group, group_conf = "none", max(group_conf, 0.7)  # unrelated mail is about no group
-    if intent == "propose":
-        topic = _topic(rules, texts, present)
+    both_probability = group_model.probabilities.get("both", 0.0)
+    negated = any(h.weight < 0 for hits in group_hits.values() for h in hits)  # "not the LCC group"
+    said_both = bool(BOTH_GROUPS.search(texts["body"]) or BOTH_GROUPS.search(texts["subject"]))
+    if group in {g.id for g in rules.groups} and not negated and (
+            both_probability >= 0.5 or (said_both and (len(inbox_groups or []) > 1
+                                                       or min(group_scores.values()) > 0))):
+        group_runner, group = group, "both"  # "both groups", said (or Cc'd to both inboxes)
+        group_conf = max(group_conf, both_probability, 0.8 if said_both else 0.0)
+        group_hits[group_runner].append(Hit("both groups" + (" (said)" if said_both else ""), "both", 0))
+    new_group = intent == "propose" or (
+        intent == "facilitate" and group_model.label == "new" and group not in ("both",))
+    topic_how = None
+    if new_group:
+        topic, topic_how = topic_slug(f"{subject}\n{body}", rules.directory)
+        topic = topic or _topic(rules, texts, present)
         group, group_conf = f"new:{topic}", max(group_conf, 0.7 if topic != "other" else 0.5)
 
     confidence = round(min(group_conf, intent_conf), 3)
@@ -192,6 +219,7 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
                          "floor": lang.CONFIDENCE_FLOOR,
                          "from": "body without quotes and signature" if body else "subject"},
             "text_used_chars": len(body),
+            **({"topic": topic_how} if topic_how else {}),
         },
     )
 
