@@ -46,7 +46,8 @@ def load_banks(rules_dir: Path) -> dict[str, dict[str, list[str]]]:
     banks: dict[str, dict[str, list[str]]] = {}
     for path in sorted((rules_dir / "training").glob("phrases_*.toml")):
         with path.open("rb") as handle:
-            banks.update(tomllib.load(handle))
+            for language, bank in tomllib.load(handle).items():
+                banks.setdefault(language, {}).update(bank)
     return banks
 
 
@@ -67,11 +68,14 @@ def generate(rules_dir: Path, *, seed: int = SEED, per_intent: int = PER_INTENT)
             for _ in range(per_intent * MORE_OF.get(kind, 1) if sentences else 0):
                 group = fixed_group or _weighted(rng, GROUP_WEIGHTS)
                 sentence = rng.choice(sentences)
+                plain = kind == "join" and group != "both" and bank.get("join_plain") and rng.random() < 0.25
+                if plain:  # "we'd like to join the group": the context says which
+                    sentence = rng.choice(bank["join_plain"])
                 if "{group}" in sentence:
                     sentence = sentence.replace("{group}", _group_name(rng, bank, banks["en"], group))
                 if "{topic}" in sentence:
                     sentence = sentence.replace("{topic}", _topic_name(rng, topics, language))
-                examples.append(Example(_frame(rng, bank, sentence, group, banks["en"]),
+                examples.append(Example(_frame(rng, bank, sentence, group, banks["en"], force_context=bool(plain)),
                                         language, intent, group))
     return examples
 
@@ -93,17 +97,28 @@ def _topic_name(rng: random.Random, topics: dict, language: str) -> str:
     return rng.choice(names)
 
 
-def _frame(rng: random.Random, bank: dict, core: str, group: str, english: dict) -> str:
+CONTEXT_OF_GROUP = {"srpp-ict": ("ict_context",), "lcc": ("lcc_context",),
+                    "both": ("ict_context", "lcc_context"), "none": (), "new": ()}
+
+
+def _frame(rng: random.Random, bank: dict, core: str, group: str, english: dict, *,
+           force_context: bool = False) -> str:
     """A mail around the core sentence: maybe a subject line, a greeting, an
-    introduction, a closing; sometimes lower-case, as people type."""
+    introduction, the work behind it, a closing; sometimes lower-case, as people type."""
     lines = []
-    if rng.random() < 0.5 and group in BANK_OF_GROUP:
+    if rng.random() < 0.4 and group in BANK_OF_GROUP and not force_context:
         lines.append(_group_name(rng, bank, english, group))  # a subject naming the group
     if rng.random() < 0.8 and bank.get("greet"):
         lines.append(rng.choice(bank["greet"]))
     if rng.random() < 0.5 and bank.get("intro"):
         lines.append(rng.choice(bank["intro"]))
-    lines.append(core)
+    context = [rng.choice(bank[key]) for key in CONTEXT_OF_GROUP[group] if bank.get(key)]
+    if not (force_context or rng.random() < 0.5):
+        context = []
+    if rng.random() < 0.35 and bank.get("neutral"):  # said by anyone, whatever they want
+        context.append(rng.choice(bank["neutral"]))
+    before = rng.random() < 0.5
+    lines += (context if before else []) + [core] + ([] if before else context)
     if rng.random() < 0.6 and bank.get("close"):
         lines.append(rng.choice(bank["close"]))
     text = "\n".join(lines)

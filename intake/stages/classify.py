@@ -35,7 +35,9 @@ BOTH_GROUPS = re.compile(
 MAX_TEXT = 8000  # a request is said in the first pages; long threads are quoted history
 INBOX_PRIOR = 1.5
 UNSEEN_REPLY = 1.0  # a reply to mail intake never saw leans to followup, unless it asks for more
+QUESTION_FORM = 0.75  # per sentence that asks (at most two): many requests are asked politely
 MODEL_WEIGHT = 4.0  # the n-gram model's probability (0..1) counts like this much cue weight
+NOTHING_ASKED = 1.0  # below this much evidence for any intent, the mail is `other`
 
 
 @dataclass
@@ -157,10 +159,11 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
                 intent_scores[intent] -= hit.weight * 0.65
                 hit.weight *= 0.35
                 hit.cue += " [in a question]"
-    if asked:
-        intent_scores["question"] = intent_scores.get("question", 0) + 1.5 * len(asked)
+    if asked:  # the model reads questions in every language; the form adds a little
+        weight = QUESTION_FORM * min(len(asked), 2)
+        intent_scores["question"] = intent_scores.get("question", 0) + weight
         intent_hits.setdefault("question", []).append(
-            Hit(f"{len(asked)} question sentence(s) about it", "body", 1.5 * len(asked)))
+            Hit(f"{len(asked)} question sentence(s) about it", "body", weight))
     # a forward (even one whose prefix looks like a reply, Danish "VS:") is not a reply
     is_reply = (bool(mail.in_reply_to) or bool(REPLY_PREFIX.match(mail.subject))) \
         and mail.forwarded_from is None
@@ -174,13 +177,13 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
         intent_scores["followup"] = intent_scores.get("followup", 0) + UNSEEN_REPLY
         intent_hits.setdefault("followup", []).append(
             Hit("replies to a message intake has not seen", "thread", UNSEEN_REPLY))
-    questions = min(body.count("?") + subject.count("?"), 3)
-    if questions:
-        intent_scores["question"] = intent_scores.get("question", 0) + questions
-        intent_hits.setdefault("question", []).append(Hit("question marks", "body", questions))
 
     intent, intent_conf, intent_runner = _pick_intent(intent_scores)
     group, group_conf, group_runner = _pick_group(group_scores, intent)
+    no_group = MODEL_WEIGHT * group_model.probabilities.get("none", 0.0)
+    if group != "none" and intent not in ("join", "unsubscribe") and no_group > group_scores.get(group, 0):
+        group_runner, group = group, "none"  # about no group: the model says so more than any cue
+        group_conf = _confidence(no_group, group_scores.get(group_runner, 0))
     if intent == "other" and intent_scores.get("other", 0) >= 3:
         group, group_conf = "none", max(group_conf, 0.7)  # unrelated mail is about no group
     both_probability = group_model.probabilities.get("both", 0.0)
@@ -298,7 +301,7 @@ def _affirmed(cue: Cue, text: str) -> bool:
 
 def _pick_intent(scores: dict[str, float]) -> tuple[str, float, str | None]:
     ranked = sorted(((s, i) for i, s in scores.items() if s > 0), reverse=True)
-    if not ranked or ranked[0][0] < 1.5:
+    if not ranked or ranked[0][0] < NOTHING_ASKED:
         return "other", 0.5 if ranked else 0.6, ranked[0][1] if ranked else None
     top_score, top = ranked[0]
     # a proposal or facilitation offer usually also says "join"/"question": they outrank
