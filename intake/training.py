@@ -18,7 +18,6 @@ from pathlib import Path
 SEED = 20261130
 PER_INTENT = 14  # examples per language and intent kind: ~3,800 in all
 MORE_OF = {"join": 2}  # join requests are most of the mail: twice as many examples
-GROUP_WEIGHTS = (("srpp-ict", 0.44), ("lcc", 0.44), ("both", 0.12))
 # a kind of sentence -> (intent label, group label or None when the {group} slot decides)
 KINDS = {
     "join": ("join", None),
@@ -56,21 +55,45 @@ def load_topics(rules_dir: Path) -> dict[str, dict[str, list[str]]]:
         return tomllib.load(handle)
 
 
+def _group_names(rules_dir: Path, banks: dict[str, dict[str, list[str]]]) -> list[tuple[str, float]]:
+    """Every group of rules/groups.toml becomes a label, its cues (literal ones) ways to name
+    it: a group added to the rules is learned with no code change. Returns the label weights."""
+    from intake.rulebook import load_rules  # the rules' own reader and validation
+
+    groups = load_rules(rules_dir).groups
+    for group in groups:
+        for cue in group.cues:
+            name = cue.text.lstrip("!")
+            if "*" in name or len(name) < 3:
+                continue
+            bank = banks.get(cue.language if cue.language in banks else "en")
+            if bank is not None:
+                names = bank.setdefault(f"group:{group.id}", [])
+                if name not in names:
+                    names.append(name)
+    weights = [(g.id, 0.88 / len(groups)) for g in groups]
+    return [*weights, ("both", 0.12)] if len(groups) > 1 else weights
+
+
 def generate(rules_dir: Path, *, seed: int = SEED, per_intent: int = PER_INTENT) -> list[Example]:
     """Every language's examples, the same list for the same rules and seed."""
     rng = random.Random(seed)
     banks = load_banks(rules_dir)
     topics = load_topics(rules_dir)
+    group_weights = tuple(_group_names(rules_dir, banks))
     examples = []
     for language, bank in sorted(banks.items()):
         for kind, (intent, fixed_group) in KINDS.items():
             sentences = bank.get(kind) or []
             for _ in range(per_intent * MORE_OF.get(kind, 1) if sentences else 0):
-                group = fixed_group or _weighted(rng, GROUP_WEIGHTS)
+                group = fixed_group or _weighted(rng, group_weights)
                 sentence = rng.choice(sentences)
-                plain = kind == "join" and group != "both" and bank.get("join_plain") and rng.random() < 0.25
-                if plain:  # "we'd like to join the group": the context says which
+                draw = rng.random()
+                plain = kind == "join" and bank.get("join_plain") and draw < 0.35
+                if plain:  # "we'd like to join the group": the context says which, if anything
                     sentence = rng.choice(bank["join_plain"])
+                    if draw < 0.1 or group not in ("srpp-ict", "lcc"):
+                        group, plain = "none", False  # no group named anywhere: the group is unclear
                 if "{group}" in sentence:
                     sentence = sentence.replace("{group}", _group_name(rng, bank, banks["en"], group))
                 if "{topic}" in sentence:
@@ -85,10 +108,13 @@ def _weighted(rng: random.Random, choices: tuple[tuple[str, float], ...]) -> str
 
 
 def _group_name(rng: random.Random, bank: dict, english: dict, group: str) -> str:
-    names = bank.get(BANK_OF_GROUP[group]) or english[BANK_OF_GROUP[group]]
-    if rng.random() < 0.15:  # international mail often names a group in English
-        names = english[BANK_OF_GROUP[group]]
-    return rng.choice(names)
+    """A way to name the group: the phrase bank's, or a cue of the group's rules entry."""
+    key = BANK_OF_GROUP.get(group)
+    local = (bank.get(key) or []) + bank.get(f"group:{group}", [])
+    in_english = (english.get(key) or []) + english.get(f"group:{group}", [])
+    if not local or rng.random() < 0.15:  # international mail often names a group in English
+        local = in_english
+    return rng.choice(local)
 
 
 def _topic_name(rng: random.Random, topics: dict, language: str) -> str:
@@ -106,13 +132,13 @@ def _frame(rng: random.Random, bank: dict, core: str, group: str, english: dict,
     """A mail around the core sentence: maybe a subject line, a greeting, an
     introduction, the work behind it, a closing; sometimes lower-case, as people type."""
     lines = []
-    if rng.random() < 0.4 and group in BANK_OF_GROUP and not force_context:
+    if rng.random() < 0.4 and group not in ("none", "new") and not force_context:
         lines.append(_group_name(rng, bank, english, group))  # a subject naming the group
     if rng.random() < 0.8 and bank.get("greet"):
         lines.append(rng.choice(bank["greet"]))
     if rng.random() < 0.5 and bank.get("intro"):
         lines.append(rng.choice(bank["intro"]))
-    context = [rng.choice(bank[key]) for key in CONTEXT_OF_GROUP[group] if bank.get(key)]
+    context = [rng.choice(bank[key]) for key in CONTEXT_OF_GROUP.get(group, ()) if bank.get(key)]
     if not (force_context or rng.random() < 0.5):
         context = []
     if rng.random() < 0.35 and bank.get("neutral"):  # said by anyone, whatever they want

@@ -35,7 +35,7 @@ BOTH_GROUPS = re.compile(
 MAX_TEXT = 8000  # a request is said in the first pages; long threads are quoted history
 INBOX_PRIOR = 1.5
 UNSEEN_REPLY = 1.0  # a reply to mail intake never saw leans to followup, unless it asks for more
-QUESTION_FORM = 0.75  # per sentence that asks (at most two): many requests are asked politely
+QUESTION_FORM = 0.75  # per sentence that asks and per '?' (two at most): requests are often asked politely
 MODEL_WEIGHT = 4.0  # the n-gram model's probability (0..1) counts like this much cue weight
 NOTHING_ASKED = 1.0  # below this much evidence for any intent, the mail is `other`
 
@@ -125,12 +125,14 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
     models = text_model.trained(str(rules.directory))
     model_text = f"{subject}\n{body}"
     group_model = models.group.predict(model_text)
+    chance = 1 / len(group_model.probabilities)
     for group_id, probability in group_model.probabilities.items():
         targets = [g.id for g in rules.groups] if group_id == "both" else [group_id]
+        above_chance = (probability - chance) / (1 - chance)  # a text naming no group votes for none
         for target in targets:
-            if target not in group_scores or probability < 0.05:
+            if target not in group_scores or above_chance <= 0:
                 continue
-            weight = MODEL_WEIGHT * probability * (0.8 if group_id == "both" else 1.0)
+            weight = MODEL_WEIGHT * above_chance * (0.8 if group_id == "both" else 1.0)
             group_scores[target] += weight
             features = group_model.features if group_id == group_model.label else []
             group_hits[target].append(Hit(_model_cue(group_id, probability, features), "model", weight))
@@ -178,6 +180,11 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
         intent_hits.setdefault("followup", []).append(
             Hit("replies to a message intake has not seen", "thread", UNSEEN_REPLY))
 
+    questions = min(body.count("?") + subject.count("?"), 2) * QUESTION_FORM
+    if questions:
+        intent_scores["question"] = intent_scores.get("question", 0) + questions
+        intent_hits.setdefault("question", []).append(Hit("question marks", "body", questions))
+
     intent, intent_conf, intent_runner = _pick_intent(intent_scores)
     group, group_conf, group_runner = _pick_group(group_scores, intent)
     no_group = MODEL_WEIGHT * group_model.probabilities.get("none", 0.0)
@@ -200,6 +207,8 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
     topic_how = None
     if new_group:
         topic, topic_how = topic_slug(f"{subject}\n{body}", rules.directory)
+        if topic_how.startswith("the writer's words") and (broad := _topic(rules, texts, present)) != "other":
+            topic, topic_how = broad, f"topic cues of intents.toml: {broad}"
         topic = topic or _topic(rules, texts, present)
         group, group_conf = f"new:{topic}", max(group_conf, 0.7 if topic != "other" else 0.5)
 
