@@ -22,10 +22,14 @@ _AFTER = re.compile(
     r"\b(?:group|groups|network|gruppe|groupe|grupo|gruppo|groep|grupp|gruppen|grup|grupa|skupina|skupino"
     r"|ryhmä\w*|ομάδα)\b[^.!?\n]{0,25}?\b(?:on|about|for|dedicated to|around|focusing on|zu|zum|zur"
     r"|über|für|sur|consacré à|dédié à|sobre|dedicado a|su|sul|sulla|sui|dedicato a|over|rond|om|kring"
-    r"|dotyczącą|o|για)\s+(?:the\s+|a\s+|an\s+)?([^.,;:!?()\n]{3,80})", re.I)
+    r"|dotyczącą|o|για)\s+(?:the\s+|a\s+|an\s+)?([^.,;:!?()\n]{3,80})",
+    re.I,
+)
 _STOP_AT = re.compile(
     r"\s(?:and (?:we|i|would|could)|in order|which|that|because|if|as|so|we|i|our|with the aim|to share"
-    r"|und wir|et nous|y nos|e noi|en wij|och vi|og vi|oraz|a\s)\b.*$", re.I)
+    r"|und wir|et nous|y nos|e noi|en wij|och vi|og vi|oraz|a\s)\b.*$",
+    re.I,
+)
 
 
 @lru_cache(maxsize=4)
@@ -34,8 +38,12 @@ def _lexicon(rules_dir: str) -> tuple[tuple[str, str], ...]:
     path = Path(rules_dir) / "topics.toml"
     with path.open("rb") as handle:
         data = tomllib.load(handle)
-    pairs = {(phrase.lower(), slug) for slug, names in data.items()
-             for phrases in names.values() for phrase in phrases}
+    pairs = {
+        (phrase.lower(), slug)
+        for slug, names in data.items()
+        for phrases in names.values()
+        for phrase in phrases
+    }
     return tuple(sorted(pairs, key=lambda p: (-len(p[0]), p)))
 
 

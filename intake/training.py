@@ -98,8 +98,14 @@ def generate(rules_dir: Path, *, seed: int = SEED, per_intent: int = PER_INTENT)
                     sentence = sentence.replace("{group}", _group_name(rng, bank, banks["en"], group))
                 if "{topic}" in sentence:
                     sentence = sentence.replace("{topic}", _topic_name(rng, topics, language))
-                examples.append(Example(_frame(rng, bank, sentence, group, banks["en"], force_context=bool(plain)),
-                                        language, intent, group))
+                examples.append(
+                    Example(
+                        _frame(rng, bank, sentence, group, banks["en"], force_context=bool(plain)),
+                        language,
+                        intent,
+                        group,
+                    )
+                )
     return examples
 
 
@@ -123,12 +129,18 @@ def _topic_name(rng: random.Random, topics: dict, language: str) -> str:
     return rng.choice(names)
 
 
-CONTEXT_OF_GROUP = {"srpp-ict": ("ict_context",), "lcc": ("lcc_context",),
-                    "both": ("ict_context", "lcc_context"), "none": (), "new": ()}
+CONTEXT_OF_GROUP = {
+    "srpp-ict": ("ict_context",),
+    "lcc": ("lcc_context",),
+    "both": ("ict_context", "lcc_context"),
+    "none": (),
+    "new": (),
+}
 
 
-def _frame(rng: random.Random, bank: dict, core: str, group: str, english: dict, *,
-           force_context: bool = False) -> str:
+def _frame(
+    rng: random.Random, bank: dict, core: str, group: str, english: dict, *, force_context: bool = False
+) -> str:
     """A mail around the core sentence: maybe a subject line, a greeting, an
     introduction, the work behind it, a closing; sometimes lower-case, as people type."""
     lines = []
