@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 
 from intake import language as lang
-from intake import model as text_model
 from intake.context import Context, Decision, Env, ParsedMail
 from intake.rulebook import Cue, Cues, Rulebook
 from intake.textprep import strip_for_classification
@@ -122,7 +121,7 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
         group_scores[group.id] = max(score, 0.0)
         group_hits[group.id] = hits
 
-    models = text_model.trained(str(rules.directory))
+    models = _models(rules)
     model_text = f"{subject}\n{body}"
     group_model = models.group.predict(model_text)
     chance = 1 / len(group_model.probabilities)
@@ -234,6 +233,14 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
             **({"topic": topic_how} if topic_how else {}),
         },
     )
+
+
+def _models(rules: Rulebook):  # noqa: ANN202 - intake.model's type, imported late
+    """The n-gram models for these rules. scikit-learn is imported here, not at start: it
+    takes a second or more to load, and a starting service must answer signals at once."""
+    from intake import model as text_model
+
+    return text_model.trained(str(rules.directory))
 
 
 def _language(subject: str, body: str) -> tuple[str, str, float]:
