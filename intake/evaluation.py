@@ -307,8 +307,12 @@ def format_explain(r: dict[str, Any]) -> str:
         out.append(f"Intent:      {c['intent']}  (scores {json.dumps(why['intent']['scores'])})")
         for intent, cues in why["intent"]["cues"].items():
             out.append(f"               {intent}: {', '.join(cues[:8])}")
-        out.append(f"Language:    {c['language']}  (confidence {why['language']['confidence']},"
-                   f" from {why['language']['from']})")
+        lang = why["language"]
+        out.append(f"Language:    {c['language']}  (detected {lang.get('detected', c['language'])},"
+                   f" confidence {lang['confidence']}, floor {lang.get('floor', '-')},"
+                   f" from {lang['from']})")
+        if "topic" in why:
+            out.append(f"Topic:       {why['topic']}")
         out.append(f"Confidence:  {c['confidence']}  (runner-up: {c['runner_up']})")
         out.append(f"Membership:  {m['organisation'] or 'not in the roster'} (match: {m['match']},"
                    f" counts: {m['counts_as_member']}, authenticated: {m['authenticated']})"

@@ -46,7 +46,8 @@ def load_banks(rules_dir: Path) -> dict[str, dict[str, list[str]]]:
     for path in sorted((rules_dir / "training").glob("phrases_*.toml")):
         with path.open("rb") as handle:
             for language, bank in tomllib.load(handle).items():
-                banks.setdefault(language, {}).update(bank)
+                for kind, sentences in bank.items():  # files add to each other's lists
+                    banks.setdefault(language, {}).setdefault(kind, []).extend(sentences)
     return banks
 
 

@@ -125,13 +125,17 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
     model_text = f"{subject}\n{body}"
     group_model = models.group.predict(model_text)
     chance = 1 / len(group_model.probabilities)
+    # where the text names no group by a cue, the model has only incidental n-grams to go
+    # on: its vote counts half, and the inbox the mail arrived at decides sooner
+    named = any(h.field in ("subject", "body") for hits in group_hits.values() for h in hits)
+    model_weight = MODEL_WEIGHT if named else MODEL_WEIGHT / 2
     for group_id, probability in group_model.probabilities.items():
         targets = [g.id for g in rules.groups] if group_id == "both" else [group_id]
         above_chance = (probability - chance) / (1 - chance)  # a text naming no group votes for none
         for target in targets:
             if target not in group_scores or above_chance <= 0:
                 continue
-            weight = MODEL_WEIGHT * above_chance * (0.8 if group_id == "both" else 1.0)
+            weight = model_weight * above_chance * (0.8 if group_id == "both" else 1.0)
             group_scores[target] += weight
             features = group_model.features if group_id == group_model.label else []
             group_hits[target].append(Hit(_model_cue(group_id, probability, features), "model", weight))
