@@ -58,7 +58,7 @@ def evaluate_classification(env: Env, directory: Path, *, include_staff: bool = 
     confusion: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
     wrong: list[dict[str, Any]] = []
     per_language: dict[str, Counter[str]] = defaultdict(Counter)
-    human = uncertain = queued = 0
+    human = uncertain = queued = english_when_unsure = 0
     scored = 0
     for row in rows:
         path = directory / row["file"]
@@ -88,6 +88,8 @@ def evaluate_classification(env: Env, directory: Path, *, include_staff: bool = 
             human += 1
             reason = ctx.triage_reason or ""
             per_language[truth["language"]]["human"] += 1
+            if got["language"] == "en" and truth["language"] != "en":
+                english_when_unsure += 1
             if ctx.status == "triage":
                 queued += 1
             if any(reason.startswith(r) for r in UNCERTAIN_REASONS):
@@ -104,6 +106,7 @@ def evaluate_classification(env: Env, directory: Path, *, include_staff: bool = 
         "human_mail": human,
         "triage_rate": round(uncertain / human, 4) if human else None,
         "staff_queue_rate": round(queued / human, 4) if human else None,
+        "answered_in_english_when_unsure": english_when_unsure,
         "per_language": {code: {"files": c["files"],
                                 **{f: round(c[f] / c["files"], 4) for f in fields},
                                 "triage_rate": round(c["uncertain"] / c["human"], 4) if c["human"] else None}
@@ -152,6 +155,8 @@ def format_classification(result: dict[str, Any]) -> str:
                f" {result['triage_rate'] * 100:.1f}%")
     out.append(f"  staff queue rate (anything a person must handle): "
                f"{result['staff_queue_rate'] * 100:.1f}%")
+    out.append(f"  human mail not in English answered in English (language unsure):"
+               f" {result['answered_in_english_when_unsure']}")
     out += ["", "Per language (writer's language from labels.csv):",
             f"  {'lang':<5} {'files':>5} {'group':>7} {'intent':>7} {'language':>8} {'triage':>7}"]
     for code, r in result["per_language"].items():

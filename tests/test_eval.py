@@ -52,6 +52,7 @@ def test_eval_classify_cross_set_dev2(run):
     assert result["accuracy"]["group"] >= 0.80
     assert result["accuracy"]["intent"] >= 0.72
     assert len(result["per_language"]) == 27
+    assert result["answered_in_english_when_unsure"] == 0  # every language sure enough to answer in
 
 
 def test_eval_classify_table(run):
