@@ -197,3 +197,15 @@ def test_phrase_banks_are_valid_and_name_each_slot(tmp_path: Path):
         for kind in ("propose", "facilitate_new"):
             for sentence in bank.get(kind, []):
                 assert "{topic}" in sentence, (language, kind, sentence)
+
+
+def test_an_inline_forward_is_decided_on_the_original_writers_text():
+    # A colleague's "FYI" says little; the forwarded request below it decides group and intent.
+    body = (
+        "FYI, see below.\n\n---------- Forwarded message ---------\n"
+        "From: Maria Lopez <maria.lopez@ayto.example.es>\nSubject: Grupo LCC\n\n"
+        "Buenos días, nos gustaría unirnos al grupo sobre el coste del ciclo de vida. "
+        "Estamos preparando la compra de vehículos y queremos comparar los costes de funcionamiento.\n"
+    )
+    d = decide("Fwd: Grupo LCC", body)
+    assert (d.group, d.intent) == ("lcc", "join"), d.explanation
