@@ -1,20 +1,27 @@
 """Classify stage: which group, which intent, which language, how sure.
 
-Scores are sums of cue weights from rules/ (subject counts 1.5x), plus a prior
-for the inbox the mail arrived at. Every cue that fired is stored in the
-explanation, so staff can see why a request went where it went.
+Two kinds of evidence are added per candidate: cue weights from rules/ (subject
+counts 1.5x, negation-aware), the inbox the mail arrived at and the thread; and the
+vote of a character n-gram model trained on the generated corpus (intake/model.py),
+which carries across the network's languages. Every cue that fired and the n-grams
+that carried the model's vote are stored in the explanation, so staff can see why a
+request went where it went (docs/languages.md).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from intake import language as lang
 from intake.context import Context, Decision, Env, ParsedMail
 from intake.rulebook import Cue, Cues, Rulebook
 from intake.textprep import strip_for_classification
 from intake.topics import topic_slug
+
+if TYPE_CHECKING:  # scikit-learn loads only when the first mail is classified (see _models)
+    from intake.model import Models, Prediction
 
 REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|vs|odp|antw|r|rif|res|ynt|vá|vl)\s*(\[\d+\])?\s*:", re.I)
 FORWARD_PREFIX = re.compile(r"^\s*(fwd?|tr|wg|vb|rv|i|enc|doorst|pd|fw|vs)\s*:", re.I)
@@ -124,21 +131,7 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
     models = _models(rules)
     model_text = f"{subject}\n{body}"
     group_model = models.group.predict(model_text)
-    chance = 1 / len(group_model.probabilities)
-    # where the text names no group by a cue, the model has only incidental n-grams to go
-    # on: its vote counts half, and the inbox the mail arrived at decides sooner
-    named = any(h.field in ("subject", "body") for hits in group_hits.values() for h in hits)
-    model_weight = MODEL_WEIGHT if named else MODEL_WEIGHT / 2
-    for group_id, probability in group_model.probabilities.items():
-        targets = [g.id for g in rules.groups] if group_id == "both" else [group_id]
-        above_chance = (probability - chance) / (1 - chance)  # a text naming no group votes for none
-        for target in targets:
-            if target not in group_scores or above_chance <= 0:
-                continue
-            weight = model_weight * above_chance * (0.8 if group_id == "both" else 1.0)
-            group_scores[target] += weight
-            features = group_model.features if group_id == group_model.label else []
-            group_hits[target].append(Hit(_model_cue(group_id, probability, features), "model", weight))
+    _add_group_votes(group_model, rules, group_scores, group_hits)
 
     intent_scores: dict[str, float] = {}
     intent_hits: dict[str, list[Hit]] = {}
@@ -146,15 +139,7 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
         hits = _match(cues, texts, present, negate=False)
         intent_hits[intent] = hits
         intent_scores[intent] = sum(h.weight for h in hits)
-    intent_model = models.intent.predict(model_text)
-    for intent, probability in intent_model.probabilities.items():
-        if probability < 0.05:
-            continue
-        weight = MODEL_WEIGHT * probability
-        intent_scores[intent] = intent_scores.get(intent, 0.0) + weight
-        features = intent_model.features if intent == intent_model.label else []
-        intent_hits.setdefault(intent, []).append(Hit(_model_cue(intent, probability, features),
-                                                      "model", weight))
+    _add_intent_votes(models.intent.predict(model_text), intent_scores, intent_hits)
     asked = _interrogative_spans(texts["body"])
     asked_subject = _interrogative_spans(texts["subject"])
     for intent in REQUEST_INTENTS:
@@ -196,23 +181,15 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
         group_conf = _confidence(no_group, group_scores.get(group_runner, 0))
     if intent == "other" and intent_scores.get("other", 0) >= 3:
         group, group_conf = "none", max(group_conf, 0.7)  # unrelated mail is about no group
-    both_probability = group_model.probabilities.get("both", 0.0)
-    negated = any(h.weight < 0 for hits in group_hits.values() for h in hits)  # "not the LCC group"
-    said_both = bool(BOTH_GROUPS.search(texts["body"]) or BOTH_GROUPS.search(texts["subject"]))
-    if group in {g.id for g in rules.groups} and not negated and (
-            both_probability >= 0.5 or (said_both and (len(inbox_groups or []) > 1
-                                                       or min(group_scores.values()) > 0))):
-        group_runner, group = group, "both"  # "both groups", said (or Cc'd to both inboxes)
-        group_conf = max(group_conf, both_probability, 0.8 if said_both else 0.0)
-        group_hits[group_runner].append(Hit("both groups" + (" (said)" if said_both else ""), "both", 0))
-    new_group = intent == "propose" or (
-        intent == "facilitate" and group_model.label == "new" and group not in ("both",))
+    if group in {g.id for g in rules.groups} and _means_both(group_model, texts, group_scores, group_hits,
+                                                          inbox_groups or []):
+        group_runner, group = group, "both"
+        group_conf = max(group_conf, group_model.probabilities.get("both", 0.0),
+                         0.8 if _said_both(texts) else 0.0)
+        group_hits[group_runner].append(Hit("both groups", "both", 0))
     topic_how = None
-    if new_group:
-        topic, topic_how = topic_slug(f"{subject}\n{body}", rules.directory)
-        if topic_how.startswith("the writer's words") and (broad := _topic(rules, texts, present)) != "other":
-            topic, topic_how = broad, f"topic cues of intents.toml: {broad}"
-        topic = topic or _topic(rules, texts, present)
+    if intent == "propose" or (intent == "facilitate" and group_model.label == "new" and group != "both"):
+        topic, topic_how = _new_topic(rules, f"{subject}\n{body}", texts, present)
         group, group_conf = f"new:{topic}", max(group_conf, 0.7 if topic != "other" else 0.5)
 
     confidence = round(min(group_conf, intent_conf), 3)
@@ -239,7 +216,67 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
     )
 
 
-def _models(rules: Rulebook):  # noqa: ANN202 - intake.model's type, imported late
+def _add_group_votes(prediction: Prediction, rules: Rulebook, scores: dict[str, float],
+                     hits: dict[str, list[Hit]]) -> None:
+    """The n-gram model's vote for each group, counted above chance only. Where the text
+    names no group by a cue, the model has only incidental n-grams to go on: its vote
+    counts half, and the inbox the mail arrived at decides sooner."""
+    chance = 1 / len(prediction.probabilities)
+    named = any(h.field in ("subject", "body") for found in hits.values() for h in found)
+    weight_of_one = MODEL_WEIGHT if named else MODEL_WEIGHT / 2
+    for label, probability in prediction.probabilities.items():
+        above_chance = (probability - chance) / (1 - chance)
+        targets = [g.id for g in rules.groups] if label == "both" else [label]
+        for target in targets:
+            if target not in scores or above_chance <= 0:
+                continue  # none and new are not groups: their weight is what the groups miss
+            weight = weight_of_one * above_chance * (0.8 if label == "both" else 1.0)
+            scores[target] += weight
+            features = prediction.features if label == prediction.label else []
+            hits[target].append(Hit(_model_cue(label, probability, features), "model", weight))
+
+
+def _add_intent_votes(prediction: Prediction, scores: dict[str, float],
+                      hits: dict[str, list[Hit]]) -> None:
+    """The n-gram model's vote for each intent (its probability times MODEL_WEIGHT)."""
+    for intent, probability in prediction.probabilities.items():
+        if probability < 0.05:
+            continue
+        weight = MODEL_WEIGHT * probability
+        scores[intent] = scores.get(intent, 0.0) + weight
+        features = prediction.features if intent == prediction.label else []
+        hits.setdefault(intent, []).append(Hit(_model_cue(intent, probability, features), "model", weight))
+
+
+def _said_both(texts: dict[str, str]) -> bool:
+    return bool(BOTH_GROUPS.search(texts["body"]) or BOTH_GROUPS.search(texts["subject"]))
+
+
+def _means_both(prediction: Prediction, texts: dict[str, str], scores: dict[str, float],
+                hits: dict[str, list[Hit]], inbox_groups: list[str]) -> bool:
+    """Both groups: the model is sure of it, or "both groups" is said and the mail went to
+    both inboxes or names both. Never when a group is negated ("not the LCC group")."""
+    if any(h.weight < 0 for found in hits.values() for h in found):
+        return False
+    if prediction.probabilities.get("both", 0.0) >= 0.5:
+        return True
+    return _said_both(texts) and (len(inbox_groups) > 1 or min(scores.values()) > 0)
+
+
+def _new_topic(rules: Rulebook, text: str, texts: dict[str, str],
+               present: dict[str, dict[str, int]]) -> tuple[str, str]:
+    """(slug, how it was found) of a group that does not exist yet: the topic lexicon, else
+    the broad topics of intents.toml, else the writer's own words, else `other`."""
+    slug, how = topic_slug(text, rules.directory)
+    if how.startswith("topic lexicon"):
+        return slug, how
+    broad = _topic(rules, texts, present)
+    if broad != "other":
+        return broad, f"topic cues of intents.toml: {broad}"
+    return (slug, how) if slug else ("other", how)
+
+
+def _models(rules: Rulebook) -> Models:
     """The n-gram models for these rules. scikit-learn is imported here, not at start: it
     takes a second or more to load, and a starting service must answer signals at once."""
     from intake import model as text_model
