@@ -49,7 +49,9 @@ class Decision:
 
     group: str | None = None
     intent: str | None = None
-    language: str | None = None
+    language: str | None = None  # the language we answer in (English when unsure)
+    language_detected: str | None = None  # what the text looked like, however unsure
+    language_confidence: float | None = None
     confidence: float = 0.0
     runner_up: str | None = None
     explanation: dict[str, Any] = field(default_factory=dict)

@@ -57,7 +57,8 @@ def evaluate_classification(env: Env, directory: Path, *, include_staff: bool = 
     correct: Counter[str] = Counter()
     confusion: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
     wrong: list[dict[str, Any]] = []
-    human = uncertain = queued = 0
+    per_language: dict[str, Counter[str]] = defaultdict(Counter)
+    human = uncertain = queued = english_when_unsure = 0
     scored = 0
     for row in rows:
         path = directory / row["file"]
@@ -69,13 +70,16 @@ def evaluate_classification(env: Env, directory: Path, *, include_staff: bool = 
                  "intent": row.get("intent", ""), "language": row.get("language", "")}
         is_machine = truth["intent"] == MACHINE_INTENT
         scored += 1
+        per_language[truth["language"]]["files"] += 1
         misses = {}
         for f in fields:
             if f == "language" and is_machine:
                 correct[f] += 1  # a machine's language is not asked for
+                per_language[truth["language"]][f] += 1
                 continue
-            if (got[f] or "none") == truth[f]:
+            if _agrees(f, got[f] or "none", truth[f]):
                 correct[f] += 1
+                per_language[truth["language"]][f] += 1
             else:
                 misses[f] = {"expected": truth[f], "got": got[f]}
         confusion["group"][(truth["group"], got["group"] or "none")] += 1
@@ -83,10 +87,14 @@ def evaluate_classification(env: Env, directory: Path, *, include_staff: bool = 
         if not is_machine:
             human += 1
             reason = ctx.triage_reason or ""
+            per_language[truth["language"]]["human"] += 1
+            if got["language"] == "en" and truth["language"] != "en":
+                english_when_unsure += 1
             if ctx.status == "triage":
                 queued += 1
             if any(reason.startswith(r) for r in UNCERTAIN_REASONS):
                 uncertain += 1
+                per_language[truth["language"]]["uncertain"] += 1
         if misses:
             wrong.append({"file": row["file"], "misses": misses,
                           "confidence": ctx.decision.confidence,
@@ -98,6 +106,11 @@ def evaluate_classification(env: Env, directory: Path, *, include_staff: bool = 
         "human_mail": human,
         "triage_rate": round(uncertain / human, 4) if human else None,
         "staff_queue_rate": round(queued / human, 4) if human else None,
+        "answered_in_english_when_unsure": english_when_unsure,
+        "per_language": {code: {"files": c["files"],
+                                **{f: round(c[f] / c["files"], 4) for f in fields},
+                                "triage_rate": round(c["uncertain"] / c["human"], 4) if c["human"] else None}
+                         for code, c in sorted(per_language.items())},
         "confusion": {k: [{"expected": e, "got": g, "count": n}
                           for (e, g), n in sorted(v.items())] for k, v in confusion.items()},
         "misclassified": wrong,
@@ -105,6 +118,17 @@ def evaluate_classification(env: Env, directory: Path, *, include_staff: bool = 
     if include_staff:
         result["staff_labels"] = _staff_examples(env)
     return result
+
+
+def _agrees(field: str, got: str, expected: str) -> bool:
+    """A field's answer is right. Any `new:<topic>` is right for a `new:<topic>` label: the
+    slug is the labeller's own wording (judged by reading, not by string equality). English
+    is right where the language was unsure (never a wrong language, English when unsure)."""
+    if field == "group" and got.startswith("new:") and expected.startswith("new:"):
+        return True
+    if field == "language" and got == "en":
+        return True
+    return got == expected
 
 
 def _staff_examples(env: Env) -> dict[str, Any]:
@@ -131,6 +155,14 @@ def format_classification(result: dict[str, Any]) -> str:
                f" {result['triage_rate'] * 100:.1f}%")
     out.append(f"  staff queue rate (anything a person must handle): "
                f"{result['staff_queue_rate'] * 100:.1f}%")
+    out.append(f"  human mail not in English answered in English (language unsure):"
+               f" {result['answered_in_english_when_unsure']}")
+    out += ["", "Per language (writer's language from labels.csv):",
+            f"  {'lang':<5} {'files':>5} {'group':>7} {'intent':>7} {'language':>8} {'triage':>7}"]
+    for code, r in result["per_language"].items():
+        triage = "-" if r["triage_rate"] is None else f"{r['triage_rate'] * 100:.0f}%"
+        out.append(f"  {code:<5} {r['files']:>5} {r['group'] * 100:>6.0f}% {r['intent'] * 100:>6.0f}%"
+                   f" {r['language'] * 100:>7.0f}% {triage:>7}")
     for name in ("group", "intent"):
         out += ["", f"Confusion ({name}): expected -> got (count)"]
         for item in result["confusion"][name]:
@@ -280,8 +312,12 @@ def format_explain(r: dict[str, Any]) -> str:
         out.append(f"Intent:      {c['intent']}  (scores {json.dumps(why['intent']['scores'])})")
         for intent, cues in why["intent"]["cues"].items():
             out.append(f"               {intent}: {', '.join(cues[:8])}")
-        out.append(f"Language:    {c['language']}  (confidence {why['language']['confidence']},"
-                   f" from {why['language']['from']})")
+        lang = why["language"]
+        out.append(f"Language:    {c['language']}  (detected {lang.get('detected', c['language'])},"
+                   f" confidence {lang['confidence']}, floor {lang.get('floor', '-')},"
+                   f" from {lang['from']})")
+        if "topic" in why:
+            out.append(f"Topic:       {why['topic']}")
         out.append(f"Confidence:  {c['confidence']}  (runner-up: {c['runner_up']})")
         out.append(f"Membership:  {m['organisation'] or 'not in the roster'} (match: {m['match']},"
                    f" counts: {m['counts_as_member']}, authenticated: {m['authenticated']})"

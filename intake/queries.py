@@ -23,7 +23,8 @@ _IDS = "(SELECT value FROM json_each(?))"
 # detail view reads: a list of 50,000 requests must not drag 150 MB of JSON along.
 _REQUEST_COLUMNS = (
     "r.id", "r.first_message", "r.created_at", "r.status", "r.token", "r.requester_email",
-    "r.requester_name", "r.forwarded_by", "r.group_id", "r.intent", "r.language", "r.confidence",
+    "r.requester_name", "r.forwarded_by", "r.group_id", "r.intent", "r.language",
+    "r.language_detected", "r.language_confidence", "r.confidence",
     "r.runner_up", "r.organisation", "r.membership", "r.is_member", "r.member_match",
     "r.authenticated", "r.triage_reason", "r.linked_request", "r.assigned_to", "r.updated_at",
     "m.message_id", "m.sender_email", "m.sender_name", "m.subject", "m.internal_date",
@@ -104,6 +105,8 @@ def _summary(row: Any, outgoing: list[Any], messages: list[Any], inboxes: list[A
         "group": row["group_id"],
         "intent": row["intent"],
         "language": row["language"],
+        "language_detected": row["language_detected"],
+        "language_confidence": row["language_confidence"],
         "confidence": row["confidence"],
         "organisation": row["organisation"],
         "is_member": None if row["is_member"] is None else bool(row["is_member"]),

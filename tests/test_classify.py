@@ -36,7 +36,8 @@ def decide(raw: bytes, **kw):
      "new:catering", "propose", "it"),
     ("Se désinscrire", "Merci de me désinscrire du groupe TIC, je ne travaille plus sur ce sujet.",
      "srpp-ict", "unsubscribe", "fr"),
-    ("Oferta", "Me gustaría facilitar el grupo sobre el coste del ciclo de vida.",
+    ("Oferta", "Me gustaría facilitar el grupo sobre el coste del ciclo de vida. Llevamos tres años"
+     " aplicando este método en nuestras licitaciones de vehículos y de alumbrado público.",
      "lcc", "facilitate", "es"),
 ])
 def test_examples(subject, body, group, intent, language):

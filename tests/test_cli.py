@@ -48,6 +48,9 @@ def test_requests_list_json(setup):
         assert key in first
     assert first["inbox"] == ["general"]
     assert first["sender_email"] == "ville.koskinen@hel.fi"
+    # the detected language and its confidence are stored beside the language answered in
+    assert (first["language"], first["language_detected"]) == ("fi", "fi")
+    assert 0.7 <= first["language_confidence"] <= 1.0
 
 
 def test_requests_list_table_and_show(setup):

@@ -305,3 +305,14 @@ def test_maltese_templates_are_maltese(detector, name):
     words = set(text.replace(",", " ").replace(".", " ").split())
     assert len(MALTESE_WORDS & words) >= 5, MALTESE_WORDS & words
     assert detector.detect_language_of(text).iso_code_639_1.name.lower() != "en"
+
+
+def test_norwegian_templates_serve_either_code(tmp_path):
+    # Detection reports Norwegian as `no`; a template directory named `nb` serves it (and back).
+    for lang, text in (("en", "Subject: Hi\n\nHello\n"), ("nb", "Subject: Hei\n\nHei\n")):
+        (tmp_path / "mail" / lang).mkdir(parents=True)
+        (tmp_path / "mail" / lang / "ack.txt.j2").write_text(text, encoding="utf-8")
+    templates = Templates(tmp_path)
+    assert templates.render_mail("ack", "no", {}).language == "nb"
+    assert templates.render_mail("ack", "nb", {}).subject == "Hei"
+    assert templates.render_mail("ack", "mt", {}).language == "en"

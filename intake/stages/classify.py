@@ -1,19 +1,27 @@
 """Classify stage: which group, which intent, which language, how sure.
 
-Scores are sums of cue weights from rules/ (subject counts 1.5x), plus a prior
-for the inbox the mail arrived at. Every cue that fired is stored in the
-explanation, so staff can see why a request went where it went.
+Two kinds of evidence are added per candidate: cue weights from rules/ (subject
+counts 1.5x, negation-aware), the inbox the mail arrived at and the thread; and the
+vote of a character n-gram model trained on the generated corpus (intake/model.py),
+which carries across the network's languages. Every cue that fired and the n-grams
+that carried the model's vote are stored in the explanation, so staff can see why a
+request went where it went (docs/languages.md).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from intake import language as lang
 from intake.context import Context, Decision, Env, ParsedMail
 from intake.rulebook import Cue, Cues, Rulebook
 from intake.textprep import strip_for_classification
+from intake.topics import topic_slug
+
+if TYPE_CHECKING:  # scikit-learn loads only when the first mail is classified (see _models)
+    from intake.model import Models, Prediction
 
 REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|vs|odp|antw|r|rif|res|ynt|vá|vl)\s*(\[\d+\])?\s*:", re.I)
 FORWARD_PREFIX = re.compile(r"^\s*(fwd?|tr|wg|vb|rv|i|enc|doorst|pd|fw|vs)\s*:", re.I)
@@ -22,8 +30,20 @@ NEGATION = re.compile(
     r"no|non|invece|piuttosto che|niet|geen|in plaats van|inte|snarare än|nie|não|em vez de|"
     r"ikke|i stedet for|ei|sijaan)(?!\w)[^.\n]{0,12}$", re.I)
 SUBJECT_WEIGHT = 1.5
+# "both groups", said in the network's languages (with Cc to both inboxes or both groups named)
+BOTH_GROUPS = re.compile(
+    r"\b(both (interest )?groups|both of (the|your) groups|beide(n)? (interessen)?gruppen|les deux groupes"
+    r"|(los|ambos) dos grupos|ambos os grupos|os dois grupos|entrambi i gruppi|tutti e due i gruppi"
+    r"|beide groepen|båda grupperna|begge grupper(ne)?|begge gruppene|obu grup|obie grupy|molempiin ryhmiin"
+    r"|molemmat ryhmät|els dos grups|obě skupiny|obe skupiny|obje skupine|obe skupini|mindkét csoport"
+    r"|ambele grupuri|και τις δύο ομάδες|двете групи|abi grupės|abas grupas|mõlemad grupid|an dá ghrúpa"
+    r"|iż-żewġ gruppi|báða hópana)\b", re.I)
 MAX_TEXT = 8000  # a request is said in the first pages; long threads are quoted history
 INBOX_PRIOR = 1.5
+UNSEEN_REPLY = 1.0  # a reply to mail intake never saw leans to followup, unless it asks for more
+QUESTION_FORM = 0.75  # per sentence that asks and per '?' (two at most): requests are often asked politely
+MODEL_WEIGHT = 4.0  # the n-gram model's probability (0..1) counts like this much cue weight
+NOTHING_ASKED = 1.0  # below this much evidence for any intent, the mail is `other`
 
 
 @dataclass
@@ -50,7 +70,8 @@ def run(ctx: Context, env: Env) -> None:
         return
     if not ctx.is_human:  # machines are never answered, but staff like to know the language
         body = strip_for_classification(ctx.mail.body_text)
-        ctx.decision.language = _language(ctx.mail.subject, body)[0]
+        language = _language(ctx.mail.subject, body)
+        ctx.decision.language, ctx.decision.language_detected, ctx.decision.language_confidence = language
         ctx.decision.group = "none"
         ctx.decision.intent = machine_intent(ctx.screening, ctx.screening_evidence)
         ctx.decision.explanation = {"intent": {"from": "screening", "verdict": ctx.screening}}
@@ -94,7 +115,7 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
     texts = {"subject": subject.lower(), "body": body.lower()}
     present = {name: rules.cue_index.first_starts(text) for name, text in texts.items()}
 
-    language, lang_conf = _language(subject, body)
+    language, detected, lang_conf = _language(subject, body)
 
     group_scores: dict[str, float] = {}
     group_hits: dict[str, list[Hit]] = {}
@@ -107,12 +128,18 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
         group_scores[group.id] = max(score, 0.0)
         group_hits[group.id] = hits
 
+    models = _models(rules)
+    model_text = f"{subject}\n{body}"
+    group_model = models.group.predict(model_text)
+    _add_group_votes(group_model, rules, group_scores, group_hits)
+
     intent_scores: dict[str, float] = {}
     intent_hits: dict[str, list[Hit]] = {}
     for intent, cues in rules.intent_cues.items():
         hits = _match(cues, texts, present, negate=False)
         intent_hits[intent] = hits
         intent_scores[intent] = sum(h.weight for h in hits)
+    _add_intent_votes(models.intent.predict(model_text), intent_scores, intent_hits)
     asked = _interrogative_spans(texts["body"])
     asked_subject = _interrogative_spans(texts["subject"])
     for intent in REQUEST_INTENTS:
@@ -122,30 +149,47 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
                 intent_scores[intent] -= hit.weight * 0.65
                 hit.weight *= 0.35
                 hit.cue += " [in a question]"
-    if asked:
-        intent_scores["question"] = intent_scores.get("question", 0) + 1.5 * len(asked)
+    if asked:  # the model reads questions in every language; the form adds a little
+        weight = QUESTION_FORM * min(len(asked), 2)
+        intent_scores["question"] = intent_scores.get("question", 0) + weight
         intent_hits.setdefault("question", []).append(
-            Hit(f"{len(asked)} question sentence(s) about it", "body", 1.5 * len(asked)))
+            Hit(f"{len(asked)} question sentence(s) about it", "body", weight))
     # a forward (even one whose prefix looks like a reply, Danish "VS:") is not a reply
     is_reply = (bool(mail.in_reply_to) or bool(REPLY_PREFIX.match(mail.subject))) \
         and mail.forwarded_from is None
-    if is_reply or is_followup:
+    if is_followup:  # a conversation intake knows: what is said belongs to it
         for intent in intent_scores:
             intent_scores[intent] *= 0.6
         intent_scores["followup"] = intent_scores.get("followup", 0) + 4.0
         intent_hits.setdefault("followup", []).append(
-            Hit("replies to an earlier message", "thread", 4.0))
-    questions = min(body.count("?") + subject.count("?"), 3)
+            Hit("replies to a conversation intake knows", "thread", 4.0))
+    elif is_reply:  # to a newsletter, or a conversation intake never saw: the text decides
+        intent_scores["followup"] = intent_scores.get("followup", 0) + UNSEEN_REPLY
+        intent_hits.setdefault("followup", []).append(
+            Hit("replies to a message intake has not seen", "thread", UNSEEN_REPLY))
+
+    questions = min(body.count("?") + subject.count("?"), 2) * QUESTION_FORM
     if questions:
         intent_scores["question"] = intent_scores.get("question", 0) + questions
         intent_hits.setdefault("question", []).append(Hit("question marks", "body", questions))
 
     intent, intent_conf, intent_runner = _pick_intent(intent_scores)
     group, group_conf, group_runner = _pick_group(group_scores, intent)
+    no_group = MODEL_WEIGHT * group_model.probabilities.get("none", 0.0)
+    if group != "none" and intent not in ("join", "unsubscribe") and no_group > group_scores.get(group, 0):
+        group_runner, group = group, "none"  # about no group: the model says so more than any cue
+        group_conf = _confidence(no_group, group_scores.get(group_runner, 0))
     if intent == "other" and intent_scores.get("other", 0) >= 3:
         group, group_conf = "none", max(group_conf, 0.7)  # unrelated mail is about no group
-    if intent == "propose":
-        topic = _topic(rules, texts, present)
+    if group in {g.id for g in rules.groups} and _means_both(group_model, texts, group_scores, group_hits,
+                                                          inbox_groups or []):
+        group_runner, group = group, "both"
+        group_conf = max(group_conf, group_model.probabilities.get("both", 0.0),
+                         0.8 if _said_both(texts) else 0.0)
+        group_hits[group_runner].append(Hit("both groups", "both", 0))
+    topic_how = None
+    if intent == "propose" or (intent == "facilitate" and group_model.label == "new" and group != "both"):
+        topic, topic_how = _new_topic(rules, f"{subject}\n{body}", texts, present)
         group, group_conf = f"new:{topic}", max(group_conf, 0.7 if topic != "other" else 0.5)
 
     confidence = round(min(group_conf, intent_conf), 3)
@@ -154,6 +198,8 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
         group=group,
         intent=intent,
         language=language,
+        language_detected=detected,
+        language_confidence=round(lang_conf, 3),
         confidence=confidence,
         runner_up=runner_up,
         explanation={
@@ -161,19 +207,88 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
                       "cues": {g: _describe(h) for g, h in group_hits.items() if h}},
             "intent": {"scores": _rounded(intent_scores), "confidence": round(intent_conf, 3),
                        "cues": {i: _describe(h) for i, h in intent_hits.items() if h}},
-            "language": {"code": language, "confidence": round(lang_conf, 3),
+            "language": {"code": language, "detected": detected, "confidence": round(lang_conf, 3),
+                         "floor": lang.CONFIDENCE_FLOOR,
                          "from": "body without quotes and signature" if body else "subject"},
             "text_used_chars": len(body),
+            **({"topic": topic_how} if topic_how else {}),
         },
     )
 
 
-def _language(subject: str, body: str) -> tuple[str, float]:
+def _add_group_votes(prediction: Prediction, rules: Rulebook, scores: dict[str, float],
+                     hits: dict[str, list[Hit]]) -> None:
+    """The n-gram model's vote for each group, counted above chance only. Where the text
+    names no group by a cue, the model has only incidental n-grams to go on: its vote
+    counts half, and the inbox the mail arrived at decides sooner."""
+    chance = 1 / len(prediction.probabilities)
+    named = any(h.field in ("subject", "body") for found in hits.values() for h in found)
+    weight_of_one = MODEL_WEIGHT if named else MODEL_WEIGHT / 2
+    for label, probability in prediction.probabilities.items():
+        above_chance = (probability - chance) / (1 - chance)
+        targets = [g.id for g in rules.groups] if label == "both" else [label]
+        for target in targets:
+            if target not in scores or above_chance <= 0:
+                continue  # none and new are not groups: their weight is what the groups miss
+            weight = weight_of_one * above_chance * (0.8 if label == "both" else 1.0)
+            scores[target] += weight
+            features = prediction.features if label == prediction.label else []
+            hits[target].append(Hit(_model_cue(label, probability, features), "model", weight))
+
+
+def _add_intent_votes(prediction: Prediction, scores: dict[str, float],
+                      hits: dict[str, list[Hit]]) -> None:
+    """The n-gram model's vote for each intent (its probability times MODEL_WEIGHT)."""
+    for intent, probability in prediction.probabilities.items():
+        if probability < 0.05:
+            continue
+        weight = MODEL_WEIGHT * probability
+        scores[intent] = scores.get(intent, 0.0) + weight
+        features = prediction.features if intent == prediction.label else []
+        hits.setdefault(intent, []).append(Hit(_model_cue(intent, probability, features), "model", weight))
+
+
+def _said_both(texts: dict[str, str]) -> bool:
+    return bool(BOTH_GROUPS.search(texts["body"]) or BOTH_GROUPS.search(texts["subject"]))
+
+
+def _means_both(prediction: Prediction, texts: dict[str, str], scores: dict[str, float],
+                hits: dict[str, list[Hit]], inbox_groups: list[str]) -> bool:
+    """Both groups: the model is sure of it, or "both groups" is said and the mail went to
+    both inboxes or names both. Never when a group is negated ("not the LCC group")."""
+    if any(h.weight < 0 for found in hits.values() for h in found):
+        return False
+    if prediction.probabilities.get("both", 0.0) >= 0.5:
+        return True
+    return _said_both(texts) and (len(inbox_groups) > 1 or min(scores.values()) > 0)
+
+
+def _new_topic(rules: Rulebook, text: str, texts: dict[str, str],
+               present: dict[str, dict[str, int]]) -> tuple[str, str]:
+    """(slug, how it was found) of a group that does not exist yet: the topic lexicon, else
+    the broad topics of intents.toml, else the writer's own words, else `other`."""
+    slug, how = topic_slug(text, rules.directory)
+    if how.startswith("topic lexicon"):
+        return slug, how
+    broad = _topic(rules, texts, present)
+    if broad != "other":
+        return broad, f"topic cues of intents.toml: {broad}"
+    return (slug, how) if slug else ("other", how)
+
+
+def _models(rules: Rulebook) -> Models:
+    """The n-gram models for these rules. scikit-learn is imported here, not at start: it
+    takes a second or more to load, and a starting service must answer signals at once."""
+    from intake import model as text_model
+
+    return text_model.trained(str(rules.directory))
+
+
+def _language(subject: str, body: str) -> tuple[str, str, float]:
+    """(language to answer in, language detected, confidence). Unsure -> English."""
     text = body if len(body) >= 40 else f"{subject}\n{body}"
     code, conf = lang.detect(text)
-    if code == "ca":  # no Catalan templates: Catalan writers read Spanish
-        code = "es"
-    return code, conf
+    return lang.answer_language(code, conf, text), code, conf
 
 
 def _match(cues: Cues, texts: dict[str, str], present: dict[str, dict[str, int]],
@@ -243,7 +358,7 @@ def _affirmed(cue: Cue, text: str) -> bool:
 
 def _pick_intent(scores: dict[str, float]) -> tuple[str, float, str | None]:
     ranked = sorted(((s, i) for i, s in scores.items() if s > 0), reverse=True)
-    if not ranked or ranked[0][0] < 1.5:
+    if not ranked or ranked[0][0] < NOTHING_ASKED:
         return "other", 0.5 if ranked else 0.6, ranked[0][1] if ranked else None
     top_score, top = ranked[0]
     # a proposal or facilitation offer usually also says "join"/"question": they outrank
@@ -287,6 +402,12 @@ def _topic(rules: Rulebook, texts: dict[str, str], present: dict[str, dict[str, 
         if score > best_score:
             best, best_score = topic, score
     return best
+
+
+def _model_cue(label: str, probability: float, features: list[str]) -> str:
+    """How the n-gram model's vote reads in the explanation."""
+    carried = f": {', '.join(features)}" if features else ""
+    return f"n-gram model p({label})={probability:.2f}{carried}"
 
 
 def _rounded(scores: dict[str, float]) -> dict[str, float]:

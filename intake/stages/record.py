@@ -43,6 +43,7 @@ def run(ctx: Context, env: Env) -> None:
         "status": ctx.status, "requester_email": requester[1], "requester_name": requester[0],
         "forwarded_by": mail.sender_email if mail.forwarded_from else None,
         "group_id": d.group, "intent": d.intent, "language": d.language,
+        "language_detected": d.language_detected, "language_confidence": d.language_confidence,
         "confidence": d.confidence if ctx.is_human else None, "runner_up": d.runner_up,
         "organisation": m.organisation, "membership": m.membership,
         "is_member": int(m.counts) if ctx.mail.sender_email else None,
