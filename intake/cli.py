@@ -297,10 +297,11 @@ def run_cmd(obj: Obj, once: bool) -> None:
         service.close()
 
 
-from intake import cli_members, cli_more  # noqa: E402  (they register their commands)
+from intake import cli_members, cli_more, cli_register  # noqa: E402  (they register their commands)
 
 cli_members.register(main)
 cli_more.register(main)
+cli_register.register_commands(main)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

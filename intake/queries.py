@@ -57,8 +57,17 @@ def summaries(store: Store, rows: list[Any]) -> list[dict[str, Any]]:
     inboxes = _by_request(store, "SELECT m.request_id, d.inbox FROM deliveries d JOIN messages m"
                           f" ON m.id = d.message_pk WHERE m.request_id IN {_IDS} ORDER BY d.id",
                           ids)
-    return [_summary(row, outgoing.get(row["id"], []), messages.get(row["id"], []),
-                     inboxes.get(row["id"], [])) for row in rows]
+    statuses = participant_statuses(store, ids)
+    return [{**_summary(row, outgoing.get(row["id"], []), messages.get(row["id"], []),
+                        inboxes.get(row["id"], [])),
+             "participant_status": statuses.get(row["id"])} for row in rows]
+
+
+def participant_statuses(store: Store, ids: list[int]) -> dict[int, str]:
+    """{request id: status of the register participant the request made} (issue 18)."""
+    return {r[0]: r[1] for r in store.query(
+        f"SELECT request_id, status FROM participants WHERE request_id IN {_IDS} ORDER BY id",
+        (json.dumps(ids),))}
 
 
 def summarize(store: Store, row: Any) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import schedule
 
-from intake import mailbox, outbox, pipeline
+from intake import mailbox, outbox, pipeline, register, register_mail
 from intake.config import Config, InboxConfig
 from intake.context import Env
 from intake.idle import start_watchers
@@ -73,8 +73,10 @@ class Service:
         self.config = config
         self.store = store or Store(config.database)
         self.store.migrate()
-        self.env = Env(config=config, rules=load_rules(config.rules_dir), store=self.store,
-                       templates=Templates(config.templates_dir))
+        self.rules = load_rules(config.rules_dir)
+        register.sync_rules(self.store, self.rules)
+        self.env = Env(config=config, rules=register.effective_rules(self.rules, self.store),
+                       store=self.store, templates=Templates(config.templates_dir))
         self.backoff = Backoff()
         self.stopping = False
         self._wake = threading.Event()
@@ -102,6 +104,8 @@ class Service:
             return report
 
     def _cycle(self, report: CycleReport) -> CycleReport:
+        # groups staff started or closed in the register since the last cycle
+        self.env.rules = register.effective_rules(self.rules, self.store)
         for inbox in self.config.inboxes:
             if self.stopping:
                 return report
@@ -181,6 +185,8 @@ class Service:
                                            self.config.idle_refresh_seconds)
         scheduler = schedule.Scheduler()
         scheduler.every(self.config.poll_interval).seconds.do(self._safe_cycle)
+        scheduler.every(1).days.do(self.run_daily)
+        self.run_daily()
         self._safe_cycle()
         while not self.stopping:
             if self._wake.wait(timeout=0.2):
@@ -191,6 +197,15 @@ class Service:
         for watcher in self.watchers:
             watcher.join(timeout=3)
         log.info("stopped")
+
+    def run_daily(self) -> None:
+        """Once a day: the register's reminders to facilitators (idempotent)."""
+        try:
+            reminded = register_mail.send_reminders(self.env)
+            if reminded:
+                log.info("register: reminded facilitators about %d participant(s)", len(reminded))
+        except Exception:  # noqa: BLE001 - the loop must survive it; retried tomorrow
+            log.exception("daily register jobs failed")
 
     def _safe_cycle(self) -> None:
         try:

@@ -78,7 +78,7 @@ def plan(ctx: Context, env: Env) -> None:
             return _triage(ctx, reason)
         closed = [g for g in groups if g.status != "open"]
         if closed:
-            ctx.planned.append(PlannedMail("ack", "ack_received", sender))
+            ctx.planned.append(PlannedMail("ack", "group_closed", sender))
             return _triage(ctx, f"group {closed[0].id} is closed")
         ctx.planned.append(PlannedMail("ack", "ack_join", sender))
         for group in groups:

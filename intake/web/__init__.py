@@ -32,6 +32,8 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
     app.jinja_env.undefined = jinja2.StrictUndefined
     setup_store = store or Store(config.database)
     setup_store.migrate()
+    from intake import register
+    register.sync_rules(setup_store, load_rules(config.rules_dir))  # the register's seed
     secret = _secret_key(config, setup_store)
     if store is None:
         setup_store.close()
@@ -52,8 +54,9 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore
 
-    from intake.web import auth, desk, roster_views
+    from intake.web import auth, desk, register_views, roster_views
     app.register_blueprint(auth.bp)
+    app.register_blueprint(register_views.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(roster_views.bp)
 
@@ -63,7 +66,7 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
         account_id = session.get("account_id")
         if account_id is not None:
             g.account = accounts.load(store_of(), account_id, session.get("credential", ""))
-        if request.endpoint in PUBLIC_ENDPOINTS:
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint in register_views.PUBLIC:
             return None
         if g.account is None:
             session.clear()
@@ -127,9 +130,11 @@ def store_of() -> Store:
 
 
 def env_for(actor: str) -> Env:
+    """An Env for an action; its rulebook includes the groups the register opened or closed."""
+    from intake import register
     e = ext()
-    return Env(config=e["config"], rules=e["rules"], store=store_of(), templates=e["templates"],
-               actor=actor)
+    return Env(config=e["config"], rules=register.effective_rules(e["rules"], store_of()),
+               store=store_of(), templates=e["templates"], actor=actor)
 
 
 def safe_next(target: str | None) -> str:
