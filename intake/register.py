@@ -168,7 +168,7 @@ def note_request(ctx: Context, env: Env) -> None:
         " DO UPDATE SET group_id=excluded.group_id, kind=excluded.kind,"
         " organisation=excluded.organisation, is_member=excluded.is_member",
         (gid, ctx.request_id, d.intent, m.organisation, requester_email, requester_name,
-         d.language, int(bool(m.counts and m.organisation))))
+         d.language, int(bool(m.counts and m.organisation)), utcnow()))
     env.store.event("topic_interest", actor=env.actor, request_id=ctx.request_id, group=gid,
                     kind=d.intent, organisation=m.organisation)
     from intake import register_mail
