@@ -67,6 +67,11 @@ LCC_JOIN = mail("Luis Martín <lmartin@valladolid.es>",
                 "Buenos días:\n\nel Ayuntamiento de Valladolid quiere unirse al grupo de interés"
                 " sobre el coste del ciclo de vida (LCC) para participar en sus reuniones.\n\n"
                 "Un saludo,\nLuis Martín\n")
+CIRCULAR_JOIN = mail("Ökokauf Wien <oekokauf@wien.gv.at>",
+                     "Beitritt zur Gruppe Kreislaufwirtschaft",
+                     "Guten Tag,\n\ndie Stadt Wien möchte der Interessengruppe zur"
+                     " Kreislaufwirtschaft beitreten und an den Treffen teilnehmen.\n\n"
+                     "Mit freundlichen Grüßen\nStadt Wien\n")
 
 
 @pytest.fixture
@@ -138,8 +143,12 @@ def test_register_from_proposals_to_a_welcome(world, dovecot, smtp, browser):  #
     assert {people[o]["status"] for o in ("Stadt Heidelberg", "Ville de Lyon",
                                           "Comune di Bologna")} == {"requested"}
 
-    dovecot.append(world["general"], [LCC_JOIN])
+    dovecot.append(world["general"], [LCC_JOIN, CIRCULAR_JOIN])
     assert service.run_cycle().ok
+    # the started group is in the classifier's rulebook: a join for it is forwarded
+    (wien,) = [r for r in queries.list_requests(service.store) if r["sender_email"] == "oekokauf@wien.gv.at"]
+    assert wien["group"] == "circular" and wien["forwarded_to"] == ["duurzaaminkopen@rotterdam.nl"]
+    assert wien["participant_status"] == "forwarded"
     forward = [m.message for m in smtp.to(FACILITATOR_LCC) if "Join request" in m.message["Subject"]]
     assert len(forward) == 1
     text = forward[0].get_body(("plain",)).get_content()
@@ -171,13 +180,13 @@ def test_register_from_proposals_to_a_welcome(world, dovecot, smtp, browser):  #
                if r["sender_email"] == "lmartin@valladolid.es"]
     assert join["participant_status"] == "confirmed"
 
-    # the three organisations still waiting get one reminder each, after 7 days, once
+    # the organisations still waiting get one reminder each, after 7 days, once
     now = datetime.now(UTC)
     assert register_mail.send_reminders(service.env, now=now + timedelta(days=6)) == []
-    assert len(register_mail.send_reminders(service.env, now=now + timedelta(days=8))) == 3
+    assert len(register_mail.send_reminders(service.env, now=now + timedelta(days=8))) == 4
     assert register_mail.send_reminders(service.env, now=now + timedelta(days=9)) == []
     outbox.send_due(service.store, service.config.smtp)
     reminders = [m.message for m in smtp.to("duurzaaminkopen@rotterdam.nl")
                  if "Reminder:" in m.message["Subject"]]
-    assert len(reminders) == 3
+    assert len(reminders) == 4  # Heidelberg, Lyon, Bologna (requested) and Wien (forwarded)
     assert "/p/" in reminders[0].get_body(("plain",)).get_content()
