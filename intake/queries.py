@@ -28,7 +28,9 @@ SELECT r.id, r.first_message, r.created_at, r.status, r.token, r.requester_email
        r.triage_reason, r.linked_request, r.assigned_to, r.updated_at,
        m.message_id, m.sender_email, m.sender_name, m.subject, m.internal_date,
        m.date AS mail_date, m.stored_at, m.screening, m.status AS message_status,
-       m.status_reason, m.size
+       m.status_reason, m.size,
+       (SELECT p.status FROM participants p WHERE p.request_id = r.id
+        ORDER BY p.id DESC LIMIT 1) AS participant_status
 {_FROM}
 """
 
@@ -57,17 +59,8 @@ def summaries(store: Store, rows: list[Any]) -> list[dict[str, Any]]:
     inboxes = _by_request(store, "SELECT m.request_id, d.inbox FROM deliveries d JOIN messages m"
                           f" ON m.id = d.message_pk WHERE m.request_id IN {_IDS} ORDER BY d.id",
                           ids)
-    statuses = participant_statuses(store, ids)
-    return [{**_summary(row, outgoing.get(row["id"], []), messages.get(row["id"], []),
-                        inboxes.get(row["id"], [])),
-             "participant_status": statuses.get(row["id"])} for row in rows]
-
-
-def participant_statuses(store: Store, ids: list[int]) -> dict[int, str]:
-    """{request id: status of the register participant the request made} (issue 18)."""
-    return {r[0]: r[1] for r in store.query(
-        f"SELECT request_id, status FROM participants WHERE request_id IN {_IDS} ORDER BY id",
-        (json.dumps(ids),))}
+    return [_summary(row, outgoing.get(row["id"], []), messages.get(row["id"], []),
+                     inboxes.get(row["id"], [])) for row in rows]
 
 
 def summarize(store: Store, row: Any) -> dict[str, Any]:
@@ -107,6 +100,7 @@ def _summary(row: Any, outgoing: list[Any], messages: list[Any], inboxes: list[A
         "linked_request": row["linked_request"],
         "assigned_to": row["assigned_to"],
         "updated_at": row["updated_at"],
+        "participant_status": row["participant_status"],  # the register (issue 18)
     }
 
 

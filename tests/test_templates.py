@@ -18,7 +18,7 @@ VARIABLES = {
     "confidence": 0.9, "organisation": "Stad Gent", "membership": "participant",
     "member_match": "exact", "verified": False, "verification_note": "sender not verified",
     "explanation": {}, "body_excerpt": "We want to join", "attachments": ["a.pdf"],
-    "triage_reason": "", "staff_address": "procurement@iclei.org",
+    "triage_reason": "", "staff_address": "procurement@iclei.org", "confirm_links": {},
 }
 
 
