@@ -72,6 +72,8 @@ def effective_rules(rules: Rulebook, store: Store) -> Rulebook:
     groups = []
     for group in rules.groups:
         row = rows.get(group.id)
+        if row is not None and row["source"] == "topic":
+            continue  # rebuilt from the register below (its cues may have been edited)
         status = "closed" if row is not None and row["status"] == "closed" else group.status
         groups.append(group if status == group.status else dataclasses.replace(group, status=status))
     known = {g.id for g in groups}
@@ -79,7 +81,8 @@ def effective_rules(rules: Rulebook, store: Store) -> Rulebook:
         if row["source"] == "topic" and row["status"] in ("open", "closed") and row["id"] not in known:
             groups.append(_topic_group(row))
     if len(groups) == len(rules.groups) and all(
-            a is b for a, b in zip(groups, rules.groups, strict=True)):
+            a is b for a, b in zip(groups, rules.groups, strict=True)) and not any(
+            r["source"] == "topic" and r["status"] != "proposed" for r in rows.values()):
         return rules
     every_cue = [c for g in groups for c in g.cues]
     every_cue += [c for table in (rules.intent_cues, rules.topics) for cues in table.values()
@@ -153,6 +156,9 @@ def note_request(ctx: Context, env: Env) -> None:
             if {f.lower() for f in group.facilitators} & forwards:
                 _forwarded_join(ctx, env, group.id)
         return
+    if d.intent == "unsubscribe" and ctx.membership.organisation:
+        _leave(ctx, env)
+        return
     topic = _topic_of(ctx, env)
     if topic is None:
         return
@@ -199,6 +205,27 @@ def detect_topic(text: str, rules: Rulebook) -> str | None:
         if hits > best_hits:
             best, best_hits = topic, hits
     return best
+
+
+def _leave(ctx: Context, env: Env) -> None:
+    """An unsubscribe request: the exact roster contact whose mail is authenticated leaves
+    at once; anyone else's request waits for staff (leave_requested_at, in the desk)."""
+    m, store = ctx.membership, env.store
+    group = env.rules.group(ctx.decision.group)
+    rows = store.query("SELECT * FROM participants WHERE organisation=? AND status='confirmed'"
+                       + (" AND group_id=?" if group else ""),
+                       (m.organisation, group.id) if group else (m.organisation,))
+    at_once = m.match == "exact" and m.authenticated is True
+    for row in rows:
+        if at_once:
+            set_status(env, row["id"], "left", note=f"unsubscribe request IG-{ctx.request_id}"
+                       " from an authenticated roster contact")
+        else:
+            store.update("participants", row["id"], {"leave_requested_at": utcnow()})
+            store.event("participant_leave_requested", actor=env.actor, request_id=ctx.request_id,
+                        participant=row["id"], group=row["group_id"])
+    if rows and at_once:
+        store.update("requests", ctx.request_id, {"status": "routed", "triage_reason": None})
 
 
 def _forwarded_join(ctx: Context, env: Env, group_id: str) -> None:
@@ -292,7 +319,7 @@ def participants_list(store: Store, group_id: str | None = None) -> list[dict[st
              "status": r["status"], "requested_at": r["requested_at"],
              "confirmed_at": r["confirmed_at"], "id": r["id"], "group_name": r["group_name"],
              "request_id": r["request_id"], "asked_at": r["asked_at"],
-             "reminded_at": r["reminded_at"]}
+             "reminded_at": r["reminded_at"], "leave_requested_at": r["leave_requested_at"]}
             for r in store.query(sql + " ORDER BY p.group_id, p.organisation", params)]
 
 
@@ -444,3 +471,31 @@ def record_meeting(env: Env, group_id: str, held_on: str, present: list[str], no
     env.store.event("meeting_recorded", actor=env.actor, group=row["id"], held_on=held_on,
                     participants=len(present))
     return meeting_id
+
+
+# -- guidelines ---------------------------------------------------------------------------------------
+
+GUIDELINES = re.compile(
+    r"(?<!\w)(guidelines?|guidance document|leitf[aä]den|richtlinien|lignes directrices|"
+    r"directrices|linee guida|richtlijnen|riktlinjer|wytyczn\w*|diretrizes|orienta[cç][oõ]es|"
+    r"retningslinjer|ohjee[nt]?)(?!\w)", re.IGNORECASE)
+GROUP_WORDS = re.compile(
+    r"interest group|interessengrupp|groupe d'int[eé]r[eê]t|grupo de inter[eé]s|"
+    r"gruppo di interesse|interessegroep|intressegrupp|grup\w* interes|grupo de interesse|"
+    r"interessegruppe|intressiryhm|procura\+?", re.IGNORECASE)
+
+
+def asks_for_guidelines(ctx: Context, env: Env) -> bool:
+    """A request for the network's Interest Group guidelines ("available upon request"):
+    it names guidelines and the groups, and register.guidelines is configured."""
+    if not env.config.register.guidelines or ctx.mail is None:
+        return False
+    text = f"{ctx.mail.subject}\n{(ctx.mail.body_text or '')[:3000]}"
+    return bool(GUIDELINES.search(text) and GROUP_WORDS.search(text))
+
+
+def guidelines_for(config: Any, language: str | None) -> str:
+    """The configured guidelines (a link or document) in the language, else English, else
+    the first configured."""
+    found = config.register.guidelines
+    return found.get(language or "en") or found.get("en") or next(iter(found.values()), "")

@@ -153,7 +153,8 @@ def test_register_from_proposals_to_a_welcome(world, dovecot, smtp, browser):  #
     assert len(forward) == 1
     text = forward[0].get_body(("plain",)).get_content()
     link = re.search(r"http://127\.0\.0\.1:\d+/p/\S+", text).group(0)
-    (join,) = [r for r in queries.list_requests(service.store) if r["sender_email"] == "lmartin@valladolid.es"]
+    (join,) = [r for r in queries.list_requests(service.store)
+               if r["sender_email"] == "lmartin@valladolid.es"]
     assert join["participant_status"] == "forwarded"
 
     facilitator = browser.new_page()  # no login: the link is the key

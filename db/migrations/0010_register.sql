@@ -36,6 +36,7 @@ CREATE TABLE participants (
     asked_at        TEXT,                     -- when the facilitator was asked to confirm
     confirmed_at    TEXT,
     reminded_at     TEXT,                     -- the one reminder to the facilitator
+    leave_requested_at TEXT,                  -- asked to unsubscribe; staff confirm
     updated_at      TEXT NOT NULL,
     UNIQUE (group_id, organisation)
 );

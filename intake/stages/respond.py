@@ -13,7 +13,7 @@ import logging
 import re
 from datetime import UTC, datetime, timedelta
 
-from intake import compose, register_mail
+from intake import compose, register, register_mail
 from intake.context import Context, Env, PlannedMail
 from intake.stages import route
 from intake.store import utcnow
@@ -133,6 +133,7 @@ def template_variables(ctx: Context, env: Env, planned: PlannedMail) -> dict:
         "attachments": [a.filename for a in mail.attachments],
         "triage_reason": ctx.triage_reason or "",
         "staff_address": env.config.smtp.staff_address,
+        "guidelines": register.guidelines_for(env.config, language),
         "confirm_links": (register_mail.links_for_request(env, ctx.request_id)
                           if planned.template == "forward_join" else {}),
     }

@@ -12,7 +12,7 @@ This is the policy of the secretariat in one place:
 
 from __future__ import annotations
 
-from intake import compose
+from intake import compose, register
 from intake.context import Context, Decision, Env, PlannedMail
 from intake.rulebook import Group
 
@@ -62,6 +62,10 @@ def plan(ctx: Context, env: Env) -> None:
         return _triage(ctx, "no sender address")
     if compose.safe_address(sender) is None:  # nothing could be sent there: say why, not crash
         return _triage(ctx, f"sender address cannot be answered: {compose.header_text(sender, 80)}")
+    if d.intent in ("question", "other") and register.asks_for_guidelines(ctx, env):
+        ctx.planned.append(PlannedMail("ack", "guidelines", sender))
+        ctx.status = "routed"  # "available upon request": answered with register.guidelines
+        return None
     if low:
         if d.intent in REAL_INTENTS_ACKED:
             ctx.planned.append(PlannedMail("ack", "ack_received", sender))

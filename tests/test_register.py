@@ -1,0 +1,191 @@
+"""The Interest Group register on a real SQLite file: links, topics, leaving, closing,
+guidelines, meetings (no IMAP: mail is stored as the poller would store it)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+
+from intake import members, pipeline, register, register_links, register_mail
+from intake.config import load_config
+from intake.context import Context, Membership
+from intake.service import Service
+from intake.web import create_app
+from tests.conftest import ROOT, ROSTER, write_config
+from tests.test_register_end_to_end import CIRCULAR_JOIN, LCC_JOIN, OFFER, PROPOSALS, mail
+from tests.test_templates import TEMPLATES, VARIABLES
+
+_uids = itertools.count(1)
+
+
+@pytest.fixture
+def env(tmp_path):
+    path = write_config(tmp_path, imap_port=1, smtp_port=1, inboxes=[{"name": "general",
+                                                                      "username": "u"}],
+                        extra='[web]\nbase_url = "https://desk.example.org"\n\n[register]\n'
+                              'guidelines = { en = "https://example.org/ig-guidelines.pdf",'
+                              ' de = "https://example.org/ig-leitfaden.pdf" }\n')
+    service = Service(load_config(path))
+    members.import_file(service.store, ROSTER, "test")
+    yield service.env
+    service.close()
+
+
+def deliver(env, *raws: bytes) -> None:
+    for raw in raws:
+        env.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=next(_uids),
+                                 raw=raw, internal_date=None)
+    pipeline.process_pending(env)
+
+
+def outbox(env, template: str) -> list:
+    return env.store.query("SELECT * FROM outbox WHERE template=? ORDER BY id", (template,))
+
+
+def forwarded_participant(env) -> tuple[int, str]:
+    deliver(env, LCC_JOIN)
+    row = env.store.one("SELECT id FROM participants WHERE organisation='Ayuntamiento de Valladolid'")
+    with env.store.transaction():
+        token = register_links.new_token(env.config, env.store, row["id"])
+    return row["id"], token
+
+
+def test_rules_seed_the_register_and_a_closed_status_survives_a_resync(env):
+    # groups.toml seeds the register; staff closing a group there outlives a restart.
+    assert {g["id"] for g in register.groups_list(env.store)} >= {"lcc", "srpp-ict"}
+    with env.store.transaction():
+        register.set_group_status(env, "lcc", "closed")
+    register.sync_rules(env.store, env.rules)
+    assert register.group_row(env.store, "lcc")["status"] == "closed"
+    assert register.effective_rules(env.rules, env.store).group("lcc").status == "closed"
+
+
+def test_a_closed_groups_join_is_answered_with_the_closed_group_mail(env):
+    # A join for a closed group: the closed-group template in the sender's language (or English).
+    with env.store.transaction():
+        register.set_group_status(env, "lcc", "closed")
+    env.rules = register.effective_rules(env.rules, env.store)
+    deliver(env, LCC_JOIN)
+    (ack,) = outbox(env, "group_closed")
+    assert ack["recipient"] == "lmartin@valladolid.es" and not outbox(env, "forward_join")
+    assert env.store.one("SELECT COUNT(*) FROM participants")[0] == 0
+
+
+def test_a_link_is_single_use_and_a_tampered_one_is_refused(env):
+    # The signed token works once; an altered token or a second use changes nothing.
+    pid, token = forwarded_participant(env)
+    with pytest.raises(register.RegisterError, match="not valid"):
+        register_links.check(env.config, env.store, token[:-2] + "xx")
+    row = register_mail.decide_by_token(env, token, "confirm")
+    assert row["status"] == "confirmed"
+    with pytest.raises(register.RegisterError, match="already used"):
+        register_mail.decide_by_token(env, token, "decline")
+    assert register.participant(env.store, pid)["status"] == "confirmed"
+    assert [h["status"] for h in register.history(env.store, pid)] == ["forwarded", "confirmed"]
+    assert len(outbox(env, "welcome")) == 1
+
+
+def test_the_link_page_acts_only_on_post(env):
+    # Opening the link (a mail scanner) changes nothing; the form's POST confirms.
+    pid, token = forwarded_participant(env)
+    client = create_app(env.config).test_client()
+    page = client.get(f"/p/{token}")
+    assert page.status_code == 200 and b"Ayuntamiento de Valladolid" in page.data
+    assert register.participant(env.store, pid)["status"] == "forwarded"
+    done = client.post(f"/p/{token}", data={"action": "decline"})
+    assert done.status_code == 200 and b"declined" in done.data
+    assert client.post(f"/p/{token}", data={"action": "confirm"}).status_code == 410
+    assert register.participant(env.store, pid)["status"] == "declined"
+    assert outbox(env, "welcome") == []
+
+
+def test_merged_topics_count_together_and_notify_once(env):
+    # Interest in two topics counts towards one after a merge; the notice goes once.
+    deliver(env, PROPOSALS[0], PROPOSALS[1])
+    with env.store.transaction():
+        register.ensure_topic(env.store, "food")
+        env.store.conn.execute("UPDATE topic_interest SET group_id='food' WHERE request_id="
+                               "(SELECT MIN(request_id) FROM topic_interest)")
+    assert register.interest_of(env.store, "circular")["interested"] == 1
+    with env.store.transaction():
+        register.merge_topics(env, "food", "circular")
+    assert register.interest_of(env.store, "circular")["interested"] == 2
+    deliver(env, PROPOSALS[2], OFFER)
+    assert register.interest_of(env.store, "circular")["ready"] is True
+    assert len(outbox(env, "ready_to_start")) == 1
+    with env.store.transaction():
+        assert register_mail.notify_if_ready(env, "circular") is None
+    assert "food" not in {g["id"] for g in register.groups_list(env.store)}
+
+
+def test_a_started_group_classifies_new_mail_with_editable_cues(env):
+    # After start, a join naming the topic goes to the new group; staff can replace its cues.
+    deliver(env, *PROPOSALS, OFFER)
+    with env.store.transaction():
+        register.start_group(env, "circular", name="Circular Procurement")
+    env.rules = register.effective_rules(env.rules, env.store)
+    deliver(env, CIRCULAR_JOIN)
+    (row,) = env.store.query("SELECT * FROM participants WHERE organisation='Stadt Wien'")
+    assert row["group_id"] == "circular" and row["status"] == "forwarded"
+    with env.store.transaction():
+        register.edit_cues(env, "circular", ["!kreislauf*", "reuse"])
+    with pytest.raises(register.RegisterError, match="rules/groups.toml"):
+        register.edit_cues(env, "lcc", ["x"])
+    group = register.effective_rules(env.rules, env.store).group("circular")
+    assert [c.text for c in group.cues] == ["kreislauf*", "reuse"]
+
+
+def test_unsubscribe_waits_for_staff_unless_the_exact_contact_is_authenticated(env):
+    # Not authenticated: the participant is marked as asking to leave; authenticated exact
+    # roster contact: left at once, as an event.
+    pid, token = forwarded_participant(env)
+    register_mail.decide_by_token(env, token, "confirm")
+    deliver(env, mail("Luis Martín <lmartin@valladolid.es>", "Darnos de baja del grupo LCC",
+                      "Por favor, dar de baja al Ayuntamiento de Valladolid del grupo LCC.\n"))
+    row = register.participant(env.store, pid)
+    assert row["status"] == "confirmed" and row["leave_requested_at"]
+    ctx = Context(message_pk=None, raw=b"", request_id=row["request_id"])
+    parsed = pipeline.run_stages(pipeline.load_context(env, 1), env, ("parse",))
+    ctx.mail = parsed.mail  # any parsed mail: only its presence counts
+    ctx.screening = "human"
+    ctx.decision.intent, ctx.decision.group = "unsubscribe", "lcc"
+    ctx.membership = Membership(organisation="Ayuntamiento de Valladolid", match="exact",
+                                authenticated=True, counts=True)
+    with env.store.transaction():
+        register.note_request(ctx, env)
+    assert register.participant(env.store, pid)["status"] == "left"
+    assert env.store.one("SELECT 1 FROM events WHERE kind='participant_left'")
+
+
+def test_guidelines_are_sent_in_the_senders_language(env):
+    # "Guidelines available upon request": answered with register.guidelines, in German here.
+    deliver(env, mail("Jonas Weidner <jonas.weidner@heidelberg.de>",
+                      "Leitfaden für Interessengruppen",
+                      "Guten Tag,\n\nkönnten Sie uns bitte den Leitfaden für die Procura+"
+                      " Interessengruppen schicken?\n\nViele Grüße\nJonas Weidner\n"))
+    (row,) = outbox(env, "guidelines")
+    assert row["language"] == "de" and b"ig-leitfaden.pdf" in bytes(row["raw"])
+
+
+def test_meetings_are_recorded_for_participants_only(env):
+    # A meeting names participants of the group; anyone else is refused.
+    pid, token = forwarded_participant(env)
+    register_mail.decide_by_token(env, token, "confirm")
+    with env.store.transaction():
+        register.record_meeting(env, "lcc", "2026-10-01", ["Ayuntamiento de Valladolid"], "kick-off")
+    with pytest.raises(register.RegisterError, match="not participants"):
+        register.record_meeting(env, "lcc", "2026-10-02", ["Stadt Heidelberg"], None)
+    (meeting,) = env.store.query("SELECT * FROM meetings")
+    assert json.loads(meeting["participants"]) == ["Ayuntamiento de Valladolid"]
+
+
+@pytest.mark.parametrize("language", sorted(
+    p.parent.name for p in (ROOT / "templates" / "mail").glob("*/welcome.txt.j2")))
+def test_welcome_renders_in_each_language_it_exists_in(language):
+    # The welcome names the group, the facilitator and how the group works.
+    mail_ = TEMPLATES.render_mail("welcome", language, {
+        **VARIABLES, "facilitators": ["philipp.tepper@iclei.org"], "days_per_year": 2})
+    assert mail_.language == language and "philipp.tepper@iclei.org" in mail_.body
+    assert "Life Cycle Costing (LCC)" in mail_.subject and "2" in mail_.body
