@@ -20,6 +20,7 @@ PARTICIPANT_FIELDS = ("group", "organisation", "email", "status", "requested_at"
 def register_commands(main: click.Group) -> None:
     main.add_command(groups)
     main.add_command(participants)
+    main.add_command(report_cmd)
 
 
 def _fail(exc: Exception) -> None:
@@ -275,3 +276,33 @@ def participants_remind(obj, dry_run: bool) -> None:
     due = register_mail.send_reminders(obj.env, dry_run=dry_run)
     click.echo(f"{'would remind' if dry_run else 'reminded'} facilitators about {len(due)}"
                " participant(s)")
+
+
+@click.command("report")
+@click.option("--year", type=int, required=True, help="The calendar year to report on.")
+@click.option("--out", "out_dir", default=".", show_default=True,
+              type=click.Path(file_okay=False), help="Directory for the HTML and CSV files.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON; write no file.")
+@click.pass_obj
+def report_cmd(obj, year: int, out_dir: str, as_json: bool) -> None:
+    """The network's yearly update per group: participants, joins and leavers, meetings,
+    requests by month (HTML with SVG charts, and CSV), and the months each facilitator
+    organisation facilitated (for the finance team).
+
+    \b
+    Example:
+      intake report --year 2026 --out reports/
+    """
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from intake import report
+    env = obj.env
+    if as_json:
+        data = report.yearly(env.store, year)
+        _echo_json({"year": year, "facilitation": data["facilitation"],
+                    "groups": [{k: v for k, v in asdict(g).items() if k != "chart"}
+                               for g in data["groups"]]})
+        return
+    for path in report.write(env.store, env.config.templates_dir, year, Path(out_dir)):
+        click.echo(str(path))

@@ -189,3 +189,28 @@ def test_welcome_renders_in_each_language_it_exists_in(language):
         **VARIABLES, "facilitators": ["philipp.tepper@iclei.org"], "days_per_year": 2})
     assert mail_.language == language and "philipp.tepper@iclei.org" in mail_.body
     assert "Life Cycle Costing (LCC)" in mail_.subject and "2" in mail_.body
+
+
+def test_yearly_report_writes_html_with_svg_and_csv(env, tmp_path):
+    # `intake report --year`: per group participants, joins, meetings, requests by month; the
+    # facilitator organisations with their months; HTML with inline SVG, no script.
+    from click.testing import CliRunner
+
+    from intake.cli import main
+    pid, token = forwarded_participant(env)
+    register_mail.decide_by_token(env, token, "confirm")
+    year = register.participant(env.store, pid)["confirmed_at"][:4]
+    with env.store.transaction():
+        register.record_meeting(env, "lcc", f"{year}-03-01", ["Ayuntamiento de Valladolid"], None)
+    result = CliRunner().invoke(main, ["--config", str(env.config.path), "report", "--year", year,
+                                       "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "out" / f"report-{year}.html").read_text()
+    assert "<svg" in html and "<script" not in html and "Ayuntamiento de Valladolid" in html
+    groups = (tmp_path / "out" / f"report-{year}-groups.csv").read_text().splitlines()
+    (lcc,) = [line for line in groups if line.split(",")[1] == "lcc"]
+    assert lcc.split(",")[5:9] == ["1", "1", "0", "1"]  # participants, joined, left, meetings
+    facilitators = (tmp_path / "out" / f"report-{year}-facilitators.csv").read_text()
+    # not in the roster: named by address; a rules group open since before the year: from January
+    from datetime import date
+    assert f"{year},philipp.tepper@iclei.org,lcc,{date.today().month},Jan," in facilitators

@@ -174,3 +174,25 @@ def record_meeting(group_id: str):  # noqa: ANN201
     note = request.form.get("note", "").strip() or None
     return _act(group_id, lambda env: register.record_meeting(env, group_id, held_on, present, note),
                 "Meeting recorded")
+
+
+@bp.route("/register/report")
+def report_page():  # noqa: ANN201
+    _staff_only()
+    from intake import report
+    year = request.args.get("year", type=int) or date.today().year
+    return render_template("report.html", **report.yearly(store_of(), year), months=report.MONTHS)
+
+
+@bp.route("/register/report/<int:year>/<kind>.csv")
+def report_csv(year: int, kind: str):  # noqa: ANN201
+    _staff_only()
+    from flask import Response
+
+    from intake import report
+    data = report.yearly(store_of(), year)
+    if kind not in ("groups", "facilitators"):
+        abort(404)
+    text = report.groups_csv(data) if kind == "groups" else report.facilitation_csv(data)
+    return Response(text, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="report-{year}-{kind}.csv"'})
