@@ -18,6 +18,9 @@ def test_demo_runs_and_writes_sent_mail(tmp_path):
     assert "acknowledged; forwarded to philipp.tepper@iclei.org" in out
     assert "recorded, never answered" in out
     assert "triage: non-member" in out
+    assert "proposed circular: 3 of 3 member organisations, facilitator offered: yes" in out
+    assert "ready to start (staff notified)" in out
+    assert "lcc: confirmed participants: Stadt Musterhausen" in out
     sent = sorted((tmp_path / "demo-output" / "sent").glob("*.eml"))
     assert len(sent) >= 6
     languages = set()
