@@ -166,3 +166,38 @@ def send_reminders(env: Env, *, now: datetime | None = None, dry_run: bool = Fal
             store.event("participant_reminder", actor=env.actor, request_id=row["request_id"],
                         participant=pid, group=row["group_id"])
     return due
+
+
+def send_digests(env: Env, *, now: datetime | None = None) -> list[str]:
+    """With register.weekly_digest: once per ISO week, each open group's facilitators get
+    pending joins, new participants and leavers of the last seven days (nothing to say,
+    no mail). Run daily; the week in the dedupe key makes it weekly. Returns group ids."""
+    if not env.config.register.weekly_digest:
+        return []
+    now = now or datetime.now(UTC)
+    since = register.stamp(now - timedelta(days=7))
+    year, week, _ = now.isocalendar()
+    store, sent = env.store, []
+    for group in store.query("SELECT * FROM register_groups WHERE status='open' ORDER BY id"):
+        people = register.participants_list(store, group["id"])
+        changes = store.query(
+            "SELECT p.organisation, c.status FROM participant_changes c JOIN participants p"
+            " ON p.id = c.participant_id WHERE p.group_id=? AND c.at>=? ORDER BY c.id",
+            (group["id"], since))
+        variables = {
+            "group_name_en": group["name"], "week": f"{year}-W{week:02d}",
+            "pending": [p for p in people if p["status"] in WAITING],
+            "joined": sorted({c["organisation"] for c in changes if c["status"] == "confirmed"}),
+            "left": sorted({c["organisation"] for c in changes if c["status"] == "left"}),
+            "desk_link": (f"{env.config.web.base_url}/register/{group['id']}"
+                          if env.config.web.base_url else ""),
+        }
+        if not (variables["pending"] or variables["joined"] or variables["left"]):
+            continue
+        with store.transaction():
+            for facilitator in json.loads(group["facilitators"]):
+                queue(env, key=f"digest:{group['id']}:{year}-W{week:02d}:{facilitator.lower()}",
+                      request_id=None, kind="forward", template="facilitator_digest",
+                      language="en", recipient=facilitator, variables=variables)
+        sent.append(group["id"])
+    return sent

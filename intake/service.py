@@ -199,11 +199,13 @@ class Service:
         log.info("stopped")
 
     def run_daily(self) -> None:
-        """Once a day: the register's reminders to facilitators (idempotent)."""
+        """Once a day: the register's reminders and weekly digests to facilitators (both
+        idempotent: a restart the same day sends nothing twice)."""
         try:
             reminded = register_mail.send_reminders(self.env)
             if reminded:
                 log.info("register: reminded facilitators about %d participant(s)", len(reminded))
+            register_mail.send_digests(self.env)
         except Exception:  # noqa: BLE001 - the loop must survive it; retried tomorrow
             log.exception("daily register jobs failed")
 

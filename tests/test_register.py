@@ -214,3 +214,22 @@ def test_yearly_report_writes_html_with_svg_and_csv(env, tmp_path):
     # not in the roster: named by address; a rules group open since before the year: from January
     from datetime import date
     assert f"{year},philipp.tepper@iclei.org,lcc,{date.today().month},Jan," in facilitators
+
+
+def test_weekly_digest_goes_once_a_week_when_configured(env):
+    # With register.weekly_digest the facilitator gets one digest per ISO week, only with news.
+    import dataclasses
+    from datetime import UTC, datetime, timedelta
+
+    from intake.config import RegisterConfig
+    assert register_mail.send_digests(env) == []  # off by default
+    env.config = dataclasses.replace(env.config, register=RegisterConfig(weekly_digest=True))
+    assert register_mail.send_digests(env) == []  # nothing to say
+    forwarded_participant(env)
+    now = datetime.now(UTC)
+    assert register_mail.send_digests(env, now=now) == ["lcc"]
+    register_mail.send_digests(env, now=now)
+    (digest,) = outbox(env, "facilitator_digest")
+    assert b"Ayuntamiento de Valladolid" in bytes(digest["raw"])
+    register_mail.send_digests(env, now=now + timedelta(days=7))
+    assert len(outbox(env, "facilitator_digest")) == 2
