@@ -12,8 +12,16 @@ from intake import register, register_mail
 from intake.cli_common import _echo_json, _table
 from intake.register import RegisterError
 
-GROUP_FIELDS = ("id", "name", "status", "facilitators", "participants", "interested",
-                "facilitator_offered", "ready")
+GROUP_FIELDS = (
+    "id",
+    "name",
+    "status",
+    "facilitators",
+    "participants",
+    "interested",
+    "facilitator_offered",
+    "ready",
+)
 PARTICIPANT_FIELDS = ("group", "organisation", "email", "status", "requested_at", "confirmed_at")
 
 
@@ -49,22 +57,35 @@ def groups_list(obj, as_json: bool) -> None:
     if as_json:
         _echo_json([{k: r[k] for k in GROUP_FIELDS} for r in rows])
         return
-    _table([[r["id"], r["status"], r["name"], str(len(r["participants"])),
-             f"{r['interested']} of {register.THRESHOLD}" if r["status"] == "proposed" else "-",
-             ("yes" if r["facilitator_offered"] else "no") if r["status"] == "proposed" else "-",
-             ", ".join(r["facilitators"])] for r in rows],
-           ["id", "status", "name", "confirmed", "interested", "facilitator", "facilitators"])
+    _table(
+        [
+            [
+                r["id"],
+                r["status"],
+                r["name"],
+                str(len(r["participants"])),
+                f"{r['interested']} of {register.THRESHOLD}" if r["status"] == "proposed" else "-",
+                ("yes" if r["facilitator_offered"] else "no") if r["status"] == "proposed" else "-",
+                ", ".join(r["facilitators"]),
+            ]
+            for r in rows
+        ],
+        ["id", "status", "name", "confirmed", "interested", "facilitator", "facilitators"],
+    )
 
 
 @groups.command("start")
 @click.argument("group_id")
 @click.option("--name", help="The group's display name (default: from the topic).")
-@click.option("--facilitator", "facilitators", multiple=True,
-              help="Facilitator address (repeatable; default: whoever offered).")
+@click.option(
+    "--facilitator",
+    "facilitators",
+    multiple=True,
+    help="Facilitator address (repeatable; default: whoever offered).",
+)
 @click.option("--dry-run", is_flag=True, help="Show who would be asked; change nothing.")
 @click.pass_obj
-def groups_start(obj, group_id: str, name: str | None, facilitators: tuple[str, ...],
-                 dry_run: bool) -> None:
+def groups_start(obj, group_id: str, name: str | None, facilitators: tuple[str, ...], dry_run: bool) -> None:
     """Start a proposed group: it opens, its interested organisations become `requested`
     participants, and the facilitator is asked to confirm each.
 
@@ -77,12 +98,13 @@ def groups_start(obj, group_id: str, name: str | None, facilitators: tuple[str, 
         row = register.group_row(env.store, group_id)
         interest = register.interest_of(env.store, row["id"])
         if dry_run:
-            click.echo(f"would open {row['id']} and ask about: "
-                       + ", ".join(o["organisation"] for o in interest["organisations"]))
+            click.echo(
+                f"would open {row['id']} and ask about: "
+                + ", ".join(o["organisation"] for o in interest["organisations"])
+            )
             return
         with env.store.transaction():
-            asked = register.start_group(env, group_id, name=name,
-                                         facilitators=list(facilitators) or None)
+            asked = register.start_group(env, group_id, name=name, facilitators=list(facilitators) or None)
     except RegisterError as exc:
         _fail(exc)
     click.echo(f"started {row['id']}; the facilitator is asked to confirm {len(asked)} organisation(s)")
@@ -102,11 +124,18 @@ def _status_command(status: str):  # noqa: ANN202
         except RegisterError as exc:
             _fail(exc)
         click.echo(f"{'would mark' if dry_run else 'marked'} {group_id} {status}")
-    command.__doc__ = (f"Mark a group {status}"
-                       + (" (its join requests are then answered with the closed-group mail)."
-                          if status == "closed" else ".")
-                       + "\n\n    \b\n    Example:\n      intake groups "
-                       + ("close" if status == "closed" else "reopen") + " srpp-ict\n    ")
+
+    command.__doc__ = (
+        f"Mark a group {status}"
+        + (
+            " (its join requests are then answered with the closed-group mail)."
+            if status == "closed"
+            else "."
+        )
+        + "\n\n    \b\n    Example:\n      intake groups "
+        + ("close" if status == "closed" else "reopen")
+        + " srpp-ict\n    "
+    )
     return command
 
 
@@ -195,15 +224,28 @@ def participants_list(obj, group_id: str | None, as_json: bool, as_csv: bool) ->
         return
     if as_csv:
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=PARTICIPANT_FIELDS, extrasaction="ignore",
-                                lineterminator="\n")
+        writer = csv.DictWriter(
+            out, fieldnames=PARTICIPANT_FIELDS, extrasaction="ignore", lineterminator="\n"
+        )
         writer.writeheader()
         writer.writerows(rows)
         click.echo(out.getvalue(), nl=False)
         return
-    _table([[str(r["id"]), r["group"], r["organisation"], r["email"], r["status"],
-             (r["requested_at"] or "")[:10], (r["confirmed_at"] or "")[:10]] for r in rows],
-           ["id", "group", "organisation", "email", "status", "requested", "confirmed"])
+    _table(
+        [
+            [
+                str(r["id"]),
+                r["group"],
+                r["organisation"],
+                r["email"],
+                r["status"],
+                (r["requested_at"] or "")[:10],
+                (r["confirmed_at"] or "")[:10],
+            ]
+            for r in rows
+        ],
+        ["id", "group", "organisation", "email", "status", "requested", "confirmed"],
+    )
 
 
 def _decide_command(action: str):  # noqa: ANN202
@@ -212,6 +254,7 @@ def _decide_command(action: str):  # noqa: ANN202
     @click.pass_obj
     def command(obj, token: str, dry_run: bool) -> None:
         from intake import register_links
+
         env = obj.env
         try:
             if dry_run:
@@ -221,11 +264,16 @@ def _decide_command(action: str):  # noqa: ANN202
             row = register_mail.decide_by_token(env, token, action)
         except RegisterError as exc:
             _fail(exc)
-        click.echo(f"{row['organisation']} in {row['group_id']}: {row['status']}"
-                   + ("; welcome mail queued" if action == "confirm" else ""))
-    command.__doc__ = (f"{action.capitalize()} a participant with the token from a facilitator's"
-                       f" link (the part after /p/).\n\n    \b\n    Example:\n"
-                       f"      intake participants {action} 'eyJsIjoi...'\n    ")
+        click.echo(
+            f"{row['organisation']} in {row['group_id']}: {row['status']}"
+            + ("; welcome mail queued" if action == "confirm" else "")
+        )
+
+    command.__doc__ = (
+        f"{action.capitalize()} a participant with the token from a facilitator's"
+        f" link (the part after /p/).\n\n    \b\n    Example:\n"
+        f"      intake participants {action} 'eyJsIjoi...'\n    "
+    )
     return command
 
 
@@ -274,14 +322,19 @@ def participants_remind(obj, dry_run: bool) -> None:
       intake participants remind --dry-run
     """
     due = register_mail.send_reminders(obj.env, dry_run=dry_run)
-    click.echo(f"{'would remind' if dry_run else 'reminded'} facilitators about {len(due)}"
-               " participant(s)")
+    click.echo(f"{'would remind' if dry_run else 'reminded'} facilitators about {len(due)} participant(s)")
 
 
 @click.command("report")
 @click.option("--year", type=int, required=True, help="The calendar year to report on.")
-@click.option("--out", "out_dir", default=".", show_default=True,
-              type=click.Path(file_okay=False), help="Directory for the HTML and CSV files.")
+@click.option(
+    "--out",
+    "out_dir",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Directory for the HTML and CSV files.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON; write no file.")
 @click.pass_obj
 def report_cmd(obj, year: int, out_dir: str, as_json: bool) -> None:
@@ -297,12 +350,17 @@ def report_cmd(obj, year: int, out_dir: str, as_json: bool) -> None:
     from pathlib import Path
 
     from intake import report
+
     env = obj.env
     if as_json:
         data = report.yearly(env.store, year)
-        _echo_json({"year": year, "facilitation": data["facilitation"],
-                    "groups": [{k: v for k, v in asdict(g).items() if k != "chart"}
-                               for g in data["groups"]]})
+        _echo_json(
+            {
+                "year": year,
+                "facilitation": data["facilitation"],
+                "groups": [{k: v for k, v in asdict(g).items() if k != "chart"} for g in data["groups"]],
+            }
+        )
         return
     for path in report.write(env.store, env.config.templates_dir, year, Path(out_dir)):
         click.echo(str(path))

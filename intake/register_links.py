@@ -27,8 +27,10 @@ def signing_key(config: Config, store: Store) -> str:
     if configured:
         return configured
     with store.transaction():
-        store.conn.execute("INSERT OR IGNORE INTO settings (key, value) VALUES ('web_secret', ?)",
-                           (secrets.token_urlsafe(48),))
+        store.conn.execute(
+            "INSERT OR IGNORE INTO settings (key, value) VALUES ('web_secret', ?)",
+            (secrets.token_urlsafe(48),),
+        )
     return store.one("SELECT value FROM settings WHERE key='web_secret'")[0]
 
 
@@ -38,8 +40,9 @@ def _serializer(config: Config, store: Store) -> URLSafeTimedSerializer:
 
 def new_token(config: Config, store: Store, participant_id: int) -> str:
     link_id = secrets.token_urlsafe(12)
-    store.insert("participant_links", {"id": link_id, "participant_id": participant_id,
-                                       "created_at": utcnow()})
+    store.insert(
+        "participant_links", {"id": link_id, "participant_id": participant_id, "created_at": utcnow()}
+    )
     return _serializer(config, store).dumps(link_id)
 
 
@@ -51,8 +54,7 @@ def check(config: Config, store: Store, token: str) -> tuple[Any, Any]:
     """(link row, participant row) of a valid, unused token whose participant still
     waits for an answer; RegisterError saying why not otherwise."""
     try:
-        link_id = _serializer(config, store).loads(token.strip(),
-                                                   max_age=config.register.link_days * 86400)
+        link_id = _serializer(config, store).loads(token.strip(), max_age=config.register.link_days * 86400)
     except SignatureExpired:
         raise RegisterError("this link has expired; ask the secretariat for a new one") from None
     except BadSignature:
@@ -72,6 +74,7 @@ def mark_used(store: Store, link_id: str, action: str, actor: str) -> None:
     """Spend the link (in the caller's transaction, with the decision itself)."""
     cursor = store.conn.execute(
         "UPDATE participant_links SET used_at=?, used_by=?, action=? WHERE id=? AND used_at IS NULL",
-        (utcnow(), actor, action, link_id))
+        (utcnow(), actor, action, link_id),
+    )
     if cursor.rowcount != 1:
         raise RegisterError("this link was already used")

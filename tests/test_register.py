@@ -22,11 +22,15 @@ _uids = itertools.count(1)
 
 @pytest.fixture
 def env(tmp_path):
-    path = write_config(tmp_path, imap_port=1, smtp_port=1, inboxes=[{"name": "general",
-                                                                      "username": "u"}],
-                        extra='[web]\nbase_url = "https://desk.example.org"\n\n[register]\n'
-                              'guidelines = { en = "https://example.org/ig-guidelines.pdf",'
-                              ' de = "https://example.org/ig-leitfaden.pdf" }\n')
+    path = write_config(
+        tmp_path,
+        imap_port=1,
+        smtp_port=1,
+        inboxes=[{"name": "general", "username": "u"}],
+        extra='[web]\nbase_url = "https://desk.example.org"\n\n[register]\n'
+        'guidelines = { en = "https://example.org/ig-guidelines.pdf",'
+        ' de = "https://example.org/ig-leitfaden.pdf" }\n',
+    )
     service = Service(load_config(path))
     members.import_file(service.store, ROSTER, "test")
     yield service.env
@@ -35,8 +39,9 @@ def env(tmp_path):
 
 def deliver(env, *raws: bytes) -> None:
     for raw in raws:
-        env.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=next(_uids),
-                                 raw=raw, internal_date=None)
+        env.store.store_delivery(
+            inbox="general", folder="INBOX", uidvalidity=1, uid=next(_uids), raw=raw, internal_date=None
+        )
     pipeline.process_pending(env)
 
 
@@ -106,8 +111,10 @@ def test_merged_topics_count_together_and_notify_once(env):
     deliver(env, PROPOSALS[0], PROPOSALS[1])
     with env.store.transaction():
         register.ensure_topic(env.store, "food")
-        env.store.conn.execute("UPDATE topic_interest SET group_id='food' WHERE request_id="
-                               "(SELECT MIN(request_id) FROM topic_interest)")
+        env.store.conn.execute(
+            "UPDATE topic_interest SET group_id='food' WHERE request_id="
+            "(SELECT MIN(request_id) FROM topic_interest)"
+        )
     assert register.interest_of(env.store, "circular")["interested"] == 1
     with env.store.transaction():
         register.merge_topics(env, "food", "circular")
@@ -142,8 +149,14 @@ def test_unsubscribe_waits_for_staff_unless_the_exact_contact_is_authenticated(e
     # roster contact: left at once, as an event.
     pid, token = forwarded_participant(env)
     register_mail.decide_by_token(env, token, "confirm")
-    deliver(env, mail("Luis Martín <lmartin@valladolid.es>", "Darnos de baja del grupo LCC",
-                      "Por favor, dar de baja al Ayuntamiento de Valladolid del grupo LCC.\n"))
+    deliver(
+        env,
+        mail(
+            "Luis Martín <lmartin@valladolid.es>",
+            "Darnos de baja del grupo LCC",
+            "Por favor, dar de baja al Ayuntamiento de Valladolid del grupo LCC.\n",
+        ),
+    )
     row = register.participant(env.store, pid)
     assert row["status"] == "confirmed" and row["leave_requested_at"]
     ctx = Context(message_pk=None, raw=b"", request_id=row["request_id"])
@@ -151,8 +164,9 @@ def test_unsubscribe_waits_for_staff_unless_the_exact_contact_is_authenticated(e
     ctx.mail = parsed.mail  # any parsed mail: only its presence counts
     ctx.screening = "human"
     ctx.decision.intent, ctx.decision.group = "unsubscribe", "lcc"
-    ctx.membership = Membership(organisation="Ayuntamiento de Valladolid", match="exact",
-                                authenticated=True, counts=True)
+    ctx.membership = Membership(
+        organisation="Ayuntamiento de Valladolid", match="exact", authenticated=True, counts=True
+    )
     with env.store.transaction():
         register.note_request(ctx, env)
     assert register.participant(env.store, pid)["status"] == "left"
@@ -161,10 +175,15 @@ def test_unsubscribe_waits_for_staff_unless_the_exact_contact_is_authenticated(e
 
 def test_guidelines_are_sent_in_the_senders_language(env):
     # "Guidelines available upon request": answered with register.guidelines, in German here.
-    deliver(env, mail("Jonas Weidner <jonas.weidner@heidelberg.de>",
-                      "Leitfaden für Interessengruppen",
-                      "Guten Tag,\n\nkönnten Sie uns bitte den Leitfaden für die Procura+"
-                      " Interessengruppen schicken?\n\nViele Grüße\nJonas Weidner\n"))
+    deliver(
+        env,
+        mail(
+            "Jonas Weidner <jonas.weidner@heidelberg.de>",
+            "Leitfaden für Interessengruppen",
+            "Guten Tag,\n\nkönnten Sie uns bitte den Leitfaden für die Procura+"
+            " Interessengruppen schicken?\n\nViele Grüße\nJonas Weidner\n",
+        ),
+    )
     (row,) = outbox(env, "guidelines")
     assert row["language"] == "de" and b"ig-leitfaden.pdf" in bytes(row["raw"])
 
@@ -181,12 +200,14 @@ def test_meetings_are_recorded_for_participants_only(env):
     assert json.loads(meeting["participants"]) == ["Ayuntamiento de Valladolid"]
 
 
-@pytest.mark.parametrize("language", sorted(
-    p.parent.name for p in (ROOT / "templates" / "mail").glob("*/welcome.txt.j2")))
+@pytest.mark.parametrize(
+    "language", sorted(p.parent.name for p in (ROOT / "templates" / "mail").glob("*/welcome.txt.j2"))
+)
 def test_welcome_renders_in_each_language_it_exists_in(language):
     # The welcome names the group, the facilitator and how the group works.
-    mail_ = TEMPLATES.render_mail("welcome", language, {
-        **VARIABLES, "facilitators": ["philipp.tepper@iclei.org"], "days_per_year": 2})
+    mail_ = TEMPLATES.render_mail(
+        "welcome", language, {**VARIABLES, "facilitators": ["philipp.tepper@iclei.org"], "days_per_year": 2}
+    )
     assert mail_.language == language and "philipp.tepper@iclei.org" in mail_.body
     assert "Life Cycle Costing (LCC)" in mail_.subject and "2" in mail_.body
 
@@ -197,13 +218,15 @@ def test_yearly_report_writes_html_with_svg_and_csv(env, tmp_path):
     from click.testing import CliRunner
 
     from intake.cli import main
+
     pid, token = forwarded_participant(env)
     register_mail.decide_by_token(env, token, "confirm")
     year = register.participant(env.store, pid)["confirmed_at"][:4]
     with env.store.transaction():
         register.record_meeting(env, "lcc", f"{year}-03-01", ["Ayuntamiento de Valladolid"], None)
-    result = CliRunner().invoke(main, ["--config", str(env.config.path), "report", "--year", year,
-                                       "--out", str(tmp_path / "out")])
+    result = CliRunner().invoke(
+        main, ["--config", str(env.config.path), "report", "--year", year, "--out", str(tmp_path / "out")]
+    )
     assert result.exit_code == 0, result.output
     html = (tmp_path / "out" / f"report-{year}.html").read_text()
     assert "<svg" in html and "<script" not in html and "Ayuntamiento de Valladolid" in html
@@ -213,6 +236,7 @@ def test_yearly_report_writes_html_with_svg_and_csv(env, tmp_path):
     facilitators = (tmp_path / "out" / f"report-{year}-facilitators.csv").read_text()
     # not in the roster: named by address; a rules group open since before the year: from January
     from datetime import date
+
     assert f"{year},philipp.tepper@iclei.org,lcc,{date.today().month},Jan," in facilitators
 
 
@@ -222,6 +246,7 @@ def test_weekly_digest_goes_once_a_week_when_configured(env):
     from datetime import UTC, datetime, timedelta
 
     from intake.config import RegisterConfig
+
     assert register_mail.send_digests(env) == []  # off by default
     env.config = dataclasses.replace(env.config, register=RegisterConfig(weekly_digest=True))
     assert register_mail.send_digests(env) == []  # nothing to say

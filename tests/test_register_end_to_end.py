@@ -41,47 +41,65 @@ def mail(sender: str, subject: str, body: str) -> bytes:
 
 
 PROPOSALS = [
-    mail("Jonas Weidner <jonas.weidner@heidelberg.de>",
-         "Vorschlag: neue Interessengruppe zur Kreislaufwirtschaft",
-         "Guten Tag,\n\nwir möchten die Gründung einer neuen Interessengruppe zur"
-         " Kreislaufwirtschaft in der Beschaffung vorschlagen. Viele Städte arbeiten an"
-         " zirkulären Ausschreibungen und würden gern Erfahrungen austauschen.\n\n"
-         "Viele Grüße\nJonas Weidner\nStadt Heidelberg\n"),
-    mail("Commande publique <commande.publique@mairie-lyon.fr>",
-         "Proposition d'un nouveau groupe sur l'économie circulaire",
-         "Bonjour,\n\nnous souhaitons proposer un nouveau groupe d'intérêt sur les achats"
-         " publics et l'économie circulaire. Plusieurs villes partagent cet intérêt.\n\n"
-         "Cordialement,\nVille de Lyon\n"),
-    mail("Appalti sostenibili <appalti.sostenibili@comune.bologna.it>",
-         "Proposta di un nuovo gruppo sull'economia circolare",
-         "Buongiorno,\n\nvorremmo proporre la creazione di un nuovo gruppo di interesse"
-         " sugli appalti per l'economia circolare.\n\nCordiali saluti,\nComune di Bologna\n"),
+    mail(
+        "Jonas Weidner <jonas.weidner@heidelberg.de>",
+        "Vorschlag: neue Interessengruppe zur Kreislaufwirtschaft",
+        "Guten Tag,\n\nwir möchten die Gründung einer neuen Interessengruppe zur"
+        " Kreislaufwirtschaft in der Beschaffung vorschlagen. Viele Städte arbeiten an"
+        " zirkulären Ausschreibungen und würden gern Erfahrungen austauschen.\n\n"
+        "Viele Grüße\nJonas Weidner\nStadt Heidelberg\n",
+    ),
+    mail(
+        "Commande publique <commande.publique@mairie-lyon.fr>",
+        "Proposition d'un nouveau groupe sur l'économie circulaire",
+        "Bonjour,\n\nnous souhaitons proposer un nouveau groupe d'intérêt sur les achats"
+        " publics et l'économie circulaire. Plusieurs villes partagent cet intérêt.\n\n"
+        "Cordialement,\nVille de Lyon\n",
+    ),
+    mail(
+        "Appalti sostenibili <appalti.sostenibili@comune.bologna.it>",
+        "Proposta di un nuovo gruppo sull'economia circolare",
+        "Buongiorno,\n\nvorremmo proporre la creazione di un nuovo gruppo di interesse"
+        " sugli appalti per l'economia circolare.\n\nCordiali saluti,\nComune di Bologna\n",
+    ),
 ]
-OFFER = mail("Duurzaam inkopen <duurzaaminkopen@rotterdam.nl>",
-             "Offer to facilitate a group on circular procurement",
-             "Dear secretariat,\n\nRotterdam would be happy to facilitate an Interest Group on"
-             " circular procurement and the circular economy, if there is enough interest.\n\n"
-             "Best regards,\nGemeente Rotterdam\n")
-LCC_JOIN = mail("Luis Martín <lmartin@valladolid.es>",
-                "Solicitud para unirnos al grupo de coste del ciclo de vida (LCC)",
-                "Buenos días:\n\nel Ayuntamiento de Valladolid quiere unirse al grupo de interés"
-                " sobre el coste del ciclo de vida (LCC) para participar en sus reuniones.\n\n"
-                "Un saludo,\nLuis Martín\n")
-CIRCULAR_JOIN = mail("Ökokauf Wien <oekokauf@wien.gv.at>",
-                     "Beitritt zur Gruppe Kreislaufwirtschaft",
-                     "Guten Tag,\n\ndie Stadt Wien möchte der Interessengruppe zur"
-                     " Kreislaufwirtschaft beitreten und an den Treffen teilnehmen.\n\n"
-                     "Mit freundlichen Grüßen\nStadt Wien\n")
+OFFER = mail(
+    "Duurzaam inkopen <duurzaaminkopen@rotterdam.nl>",
+    "Offer to facilitate a group on circular procurement",
+    "Dear secretariat,\n\nRotterdam would be happy to facilitate an Interest Group on"
+    " circular procurement and the circular economy, if there is enough interest.\n\n"
+    "Best regards,\nGemeente Rotterdam\n",
+)
+LCC_JOIN = mail(
+    "Luis Martín <lmartin@valladolid.es>",
+    "Solicitud para unirnos al grupo de coste del ciclo de vida (LCC)",
+    "Buenos días:\n\nel Ayuntamiento de Valladolid quiere unirse al grupo de interés"
+    " sobre el coste del ciclo de vida (LCC) para participar en sus reuniones.\n\n"
+    "Un saludo,\nLuis Martín\n",
+)
+CIRCULAR_JOIN = mail(
+    "Ökokauf Wien <oekokauf@wien.gv.at>",
+    "Beitritt zur Gruppe Kreislaufwirtschaft",
+    "Guten Tag,\n\ndie Stadt Wien möchte der Interessengruppe zur"
+    " Kreislaufwirtschaft beitreten und an den Treffen teilnehmen.\n\n"
+    "Mit freundlichen Grüßen\nStadt Wien\n",
+)
 
 
 @pytest.fixture
 def world(tmp_path, dovecot, smtp, users):
     general, lcc = users("procurement", "lcc")
     port = free_port()
-    path = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp.port, inboxes=[
-        {"name": "general", "username": general, "address": "procurement@iclei.org"},
-        {"name": "lcc", "username": lcc, "address": FACILITATOR_LCC, "group": "lcc"},
-    ], extra=f'[web]\nbase_url = "http://127.0.0.1:{port}"\n\n[register]\nremind_after_days = 7\n')
+    path = write_config(
+        tmp_path,
+        imap_port=dovecot.port,
+        smtp_port=smtp.port,
+        inboxes=[
+            {"name": "general", "username": general, "address": "procurement@iclei.org"},
+            {"name": "lcc", "username": lcc, "address": FACILITATOR_LCC, "group": "lcc"},
+        ],
+        extra=f'[web]\nbase_url = "http://127.0.0.1:{port}"\n\n[register]\nremind_after_days = 7\n',
+    )
     config = load_config(path)
     service = Service(config)
     members.import_file(service.store, ROSTER, "test")
@@ -91,6 +109,7 @@ def world(tmp_path, dovecot, smtp, users):
     served.server = make_server("127.0.0.1", port, app, threaded=True)
     served.url = f"http://127.0.0.1:{port}"
     import threading
+
     served.thread = threading.Thread(target=served.server.serve_forever, daemon=True)
     served.thread.start()
     yield {"service": service, "general": general, "path": path, "url": served.url}
@@ -118,8 +137,16 @@ def test_register_from_proposals_to_a_welcome(world, dovecot, smtp, browser):  #
 
     listed = {g["id"]: g for g in json.loads(cli(path, "groups", "list", "--json"))}
     topic = listed["circular"]
-    assert set(topic) == {"id", "name", "status", "facilitators", "participants", "interested",
-                          "facilitator_offered", "ready"}
+    assert set(topic) == {
+        "id",
+        "name",
+        "status",
+        "facilitators",
+        "participants",
+        "interested",
+        "facilitator_offered",
+        "ready",
+    }
     assert topic["status"] == "proposed" and topic["interested"] == 3
     assert topic["facilitator_offered"] is True and topic["ready"] is True
     assert listed["lcc"]["status"] == "open"
@@ -137,11 +164,14 @@ def test_register_from_proposals_to_a_welcome(world, dovecot, smtp, browser):  #
     row.locator("input[name=name]").fill("Circular Procurement")
     row.locator("button:has-text('Start group')").click()
     assert "Group started" in page.inner_text("main")
-    people = {p["organisation"]: p for p in json.loads(
-        cli(path, "participants", "list", "--group", "circular", "--json"))}
+    people = {
+        p["organisation"]: p
+        for p in json.loads(cli(path, "participants", "list", "--group", "circular", "--json"))
+    }
     assert people["Gemeente Rotterdam"]["status"] == "confirmed"
-    assert {people[o]["status"] for o in ("Stadt Heidelberg", "Ville de Lyon",
-                                          "Comune di Bologna")} == {"requested"}
+    assert {people[o]["status"] for o in ("Stadt Heidelberg", "Ville de Lyon", "Comune di Bologna")} == {
+        "requested"
+    }
 
     dovecot.append(world["general"], [LCC_JOIN, CIRCULAR_JOIN])
     assert service.run_cycle().ok
@@ -153,8 +183,9 @@ def test_register_from_proposals_to_a_welcome(world, dovecot, smtp, browser):  #
     assert len(forward) == 1
     text = forward[0].get_body(("plain",)).get_content()
     link = re.search(r"http://127\.0\.0\.1:\d+/p/\S+", text).group(0)
-    (join,) = [r for r in queries.list_requests(service.store)
-               if r["sender_email"] == "lmartin@valladolid.es"]
+    (join,) = [
+        r for r in queries.list_requests(service.store) if r["sender_email"] == "lmartin@valladolid.es"
+    ]
     assert join["participant_status"] == "forwarded"
 
     facilitator = browser.new_page()  # no login: the link is the key
@@ -172,13 +203,15 @@ def test_register_from_proposals_to_a_welcome(world, dovecot, smtp, browser):  #
     assert FACILITATOR_LCC in body and "Coste del ciclo de vida" in body
 
     listed = list(csv.DictReader(io.StringIO(cli(path, "participants", "list", "--csv"))))
-    assert list(listed[0]) == ["group", "organisation", "email", "status", "requested_at",
-                               "confirmed_at"]
+    assert list(listed[0]) == ["group", "organisation", "email", "status", "requested_at", "confirmed_at"]
     (valladolid,) = [r for r in listed if r["organisation"] == "Ayuntamiento de Valladolid"]
     assert valladolid["group"] == "lcc" and valladolid["status"] == "confirmed"
     assert valladolid["confirmed_at"]
-    (join,) = [r for r in json.loads(cli(path, "requests", "list", "--json"))
-               if r["sender_email"] == "lmartin@valladolid.es"]
+    (join,) = [
+        r
+        for r in json.loads(cli(path, "requests", "list", "--json"))
+        if r["sender_email"] == "lmartin@valladolid.es"
+    ]
     assert join["participant_status"] == "confirmed"
 
     # the organisations still waiting get one reminder each, after 7 days, once
@@ -187,7 +220,8 @@ def test_register_from_proposals_to_a_welcome(world, dovecot, smtp, browser):  #
     assert len(register_mail.send_reminders(service.env, now=now + timedelta(days=8))) == 4
     assert register_mail.send_reminders(service.env, now=now + timedelta(days=9)) == []
     outbox.send_due(service.store, service.config.smtp)
-    reminders = [m.message for m in smtp.to("duurzaaminkopen@rotterdam.nl")
-                 if "Reminder:" in m.message["Subject"]]
+    reminders = [
+        m.message for m in smtp.to("duurzaaminkopen@rotterdam.nl") if "Reminder:" in m.message["Subject"]
+    ]
     assert len(reminders) == 4  # Heidelberg, Lyon, Bologna (requested) and Wien (forwarded)
     assert "/p/" in reminders[0].get_body(("plain",)).get_content()

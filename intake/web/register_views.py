@@ -43,14 +43,27 @@ def link_page(token: str):  # noqa: ANN201
             env = env_for("facilitator (link)")
             row = register_mail.decide_by_token(env, token, action)
             done = row
-            return render_template("confirm.html", row=row, done=done, error=None, token=token,
-                                   group=register.group_row(store, row["group_id"]))
+            return render_template(
+                "confirm.html",
+                row=row,
+                done=done,
+                error=None,
+                token=token,
+                group=register.group_row(store, row["group_id"]),
+            )
         _link, row = register_links.check(config, store, token)
     except RegisterError as exc:
-        return render_template("confirm.html", row=None, done=None, error=str(exc), token=token,
-                               group=None), 410
-    return render_template("confirm.html", row=row, done=None, error=None, token=token,
-                           group=register.group_row(store, row["group_id"]))
+        return render_template(
+            "confirm.html", row=None, done=None, error=str(exc), token=token, group=None
+        ), 410
+    return render_template(
+        "confirm.html",
+        row=row,
+        done=None,
+        error=None,
+        token=token,
+        group=register.group_row(store, row["group_id"]),
+    )
 
 
 @bp.route("/register")
@@ -59,19 +72,26 @@ def overview():  # noqa: ANN201
     rows = register.groups_list(store)
     if g.account.is_facilitator:
         rows = [r for r in rows if r["id"] == g.account.group_id]
-    proposed = [{**r, "interest": register.interest_of(store, r["id"])}
-                for r in rows if r["status"] == "proposed"]
+    proposed = [
+        {**r, "interest": register.interest_of(store, r["id"])} for r in rows if r["status"] == "proposed"
+    ]
     others = [r for r in rows if r["status"] != "proposed"]
     meetings = {r["id"]: meetings_last_year(r["id"]) for r in others}
-    return render_template("register.html", proposed=proposed, groups=others,
-                           threshold=register.THRESHOLD, meetings=meetings,
-                           topics=[r["id"] for r in proposed])
+    return render_template(
+        "register.html",
+        proposed=proposed,
+        groups=others,
+        threshold=register.THRESHOLD,
+        meetings=meetings,
+        topics=[r["id"] for r in proposed],
+    )
 
 
 def meetings_last_year(group_id: str) -> int:
     since = date.today().replace(year=date.today().year - 1).isoformat()
-    return store_of().one("SELECT COUNT(*) FROM meetings WHERE group_id=? AND held_on>=?",
-                          (group_id, since))[0]
+    return store_of().one("SELECT COUNT(*) FROM meetings WHERE group_id=? AND held_on>=?", (group_id, since))[
+        0
+    ]
 
 
 @bp.route("/register/<group_id>")
@@ -86,15 +106,22 @@ def group_page(group_id: str):  # noqa: ANN201
     for p in people:
         p["history"] = register.history(store, p["id"])
     import json
-    meetings = [dict(m, participants=json.loads(m["participants"])) for m in store.query(
-        "SELECT * FROM meetings WHERE group_id=? ORDER BY held_on DESC", (row["id"],))]
-    return render_template("register_group.html", group=row, participants=people,
-                           facilitators=json.loads(row["facilitators"]),
-                           cues="\n".join(c for items in json.loads(row["cues"]).values()
-                                          for c in items),
-                           meetings=meetings, recent=meetings_last_year(row["id"]),
-                           interest=register.interest_of(store, row["id"]),
-                           today=date.today().isoformat())
+
+    meetings = [
+        dict(m, participants=json.loads(m["participants"]))
+        for m in store.query("SELECT * FROM meetings WHERE group_id=? ORDER BY held_on DESC", (row["id"],))
+    ]
+    return render_template(
+        "register_group.html",
+        group=row,
+        participants=people,
+        facilitators=json.loads(row["facilitators"]),
+        cues="\n".join(c for items in json.loads(row["cues"]).values() for c in items),
+        meetings=meetings,
+        recent=meetings_last_year(row["id"]),
+        interest=register.interest_of(store, row["id"]),
+        today=date.today().isoformat(),
+    )
 
 
 def _act(group_id: str, action, message: str):  # noqa: ANN001, ANN202
@@ -113,17 +140,20 @@ def start(group_id: str):  # noqa: ANN201
     _staff_only()
     name = request.form.get("name") or None
     facilitators = [f.strip() for f in request.form.get("facilitators", "").split(",") if f.strip()]
-    return _act(group_id, lambda env: register.start_group(env, group_id, name=name,
-                                                           facilitators=facilitators or None),
-                "Group started; the facilitator is asked to confirm its participants")
+    return _act(
+        group_id,
+        lambda env: register.start_group(env, group_id, name=name, facilitators=facilitators or None),
+        "Group started; the facilitator is asked to confirm its participants",
+    )
 
 
 @bp.route("/register/<group_id>/status", methods=["POST"])
 def set_status(group_id: str):  # noqa: ANN201
     _staff_only()
     status = request.form.get("status", "")
-    return _act(group_id, lambda env: register.set_group_status(env, group_id, status),
-                f"Group marked {status}")
+    return _act(
+        group_id, lambda env: register.set_group_status(env, group_id, status), f"Group marked {status}"
+    )
 
 
 @bp.route("/register/<group_id>/cues", methods=["POST"])
@@ -158,6 +188,7 @@ def participant_action(group_id: str, participant_id: int):  # noqa: ANN201
         if action == "leave":
             return register.set_status(env, participant_id, "left", note=request.form.get("note"))
         return register_mail.decide(env, participant_id, action, note=request.form.get("note"))
+
     return _act(group_id, act, "Saved")
 
 
@@ -172,14 +203,18 @@ def record_meeting(group_id: str):  # noqa: ANN201
         return redirect(url_for("register.group_page", group_id=group_id))
     present = request.form.getlist("present")
     note = request.form.get("note", "").strip() or None
-    return _act(group_id, lambda env: register.record_meeting(env, group_id, held_on, present, note),
-                "Meeting recorded")
+    return _act(
+        group_id,
+        lambda env: register.record_meeting(env, group_id, held_on, present, note),
+        "Meeting recorded",
+    )
 
 
 @bp.route("/register/report")
 def report_page():  # noqa: ANN201
     _staff_only()
     from intake import report
+
     year = request.args.get("year", type=int) or date.today().year
     return render_template("report.html", **report.yearly(store_of(), year), months=report.MONTHS)
 
@@ -190,9 +225,13 @@ def report_csv(year: int, kind: str):  # noqa: ANN201
     from flask import Response
 
     from intake import report
+
     data = report.yearly(store_of(), year)
     if kind not in ("groups", "facilitators"):
         abort(404)
     text = report.groups_csv(data) if kind == "groups" else report.facilitation_csv(data)
-    return Response(text, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="report-{year}-{kind}.csv"'})
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="report-{year}-{kind}.csv"'},
+    )
