@@ -258,3 +258,26 @@ def test_weekly_digest_goes_once_a_week_when_configured(env):
     assert b"Ayuntamiento de Valladolid" in bytes(digest["raw"])
     register_mail.send_digests(env, now=now + timedelta(days=7))
     assert len(outbox(env, "facilitator_digest")) == 2
+
+
+def test_desk_register_pages_are_scoped_and_need_csrf(env):
+    # A facilitator sees only their group, cannot start or close groups; every POST needs CSRF.
+    from intake import accounts
+    from tests.webfixtures import PASSWORD, csrf_of
+
+    deliver(env, *PROPOSALS, OFFER)
+    accounts.add(env.store, "philipp", "facilitator", "lcc", PASSWORD)
+    client = create_app(env.config).test_client()
+    client.post("/login", data={"name": "philipp", "password": PASSWORD})
+    page = client.get("/register")
+    assert page.status_code == 200 and b"Life Cycle Costing" in page.data
+    assert b"circular" not in page.data and b"Socially Responsible" not in page.data
+    assert client.get("/register/srpp-ict").status_code == 404
+    csrf = csrf_of(client.get("/register/lcc").data.decode())
+    assert client.post("/register/circular/start", data={"csrf_token": csrf}).status_code == 404
+    assert (
+        client.post("/register/lcc/status", data={"csrf_token": csrf, "status": "closed"}).status_code == 404
+    )
+    assert client.post("/register/lcc/meetings", data={"held_on": "2026-10-01"}).status_code == 400
+    assert register.group_row(env.store, "circular")["status"] == "proposed"
+    assert register.group_row(env.store, "lcc")["status"] == "open"
