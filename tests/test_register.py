@@ -281,3 +281,11 @@ def test_desk_register_pages_are_scoped_and_need_csrf(env):
     assert client.post("/register/lcc/meetings", data={"held_on": "2026-10-01"}).status_code == 400
     assert register.group_row(env.store, "circular")["status"] == "proposed"
     assert register.group_row(env.store, "lcc")["status"] == "open"
+
+
+@pytest.mark.parametrize("name", ["group_closed", "guidelines"])
+@pytest.mark.parametrize("language", sorted(p.name for p in (ROOT / "templates" / "mail").iterdir()))
+def test_register_replies_render_in_every_language(name, language):
+    # The closed-group and guidelines replies render (own language, or English) with the token.
+    mail_ = TEMPLATES.render_mail(name, language, {**VARIABLES, "guidelines": "https://example.org/g"})
+    assert mail_.subject.startswith("[IG-7]") and "{{" not in mail_.body
