@@ -112,6 +112,8 @@ def confirm_link(env: Env, participant_id: int) -> str | None:
 def links_for_request(env: Env, request_id: int) -> dict[str, str]:
     """{group id: confirmation link} for the participants a request made: what the
     forward of a join request carries."""
+    if not env.store.conn.in_transaction:
+        return {}  # a preview (queue resolve --dry-run, the desk's preview) makes no link
     links = {}
     for row in env.store.query(
         "SELECT id, group_id FROM participants WHERE request_id=? AND status IN ('requested', 'forwarded')",
