@@ -16,6 +16,7 @@ import signal
 import sqlite3
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import schedule
 
@@ -198,14 +199,14 @@ class Service:
             watcher.join(timeout=3)
         log.info("stopped")
 
-    def run_daily(self) -> None:
+    def run_daily(self, now: datetime | None = None) -> None:
         """Once a day: the register's reminders and weekly digests to facilitators (both
         idempotent: a restart the same day sends nothing twice)."""
         try:
-            reminded = register_mail.send_reminders(self.env)
+            reminded = register_mail.send_reminders(self.env, now=now)
             if reminded:
                 log.info("register: reminded facilitators about %d participant(s)", len(reminded))
-            register_mail.send_digests(self.env)
+            register_mail.send_digests(self.env, now=now)
         except Exception:  # noqa: BLE001 - the loop must survive it; retried tomorrow
             log.exception("daily register jobs failed")
 

@@ -289,3 +289,23 @@ def test_register_replies_render_in_every_language(name, language):
     # The closed-group and guidelines replies render (own language, or English) with the token.
     mail_ = TEMPLATES.render_mail(name, language, {**VARIABLES, "guidelines": "https://example.org/g"})
     assert mail_.subject.startswith("[IG-7]") and "{{" not in mail_.body
+
+
+def test_an_expired_link_is_refused(env):
+    # A link older than register.link_days no longer works.
+    import time
+
+    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+    class Signed40DaysAgo(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - 40 * 86400
+
+    pid, token = forwarded_participant(env)
+    link_id = env.store.one("SELECT id FROM participant_links WHERE participant_id=?", (pid,))[0]
+    old = URLSafeTimedSerializer(
+        register_links.signing_key(env.config, env.store), salt=register_links.SALT, signer=Signed40DaysAgo
+    ).dumps(link_id)
+    with pytest.raises(register.RegisterError, match="expired"):
+        register_links.check(env.config, env.store, old)
+    assert register_links.check(env.config, env.store, token)[1]["id"] == pid
