@@ -309,3 +309,37 @@ def test_an_expired_link_is_refused(env):
     with pytest.raises(register.RegisterError, match="expired"):
         register_links.check(env.config, env.store, old)
     assert register_links.check(env.config, env.store, token)[1]["id"] == pid
+
+
+def test_staff_record_a_meeting_and_read_the_yearly_update_in_the_desk(env):
+    # The group page records a meeting; a group with fewer than two in a year is marked;
+    # the report page and its CSV download show the same figures.
+    from datetime import date
+
+    from intake import accounts
+    from tests.webfixtures import PASSWORD, csrf_of
+
+    pid, token = forwarded_participant(env)
+    register_mail.decide_by_token(env, token, "confirm")
+    accounts.add(env.store, "anna", "staff", None, PASSWORD)
+    client = create_app(env.config).test_client()
+    client.post("/login", data={"name": "anna", "password": PASSWORD})
+    csrf = csrf_of(client.get("/register/lcc").data.decode())
+    today = date.today().isoformat()
+    client.post(
+        "/register/lcc/meetings",
+        data={
+            "csrf_token": csrf,
+            "held_on": today,
+            "present": "Ayuntamiento de Valladolid",
+            "note": "kick-off",
+        },
+    )
+    page = client.get("/register/lcc").data.decode()
+    assert f"{today}: Ayuntamiento de Valladolid (kick-off)" in page and "fewer than 2" in page
+    year = today[:4]
+    report_page = client.get(f"/register/report?year={year}").data.decode()
+    assert "<svg" in report_page and "kick-off" in report_page
+    groups_csv = client.get(f"/register/report/{year}/groups.csv").data.decode()
+    (lcc,) = [line for line in groups_csv.splitlines() if line.split(",")[1] == "lcc"]
+    assert lcc.split(",")[5:10] == ["1", "1", "0", "1", "yes"]
