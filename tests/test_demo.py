@@ -55,4 +55,8 @@ def test_demo_serves_the_triage_desk(tmp_path):
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
     queue = opener.open(address + "login", data=data, timeout=10).read().decode()
     assert "Waiting for a person" in queue and "claire.martin@ville-exemple.fr" in queue
+    groups = opener.open(address + "register", timeout=10).read().decode()
+    assert "3 of 3" in groups and "Start group" in groups  # the topic at the threshold
+    lcc = opener.open(address + "register/lcc", timeout=10).read().decode()
+    assert "Stadt Musterhausen" in lcc and "confirmed" in lcc
     assert proc.wait(timeout=60) == 0
