@@ -343,3 +343,25 @@ def test_staff_record_a_meeting_and_read_the_yearly_update_in_the_desk(env):
     groups_csv = client.get(f"/register/report/{year}/groups.csv").data.decode()
     (lcc,) = [line for line in groups_csv.splitlines() if line.split(",")[1] == "lcc"]
     assert lcc.split(",")[5:10] == ["1", "1", "0", "1", "yes"]
+
+
+def test_register_commands_fail_with_one_clear_line(env):
+    # Unknown groups, a bad token, a second start: one line on stderr, exit 1, no traceback.
+    from click.testing import CliRunner
+
+    from intake.cli import main
+
+    def run(*args: str):
+        return CliRunner().invoke(main, ["--config", str(env.config.path), *args])
+
+    for args, message in [
+        (("groups", "start", "nope"), "no group 'nope'"),
+        (("groups", "start", "lcc"), "lcc is open, not proposed"),
+        (("participants", "confirm", "not-a-token"), "not valid"),
+        (("participants", "list", "--group", "nope"), "no group 'nope'"),
+        (("groups", "cues", "lcc", "x"), "rules/groups.toml"),
+    ]:
+        result = run(*args)
+        assert result.exit_code == 1, (args, result.output)
+        assert message in result.output and "Traceback" not in result.output
+        assert len(result.output.strip().splitlines()) == 1
