@@ -128,7 +128,7 @@ def group_row(store: Store, group_id: str) -> Any:
 
 def topic_id(topic: str) -> str:
     """The register id of a classifier topic (new:social_inclusion -> social-inclusion)."""
-    return topic.strip().lower().replace("_", "-")
+    return re.sub(r"[^a-z0-9]+", "-", topic.strip().lower()).strip("-") or "other"
 
 
 def _merged_target(store: Store, group_id: str) -> str:
