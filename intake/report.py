@@ -44,7 +44,8 @@ def _in_year(stamp: str | None, year: int) -> bool:
 
 
 def organisation_of(store: Store, address: str) -> str:
-    """The roster organisation of an address (exact contact, else its domain)."""
+    """The roster organisation of an address (exact contact, else its domain); the
+    address itself when it is not in the roster (e.g. secretariat staff)."""
     address = address.lower()
     domain = address.rsplit("@", 1)[-1]
     by_domain = None
@@ -71,6 +72,9 @@ def months_open(group: Any, year: int, today: date) -> list[int]:
 
 def yearly(store: Store, year: int, *, today: date | None = None) -> dict[str, Any]:
     today = today or date.today()
+    participants_by_name = {
+        r[0] for r in store.query("SELECT organisation FROM members WHERE membership='participant'")
+    }
     groups = []
     facilitation = []
     for g in store.query(
@@ -126,6 +130,7 @@ def yearly(store: Store, year: int, *, today: date | None = None) -> dict[str, A
                         "months": len(months),
                         "from": MONTHS[months[0] - 1],
                         "to": MONTHS[months[-1] - 1],
+                        "participant": organisation in participants_by_name,  # the 50 % fee rule
                     }
                 )
     return {"year": year, "groups": groups, "facilitation": facilitation}
@@ -193,11 +198,13 @@ def groups_csv(data: dict[str, Any]) -> str:
 def facilitation_csv(data: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(
-        out, fieldnames=["year", "organisation", "group", "months", "from", "to"], lineterminator="\n"
+        out,
+        fieldnames=["year", "organisation", "participant", "group", "months", "from", "to"],
+        lineterminator="\n",
     )
     writer.writeheader()
     for row in data["facilitation"]:
-        writer.writerow({"year": data["year"], **row})
+        writer.writerow({"year": data["year"], **row, "participant": "yes" if row["participant"] else "no"})
     return out.getvalue()
 
 

@@ -142,6 +142,15 @@ def test_a_started_group_classifies_new_mail_with_editable_cues(env):
         register.edit_cues(env, "lcc", ["x"])
     group = register.effective_rules(env.rules, env.store).group("circular")
     assert [c.text for c in group.cues] == ["kreislauf*", "reuse"]
+    # the organisation that offered facilitates from this month: a Participant (fee rule)
+    from datetime import date
+
+    from intake import report
+
+    (row,) = [
+        f for f in report.yearly(env.store, date.today().year)["facilitation"] if f["group"] == "circular"
+    ]
+    assert row["organisation"] == "Gemeente Rotterdam" and row["participant"] is True and row["months"] == 1
 
 
 def test_unsubscribe_waits_for_staff_unless_the_exact_contact_is_authenticated(env):
@@ -237,7 +246,7 @@ def test_yearly_report_writes_html_with_svg_and_csv(env, tmp_path):
     # not in the roster: named by address; a rules group open since before the year: from January
     from datetime import date
 
-    assert f"{year},philipp.tepper@iclei.org,lcc,{date.today().month},Jan," in facilitators
+    assert f"{year},philipp.tepper@iclei.org,no,lcc,{date.today().month},Jan," in facilitators
 
 
 def test_weekly_digest_goes_once_a_week_when_configured(env):
