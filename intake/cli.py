@@ -319,6 +319,7 @@ from intake import (  # noqa: E402  (they register their commands)
     cli_oauth,
     cli_ops,
     cli_privacy,
+    cli_register,
 )
 
 cli_members.register(main)
@@ -326,6 +327,7 @@ cli_more.register(main)
 cli_ops.register(main)
 cli_oauth.register(main)
 cli_privacy.register(main)
+cli_register.register_commands(main)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

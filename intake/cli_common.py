@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from intake import register
 from intake.config import load_config
 from intake.context import Env
 from intake.rulebook import load_rules
@@ -28,8 +29,11 @@ class Obj:
             config = load_config(self.config_path)
             store = Store(config.database)
             store.migrate()
-            self._env = Env(config=config, rules=load_rules(config.rules_dir), store=store,
-                            templates=Templates(config.templates_dir), actor=self.actor)
+            rules = load_rules(config.rules_dir)
+            register.sync_rules(store, rules)
+            self._env = Env(config=config, rules=register.effective_rules(rules, store),
+                            store=store, templates=Templates(config.templates_dir),
+                            actor=self.actor)
         return self._env
 
 

@@ -141,6 +141,15 @@ class WebConfig:
     secure_cookies: bool = False
     session_hours: int = 12
     behind_proxy: bool = False
+    base_url: str | None = None  # where facilitators' confirmation links point
+
+
+@dataclass(frozen=True)
+class RegisterConfig:
+    remind_after_days: int = 7      # one reminder to the facilitator for an unanswered join
+    link_days: int = 30             # a confirmation link expires after this
+    weekly_digest: bool = False     # facilitators get a Monday digest of their group
+    guidelines: dict[str, str] = field(default_factory=dict)  # {lang: link or text}; "en" first
 
 
 @dataclass(frozen=True)
@@ -181,6 +190,7 @@ class Config:
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    register: RegisterConfig = field(default_factory=RegisterConfig)
 
     def inbox(self, name: str) -> InboxConfig:
         for inbox in self.inboxes:
@@ -447,7 +457,10 @@ def _web(path: Path, table: Any) -> WebConfig:
         secure_cookies=r.get("secure_cookies", bool, False),
         session_hours=r.get("session_hours", int, 12),
         behind_proxy=r.get("behind_proxy", bool, False),
+        base_url=(r.get("base_url", str, "") or "").rstrip("/") or None,
     )
+    if web.base_url and not web.base_url.startswith(("http://", "https://")):
+        raise ConfigError(path, r.key("base_url"), "must start with https:// (or http://)")
     r.finish()
     return web
 
@@ -480,6 +493,28 @@ def _retention(path: Path, table: Any) -> RetentionConfig:
                               f" got {days}")
     r.finish()
     return retention
+
+
+def _register(path: Path, table: Any) -> RegisterConfig:
+    r = _Reader(path, "register", table)
+    guidelines = r.get("guidelines", (str, dict), {})
+    if isinstance(guidelines, str):
+        guidelines = {"en": guidelines}
+    if not all(isinstance(k, str) and isinstance(v, str) and v.strip()
+               for k, v in guidelines.items()):
+        raise ConfigError(path, r.key("guidelines"),
+                          'must be a link, or a table of language = "link or document path"')
+    register = RegisterConfig(
+        remind_after_days=r.get("remind_after_days", int, 7),
+        link_days=r.get("link_days", int, 30),
+        weekly_digest=r.get("weekly_digest", bool, False),
+        guidelines={k.lower(): v.strip() for k, v in guidelines.items()},
+    )
+    for key in ("remind_after_days", "link_days"):
+        if getattr(register, key) < 1:
+            raise ConfigError(path, r.key(key), "must be at least 1 (days)")
+    r.finish()
+    return register
 
 
 def load_config(path: str | Path) -> Config:
@@ -552,6 +587,7 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
         routing=_routing(path, top.get("routing", dict, {})),
         privacy=_privacy(path, top.get("privacy", dict, {})),
         retention=_retention(path, top.get("retention", dict, {})),
+        register=_register(path, top.get("register", dict, {})),
     )
     top.finish()
     return config

@@ -8,6 +8,7 @@ as .eml files in demo-output/sent/.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import socket
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from imapclient import IMAPClient
 
-from intake import members, queries
+from intake import members, outbox, queries, register, register_mail
 from intake.config import load_config
 from intake.demo_data import DEMO_ROSTER, demo_messages
 from intake.service import Service
@@ -100,6 +101,7 @@ def run_demo(*, web: bool = True, web_seconds: float | None = None,
         print(f"loaded {loaded} sample mails into 2 inboxes; roster: {plan.summary()}")
         report = service.run_cycle()
         _print_table(service)
+        _demo_register(service)
         print(f"\ncycle: fetched {report.fetched}, processed {report.processed},"
               f" sent {report.sent}, filed {report.filed} on the server")
         print(f"the {len(sink.received)} mails intake sent are in {out / 'sent'}/ (open them"
@@ -156,6 +158,26 @@ security = "none"
 from_address = "procurement@iclei.org"
 staff_address = "secretariat@iclei.org"
 """
+
+
+def _demo_register(service: Service) -> None:
+    """Show the register: a topic brought to the threshold, and the LCC facilitator
+    confirming a forwarded join (in real life through the link in the forward)."""
+    env = dataclasses.replace(service.env, actor="lcc facilitator (demo)")
+    waiting = [p for p in register.participants_list(service.store, "lcc") if p["status"] == "forwarded"]
+    if waiting:
+        with service.store.transaction():
+            register_mail.decide(env, waiting[0]["id"], "confirm", note="demo")
+        outbox.send_due(service.store, service.config.smtp)
+    print("\nthe Interest Group register:")
+    for g in register.groups_list(service.store):
+        if g["status"] == "proposed":
+            print(f"  proposed {g['id']}: {g['interested']} of {register.THRESHOLD} member"
+                  f" organisations, facilitator offered: {'yes' if g['facilitator_offered'] else 'no'}"
+                  + ("  -> ready to start (staff notified)" if g["ready"] else ""))
+        else:
+            print(f"  {g['status']:<8} {g['id']}: confirmed participants: "
+                  + (", ".join(g["participants"]) or "none yet"))
 
 
 def _print_table(service: Service) -> None:

@@ -62,6 +62,24 @@ def demo_messages() -> list[tuple[str, bytes]]:
             " per arredi e edilizia. Abbiamo già contattato altre due città interessate.\n\n"
             "Cordiali saluti,\nMarco Rossi", minutes_ago=35)),
         ("Procurement", _mail(
+            "Paul Schmitt <beschaffung@musterhausen.de>", GENERAL,
+            "Vorschlag: neue Interessengruppe zur Kreislaufwirtschaft",
+            "Guten Tag,\n\nwir möchten die Gründung einer neuen Interessengruppe zur"
+            " Kreislaufwirtschaft in der Beschaffung vorschlagen. Wir arbeiten an zirkulären"
+            " Ausschreibungen für Möbel.\n\nViele Grüße\nPaul Schmitt", minutes_ago=34)),
+        ("Procurement", _mail(
+            "Service des achats <achats@belleville.fr>", GENERAL,
+            "Proposition d'un nouveau groupe sur l'économie circulaire",
+            "Bonjour,\n\nnous souhaitons proposer un nouveau groupe d'intérêt sur les achats"
+            " publics et l'économie circulaire.\n\nCordialement,\nVille de Belleville",
+            minutes_ago=33)),
+        ("Procurement", _mail(
+            "Team Inkoop <inkoop@dijkstad.nl>", GENERAL,
+            "Offer to facilitate a group on circular procurement",
+            "Dear secretariat,\n\nDijkstad would be happy to facilitate an Interest Group on"
+            " circular procurement and the circular economy.\n\nBest regards,\nGemeente Dijkstad",
+            minutes_ago=32)),
+        ("Procurement", _mail(
             "Lucía Gómez <lucia.gomez@ayto-ejemplo.es>", GENERAL,
             "¿Cuál es la cuota para participar en el grupo LCC?",
             "Hola,\n\nquería saber si es necesario ser miembro de la red para participar en el"

@@ -32,6 +32,7 @@ STAGES: tuple[str, ...] = (
     "membership",  # roster match (exact, domain, subdomain) and sender authentication
     "route",       # status, triage reason, which mails to send
     "record",      # write message fields, request, events
+    "register",    # participants and topic interest (the Interest Group register)
     "respond",     # render templates, queue the outbox rows
 )
 

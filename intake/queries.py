@@ -29,7 +29,9 @@ _REQUEST_COLUMNS = (
     "r.authenticated", "r.triage_reason", "r.linked_request", "r.assigned_to", "r.updated_at",
     "m.message_id", "m.sender_email", "m.sender_name", "m.subject", "m.internal_date",
     "m.date AS mail_date", "m.stored_at", "m.screening", "m.status AS message_status",
-    "m.status_reason", "m.size")
+    "m.status_reason", "m.size",
+    "(SELECT p.status FROM participants p WHERE p.request_id = r.id"
+    " ORDER BY p.id DESC LIMIT 1) AS participant_status")
 # what a sender writes (or what is made from it): cut in SQL for a page, so that a
 # 20 MB subject is never read into the desk
 _SENDER_TEXT = {"r.requester_email", "r.requester_name", "r.forwarded_by", "r.group_id",
@@ -118,6 +120,7 @@ def _summary(row: Any, outgoing: list[Any], messages: list[Any], inboxes: list[A
         "linked_request": row["linked_request"],
         "assigned_to": row["assigned_to"],
         "updated_at": row["updated_at"],
+        "participant_status": row["participant_status"],  # the register (issue 18)
     }
 
 

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 import schedule
 
-from intake import mailbox, outbox, pipeline, retention
+from intake import mailbox, outbox, pipeline, register, register_mail, retention
 from intake.config import Config, InboxConfig
 from intake.context import Env
 from intake.idle import start_watchers
@@ -82,8 +82,10 @@ class Service:
         except BaseException:
             self.lock.release()
             raise
-        self.env = Env(config=config, rules=load_rules(config.rules_dir), store=self.store,
-                       templates=Templates(config.templates_dir))
+        self.rules = load_rules(config.rules_dir)
+        register.sync_rules(self.store, self.rules)
+        self.env = Env(config=config, rules=register.effective_rules(self.rules, self.store),
+                       store=self.store, templates=Templates(config.templates_dir))
         self.backoff = Backoff()
         self.stopping = False
         self._wake = threading.Event()
@@ -116,6 +118,8 @@ class Service:
             raise
 
     def _cycle(self, report: CycleReport) -> CycleReport:
+        # groups staff started or closed in the register since the last cycle
+        self.env.rules = register.effective_rules(self.rules, self.store)
         for inbox in self.config.inboxes:
             if self.stopping:
                 return report
@@ -207,8 +211,10 @@ class Service:
             if problem := mailbox.check_keyword(inbox):
                 log.warning("%s", problem)
         scheduler.every(1).days.do(self._safe_retention)
+        scheduler.every(1).days.do(self.run_daily)
         try:
             self._safe_retention()  # at start too: a service restarted daily still enforces it
+            self.run_daily()
             self._safe_cycle()
             while not self.stopping:
                 if self._wake.wait(timeout=0.2):
@@ -228,6 +234,17 @@ class Service:
             self.sender.join(timeout=self.config.smtp.timeout + 5)  # a mail in flight finishes
             self.sender = None
         log.info("stopped")
+
+    def run_daily(self, now: datetime | None = None) -> None:
+        """Once a day: the register's reminders and weekly digests to facilitators (both
+        idempotent: a restart the same day sends nothing twice)."""
+        try:
+            reminded = register_mail.send_reminders(self.env, now=now)
+            if reminded:
+                log.info("register: reminded facilitators about %d participant(s)", len(reminded))
+            register_mail.send_digests(self.env, now=now)
+        except Exception:  # noqa: BLE001 - the loop must survive it; retried tomorrow
+            log.exception("daily register jobs failed")
 
     def _safe_cycle(self) -> None:
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from intake import pipeline
+from intake import pipeline, register
 from intake.context import Env
 from intake.rulebook import INTENTS
 from intake.stages import membership, respond, route
@@ -99,6 +99,7 @@ def resolve(env: Env, request_id: int, *, group: str, intent: str, note: str | N
             "organisation": ctx.membership.organisation, "membership": ctx.membership.membership,
             "is_member": int(ctx.membership.counts), "member_match": ctx.membership.match,
         })
+        register.note_request(ctx, env)  # a person's decision counts in the register
         result.queued = respond.queue_planned(ctx, env, round_no=rounds + 1) if send else []
         result.suppressed = ctx.suppressed
         result.status = status

@@ -18,6 +18,9 @@ def test_demo_runs_and_writes_sent_mail(tmp_path):
     assert "acknowledged; forwarded to philipp.tepper@iclei.org" in out
     assert "recorded, never answered" in out
     assert "triage: non-member" in out
+    assert "proposed circular: 3 of 3 member organisations, facilitator offered: yes" in out
+    assert "ready to start (staff notified)" in out
+    assert "lcc: confirmed participants: Stadt Musterhausen" in out
     sent = sorted((tmp_path / "demo-output" / "sent").glob("*.eml"))
     assert len(sent) >= 6
     languages = set()
@@ -53,4 +56,8 @@ def test_demo_serves_the_triage_desk(tmp_path):
     data = f"name=demo&password=demo-password&csrf_token={token}".encode()
     queue = opener.open(address + "login", data=data, timeout=10).read().decode()
     assert "Waiting for a person" in queue and "claire.martin@ville-exemple.fr" in queue
+    groups = opener.open(address + "register", timeout=10).read().decode()
+    assert "3 of 3" in groups and "Start group" in groups  # the topic at the threshold
+    lcc = opener.open(address + "register/lcc", timeout=10).read().decode()
+    assert "Stadt Musterhausen" in lcc and "confirmed" in lcc
     assert proc.wait(timeout=60) == 0

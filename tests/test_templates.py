@@ -69,6 +69,7 @@ VARIABLES = {
     "triage_reason": "",
     "staff_address": "procurement@iclei.org",
     "privacy_notice_url": "https://procuraplus.example/privacy",
+    "confirm_links": {},
 }
 
 

@@ -16,7 +16,7 @@ import logging
 import re
 from datetime import UTC, datetime, timedelta
 
-from intake import compose
+from intake import compose, register, register_mail
 from intake.context import Context, Env, PlannedMail
 from intake.stages import route
 from intake.store import utcnow
@@ -189,6 +189,9 @@ def template_variables(ctx: Context, env: Env, planned: PlannedMail) -> dict:
         "triage_reason": ctx.triage_reason or "",
         "staff_address": env.config.smtp.staff_address,
         "privacy_notice_url": env.config.privacy.notice_url,
+        "guidelines": register.guidelines_for(env.config, language),
+        "confirm_links": (register_mail.links_for_request(env, ctx.request_id)
+                          if planned.template == "forward_join" else {}),
     }
 
 

@@ -15,7 +15,7 @@ This is the policy of the secretariat in one place:
 
 from __future__ import annotations
 
-from intake import compose
+from intake import compose, register
 from intake.context import Context, Decision, Env, PlannedMail
 from intake.rulebook import Group
 
@@ -74,6 +74,10 @@ def plan(ctx: Context, env: Env, *, by_person: bool = False) -> None:
         return _triage(ctx, f"possible spoof: {compose.header_text(m.auth_evidence or '', 160)}")
     if not by_person and ctx.mail is not None and not ctx.mail.single_mailbox:
         return _triage(ctx, "From is not a single mailbox: not answered automatically")
+    if d.intent in ("question", "other") and register.asks_for_guidelines(ctx, env):
+        ctx.planned.append(PlannedMail("ack", "guidelines", sender))
+        ctx.status = "routed"  # "available upon request": answered with register.guidelines
+        return None
     if low:
         if d.intent in REAL_INTENTS_ACKED:
             ctx.planned.append(PlannedMail("ack", "ack_received", sender))
@@ -90,7 +94,7 @@ def plan(ctx: Context, env: Env, *, by_person: bool = False) -> None:
             return _triage(ctx, reason)
         closed = [g for g in groups if g.status != "open"]
         if closed:
-            ctx.planned.append(PlannedMail("ack", "ack_received", sender))
+            ctx.planned.append(PlannedMail("ack", "group_closed", sender))
             return _triage(ctx, f"group {closed[0].id} is closed")
         ctx.planned.append(PlannedMail("ack", "ack_join", sender))
         for group in groups:

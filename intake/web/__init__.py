@@ -36,6 +36,8 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
     app.jinja_env.undefined = jinja2.StrictUndefined
     setup_store = store or Store(config.database)
     setup_store.migrate()
+    from intake import register
+    register.sync_rules(setup_store, load_rules(config.rules_dir))  # the register's seed
     if store is None:
         setup_store.close()
     secret = _secret_key(config)
@@ -56,8 +58,9 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore
 
-    from intake.web import access, auth, desk, monitoring, privacy_views, roster_views
+    from intake.web import access, auth, desk, monitoring, privacy_views, register_views, roster_views
     app.register_blueprint(auth.bp)
+    app.register_blueprint(register_views.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(roster_views.bp)
     app.register_blueprint(privacy_views.bp)
@@ -154,9 +157,11 @@ def store_of() -> Store:
 
 
 def env_for(actor: str) -> Env:
+    """An Env for an action; its rulebook includes the groups the register opened or closed."""
+    from intake import register
     e = ext()
-    return Env(config=e["config"], rules=e["rules"], store=store_of(), templates=e["templates"],
-               actor=actor)
+    return Env(config=e["config"], rules=register.effective_rules(e["rules"], store_of()),
+               store=store_of(), templates=e["templates"], actor=actor)
 
 
 def safe_next(target: str | None) -> str:

@@ -41,6 +41,17 @@ RULES: dict[str, str] = {
     "roster.members_apply": STAFF,
     "roster.overview": STAFF,
     "privacy.erase": STAFF,  # erases a person's data (GDPR art. 17), after confirmation
+    "register.link_page": PUBLIC,  # the facilitator's link: its signed, single-use token is the key
+    "register.overview": ACCOUNT,  # groups; a facilitator sees their own (checked in the view)
+    "register.group_page": ACCOUNT,  # checked in the view: staff, or the group's facilitator
+    "register.participant_action": ACCOUNT,  # checked in the view, as above
+    "register.record_meeting": ACCOUNT,  # checked in the view, as above
+    "register.start": STAFF,
+    "register.set_status": STAFF,
+    "register.cues": STAFF,
+    "register.merge": STAFF,
+    "register.report_page": STAFF,
+    "register.report_csv": STAFF,
     "monitoring.healthz": PUBLIC,  # for load balancers: no personal data
     "monitoring.metrics": PUBLIC,  # for Prometheus: counts only
 }
