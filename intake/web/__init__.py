@@ -68,6 +68,8 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
 
     @app.before_request
     def guard():  # noqa: ANN202
+        if request.endpoint in monitoring.PUBLIC:
+            return None  # probes: no session, and no database opened (or created) for one
         g.account = accounts.session_account(store_of(), session.get("sid"))
         rule = access.rule_of(request.endpoint)
         if request.method == "POST":  # every form, the login form too (login CSRF)
@@ -82,6 +84,9 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
         if rule is None:
             abort(403)  # an endpoint without a rule in intake/web/access.py is refused
         if rule == access.STAFF and g.account.is_facilitator:
+            abort(404)
+        if rule == access.GROUP and not access.may_see_group(
+                g.account, str((request.view_args or {}).get("group_id", ""))):
             abort(404)
         if rule == access.REQUEST and not access.may_see_request(
                 store_of(), g.account, int((request.view_args or {}).get("request_id", 0))):
