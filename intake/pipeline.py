@@ -3,7 +3,10 @@
     IMAP -> store raw (mailbox.poll) -> STAGES below -> outbox (outbox.send_due)
          -> file away on IMAP (mailbox.file_away)
 
-Each stage is a module in intake/stages/ with `run(ctx, env)`. All stages of
+Each stage is a module in intake/stages/ with `run(ctx, env)` and two tuples at its
+top: READS, the Context fields it uses, and WRITES, the fields it produces. It is
+handed a view of the Context with just those (intake/stage_view.py), so what a
+stage may touch is written where it is enforced. All stages of
 one message run in ONE database transaction: either the whole decision
 (request row, outbox rows, events) is recorded, or none of it is and the
 message is still `stored`, to be run again. An unexpected error rolls back that
@@ -18,8 +21,10 @@ import logging
 import sqlite3
 import traceback
 from collections.abc import Callable
+from typing import cast
 
 from intake.context import Context, Env
+from intake.stage_view import StageView
 from intake.store import Store, is_damage, utcnow
 
 log = logging.getLogger("intake.pipeline")
@@ -58,8 +63,10 @@ def context_from_row(store: Store, row: sqlite3.Row) -> Context:
 
 
 def run_stages(ctx: Context, env: Env, stages: tuple[str, ...] = STAGES) -> Context:
+    """Each stage sees only the Context fields its module declares (READS, WRITES)."""
     for name in stages:
-        _MODULES[name].run(ctx, env)
+        module = _MODULES[name]
+        module.run(cast(Context, StageView(ctx, name, module.READS, module.WRITES)), env)
     return ctx
 
 

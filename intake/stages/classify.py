@@ -20,6 +20,12 @@ from intake.rulebook import Cue, Cues, Rulebook
 from intake.textprep import strip_for_classification
 from intake.topics import topic_slug
 
+# the Context fields this stage uses, and those it produces (see intake/stage_view.py)
+READS: tuple[str, ...] = (
+    "mail", "inboxes", "is_human", "screening", "screening_evidence", "followup_of",
+)
+WRITES: tuple[str, ...] = ("decision",)
+
 if TYPE_CHECKING:  # scikit-learn loads only when the first mail is classified (see _models)
     from intake.model import Models, Prediction
 

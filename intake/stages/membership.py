@@ -16,6 +16,10 @@ from intake import trust
 from intake.context import Context, Env, Membership
 from intake.store import Store
 
+# the Context fields this stage uses, and those it produces (see intake/stage_view.py)
+READS: tuple[str, ...] = ("raw", "mail")
+WRITES: tuple[str, ...] = ("membership",)
+
 
 @dataclass(frozen=True)
 class RosterEntry:

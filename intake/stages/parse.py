@@ -43,6 +43,10 @@ from intake.mail_headers import (
     unfold,
 )
 
+# the Context fields this stage uses, and those it produces (see intake/stage_view.py)
+READS: tuple[str, ...] = ("raw",)
+WRITES: tuple[str, ...] = ("mail", "unparseable")
+
 log = logging.getLogger("intake.parse")
 
 _ESCAPE_CHARSET = re.compile(r"\x1b[\$\(][@A-Z]")

@@ -13,6 +13,14 @@ from dataclasses import asdict
 from intake.context import Context, Env
 from intake.store import utcnow
 
+# the Context fields this stage uses, and those it produces (see intake/stage_view.py)
+READS: tuple[str, ...] = (
+    "message_pk", "mail", "unparseable", "screening", "screening_evidence", "is_human",
+    "followup_of", "followup_refused", "linked_request", "thread_evidence", "decision",
+    "membership", "status", "triage_reason", "planned",
+)
+WRITES: tuple[str, ...] = ("request_id",)
+
 
 def run(ctx: Context, env: Env) -> None:
     store, mail = env.store, ctx.mail

@@ -21,6 +21,13 @@ from intake.context import Context, Env, PlannedMail
 from intake.stages import route
 from intake.store import utcnow
 
+# the Context fields this stage uses, and those it produces (see intake/stage_view.py)
+READS: tuple[str, ...] = (
+    "raw", "mail", "message_pk", "internal_date", "handled_mark", "decision", "membership",
+    "followup_of", "planned", "request_id",
+)
+WRITES: tuple[str, ...] = ("outbox_ids", "suppressed", "status", "triage_reason")
+
 log = logging.getLogger("intake.respond")
 
 

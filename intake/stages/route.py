@@ -19,6 +19,13 @@ from intake import compose, register
 from intake.context import Context, Decision, Env, PlannedMail
 from intake.rulebook import Group
 
+# the Context fields this stage uses, and those it produces (see intake/stage_view.py)
+READS: tuple[str, ...] = (
+    "mail", "unparseable", "is_human", "decision", "membership", "followup_of",
+    "followup_refused",
+)
+WRITES: tuple[str, ...] = ("planned", "status", "triage_reason")
+
 REAL_INTENTS_ACKED = ("join", "propose", "facilitate", "question")
 
 

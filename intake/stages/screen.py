@@ -36,6 +36,10 @@ _ANY_QUOTE_START = re.compile(
     r"|\s*\*?[^\s:*]{1,20}( [^\s:*]{1,12})?\*?\s?:\s.{0,120}[\w.+-]+@[\w-]+(\.[\w-]+)+"
     r"|\s*-{3,}\s?[^-\n]{3,40}\s?-{3,}\s*$)"
 )
+
+# the Context fields this stage uses, and those it produces (see intake/stage_view.py)
+READS: tuple[str, ...] = ("mail",)
+WRITES: tuple[str, ...] = ("screening", "screening_evidence")
 _ADDRESS_OR_LINK = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+|\b(https?://|www\.)\S+", re.I)
 SUBJECT_READ = 1000  # machine marks stand at a subject's start: a 20 MB subject costs no more
 BODY_READ = 100_000  # what the checks read of a body (wording, own text)

@@ -20,6 +20,10 @@ from intake.context import Context, Env
 from intake.screen_marks import OWN_MESSAGE_ID_MARK
 from intake.stages import membership
 
+# the Context fields this stage uses, and those it produces (see intake/stage_view.py)
+READS: tuple[str, ...] = ("raw", "mail", "message_pk", "is_human")
+WRITES: tuple[str, ...] = ("followup_of", "followup_refused", "linked_request", "thread_evidence")
+
 # IG-12 (requests made before tokens had a random part) or IG-12-5f3a9c01
 TOKEN = re.compile(r"\[(IG-\d+(?:-[0-9a-f]{8})?)\]", re.I)
 
