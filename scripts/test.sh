@@ -3,8 +3,9 @@
 #
 # Installs Dovecot (dovecot-imapd) and Chromium (for the browser tests) with apt-get when
 # missing, and the Python packages in .venv at the versions pinned in requirements.lock.
-# Then: ruff and the whole pytest suite on python3 (3.11 on Debian 12). When a Python 3.13 interpreter is present too (Debian 13's default, or a
-# pyenv 3.13), the suite runs again on it, in .venv-3.13. Playwright drives Debian's
+# Then: ruff and the whole pytest suite on python3 (3.11 on Debian 12). When a Python 3.13
+# interpreter is present too (Debian 13's default, or a pyenv 3.13), the suite runs again on
+# it, in .venv-3.13. Playwright drives Debian's
 # Chromium; it never downloads a browser. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
