@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 import re
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
-from intake import pipeline, queries, triage
-from intake.attachments import attachment_bytes, attachment_parts
+from intake import attachment_worker, pipeline, queries, triage
 from intake.rulebook import INTENTS
-from intake.stages.parse import clean_raw
 from intake.web import access, env_for, ext, store_of
 
 bp = Blueprint("desk", __name__)
@@ -184,16 +180,12 @@ def attachment(request_id: int, message_pk: int, index: int):  # noqa: ANN201
     if len(raw) > limit:  # the service did not parse it either: same limit here
         abort(413, f"the message is larger than limits.max_message_bytes ({limit});"
                    " export it with the CLI to open its attachments")
-    try:
-        msg = email.message_from_bytes(clean_raw(raw), policy=email.policy.compat32)
-        parts = attachment_parts(msg)
-        if not 0 <= index < len(parts):
-            abort(404)
-        part = parts[index]
-        payload = attachment_bytes(part)
-    except RecursionError:  # thousands of nested parts: the stdlib parser gives up
-        abort(422, "this message is nested too deeply to take apart here")
-    name = re.sub(r"[^\w.\-]+", "_", str(part.get_filename() or f"attachment-{index}"))[:120]
+    try:  # in a child process, under the service's parse time limit
+        found = attachment_worker.extract(raw, index, ext()["config"].limits.max_parse_seconds)
+    except attachment_worker.ExtractError as exc:
+        abort(exc.status, str(exc))
+    part_name, payload = found.filename, found.payload
+    name = re.sub(r"[^\w.\-]+", "_", str(part_name or f"attachment-{index}"))[:120]
     return Response(payload, mimetype="application/octet-stream", headers={
         "Content-Disposition": f'attachment; filename="{name}"',
         "X-Content-Type-Options": "nosniff",
