@@ -12,22 +12,26 @@ passwords are scrypt hashes (intake/accounts.py).
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import jinja2
-from flask import Flask, abort, g, redirect, request, session, url_for
+from flask import Flask, Response, abort, g, redirect, request, session, url_for
 
 from intake import accounts
 from intake.config import Config, ConfigError
 from intake.context import Env
 from intake.paths import default_dir
 from intake.rulebook import load_rules
-from intake.store import Store
+from intake.store import DatabaseUnusable, Store, is_damage, unusable
 from intake.templating import Templates
+
+log = logging.getLogger("intake.web")
 
 
 def create_app(config: Config, *, store: Store | None = None) -> Flask:
@@ -92,6 +96,16 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
                 store_of(), g.account, int((request.view_args or {}).get("request_id", 0))):
             abort(404)
         return None
+
+    @app.errorhandler(sqlite3.DatabaseError)
+    @app.errorhandler(DatabaseUnusable)
+    def database_error(exc: Exception):  # noqa: ANN202
+        """A damaged database is one line (and 503), never a traceback page."""
+        if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError) \
+                and is_damage(exc):
+            exc = unusable(ext()["config"].database, exc)
+        log.error("%s", exc)
+        return Response(f"intake: {exc}\n", status=503, mimetype="text/plain")
 
     @app.teardown_request
     def close_store(_exc):  # noqa: ANN001, ANN202
