@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sqlite3
 import sys
 
@@ -54,13 +55,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(config, *, once: bool) -> int:  # noqa: ANN001 - intake.config.Config
+    early: list[int] = []  # SIGTERM/SIGINT while the service starts: it stops once started
+    if not once:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda received, _frame: early.append(received))
     from intake.service import Service
     service = Service(config)
     try:
         if once:
             report = service.run_cycle()
             return 0 if report.ok else 1
-        service.run_forever()
+        service.run_forever(stop_if=lambda: bool(early))
         return 0
     finally:
         service.close()

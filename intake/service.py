@@ -16,6 +16,7 @@ import logging
 import signal
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -195,10 +196,16 @@ class Service:
         if self.sender is not None:
             self.sender.kick()  # it wakes, sees the stop and ends
 
-    def run_forever(self, *, signals: bool = True, idle: bool = True) -> None:
-        """Poll every poll_interval seconds (schedule), and at once when IDLE announces mail."""
+    def run_forever(self, *, signals: bool = True, idle: bool = True,
+                    stop_if: Callable[[], bool] | None = None) -> None:
+        """Poll every poll_interval seconds (schedule), and at once when IDLE announces mail.
+        stop_if: whether a stop was asked for before this installed its signal handlers
+        (run_service.py catches SIGTERM while the service starts)."""
         if signals:
             self.install_signal_handlers()
+        if stop_if is not None and stop_if():
+            log.info("stop asked for while starting: stopping")
+            self.stop()
         if idle:
             self.watchers = start_watchers(self.config.inboxes, self._wake, self._stop_event,
                                            self.config.idle_refresh_seconds)
