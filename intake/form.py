@@ -253,7 +253,8 @@ def confirm(env: Env, secret: str) -> int | None:
             inbox=FORM_INBOX, folder="web", uidvalidity=1, uid=row["id"], raw=raw, internal_date=utcnow()
         )
         cursor = store.conn.execute(
-            "UPDATE form_submissions SET confirmed_at=?, message_pk=? WHERE id=? AND confirmed_at IS NULL",
+            "UPDATE form_submissions SET confirmed_at=?, message_pk=?, payload='{}'"
+            " WHERE id=? AND confirmed_at IS NULL",
             (utcnow(), message_pk, row["id"]),
         )
         if cursor.rowcount != 1:
@@ -281,9 +282,11 @@ def confirm(env: Env, secret: str) -> int | None:
 
 
 def expire(store: Store, *, now: datetime | None = None) -> int:
-    """Remove unconfirmed submissions past their expiry (retention); the number removed."""
+    """Remove submissions past their expiry (retention): unconfirmed ones with their content,
+    confirmed ones (whose content is in their message by then) with the address and IP
+    address the limits counted. The number removed."""
     cursor = store.conn.execute(
-        "DELETE FROM form_submissions WHERE confirmed_at IS NULL AND expires_at < ?",
+        "DELETE FROM form_submissions WHERE expires_at < ?",
         (_stamp(now or datetime.now(UTC)),),
     )
     return cursor.rowcount

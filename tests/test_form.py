@@ -202,8 +202,10 @@ def test_unconfirmed_submissions_expire(site, smtp):
     outbox.send_due(service.store, config.smtp)
     link = confirm_link(smtp, "lmartin@valladolid.es")
     later = datetime.now(UTC) + timedelta(days=config.form.expire_days, minutes=1)
-    with service.store.transaction():
-        assert form.expire(service.store, now=later) == 1
+    service.run_daily(now=later - timedelta(days=1))  # not yet
+    assert service.store.one("SELECT COUNT(*) FROM form_submissions")[0] == 1
+    service.run_daily(now=later)  # the service's daily job
+    assert service.store.one("SELECT COUNT(*) FROM form_submissions")[0] == 0
     assert client.get(link).status_code == 410
 
 

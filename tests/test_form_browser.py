@@ -22,34 +22,58 @@ LINK = re.compile(r"http://127\.0\.0\.1:\d+/interest/confirm/\S+")
 
 CASES = [
     {  # a member joins an open group: forwarded to the facilitator like a mailed join
-        "lang": "en", "locale": "en-GB", "intent": "join", "groups": ["lcc"],
-        "name": "Marta Kowalska", "organisation": "Urząd Miasta Krakowa",
+        "lang": "en",
+        "locale": "en-GB",
+        "intent": "join",
+        "groups": ["lcc"],
+        "name": "Marta Kowalska",
+        "organisation": "Urząd Miasta Krakowa",
         "email": "agnieszka.nowicka@um.krakow.pl",
         "message": "Kraków would like to take part in the exchange on life cycle costing.",
-        "sent": "Please check your mailbox", "ack": "ack_join", "group": "lcc",
+        "sent": "Please check your mailbox",
+        "ack": "ack_join",
+        "group": "lcc",
     },
     {  # a proposal, with the page in German from the browser's Accept-Language
-        "lang": "de", "locale": "de-DE", "intent": "propose", "groups": [],
+        "lang": "de",
+        "locale": "de-DE",
+        "intent": "propose",
+        "groups": [],
         "topic": "Kreislaufwirtschaft in der Beschaffung",
         "aim": "Erfahrungen mit zirkulären Ausschreibungen austauschen",
-        "name": "Jonas Weidner", "organisation": "Stadt Heidelberg", "email": "jonas.weidner@heidelberg.de",
+        "name": "Jonas Weidner",
+        "organisation": "Stadt Heidelberg",
+        "email": "jonas.weidner@heidelberg.de",
         "message": "Viele Städte arbeiten an zirkulären Ausschreibungen und würden gern voneinander lernen.",
-        "sent": "Bitte sehen Sie in Ihr Postfach", "ack": "ack_proposal", "group": "new:",
+        "sent": "Bitte sehen Sie in Ihr Postfach",
+        "ack": "ack_proposal",
+        "group": "new:",
     },
     {  # a question, in Greek
-        "lang": "el", "locale": "el-GR", "intent": "question", "groups": [],
-        "name": "Ελένη Παπαδοπούλου", "organisation": "Δήμος Αθηναίων", "email": "e.papadopoulou@athens.gr",
+        "lang": "el",
+        "locale": "el-GR",
+        "intent": "question",
+        "groups": [],
+        "name": "Ελένη Παπαδοπούλου",
+        "organisation": "Δήμος Αθηναίων",
+        "email": "e.papadopoulou@athens.gr",
         "message": "Πώς λειτουργούν οι ομάδες ενδιαφέροντος και πόσο χρόνο απαιτεί η συμμετοχή;",
-        "sent": "Ελέγξτε το ηλεκτρονικό σας ταχυδρομείο", "ack": "ack_received", "group": None,
+        "sent": "Ελέγξτε το ηλεκτρονικό σας ταχυδρομείο",
+        "ack": "ack_received",
+        "group": None,
     },
 ]
 
 
 @pytest.fixture
 def world(tmp_path, smtp):
-    path = write_config(tmp_path, imap_port=1, smtp_port=smtp.port,
-                        inboxes=[{"name": "general", "username": "u"}],
-                        extra='[privacy]\nnotice_url = "https://iclei.org/privacy"\n\n[form]\nmin_seconds = 1\n')
+    path = write_config(
+        tmp_path,
+        imap_port=1,
+        smtp_port=smtp.port,
+        inboxes=[{"name": "general", "username": "u"}],
+        extra='[privacy]\nnotice_url = "https://iclei.org/privacy"\n\n[form]\nmin_seconds = 1\n',
+    )
     config = load_config(path)
     service = Service(config)
     members.import_file(service.store, ROSTER, "test")
@@ -114,12 +138,16 @@ def test_form_in_three_languages_from_submission_to_the_desk(browser, world, smt
 
         outbox.send_due(service.store, config.smtp)
         (row,) = [r for r in queries.list_requests(service.store) if r["sender_email"] == case["email"]]
-        assert row["channel"] == "form" and row["intent"] == case["intent"] and row["language"] == case["lang"]
+        assert (
+            row["channel"] == "form" and row["intent"] == case["intent"] and row["language"] == case["lang"]
+        )
         if case["group"] == "new:":
             assert row["group"].startswith("new:")
         elif case["group"]:
             assert row["group"] == case["group"]
-        acks = [m.message for m in smtp.to(case["email"]) if m.message["Subject"].startswith(f"[{row['token']}")]
+        acks = [
+            m.message for m in smtp.to(case["email"]) if m.message["Subject"].startswith(f"[{row['token']}")
+        ]
         assert len(acks) == 1 and acks[0]["Content-Language"] == case["lang"]
         assert row["acknowledged"] is True
 
