@@ -209,10 +209,27 @@ def test_unconfirmed_submissions_expire(site, smtp):
     assert client.get(link).status_code == 410
 
 
-def test_page_strings_are_complete_for_english_german_and_greek():
-    # Every key of the English page is written in German and Greek; no language has a key English lacks.
-    assert form.missing_strings("de") == [] and form.missing_strings("el") == []
+def test_page_and_confirmation_mail_in_every_language_intake_answers_in():
+    # Every language of templates/mail/ has every page string and its own confirmation mail,
+    # which renders with the link, and no language has a key English lacks.
+    from intake.paths import default_dir
+    from intake.templating import Templates
+
+    templates = Templates(default_dir("templates"))
     table = form._all_strings()
-    for language, strings in table.items():
-        assert set(strings) <= set(table["en"]), language
-        assert language in form.languages()
+    assert set(table) == set(form.languages()) and len(table) == 27
+    for language in form.languages():
+        assert form.missing_strings(language) == [], language
+        assert set(table[language]) <= set(table["en"]), language
+        rendered = templates.render_mail(
+            "form_confirm",
+            language,
+            {
+                "sender_name": "Ana",
+                "link": "https://intake.test/interest/confirm/abc",
+                "expire_days": 7,
+                "staff_address": "secretariat@iclei.org",
+            },
+        )
+        assert rendered.language == language and "https://intake.test/interest/confirm/abc" in rendered.body
+        assert "7" in rendered.body and table[language]["confirm_button"] in rendered.body, language
