@@ -17,6 +17,7 @@ from intake.templating import LANGUAGE_ALIASES
 from intake.web import env_for, ext, store_of
 
 bp = Blueprint("form", __name__)
+PUBLIC = {"form.interest", "form.confirm_page"}  # no login: see intake/web/access.py
 
 
 def _language() -> str:
