@@ -260,18 +260,10 @@ def confirm(env: Env, secret: str) -> int | None:
         if cursor.rowcount != 1:
             raise FormError("error_link_used")
         store.event("form_confirmed", actor="form", message_pk=message_pk, submission=row["id"])
-    ctx = pipeline.process(env, message_pk)
+    pipeline.process(env, message_pk)  # returns None if the service ran it first: same result
     request_id = store.one("SELECT request_id FROM messages WHERE id=?", (message_pk,))["request_id"]
     with store.transaction():
-        if ctx is not None and (said := form_mail.disagreement_of(ctx)):
-            store.event(
-                "note",
-                actor="form",
-                request_id=request_id,
-                message_pk=message_pk,
-                note="The visitor's choice was taken as given; the classifier read the text"
-                " otherwise: " + "; ".join(said),
-            )
+        _note_disagreement(store, request_id, message_pk)
         delivery = store.query(
             "SELECT id FROM deliveries WHERE message_pk=? AND inbox=? AND filed_at IS NULL",
             (message_pk, FORM_INBOX),
@@ -279,6 +271,29 @@ def confirm(env: Env, secret: str) -> int | None:
         if delivery:  # nothing to file away on a mail server
             store.mark_filed([d["id"] for d in delivery], "form")
     return request_id
+
+
+def _note_disagreement(store: Store, request_id: int | None, message_pk: int) -> None:
+    """Where the classifier read the text otherwise than the visitor chose, a note on the
+    request says so (read from the recorded decision, whoever ran the pipeline; once)."""
+    if request_id is None:
+        return
+    row = store.one("SELECT explanation FROM requests WHERE id=?", (request_id,))
+    said = (
+        json.loads(row["explanation"] or "{}").get("classification", {}).get("form", {}).get("disagreement")
+    )
+    if not said or store.one(
+        "SELECT 1 FROM events WHERE request_id=? AND kind='note' AND actor='form'", (request_id,)
+    ):
+        return
+    store.event(
+        "note",
+        actor="form",
+        request_id=request_id,
+        message_pk=message_pk,
+        note="The visitor's choice was taken as given; the classifier read the text otherwise: "
+        + "; ".join(said),
+    )
 
 
 def expire(store: Store, *, now: datetime | None = None) -> int:

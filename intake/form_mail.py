@@ -150,7 +150,3 @@ def apply_choice(ctx: Context, env: Env) -> None:
         "classifier": read,
         "disagreement": disagreement,
     }
-
-
-def disagreement_of(ctx: Context) -> list[str]:
-    return list(ctx.decision.explanation.get("form", {}).get("disagreement", []))
