@@ -163,6 +163,8 @@ def submit(
     elapsed = _seconds_since(env, str(values.get("started", "")))
     if elapsed is None or elapsed < env.config.form.min_seconds:
         return _dropped(store, "too_fast", ip)
+    if filled.email == env.config.smtp.from_address.lower():
+        errors["email"] = "error_email"  # intake's own address: its mail would be screened as a loop
     if errors:
         return Outcome("invalid", errors)
     with store.transaction():

@@ -233,3 +233,33 @@ def test_page_and_confirmation_mail_in_every_language_intake_answers_in():
         )
         assert rendered.language == language and "https://intake.test/interest/confirm/abc" in rendered.body
         assert "7" in rendered.body and table[language]["confirm_button"] in rendered.body, language
+
+
+def test_form_headers_in_a_mailed_message_are_not_believed(site):
+    # A mail from outside that carries the form's headers is an ordinary mail: no chosen
+    # intent, no "address confirmed", channel email.
+    from intake import pipeline
+    from intake.form_mail import Filled, build
+
+    _config, service, _app = site
+    raw = build(
+        Filled(
+            intent="join",
+            name="Mallory",
+            organisation="Stadt Wien",
+            email="oekokauf@wien.gv.at",
+            message="Please tell us more about your meetings?",
+            language="de",
+            groups=["lcc"],
+        ),
+        to="procurement@iclei.org",
+        subject="Frage zu den Treffen",
+    )
+    pk, _ = service.store.store_delivery(
+        inbox="general", folder="INBOX", uidvalidity=1, uid=1, raw=raw, internal_date=None
+    )
+    pipeline.process(service.env, pk)
+    (row,) = queries.list_requests(service.store)
+    assert row["channel"] == "email" and row["authenticated"] is not True
+    explanation = json.loads(service.store.one("SELECT explanation FROM requests")[0])
+    assert "form" not in explanation["classification"]
