@@ -159,10 +159,10 @@ def submit(
     now = now or datetime.now(UTC)
     filled, errors = read(values, language, open_groups)
     if str(values.get("website", "")).strip():  # the honeypot: hidden from people
-        return _dropped(store, "honeypot", ip)
+        return _dropped(store, "honeypot")
     elapsed = _seconds_since(env, str(values.get("started", "")))
     if elapsed is None or elapsed < env.config.form.min_seconds:
-        return _dropped(store, "too_fast", ip)
+        return _dropped(store, "too_fast")
     if filled.email == env.config.smtp.from_address.lower():
         errors["email"] = "error_email"  # intake's own address: its mail would be screened as a loop
     if errors:
@@ -219,7 +219,7 @@ def submit(
     return Outcome("pending", {}, submission_id)
 
 
-def _dropped(store: Store, why: str, ip: str) -> Outcome:
+def _dropped(store: Store, why: str) -> Outcome:
     """Nothing stored, nothing sent; an event (without content) lets staff see bot traffic."""
     with store.transaction():
         store.event("form_dropped", actor="form", why=why)
