@@ -118,6 +118,12 @@ def test_nothing_reaches_staff_until_the_link_is_confirmed_by_post(site, smtp):
     assert ack["Content-Language"] == "es"
     raw = service.store.raw_of(service.store.one("SELECT id FROM messages")[0]).decode()
     assert "X-Intake-Channel: form" in raw and "X-Intake-Loop" not in raw and ".intake@" not in raw
+    from click.testing import CliRunner
+
+    from intake.cli import main
+
+    listed = CliRunner().invoke(main, ["--config", str(config.path), "requests", "list", "--json"])
+    assert listed.exit_code == 0 and [r["channel"] for r in json.loads(listed.output)] == ["form"]
     again = client.post(link, data={"csrf_token": hidden(page, "csrf_token")})  # single use
     assert again.status_code == 410
     assert service.store.one("SELECT COUNT(*) FROM messages")[0] == 1
