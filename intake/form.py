@@ -160,13 +160,13 @@ def submit(
     filled, errors = read(values, language, open_groups)
     if str(values.get("website", "")).strip():  # the honeypot: hidden from people
         return _dropped(store, "honeypot")
+    if filled.email == env.config.smtp.from_address.lower():
+        errors["email"] = "error_email"  # intake's own address: its mail would be screened as a loop
+    if errors:  # shown again (nothing is kept or sent), however fast it came
+        return Outcome("invalid", errors)
     elapsed = _seconds_since(env, str(values.get("started", "")))
     if elapsed is None or elapsed < env.config.form.min_seconds:
         return _dropped(store, "too_fast")
-    if filled.email == env.config.smtp.from_address.lower():
-        errors["email"] = "error_email"  # intake's own address: its mail would be screened as a loop
-    if errors:
-        return Outcome("invalid", errors)
     with store.transaction():
         expire(store, now=now)
         hour_ago = _stamp(now - timedelta(hours=1))
