@@ -25,7 +25,8 @@ def make_site(tmp_path, smtp_port: int, form_extra: str = "min_seconds = 0\n"):
         smtp_port=smtp_port,
         inboxes=[{"name": "general", "username": "u"}],
         extra='[web]\nbase_url = "http://intake.test"\n\n'
-        '[privacy]\nnotice_url = "https://iclei.org/privacy"\n\n[form]\n' + form_extra,
+        '[privacy]\nnotice_url = "https://iclei.org/privacy"\n'
+        'pseudonym_key_env = "INTAKE_TEST_PSEUDONYM_KEY"\n\n[form]\n' + form_extra,
     )
     config = load_config(path)
     service = Service(config)
@@ -34,6 +35,11 @@ def make_site(tmp_path, smtp_port: int, form_extra: str = "min_seconds = 0\n"):
     members.import_file(service.store, ROSTER, "test")
     app = create_app(config)
     return config, service, app
+
+
+@pytest.fixture(autouse=True)
+def pseudonym_key(monkeypatch):
+    monkeypatch.setenv("INTAKE_TEST_PSEUDONYM_KEY", "k" * 40)  # for the privacy erasure
 
 
 @pytest.fixture
@@ -269,3 +275,14 @@ def test_form_headers_in_a_mailed_message_are_not_believed(site):
     assert row["channel"] == "email" and row["authenticated"] is not True
     explanation = json.loads(service.store.one("SELECT explanation FROM requests")[0])
     assert "form" not in explanation["classification"]
+
+
+def test_a_privacy_erasure_removes_waiting_submissions(site, smtp):
+    # Erasing a person removes their unconfirmed form submissions too.
+    from intake import privacy
+
+    config, service, app = site
+    send_form(app.test_client(), JOIN)
+    assert service.store.one("SELECT COUNT(*) FROM form_submissions")[0] == 1
+    privacy.erase(service.store, config, "LMartin@valladolid.es", actor="anna")
+    assert service.store.one("SELECT COUNT(*) FROM form_submissions")[0] == 0
