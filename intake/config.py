@@ -153,6 +153,16 @@ class RegisterConfig:
 
 
 @dataclass(frozen=True)
+class FormConfig:
+    """The public form at /interest (docs/form.md): its limits against abuse."""
+
+    min_seconds: int = 4            # a person needs this long to fill it in; faster is a bot
+    per_ip_per_hour: int = 5        # submissions from one IP address in an hour
+    per_email_per_day: int = 3      # submissions for one email address in a day
+    expire_days: int = 7            # unconfirmed submissions are removed after this
+
+
+@dataclass(frozen=True)
 class PrivacyConfig:
     """What people are told, and the key that makes an erased person's pseudonym."""
 
@@ -191,6 +201,7 @@ class Config:
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     register: RegisterConfig = field(default_factory=RegisterConfig)
+    form: FormConfig = field(default_factory=FormConfig)
 
     def inbox(self, name: str) -> InboxConfig:
         for inbox in self.inboxes:
@@ -517,6 +528,23 @@ def _register(path: Path, table: Any) -> RegisterConfig:
     return register
 
 
+def _form(path: Path, table: Any) -> FormConfig:
+    r = _Reader(path, "form", table)
+    form = FormConfig(
+        min_seconds=r.get("min_seconds", int, 4),
+        per_ip_per_hour=r.get("per_ip_per_hour", int, 5),
+        per_email_per_day=r.get("per_email_per_day", int, 3),
+        expire_days=r.get("expire_days", int, 7),
+    )
+    for key in ("per_ip_per_hour", "per_email_per_day", "expire_days"):
+        if getattr(form, key) < 1:
+            raise ConfigError(path, r.key(key), "must be at least 1")
+    if form.min_seconds < 0:
+        raise ConfigError(path, r.key("min_seconds"), "must be 0 or more (seconds)")
+    r.finish()
+    return form
+
+
 def load_config(path: str | Path) -> Config:
     """Read and validate the config file; raises ConfigError with file and key."""
     path = Path(path)
@@ -566,6 +594,9 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
     for i, name in enumerate(names):
         if names.index(name) != i:
             raise ConfigError(path, f"inbox[{i}].name", f"duplicate inbox name {name!r}")
+        if name == "form":
+            raise ConfigError(path, f"inbox[{i}].name",
+                              "the name 'form' is kept for the online form's submissions; choose another")
 
     config = Config(
         path=path,
@@ -588,6 +619,7 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
         privacy=_privacy(path, top.get("privacy", dict, {})),
         retention=_retention(path, top.get("retention", dict, {})),
         register=_register(path, top.get("register", dict, {})),
+        form=_form(path, top.get("form", dict, {})),
     )
     top.finish()
     return config

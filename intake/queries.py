@@ -31,7 +31,9 @@ _REQUEST_COLUMNS = (
     "m.date AS mail_date", "m.stored_at", "m.screening", "m.status AS message_status",
     "m.status_reason", "m.size",
     "(SELECT p.status FROM participants p WHERE p.request_id = r.id"
-    " ORDER BY p.id DESC LIMIT 1) AS participant_status")
+    " ORDER BY p.id DESC LIMIT 1) AS participant_status",
+    "(CASE WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.message_pk = r.first_message"
+    " AND d.inbox = 'form') THEN 'form' ELSE 'email' END) AS channel")
 # what a sender writes (or what is made from it): cut in SQL for a page, so that a
 # 20 MB subject is never read into the desk
 _SENDER_TEXT = {"r.requester_email", "r.requester_name", "r.forwarded_by", "r.group_id",
@@ -121,6 +123,7 @@ def _summary(row: Any, outgoing: list[Any], messages: list[Any], inboxes: list[A
         "assigned_to": row["assigned_to"],
         "updated_at": row["updated_at"],
         "participant_status": row["participant_status"],  # the register (issue 18)
+        "channel": row["channel"],  # email, or form: the online form at /interest (issue 22)
     }
 
 

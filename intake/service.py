@@ -252,6 +252,15 @@ class Service:
             register_mail.send_digests(self.env, now=now)
         except Exception:  # noqa: BLE001 - the loop must survive it; retried tomorrow
             log.exception("daily register jobs failed")
+        try:  # the online form: unconfirmed submissions expire (docs/form.md)
+            from intake import form
+
+            with self.store.transaction():
+                removed = form.expire(self.store, now=now)
+            if removed:
+                log.info("form: removed %d unconfirmed submission(s) past their expiry", removed)
+        except Exception:  # noqa: BLE001 - the loop must survive it; retried tomorrow
+            log.exception("expiring form submissions failed")
 
     def _safe_cycle(self) -> None:
         try:

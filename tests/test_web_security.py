@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from intake.web import create_app, monitoring
+from intake.web import create_app, form_views, monitoring
 from tests.webfixtures import csrf_of, login, populated
 
 
@@ -24,9 +24,11 @@ def test_every_route_but_login_needs_a_session(app_and_service):
     client = app.test_client()
     checked = 0
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in ("auth.login", "static", "register.link_page", *monitoring.PUBLIC):
+        if rule.endpoint in ("auth.login", "static", "register.link_page", *monitoring.PUBLIC,
+                             *form_views.PUBLIC):
             continue  # public by design: the login page, style, /healthz and /metrics (no personal
-            # data), and the facilitator's link page (its signed token is the key: test_register.py)
+            # data), the facilitator's link page (its signed token is the key: test_register.py),
+            # and the public form with its confirmation page (tests/test_form.py)
         url = rule.rule
         for arg in rule.arguments:
             url = url.replace(f"<int:{arg}>", "1").replace(f"<{arg}>", "x")

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from intake import form_mail
 from intake import language as lang
 from intake.context import Context, Decision, Env, ParsedMail
 from intake.rulebook import Cue, Cues, Rulebook
@@ -84,6 +85,7 @@ def run(ctx: Context, env: Env) -> None:
         return
     ctx.decision = classify(ctx.mail, env.rules, inbox_groups=_inbox_groups(ctx, env),
                             is_followup=ctx.followup_of is not None)
+    form_mail.apply_choice(ctx, env)  # the online form: the visitor's choice stands (issue 22)
 
 
 def machine_intent(screening: str | None, evidence: list[str]) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from intake import trust
+from intake import form_mail, trust
 from intake.context import Context, Env, Membership
 from intake.store import Store
 
@@ -79,6 +79,8 @@ def run(ctx: Context, env: Env) -> None:
         sender = ctx.mail.forwarded_from[1]
     entry, how = load_roster(env.store).match(sender)
     auth = trust.evaluate(ctx.raw, ctx.mail, env.config.trust)
+    if form_mail.choice_of(ctx) is not None:  # the visitor proved the address by its link
+        auth = trust.AuthResult(True, "address confirmed through the online form's mailed link")
     m = Membership(organisation=entry.organisation if entry else None,
                    membership=entry.membership if entry else None, match=how,
                    authenticated=auth.authenticated, auth_evidence=auth.evidence)

@@ -62,13 +62,23 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore
 
-    from intake.web import access, auth, desk, monitoring, privacy_views, register_views, roster_views
+    from intake.web import (
+        access,
+        auth,
+        desk,
+        form_views,
+        monitoring,
+        privacy_views,
+        register_views,
+        roster_views,
+    )
     app.register_blueprint(auth.bp)
     app.register_blueprint(register_views.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(roster_views.bp)
     app.register_blueprint(privacy_views.bp)
     app.register_blueprint(monitoring.bp)
+    app.register_blueprint(form_views.bp)
 
     @app.before_request
     def guard():  # noqa: ANN202

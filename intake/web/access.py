@@ -55,6 +55,8 @@ RULES: dict[str, str] = {
     "register.report_csv": STAFF,
     "monitoring.healthz": PUBLIC,  # for load balancers: no personal data
     "monitoring.metrics": PUBLIC,  # for Prometheus: counts only
+    "form.interest": PUBLIC,  # the online form (issue 22): anyone may express interest
+    "form.confirm_page": PUBLIC,  # its mailed link: the random secret in the link is the key
 }
 
 
