@@ -23,7 +23,7 @@ from intake.topics import topic_slug
 
 # the Context fields this stage uses, and those it produces (see intake/stage_view.py)
 READS: tuple[str, ...] = (
-    "mail", "inboxes", "is_human", "screening", "screening_evidence", "followup_of",
+    "mail", "inboxes", "is_human", "screening", "screening_evidence", "followup_of", "raw",
 )
 WRITES: tuple[str, ...] = ("decision",)
 

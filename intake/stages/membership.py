@@ -17,7 +17,7 @@ from intake.context import Context, Env, Membership
 from intake.store import Store
 
 # the Context fields this stage uses, and those it produces (see intake/stage_view.py)
-READS: tuple[str, ...] = ("raw", "mail")
+READS: tuple[str, ...] = ("raw", "mail", "inboxes")
 WRITES: tuple[str, ...] = ("membership",)
 
 
