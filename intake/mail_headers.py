@@ -75,6 +75,9 @@ def squash(text: str) -> str:
 _MAILBOX = re.compile(r"^[^@\s]+@(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])$")
 
 
+_ANGLE_ADDRESS = re.compile(r"<([^<>@\s]+@[^<>@\s]+)>")
+
+
 def all_addresses(values: list[Any]) -> list[str]:
     """Every address in these headers (To and Cc), lower-case, in order."""
     texts = [decode_text_header(v) for v in values]
@@ -101,6 +104,11 @@ def first_address(value: Any) -> tuple[str, str]:
         name, addr = next((pair for pair in pairs if _MAILBOX.match(pair[1])), pairs[0])
         name = decode_text_header(name) if decode_name else name
         return name.strip().strip('"').strip(), addr.lower()
+    # Python 3.13's address parser refuses a garbled list as a whole ("@0 <anna@x.eu>"
+    # gives nothing); the mailbox in angle brackets is still the writer's
+    angle = _ANGLE_ADDRESS.search(raw)
+    if angle and _MAILBOX.match(angle.group(1)):
+        return decode_text_header(raw[:angle.start()]).strip().strip('"').strip(), angle.group(1).lower()
     pairs = email.utils.getaddresses([decode_text_header(value)])
     return (pairs[0][0] if pairs else ""), ""
 
@@ -113,6 +121,8 @@ def single_mailbox(values: list[Any]) -> bool:
     raw = unfold(header_str(values[0]))
     # a stray "@" in a garbled name ("@0 <anna@city.example>") is not a second mailbox
     found = [addr for _, addr in email.utils.getaddresses([raw]) if _MAILBOX.match(addr.strip())]
+    if not found:  # Python 3.13 refuses a garbled list whole: count the mailboxes in <...>
+        found = [a for a in _ANGLE_ADDRESS.findall(raw) if _MAILBOX.match(a)]
     return len(found) == 1
 
 
