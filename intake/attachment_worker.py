@@ -40,11 +40,18 @@ def extract(raw: bytes, index: int, seconds: float) -> Extracted:
     """The attachment number `index` of the message, parsed in a child process that is
     stopped after `seconds`."""
     try:
-        done = subprocess.run([sys.executable, "-m", "intake.attachment_worker", str(index)],
-                              input=raw, capture_output=True, timeout=seconds if seconds > 0 else None)
+        done = subprocess.run(
+            [sys.executable, "-m", "intake.attachment_worker", str(index)],
+            input=raw,
+            capture_output=True,
+            timeout=seconds if seconds > 0 else None,
+        )
     except subprocess.TimeoutExpired:
-        raise ExtractError(422, f"taking this message apart took longer than {seconds:g} s"
-                                " (limits.max_parse_seconds); export it with the CLI") from None
+        raise ExtractError(
+            422,
+            f"taking this message apart took longer than {seconds:g} s"
+            " (limits.max_parse_seconds); export it with the CLI",
+        ) from None
     if done.returncode == NOT_FOUND:
         raise ExtractError(404, "no such attachment")
     if done.returncode == TOO_DEEP:

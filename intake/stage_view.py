@@ -28,12 +28,12 @@ class StageView:
 
     def __getattr__(self, name: str) -> Any:
         if name not in self._reads:
-            raise StageContractError(f"stage {self._stage} reads ctx.{name}, which its READS and"
-                                     " WRITES do not declare")
+            raise StageContractError(
+                f"stage {self._stage} reads ctx.{name}, which its READS and WRITES do not declare"
+            )
         return getattr(self._ctx, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name not in self._writes:
-            raise StageContractError(f"stage {self._stage} sets ctx.{name}, which its WRITES do"
-                                     " not declare")
+            raise StageContractError(f"stage {self._stage} sets ctx.{name}, which its WRITES do not declare")
         setattr(self._ctx, name, value)

@@ -22,12 +22,23 @@ def desk(tmp_path, smtp):
     config, service = populated(tmp_path, smtp.port)
     accounts.add(service.store, "sara", "facilitator", "srpp-ict", PASSWORD)
     app = create_app(config)
-    env = Env(config=config, rules=load_rules(config.rules_dir), store=service.store,
-              templates=Templates(config.templates_dir))
+    env = Env(
+        config=config,
+        rules=load_rules(config.rules_dir),
+        store=service.store,
+        templates=Templates(config.templates_dir),
+    )
     with service.store.transaction():
-        register.upsert_participant(env, group_id="srpp-ict", organisation="Stad Gent",
-                                    email="aankoop@stad.gent", name=None, language="nl",
-                                    request_id=None, status="forwarded")
+        register.upsert_participant(
+            env,
+            group_id="srpp-ict",
+            organisation="Stad Gent",
+            email="aankoop@stad.gent",
+            name=None,
+            language="nl",
+            request_id=None,
+            status="forwarded",
+        )
     app.config["TESTING"] = True
     yield app, service
     service.close()

@@ -148,7 +148,8 @@ def test_attachment_download_parses_under_the_parse_time_limit(tmp_path, smtp):
 
     parts = b"".join(
         b"--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=p%d.txt\r\n"
-        b"\r\npart %d\r\n" % (i, i) for i in range(20_000)
+        b"\r\npart %d\r\n" % (i, i)
+        for i in range(20_000)
     )
     body = b"--b\r\nContent-Type: text/plain\r\n\r\nJoin the ICT group please.\r\n" + parts + b"--b--\r\n"
     head = b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n"

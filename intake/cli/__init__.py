@@ -53,8 +53,7 @@ class IntakeGroup(click.Group):
         except ConfigError as exc:
             click.echo(f"intake: config error: {exc}", err=True)
             sys.exit(2)
-        except (StoreError, roster.RosterError, triage.TriageError, FileNotFoundError,
-                AccountError) as exc:
+        except (StoreError, roster.RosterError, triage.TriageError, FileNotFoundError, AccountError) as exc:
             click.echo(f"intake: {exc}", err=True)
             sys.exit(1)
         except sqlite3.DatabaseError as exc:  # damaged, locked too long, disk full ...
@@ -64,12 +63,23 @@ class IntakeGroup(click.Group):
 
 
 @click.group(cls=IntakeGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", envvar="INTAKE_CONFIG", default=DEFAULT_CONFIG,
-              show_default=True, help="Config file (or set INTAKE_CONFIG).")
+@click.option(
+    "--config",
+    "config_path",
+    envvar="INTAKE_CONFIG",
+    default=DEFAULT_CONFIG,
+    show_default=True,
+    help="Config file (or set INTAKE_CONFIG).",
+)
 @click.option("--actor", help="Your name for the audit trail (default: your login name).")
 @click.option("-v", "--verbose", is_flag=True, help="Log at INFO level.")
-@click.option("--log-format", type=click.Choice(logformat.FORMATS), default="text", show_default=True,
-              help="json: one JSON object per log line.")
+@click.option(
+    "--log-format",
+    type=click.Choice(logformat.FORMATS),
+    default="text",
+    show_default=True,
+    help="json: one JSON object per log line.",
+)
 @click.pass_context
 def main(ctx: click.Context, config_path: str, actor: str | None, verbose: bool, log_format: str) -> None:
     """Email intake and routing for the Procura+ Interest Groups.
@@ -103,6 +113,24 @@ from intake.cli import (  # noqa: E402  (each module adds its commands to main)
     web,
 )
 
-for _module in (requests, queue, members, shunted, outbox, status, evaluate, explain, staff, web,
-                register, privacy, init, config, backup, demo, oauth, run):
+for _module in (
+    requests,
+    queue,
+    members,
+    shunted,
+    outbox,
+    status,
+    evaluate,
+    explain,
+    staff,
+    web,
+    register,
+    privacy,
+    init,
+    config,
+    backup,
+    demo,
+    oauth,
+    run,
+):
     _module.add_to(main)

@@ -56,5 +56,8 @@ def restore(obj: Obj, file: str, dry_run: bool) -> None:
 
 
 def add_to(main: click.Group) -> None:
-    for command in (backup, restore,):
+    for command in (
+        backup,
+        restore,
+    ):
         main.add_command(command)

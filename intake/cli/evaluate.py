@@ -18,8 +18,11 @@ def eval_group() -> None:
 @eval_group.command("classify")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--include-staff-labels", is_flag=True,
-              help="Also score requests staff resolved in triage (labelled examples).")
+@click.option(
+    "--include-staff-labels",
+    is_flag=True,
+    help="Also score requests staff resolved in triage (labelled examples).",
+)
 @click.pass_obj
 def eval_classify(obj, directory: str, as_json: bool, include_staff_labels: bool) -> None:
     """Accuracy per field, confusion tables, triage rate, misclassified files.
@@ -30,8 +33,7 @@ def eval_classify(obj, directory: str, as_json: bool, include_staff_labels: bool
     Example:
       intake eval classify ../shared/corpus/dev
     """
-    result = evaluation.evaluate_classification(obj.env, Path(directory),
-                                                include_staff=include_staff_labels)
+    result = evaluation.evaluate_classification(obj.env, Path(directory), include_staff=include_staff_labels)
     if as_json:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
     else:

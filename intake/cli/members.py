@@ -18,8 +18,7 @@ def members() -> None:
 @members.command("import")
 @click.argument("csv_file", metavar="FILE", type=click.Path(dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
-@click.option("--allow-empty", is_flag=True,
-              help="Accept a file with no organisations (empties the roster).")
+@click.option("--allow-empty", is_flag=True, help="Accept a file with no organisations (empties the roster).")
 @click.pass_obj
 def members_import(obj: Obj, csv_file: str, dry_run: bool, allow_empty: bool) -> None:
     """Import the roster: a CSV (organisation,country,membership,domains,contact_emails;
@@ -35,11 +34,9 @@ def members_import(obj: Obj, csv_file: str, dry_run: bool, allow_empty: bool) ->
     Example:
       intake members import roster.csv --dry-run
     """
-    plan = roster.import_file(obj.env.store, csv_file, obj.actor, dry_run=dry_run,
-                              allow_empty=allow_empty)
+    plan = roster.import_file(obj.env.store, csv_file, obj.actor, dry_run=dry_run, allow_empty=allow_empty)
     click.echo(("dry run: would apply " if dry_run else "") + plan.summary())
-    for label, names in (("added", plan.added), ("changed", plan.changed),
-                         ("removed", plan.removed)):
+    for label, names in (("added", plan.added), ("changed", plan.changed), ("removed", plan.removed)):
         for name in names:
             click.echo(f"  {label}: {name}")
 
@@ -57,22 +54,29 @@ def members_list(obj: Obj, as_json: bool, search: str | None) -> None:
     """
     rows = []
     for r in obj.env.store.query("SELECT * FROM members ORDER BY organisation"):
-        item = {"organisation": r["organisation"], "country": r["country"],
-                "membership": r["membership"], "domains": json.loads(r["domains"]),
-                "contact_emails": json.loads(r["contact_emails"])}
+        item = {
+            "organisation": r["organisation"],
+            "country": r["country"],
+            "membership": r["membership"],
+            "domains": json.loads(r["domains"]),
+            "contact_emails": json.loads(r["contact_emails"]),
+        }
         if search and search.lower() not in json.dumps(item, ensure_ascii=False).lower():
             continue
         rows.append(item)
     if as_json:
         _echo_json(rows)
         return
-    _table([[r["organisation"], r["country"], r["membership"], ";".join(r["domains"])]
-            for r in rows], ["organisation", "country", "membership", "domains"])
+    _table(
+        [[r["organisation"], r["country"], r["membership"], ";".join(r["domains"])] for r in rows],
+        ["organisation", "country", "membership", "domains"],
+    )
 
 
 @members.command("export")
-@click.option("--csv", "as_csv", is_flag=True, default=True,
-              help="CSV in the import's columns (the default).")
+@click.option(
+    "--csv", "as_csv", is_flag=True, default=True, help="CSV in the import's columns (the default)."
+)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file (default: stdout).")
 @click.pass_obj
 def members_export(obj: Obj, as_csv: bool, output: str | None) -> None:

@@ -26,8 +26,10 @@ def outbox_list(obj, as_json: bool, status: str | None) -> None:
     Example:
       intake outbox list --status failed
     """
-    sql = ("SELECT id, request_id, kind, template, language, recipient, status, attempts,"
-           " last_error, created_at, sent_at FROM outbox")
+    sql = (
+        "SELECT id, request_id, kind, template, language, recipient, status, attempts,"
+        " last_error, created_at, sent_at FROM outbox"
+    )
     params: tuple = ()
     if status:
         sql += " WHERE status=?"
@@ -37,9 +39,11 @@ def outbox_list(obj, as_json: bool, status: str | None) -> None:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     for r in rows:
-        click.echo(f"#{r['id']:<5} req {r['request_id']!s:<5} {r['kind']:<12} {r['template']:<16}"
-                   f" {r['language'] or '-':<3} {r['status']:<10} {r['recipient']}"
-                   + (f"  ({r['last_error']})" if r["last_error"] else ""))
+        click.echo(
+            f"#{r['id']:<5} req {r['request_id']!s:<5} {r['kind']:<12} {r['template']:<16}"
+            f" {r['language'] or '-':<3} {r['status']:<10} {r['recipient']}"
+            + (f"  ({r['last_error']})" if r["last_error"] else "")
+        )
 
 
 @outbox.command("retry")
@@ -59,15 +63,16 @@ def outbox_retry(obj, outbox_id: int, dry_run: bool) -> None:
         click.echo(f"intake: outbox #{outbox_id} is not failed or uncertain", err=True)
         sys.exit(1)
     if row["redacted"]:  # its copy is gone (docs/privacy.md)
-        click.echo(f"intake: outbox #{outbox_id} was removed ({row['redacted']}); nothing to send",
-                   err=True)
+        click.echo(f"intake: outbox #{outbox_id} was removed ({row['redacted']}); nothing to send", err=True)
         sys.exit(1)
     if dry_run:
         click.echo(f"outbox #{outbox_id} would be queued again")
         return
     with store.transaction():  # compare and set: only the status just checked is changed
-        store.conn.execute("UPDATE outbox SET status='queued', attempts=0, next_attempt_at=?"
-                           " WHERE id=? AND status=?", (utcnow(), outbox_id, row["status"]))
+        store.conn.execute(
+            "UPDATE outbox SET status='queued', attempts=0, next_attempt_at=? WHERE id=? AND status=?",
+            (utcnow(), outbox_id, row["status"]),
+        )
         store.event("send_retry", actor=obj.actor, outbox_id=outbox_id)
     click.echo(f"outbox #{outbox_id} queued again; it goes out in the next cycle")
 

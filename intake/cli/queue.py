@@ -30,34 +30,49 @@ def queue_list(obj: Obj, as_json: bool) -> None:
     if not rows:
         click.echo("The triage queue is empty.")
         return
-    _table([[str(r["id"]), (r["received_at"] or "")[:16], r["triage_reason"] or "",
-             r["group"] or "-", r["intent"] or "-", r["sender_email"] or "-"] for r in rows],
-           ["id", "received", "reason", "group", "intent", "sender"])
+    _table(
+        [
+            [
+                str(r["id"]),
+                (r["received_at"] or "")[:16],
+                r["triage_reason"] or "",
+                r["group"] or "-",
+                r["intent"] or "-",
+                r["sender_email"] or "-",
+            ]
+            for r in rows
+        ],
+        ["id", "received", "reason", "group", "intent", "sender"],
+    )
 
 
 @queue.command("resolve")
 @click.argument("request_id", type=int)
 @click.option("--group", required=True, help="Group id (srpp-ict, lcc ...), both, none or new:<topic>.")
-@click.option("--intent", required=True,
-              help="join, propose, facilitate, question, unsubscribe, followup or other.")
+@click.option(
+    "--intent", required=True, help="join, propose, facilitate, question, unsubscribe, followup or other."
+)
 @click.option("--note", help="Why, for the audit trail.")
 @click.option("--send", is_flag=True, help="Also send the mail the new decision calls for.")
 @click.option("--dry-run", is_flag=True, help="Show what would happen; change nothing.")
 @click.pass_obj
-def queue_resolve(obj: Obj, request_id: int, group: str, intent: str, note: str | None,
-                  send: bool, dry_run: bool) -> None:
+def queue_resolve(
+    obj: Obj, request_id: int, group: str, intent: str, note: str | None, send: bool, dry_run: bool
+) -> None:
     """Decide a request: set group and intent, re-route, optionally send replies.
 
     \b
     Example:
       intake queue resolve 12 --group lcc --intent join --send --note "asked by phone"
     """
-    result = triage.resolve(obj.env, request_id, group=group, intent=intent, note=note,
-                            send=send, dry_run=dry_run)
+    result = triage.resolve(
+        obj.env, request_id, group=group, intent=intent, note=note, send=send, dry_run=dry_run
+    )
     prefix = "would " if dry_run else ""
-    click.echo(f"request {request_id}: {prefix}set group={group} intent={intent};"
-               f" route says {result.status}"
-               + (f" ({result.triage_reason})" if result.triage_reason else ""))
+    click.echo(
+        f"request {request_id}: {prefix}set group={group} intent={intent};"
+        f" route says {result.status}" + (f" ({result.triage_reason})" if result.triage_reason else "")
+    )
     for line in result.planned:
         click.echo(f"  {prefix}queue: {line}")
     for line in result.suppressed:

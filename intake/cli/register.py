@@ -363,5 +363,9 @@ def report_cmd(obj, year: int, out_dir: str, as_json: bool) -> None:
 
 
 def add_to(main: click.Group) -> None:
-    for command in (groups, participants, report_cmd,):
+    for command in (
+        groups,
+        participants,
+        report_cmd,
+    ):
         main.add_command(command)

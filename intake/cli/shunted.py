@@ -23,15 +23,23 @@ def shunted_list(obj: Obj, as_json: bool) -> None:
     Example:
       intake shunted list
     """
-    rows = [{"message": r["id"], "request_id": r["request_id"], "reason": r["status_reason"],
-             "stored_at": r["stored_at"], "message_id": r["message_id"]}
-            for r in obj.env.store.query("SELECT * FROM messages WHERE status='shunted'"
-                                         " ORDER BY id")]
+    rows = [
+        {
+            "message": r["id"],
+            "request_id": r["request_id"],
+            "reason": r["status_reason"],
+            "stored_at": r["stored_at"],
+            "message_id": r["message_id"],
+        }
+        for r in obj.env.store.query("SELECT * FROM messages WHERE status='shunted' ORDER BY id")
+    ]
     if as_json:
         _echo_json(rows)
         return
-    _table([[str(r["message"]), str(r["request_id"]), r["stored_at"], r["reason"] or ""]
-            for r in rows], ["message", "request", "stored", "reason"])
+    _table(
+        [[str(r["message"]), str(r["request_id"]), r["stored_at"], r["reason"] or ""] for r in rows],
+        ["message", "request", "stored", "reason"],
+    )
 
 
 @shunted.command("replay")
@@ -52,8 +60,7 @@ def shunted_replay(obj: Obj, message_id: int, dry_run: bool) -> None:
         click.echo(f"message {message_id} would be replayed")
         return
     ctx = pipeline.replay(obj.env, message_id)
-    after = obj.env.store.one("SELECT status, status_reason FROM messages WHERE id=?",
-                              (message_id,))
+    after = obj.env.store.one("SELECT status, status_reason FROM messages WHERE id=?", (message_id,))
     if ctx is None or after["status"] == "shunted":
         raise triage.TriageError(f"message {message_id} failed again: {after['status_reason']}")
     click.echo(f"message {message_id} replayed: request {ctx.request_id}, status {ctx.status}")

@@ -26,8 +26,7 @@ def _read_password(confirm: bool = True) -> str:
 @click.option("--no-password", is_flag=True, help="Create without a password (set it later).")
 @click.option("--dry-run", is_flag=True, help="Check only; change nothing.")
 @click.pass_obj
-def staff_add(obj, name: str, role: str, group: str | None, no_password: bool,
-              dry_run: bool) -> None:
+def staff_add(obj, name: str, role: str, group: str | None, no_password: bool, dry_run: bool) -> None:
     """Add an account; the password is read from a prompt (or one line of stdin).
 
     \b
@@ -36,6 +35,7 @@ def staff_add(obj, name: str, role: str, group: str | None, no_password: bool,
       echo 'a long passphrase' | intake staff add philipp --role facilitator --group lcc
     """
     from intake import accounts
+
     env = obj.env
     if group and env.rules.group(group) is None:
         raise accounts.AccountError(f"unknown group {group!r}")
@@ -43,10 +43,8 @@ def staff_add(obj, name: str, role: str, group: str | None, no_password: bool,
         click.echo(f"would add {role} {name}" + (f" for {group}" if group else ""))
         return
     password = None if no_password else _read_password()
-    accounts.add(env.store, name, role, env.rules.canonical_group(group) if group else None,
-                 password)
-    click.echo(f"added {role} {name}" + (f" ({group} facilitator)" if role == "facilitator"
-                                          else ""))
+    accounts.add(env.store, name, role, env.rules.canonical_group(group) if group else None, password)
+    click.echo(f"added {role} {name}" + (f" ({group} facilitator)" if role == "facilitator" else ""))
 
 
 @staff.command("passwd")
@@ -60,6 +58,7 @@ def staff_passwd(obj, name: str) -> None:
       intake staff passwd anna
     """
     from intake import accounts
+
     accounts.set_password(obj.env.store, name, _read_password())
     click.echo(f"password set for {name}")
 
@@ -75,13 +74,16 @@ def staff_list(obj, as_json: bool) -> None:
       intake staff list
     """
     from intake import accounts
+
     rows = accounts.list_accounts(obj.env.store)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     for r in rows:
-        click.echo(f"{r['name']:<20} {r['role']:<12} {r['group'] or '':<10}"
-                   f" {'password set' if r['has_password'] else 'NO PASSWORD'}")
+        click.echo(
+            f"{r['name']:<20} {r['role']:<12} {r['group'] or '':<10}"
+            f" {'password set' if r['has_password'] else 'NO PASSWORD'}"
+        )
 
 
 def add_to(main: click.Group) -> None:

@@ -24,19 +24,24 @@ def status(obj, as_json: bool) -> None:
       intake status --json
     """
     from intake import health
+
     report = health.report(obj.env.store, obj.env.config)
     problems = report["problems"]
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:
         for i in report.get("inboxes", []):
-            click.echo(f"inbox {i['name']:<16} last ok {i['last_ok_at'] or 'never'}"
-                       + (f"  ERROR: {i['last_error']}" if i["last_error"] else ""))
+            click.echo(
+                f"inbox {i['name']:<16} last ok {i['last_ok_at'] or 'never'}"
+                + (f"  ERROR: {i['last_error']}" if i["last_error"] else "")
+            )
         if "backlog" in report:
-            click.echo(f"service {report['service'] or 'not running'}; backlog {report['backlog']},"
-                       f" triage {report['triage']}, outbox queued {report['outbox_queued']},"
-                       f" failed {report['outbox_failed']}, shunted {report['shunted']},"
-                       f" disk free {report['disk_free_mb']} MB")
+            click.echo(
+                f"service {report['service'] or 'not running'}; backlog {report['backlog']},"
+                f" triage {report['triage']}, outbox queued {report['outbox_queued']},"
+                f" failed {report['outbox_failed']}, shunted {report['shunted']},"
+                f" disk free {report['disk_free_mb']} MB"
+            )
         for p in problems:
             click.echo(f"needs a person: {p}")
     sys.exit(1 if problems else 0)

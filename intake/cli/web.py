@@ -17,6 +17,7 @@ def web(obj, host: str, port: int) -> None:
       intake --config intake.toml web --port 8080
     """
     from intake.web import serve
+
     config = obj.env.config
     click.echo(f"intake web: http://{host}:{port}/ (Ctrl-C to stop)")
     serve(config, host, port)

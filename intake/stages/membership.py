@@ -63,10 +63,17 @@ class Roster:
 
 def load_roster(store: Store) -> Roster:
     """The roster as it is now (a few hundred rows at most: read for every message)."""
-    return Roster([RosterEntry(r["organisation"], r["membership"],
-                                 tuple(d.lower() for d in json.loads(r["domains"])),
-                                 tuple(c.lower() for c in json.loads(r["contact_emails"])))
-                     for r in store.query("SELECT * FROM members ORDER BY organisation")])
+    return Roster(
+        [
+            RosterEntry(
+                r["organisation"],
+                r["membership"],
+                tuple(d.lower() for d in json.loads(r["domains"])),
+                tuple(c.lower() for c in json.loads(r["contact_emails"])),
+            )
+            for r in store.query("SELECT * FROM members ORDER BY organisation")
+        ]
+    )
 
 
 def run(ctx: Context, env: Env) -> None:
@@ -81,9 +88,13 @@ def run(ctx: Context, env: Env) -> None:
     auth = trust.evaluate(ctx.raw, ctx.mail, env.config.trust)
     if form_mail.choice_of(ctx) is not None:  # the visitor proved the address by its link
         auth = trust.AuthResult(True, "address confirmed through the online form's mailed link")
-    m = Membership(organisation=entry.organisation if entry else None,
-                   membership=entry.membership if entry else None, match=how,
-                   authenticated=auth.authenticated, auth_evidence=auth.evidence)
+    m = Membership(
+        organisation=entry.organisation if entry else None,
+        membership=entry.membership if entry else None,
+        match=how,
+        authenticated=auth.authenticated,
+        auth_evidence=auth.evidence,
+    )
     policy = env.config.trust.policy
     m.counts = entry is not None
     m.possible_spoof = auth.failed

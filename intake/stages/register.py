@@ -14,7 +14,13 @@ from intake.context import Context, Env
 
 # the Context fields this stage uses, and those it produces (see intake/stage_view.py)
 READS: tuple[str, ...] = (
-    "mail", "is_human", "decision", "membership", "followup_of", "planned", "request_id",
+    "mail",
+    "is_human",
+    "decision",
+    "membership",
+    "followup_of",
+    "planned",
+    "request_id",
 )
 WRITES: tuple[str, ...] = ()
 

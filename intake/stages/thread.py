@@ -59,8 +59,10 @@ def find_request(ctx: Context, env: Env) -> tuple[int | None, str | None]:
         row = store.one("SELECT request_id FROM outbox WHERE message_id=?", (mid,))
         if row and row[0]:
             return row[0], f"replies to our mail <{mid}>"
-        row = store.one("SELECT request_id FROM messages WHERE message_id=? AND request_id"
-                        " IS NOT NULL AND id != ?", (mid, ctx.message_pk or -1))
+        row = store.one(
+            "SELECT request_id FROM messages WHERE message_id=? AND request_id IS NOT NULL AND id != ?",
+            (mid, ctx.message_pk or -1),
+        )
         if row and row[0]:
             return row[0], f"replies to stored message <{mid}>"
     token = TOKEN.search(mail.subject or "")
@@ -78,11 +80,15 @@ def participants(env: Env, request_id: int) -> set[str]:
     row = store.one("SELECT requester_email, forwarded_by FROM requests WHERE id=?", (request_id,))
     if row:
         found.update(v for v in row if v)
-    found.update(r[0] for r in store.query(
-        "SELECT sender_email FROM messages WHERE request_id=? AND sender_email IS NOT NULL"
-        " AND role IN ('request', 'followup')", (request_id,)))
-    found.update(r[0] for r in store.query(
-        "SELECT recipient FROM outbox WHERE request_id=?", (request_id,)))
+    found.update(
+        r[0]
+        for r in store.query(
+            "SELECT sender_email FROM messages WHERE request_id=? AND sender_email IS NOT NULL"
+            " AND role IN ('request', 'followup')",
+            (request_id,),
+        )
+    )
+    found.update(r[0] for r in store.query("SELECT recipient FROM outbox WHERE request_id=?", (request_id,)))
     return {a.strip().lower() for a in found if a}
 
 
