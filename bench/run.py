@@ -19,6 +19,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -290,5 +291,10 @@ def main() -> int:
     return 0 if all(met is not False for *_, met in rows) else 1
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(f"stopped by signal {signum}")  # so that Dovecot and the scratch directory go too
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _stop)
     sys.exit(main())
