@@ -123,6 +123,7 @@ def match_expression(text: str) -> str | None:
     a quoted string (a `"` inside doubled), all of them required; a trailing `*` asks
     for words starting so. None when nothing is left to search for."""
     terms = []
+    text = "".join(c if c.isprintable() else " " for c in text)  # a NUL would end the string early
     for word in text.split()[:MAX_TERMS]:
         prefix = word.endswith("*")
         word = word.rstrip("*")
@@ -138,6 +139,8 @@ def group_names(store: Store, short: Mapping[str, str] | None = None) -> dict[st
     names: dict[str, str] = {"both": "two groups", "none": "no group"}
     for row in store.query("SELECT id, topic, name, status, source FROM register_groups"):
         name = (short or {}).get(row["id"]) or row["name"]
+        if row["source"] == "topic":  # named from its slug: "circular-furniture"
+            name = re.sub(r"[-_]+", " ", name).strip().capitalize()
         name += " (proposed)" if row["status"] == "proposed" else ""
         names[row["id"]] = name
         if row["topic"]:
