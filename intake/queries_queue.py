@@ -34,17 +34,14 @@ MAX_TERMS = 20  # search words used; more narrow nothing down that these did not
 SORTS: dict[str, str] = {
     "token": "r.id",
     "received": RECEIVED,
-    "waiting": RECEIVED,  # waiting longest = received first: the direction is turned round
     "sender": "lower(COALESCE(NULLIF(m.sender_name, ''), m.sender_email))",
     "subject": "lower(m.subject)",
     "organisation": "lower(r.organisation)",
     "group": "group",
-    "intent": "r.intent",
     "language": "language",
     "assignee": "lower(r.assigned_to)",
     "reason": "r.triage_reason",
 }
-_TURNED = {"waiting"}
 
 
 @dataclass(frozen=True)
@@ -230,7 +227,7 @@ def queue_page(
         default_sort, default_desc = "received", True
     else:
         where.append(_WAITING_SQL)
-        default_sort, default_desc = "waiting", True
+        default_sort, default_desc = "received", False  # waiting longest first
     counts = {
         row[0]: row[1]
         for row in store.query(
@@ -307,7 +304,7 @@ def _order(sort: str, descending: bool, names: dict[str, str]) -> tuple[str, lis
         expression, params = _by_name("r.group_id", names)
     elif sort == "language":
         expression, params = _by_name("r.language", {k: v for k, v in LANGUAGE_NAMES.items()})
-    direction = "DESC" if descending != (sort in _TURNED) else "ASC"
+    direction = "DESC" if descending else "ASC"
     return f"({expression}) IS NULL, {expression} {direction}, r.id {direction}", params + params
 
 
