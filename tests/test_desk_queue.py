@@ -84,7 +84,8 @@ def test_migration_indexes_the_requests_stored_before_it(world):
     before = {w: ids(store, scope="all", search=w) for w in ("helsinki", "gent", "question", "lcc")}
     with store.transaction():
         for kind, name in store.query(
-            "SELECT type, name FROM sqlite_master WHERE name LIKE 'request_search%' AND type != 'table'"
+            "SELECT type, name FROM sqlite_master WHERE (name LIKE 'request_search%' AND type != 'table')"
+            " OR name IN ('requests_queue', 'messages_queue')"
         ):
             store.conn.execute(f"DROP {kind} {name}")
         store.conn.execute("DROP TABLE request_search")
