@@ -551,11 +551,7 @@ def _known_zone(name: str) -> bool:
 
 def _desk(path: Path, table: Any) -> DeskConfig:
     r = _Reader(path, "desk", table)
-    desk = DeskConfig(overdue_days=r.get("overdue_days", int, 3))
-    if not 1 <= desk.overdue_days <= 365:
-        raise ConfigError(
-            path, r.key("overdue_days"), f"must be from 1 to 365 (working days), got {desk.overdue_days}"
-        )
+    desk = DeskConfig(overdue_days=r.number("overdue_days", 3, low=1, high=365, unit="working days"))
     r.finish()
     return desk
 

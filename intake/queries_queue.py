@@ -25,14 +25,14 @@ from intake.workdays import local_date, overdue_bound, working_days
 
 WAITING = ("triage", "shunted")  # statuses that wait for a person: their waiting time counts
 RECEIVED = "COALESCE(m.internal_date, m.date, m.stored_at)"
-# INDEXED BY: a request's first message is found in the narrow index of migration 0013,
-# not in the table, whose rows carry whole bodies (SQLite would otherwise take the rowid)
-_FROM = "FROM requests r JOIN messages m INDEXED BY messages_queue ON m.id = r.first_message"
+_FROM = "FROM requests r JOIN messages m ON m.id = r.first_message"
 _WAITING_SQL = "r.status IN ('triage', 'shunted')"
 MAX_TERMS = 20  # search words used; more narrow nothing down that these did not
 
 # sort key -> SQL expression (ascending). "group" and "language" sort by the name shown,
-# through a CASE built from the names (see _by_name).
+# through a CASE built from the names (see _by_name). The first message's received time,
+# subject and sender are sorted by walking their indexes (migration 0013): exactly these
+# expressions, in index order (a missing subject first when ascending).
 SORTS: dict[str, str] = {
     "token": "r.id",
     "received": RECEIVED,
@@ -44,6 +44,7 @@ SORTS: dict[str, str] = {
     "assignee": "lower(r.assigned_to)",
     "reason": "r.triage_reason",
 }
+BY_MESSAGE = {"received", "sender", "subject"}  # sorts on the first message's columns
 
 
 @dataclass(frozen=True)
@@ -233,7 +234,7 @@ def queue_page(
     counts = {
         row[0]: row[1]
         for row in store.query(
-            f"SELECT reason_key(r.triage_reason), COUNT(*) {_FROM}"
+            f"SELECT reason_key(r.triage_reason), COUNT(*) {_source(False, searching=False)}"
             f" WHERE {' AND '.join([*where, _WAITING_SQL])} GROUP BY 1 ORDER BY 2 DESC, 1",
             tuple(args),
         )
@@ -259,7 +260,10 @@ def queue_page(
     if query.overdue:
         where.append(f"{_WAITING_SQL} AND {RECEIVED} < ?")
         args.append(clock.overdue_before())
+    sort = query.sort if query.sort in SORTS else default_sort
+    descending = query.descending if query.sort in SORTS else default_desc
     expression = match_expression(query.search) if query.search.strip() else None
+    source = _source(query.overdue or sort in BY_MESSAGE, searching=expression is not None)
     if query.search.strip():
         if expression is None:
             where.append("0")  # only stars and spaces: nothing can match
@@ -267,19 +271,18 @@ def queue_page(
             where.append("r.id IN (SELECT rowid FROM request_search WHERE request_search MATCH ?)")
             args.append(expression)
     clause = " WHERE " + " AND ".join(where) if where else ""
-    total = store.query(f"SELECT COUNT(*) {_FROM}{clause}", tuple(args))[0][0]
+    counted = _source(query.overdue, searching=expression is not None)
+    total = store.query(f"SELECT COUNT(*) {counted}{clause}", tuple(args))[0][0]
     pages = max((total + page_size - 1) // page_size, 1)
     page = min(max(query.page, 1), pages)  # past the end (a filter shrank the list): the last page
 
-    sort = query.sort if query.sort in SORTS else default_sort
-    descending = query.descending if query.sort in SORTS else default_desc
     names = group_names(store, short_names)
     order_sql, order_args = _order(sort, descending, names)
     # the page's ids from the narrow indexes of migration 0013, then only those rows
     page_ids = [
         row[0]
         for row in store.query(
-            f"SELECT r.id {_FROM}{clause} ORDER BY {order_sql} LIMIT ? OFFSET ?",
+            f"SELECT r.id {source}{clause} ORDER BY {order_sql} LIMIT ? OFFSET ?",
             (*args, *order_args, page_size, (page - 1) * page_size),
         )
     ]
@@ -308,15 +311,28 @@ def queue_page(
     )
 
 
+def _source(with_message: bool, *, searching: bool) -> str:
+    """FROM for the count and the page's ids: the first message only when it is filtered or
+    sorted by. A search matches many requests by id; INDEXED BY has SQLite check them in
+    the narrow requests_queue index rather than look each up in the wide table."""
+    requests = "requests r INDEXED BY requests_queue" if searching else "requests r"
+    return (
+        f"FROM {requests} JOIN messages m ON m.id = r.first_message" if with_message else f"FROM {requests}"
+    )
+
+
 def _order(sort: str, descending: bool, names: dict[str, str]) -> tuple[str, list[str]]:
-    """ORDER BY for a sort key: empty values last either way, then the request id."""
+    """ORDER BY for a sort key: empty values last either way, then the request id; a
+    sort on the first message in the order of its index."""
+    direction = "DESC" if descending else "ASC"
+    if sort in BY_MESSAGE:
+        return f"{SORTS[sort]} {direction}, m.id {direction}", []
     params: list[str] = []
     expression = SORTS[sort]
     if sort == "group":
         expression, params = _by_name("r.group_id", names)
     elif sort == "language":
         expression, params = _by_name("r.language", {k: v for k, v in LANGUAGE_NAMES.items()})
-    direction = "DESC" if descending else "ASC"
     return f"({expression}) IS NULL, {expression} {direction}, r.id {direction}", params + params
 
 
