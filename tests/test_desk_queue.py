@@ -85,7 +85,8 @@ def test_migration_indexes_the_requests_stored_before_it(world):
     with store.transaction():
         for kind, name in store.query(
             "SELECT type, name FROM sqlite_master WHERE (name LIKE 'request_search%' AND type != 'table')"
-            " OR name IN ('requests_queue', 'messages_queue')"
+            " OR name IN ('requests_queue', 'requests_first_message', 'messages_received',"
+            " 'messages_subject_sort', 'messages_sender_sort')"
         ):
             store.conn.execute(f"DROP {kind} {name}")
         store.conn.execute("DROP TABLE request_search")
