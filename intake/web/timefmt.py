@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import jinja2
+
 FORMATS = {"minute": "%Y-%m-%d %H:%M", "second": "%Y-%m-%d %H:%M:%S", "date": "%Y-%m-%d"}
 
 
@@ -30,7 +32,7 @@ def local_time(value: str | None, zone: ZoneInfo, precision: str = "minute") -> 
     return moment.astimezone(zone).strftime(FORMATS[precision])
 
 
-def install(jinja_env, zone_name: str) -> None:  # noqa: ANN001  (flask's jinja environment)
+def install(jinja_env: jinja2.Environment, zone_name: str) -> None:
     """Register `localtime` for the app's templates: {{ r.received_at | localtime }},
     {{ e.at | localtime("second") }}, {{ g.started_at | localtime("date") }}."""
     zone = ZoneInfo(zone_name)
