@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,6 +143,14 @@ class WebConfig:
     session_hours: int = 12
     behind_proxy: bool = False
     base_url: str | None = None  # where facilitators' confirmation links point
+    timezone: str = "Europe/Brussels"  # every time the desk shows is in this zone (IANA name)
+
+
+@dataclass(frozen=True)
+class DeskConfig:
+    """The desk's queue (docs/desk.md)."""
+
+    overdue_days: int = 3  # a request waiting longer than this many working days is overdue
 
 
 @dataclass(frozen=True)
@@ -202,6 +211,7 @@ class Config:
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     register: RegisterConfig = field(default_factory=RegisterConfig)
     form: FormConfig = field(default_factory=FormConfig)
+    desk: DeskConfig = field(default_factory=DeskConfig)
 
     def inbox(self, name: str) -> InboxConfig:
         for inbox in self.inboxes:
@@ -516,11 +526,34 @@ def _web(path: Path, table: Any) -> WebConfig:
         session_hours=r.get("session_hours", int, 12),
         behind_proxy=r.get("behind_proxy", bool, False),
         base_url=(r.get("base_url", str, "") or "").rstrip("/") or None,
+        timezone=r.get("timezone", str, "Europe/Brussels"),
     )
     if web.base_url and not web.base_url.startswith(("http://", "https://")):
         raise ConfigError(path, r.key("base_url"), "must start with https:// (or http://)")
+    if not _known_zone(web.timezone):
+        raise ConfigError(
+            path,
+            r.key("timezone"),
+            f"unknown time zone {web.timezone!r}; use an IANA name like Europe/Brussels",
+        )
     r.finish()
     return web
+
+
+def _known_zone(name: str) -> bool:
+    """Whether zoneinfo knows the zone (a name, never a path)."""
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # unknown, a path, a folder
+        return False
+    return True
+
+
+def _desk(path: Path, table: Any) -> DeskConfig:
+    r = _Reader(path, "desk", table)
+    desk = DeskConfig(overdue_days=r.number("overdue_days", 3, low=1, high=365, unit="working days"))
+    r.finish()
+    return desk
 
 
 def _privacy(path: Path, table: Any) -> PrivacyConfig:
@@ -648,6 +681,7 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
         retention=_retention(path, top.get("retention", dict, {})),
         register=_register(path, top.get("register", dict, {})),
         form=_form(path, top.get("form", dict, {})),
+        desk=_desk(path, top.get("desk", dict, {})),
     )
     top.finish()
     return config
