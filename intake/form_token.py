@@ -59,7 +59,8 @@ def confirm_purpose(link_hash: str) -> str:
 
 def issue(key: str, purpose: str, *, shown_at: float | None = None) -> str:
     """A new token for a page; `shown_at` carries over the first view of a form shown again."""
-    payload = {"p": purpose, "n": secrets.token_urlsafe(16), "s": time.time() if shown_at is None else shown_at}
+    shown = time.time() if shown_at is None else shown_at
+    payload = {"p": purpose, "n": secrets.token_urlsafe(16), "s": shown}
     return _serializer(key).dumps(payload)
 
 
