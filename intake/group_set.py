@@ -17,7 +17,7 @@ BOTH = "both"
 
 def group_ids(group_id: str | None, group_explanation: Mapping[str, Any] | None) -> list[str]:
     """The group ids a request is for, in order: the visitor's choice, else best first."""
-    if group_id in (None, "", "none"):
+    if not group_id or group_id == "none":
         return []
     if group_id != BOTH:
         return [group_id]
