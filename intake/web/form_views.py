@@ -11,6 +11,7 @@ intake/form_token.py; this module only reads the request and picks the page.
 from __future__ import annotations
 
 import json
+import logging
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
@@ -20,6 +21,7 @@ from intake.form_token import TokenError
 from intake.templating import LANGUAGE_ALIASES
 from intake.web import env_for, ext, store_of
 
+log = logging.getLogger("intake.form")
 bp = Blueprint("form", __name__)
 PUBLIC = {"form.interest", "form.confirm_page"}  # no login: see intake/web/access.py
 OWN_CSRF = PUBLIC  # these check their own signed token (no session): intake/web/__init__.py skips them
@@ -73,10 +75,14 @@ def _check_post(purpose: str) -> form_token.Token:
     """The POST comes from intake's page or a configured site, with a genuine token for this
     page (400 if not); TokenError("expired") is left to the view: the page is shown again."""
     config = ext()["config"]
-    allowed = {form_embed.origin_of(request.host_url), *config.form.embed_origins}
+    host = request.host.lower()  # either scheme: a TLS proxy may not say it was https
+    allowed = {f"http://{host}", f"https://{host}", *config.form.embed_origins}
     if config.web.base_url:
         allowed.add(form_embed.origin_of(config.web.base_url))
-    if not form_embed.post_allowed(request.headers.get("Origin"), request.headers.get("Referer"), allowed):
+    origin, referer = request.headers.get("Origin"), request.headers.get("Referer")
+    if not form_embed.post_allowed(origin, referer, allowed):
+        where = origin or form_embed.origin_of(referer or "")  # an origin, never a full address
+        log.warning("form POST refused: from %s, not intake or [form] embed_origins", where)
         abort(403, "this form may be sent only from its own page")
     try:
         return form_token.check(_key(), request.form.get("form_token"), purpose)
