@@ -34,6 +34,17 @@ SNIPPET = (
     ' style="width: 100%; max-width: 48rem; height: 2000px; border: 0"></iframe>'
 )
 
+# the optional listener of docs/form.md, "Embedding" (intake's address replaced by the test's)
+LISTENER = """<script>
+window.addEventListener("message", function (event) {
+  if (event.origin !== "https://intake.example.org") return;
+  var height = event.data && event.data.intakeFormHeight;
+  if (typeof height === "number" && height > 0 && height < 20000) {
+    document.querySelector("iframe#intake").style.height = height + "px";
+  }
+});
+</script>"""
+
 
 class Quiet(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
@@ -76,6 +87,15 @@ def sites(tmp_path, smtp):
         + SNIPPET.format(id="intake", src=f"{served.url}/interest?lang=en").replace(
             'sandbox="', 'sandbox="allow-scripts '
         )
+        + "</main></body></html>"
+    )
+    (network_dir / "fit.html").write_text(  # the optional height script of docs/form.md
+        page.format(t="Procura+ Network")
+        + "<body><main><h1>Join an Interest Group</h1>"
+        + SNIPPET.format(id="intake", src=f"{served.url}/interest?lang=en")
+        .replace('sandbox="', 'sandbox="allow-scripts ')
+        .replace("height: 2000px", "height: 300px")
+        + LISTENER.replace("https://intake.example.org", served.url)
         + "</main></body></html>"
     )
     (network_dir / "desk.html").write_text(
@@ -170,3 +190,29 @@ def test_the_heights_docs_form_md_gives_hold(browser, sites, language: str):  # 
         needed = frame.evaluate("document.documentElement.scrollHeight")
         assert needed <= height, f"{needed}px at {width}px wide"
         context.close()
+
+
+def test_the_optional_height_script_sizes_the_frame(browser, sites):  # noqa: F811
+    # Where the site allows scripts in the frame and listens, the frame takes the height of
+    # the form's page, and follows it when the error summary appears.
+    _config, _service, _app_url, embedder, _unlisted = sites
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    page.goto(f"{embedder}/fit.html")
+    frame = framed(page, "intake")
+
+    def fits() -> bool:
+        outer = page.evaluate("document.querySelector('iframe#intake').getBoundingClientRect().height")
+        inner = frame.evaluate("document.documentElement.getBoundingClientRect().height")
+        return outer > 1000 and abs(outer - inner) <= 1
+
+    page.wait_for_function("document.querySelector('iframe#intake').getBoundingClientRect().height > 1000")
+    assert fits()
+    before = page.evaluate("document.querySelector('iframe#intake').getBoundingClientRect().height")
+    frame.locator("form.interest button[type=submit]").click()
+    frame.wait_for_selector("div.errors")
+    page.wait_for_function(
+        f"document.querySelector('iframe#intake').getBoundingClientRect().height > {before}"
+    )
+    assert fits()
+    context.close()
