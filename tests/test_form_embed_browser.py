@@ -29,7 +29,7 @@ FACILITATOR_LCC = "philipp.tepper@iclei.org"
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/interest/confirm/\S+")
 # the snippet of docs/form.md, "Embedding"
 SNIPPET = (
-    '<iframe id="{id}" src="{src}" title="Procura+ Interest Groups: express your interest"'
+    '<iframe id="{id}" class="procura-interest" src="{src}" title="Procura+ Interest Groups: express your interest"'
     ' sandbox="allow-forms allow-same-origin allow-popups allow-popups-to-escape-sandbox"'
     ' style="width: 100%; max-width: 48rem; height: 2000px; border: 0"></iframe>'
 )
@@ -40,7 +40,7 @@ window.addEventListener("message", function (event) {
   if (event.origin !== "https://intake.example.org") return;
   var height = event.data && event.data.intakeFormHeight;
   if (typeof height === "number" && height > 0 && height < 20000) {
-    document.querySelector("iframe#intake").style.height = height + "px";
+    document.querySelector("iframe.procura-interest").style.height = height + "px";
   }
 });
 </script>"""
