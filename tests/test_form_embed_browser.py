@@ -29,7 +29,8 @@ FACILITATOR_LCC = "philipp.tepper@iclei.org"
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/interest/confirm/\S+")
 # the snippet of docs/form.md, "Embedding"
 SNIPPET = (
-    '<iframe id="{id}" class="procura-interest" src="{src}" title="Procura+ Interest Groups: express your interest"'
+    '<iframe id="{id}" class="procura-interest" src="{src}"'
+    ' title="Procura+ Interest Groups: express your interest"'
     ' sandbox="allow-forms allow-same-origin allow-popups allow-popups-to-escape-sandbox"'
     ' style="width: 100%; max-width: 48rem; height: 2000px; border: 0"></iframe>'
 )
