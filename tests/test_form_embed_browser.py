@@ -217,3 +217,24 @@ def test_the_optional_height_script_sizes_the_frame(browser, sites):  # noqa: F8
     )
     assert fits()
     context.close()
+
+
+def test_the_desk_refuses_to_be_framed_and_an_unlisted_site_gets_no_form(browser, sites):  # noqa: F811
+    # From the configured site the form shows but the desk's login does not; from a site
+    # nobody listed, neither shows.
+    _config, _service, _app_url, embedder, unlisted = sites
+    context = browser.new_context(locale="en-GB")
+    for site, form_shows in ((embedder, True), (unlisted, False)):
+        page = context.new_page()
+        refused: list[str] = []
+        page.on(
+            "console",
+            lambda m, refused=refused: refused.append(m.text) if "frame-ancestors" in m.text else None,
+        )
+        page.goto(f"{site}/desk.html")
+        page.wait_for_timeout(500)
+        assert framed(page, "desk").locator("input[name=password]").count() == 0
+        assert (framed(page, "form").locator("form.interest").count() == 1) is form_shows
+        assert any("frame-ancestors 'none'" in text for text in refused), refused
+        page.close()
+    context.close()
