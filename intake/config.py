@@ -9,6 +9,7 @@ should not have to read a traceback.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 import zoneinfo
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from intake.paths import PROJECT_ROOT, default_dir  # noqa: F401  (PROJECT_ROOT:
 SECURITY_VALUES = ("tls", "starttls", "none")
 ACTIONS = ("flag", "move")
 TRUST_POLICIES = ("off", "flag", "enforce")
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+ORIGIN = re.compile(rf"https://{_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?", re.IGNORECASE)  # scheme+host
 
 
 class ConfigError(Exception):
@@ -169,6 +172,7 @@ class FormConfig:
     per_ip_per_hour: int = 5  # submissions from one IP address in an hour
     per_email_per_day: int = 3  # submissions for one email address in a day
     expire_days: int = 7  # unconfirmed submissions are removed after this
+    embed_origins: tuple[str, ...] = ()  # sites that may show the form in an iframe (https://host)
 
 
 @dataclass(frozen=True)
@@ -607,9 +611,21 @@ def _form(path: Path, table: Any) -> FormConfig:
         per_ip_per_hour=r.number("per_ip_per_hour", 5, low=1, unit="submissions"),
         per_email_per_day=r.number("per_email_per_day", 3, low=1, unit="submissions"),
         expire_days=r.number("expire_days", 7, low=1, unit="days"),
+        embed_origins=_origins(path, r.key("embed_origins"), r.get("embed_origins", list, [])),
     )
     r.finish()
     return form
+
+
+def _origins(path: Path, key: str, values: list[Any]) -> tuple[str, ...]:
+    """Web origins as a browser writes them: https://host or https://host:port, nothing more
+    (they go into the form's Content-Security-Policy frame-ancestors; docs/form.md)."""
+    for value in values:
+        if not isinstance(value, str) or not ORIGIN.fullmatch(value):
+            raise ConfigError(
+                path, key, f"{value!r} is not an origin; write https://host (no path, no trailing slash)"
+            )
+    return tuple(dict.fromkeys(v.lower() for v in values))
 
 
 def load_config(path: str | Path) -> Config:

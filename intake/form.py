@@ -7,8 +7,9 @@ writes the submission as a message (intake/form_mail.py), stores it through the 
 normal delivery path under the pseudo-inbox "form", and runs it through the pipeline.
 
 Against abuse, without third-party captchas: a honeypot field (a bot that fills it gets
-the usual answer, and nothing is stored or sent), a signed timestamp (a form sent faster
-than a person can fill it is refused), and limits per IP address and per email address.
+the usual answer, and nothing is stored or sent), the signed time the form was shown (in
+its token, intake/form_token.py: a form sent faster than a person can fill it is refused),
+and limits per IP address and per email address.
 Unconfirmed submissions are removed after [form] expire_days.
 """
 
@@ -19,7 +20,6 @@ import json
 import logging
 import re
 import secrets
-import time
 import tomllib
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,19 +27,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
-
-from intake import compose, form_mail, pipeline, register_links, register_mail
+from intake import compose, form_mail, pipeline, queries_form, register_mail
 from intake.context import Env
 from intake.form_mail import FORM_INBOX, INTENTS, Filled
+from intake.form_token import Token
 from intake.paths import default_dir
 from intake.store import Store, utcnow
 
 log = logging.getLogger("intake.form")
 
 STRINGS_FILE = default_dir("templates") / "web" / "form_strings.toml"
-TIMESTAMP_SALT = "intake.form-started"
-MAX_FORM_AGE = 24 * 3600  # a form left open longer than a day is shown again
 LIMITS = {"name": 200, "organisation": 200, "email": 254, "message": 5000, "topic": 200, "aim": 1000}
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -53,7 +50,7 @@ class Outcome:
     """What a submission came to. `shown` is the same for every outcome but `invalid`: a
     bot learns nothing from the answer."""
 
-    status: str  # pending | honeypot | too_fast | limited | invalid
+    status: str  # pending | honeypot | too_fast | limited | replayed | invalid
     errors: dict[str, str]
     submission_id: int | None = None
 
@@ -83,26 +80,6 @@ def missing_strings(language: str) -> list[str]:
     """Keys of the English strings that `language` lacks (the report and a test read it)."""
     table = _all_strings()
     return sorted(set(table["en"]) - set(table.get(language, {})))
-
-
-# -- the signed start time --------------------------------------------------------------------
-
-
-def _serializer(env: Env) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(register_links.signing_key(env.config, env.store), salt=TIMESTAMP_SALT)
-
-
-def started_token(env: Env) -> str:
-    """The hidden field that says when the form was shown, signed so it cannot be made up."""
-    return _serializer(env).dumps(time.time())
-
-
-def _seconds_since(env: Env, token: str) -> float | None:
-    try:
-        shown = float(_serializer(env).loads(token, max_age=MAX_FORM_AGE))
-    except (BadSignature, ValueError, TypeError):
-        return None
-    return time.time() - shown
 
 
 # -- submitting -------------------------------------------------------------------------------
@@ -147,6 +124,7 @@ def submit(
     env: Env,
     values: dict[str, Any],
     *,
+    token: Token,
     ip: str,
     language: str,
     confirm_base: str,
@@ -154,7 +132,8 @@ def submit(
     now: datetime | None = None,
 ) -> Outcome:
     """Check a submission; keep it unconfirmed and queue the confirmation mail, or drop it
-    quietly (honeypot, too fast, over a limit). The event says which, without the content."""
+    quietly (honeypot, too fast, over a limit, its token used before). The event says which,
+    without the content. `token` is the page's checked form token (intake/form_token.py)."""
     store = env.store
     now = now or datetime.now(UTC)
     filled, errors = read(values, language, open_groups)
@@ -164,11 +143,13 @@ def submit(
         errors["email"] = "error_email"  # intake's own address: its mail would be screened as a loop
     if errors:  # shown again (nothing is kept or sent), however fast it came
         return Outcome("invalid", errors)
-    elapsed = _seconds_since(env, str(values.get("started", "")))
-    if elapsed is None or elapsed < env.config.form.min_seconds:
+    if now.timestamp() - token.shown_at < env.config.form.min_seconds:
         return _dropped(store, "too_fast")
     with store.transaction():
         expire(store, now=now)
+        if queries_form.submission_with_nonce(store, token.nonce) is not None:
+            store.event("form_dropped", actor="form", why="replayed")  # sent twice: once is enough
+            return Outcome("replayed", {})
         hour_ago = _stamp(now - timedelta(hours=1))
         day_ago = _stamp(now - timedelta(days=1))
         by_ip = store.one(
@@ -190,6 +171,7 @@ def submit(
             "form_submissions",
             {
                 "token_hash": secret_hash(secret),
+                "nonce": token.nonce,
                 "email": filled.email,
                 "ip": ip,
                 "language": language,

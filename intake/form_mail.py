@@ -19,6 +19,7 @@ from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 from email.utils import format_datetime, formataddr, make_msgid
 
+from intake import group_set
 from intake.context import Context, Env
 from intake.topics import topic_slug
 
@@ -126,12 +127,9 @@ def apply_choice(ctx: Context, env: Env) -> None:
     d = ctx.decision
     read = {"group": d.group, "intent": d.intent, "confidence": d.confidence, "language": d.language}
     group = d.group
-    if choice.intent == "join" and choice.groups:
-        group = choice.groups[0] if len(choice.groups) == 1 else "both"
-        if len(choice.groups) > 1:  # route reads "both" as the two best-scoring groups
-            d.explanation.setdefault("group", {})["scores"] = {
-                g: float(len(choice.groups) - i) for i, g in enumerate(choice.groups)
-            }
+    if choice.intent == "join" and choice.groups:  # any number of groups: intake/group_set.py
+        group, detail = group_set.chosen(list(choice.groups))
+        d.explanation.setdefault("group", {}).update(detail)
     elif choice.intent == "propose" or (choice.intent == "facilitate" and not choice.groups):
         if not (d.group or "").startswith("new:"):
             slug, _how = topic_slug(choice.topic or ctx.mail.body_text, env.rules.directory)

@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from intake import group_set
 from intake.store import Store
 
 _FROM = "FROM requests r JOIN messages m ON m.id = r.first_message"
@@ -60,6 +61,8 @@ _REQUEST_COLUMNS = (
     " ORDER BY p.id DESC LIMIT 1) AS participant_status",
     "(CASE WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.message_pk = r.first_message"
     " AND d.inbox = 'form') THEN 'form' ELSE 'email' END) AS channel",
+    "(CASE WHEN r.group_id = 'both' THEN json_extract(r.explanation, '$.classification.group')"
+    " END) AS group_detail",  # which groups "both" means (intake/group_set.py)
 )
 # what a sender writes (or what is made from it): cut in SQL for a page, so that a
 # 20 MB subject is never read into the desk
@@ -176,7 +179,16 @@ def _summary(row: Any, outgoing: list[Any], messages: list[Any], inboxes: list[A
         "updated_at": row["updated_at"],
         "participant_status": row["participant_status"],  # the register (issue 18)
         "channel": row["channel"],  # email, or form: the online form at /interest (issue 22)
+        "groups": group_set.group_ids(row["group_id"], _json(row["group_detail"])),  # each one of "both"
     }
+
+
+def _json(text: str | None) -> Any:
+    """A JSON column's value; None when empty or not JSON (a damaged row stays listable)."""
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None
 
 
 def list_requests(

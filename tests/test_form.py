@@ -56,8 +56,7 @@ def hidden(html: str, name: str) -> str:
 def send_form(client, fields: dict, *, lang: str = "en", ip: str = "192.0.2.1"):  # noqa: ANN001, ANN201
     page = client.get(f"/interest?lang={lang}").get_data(as_text=True)
     data = {
-        "csrf_token": hidden(page, "csrf_token"),
-        "started": hidden(page, "started"),
+        "form_token": hidden(page, "form_token"),
         "lang": lang,
         "consent": "yes",
         **fields,
@@ -111,7 +110,7 @@ def test_nothing_reaches_staff_until_the_link_is_confirmed_by_post(site, smtp):
     assert client.get(link).status_code == 200
     assert service.store.one("SELECT COUNT(*) FROM messages")[0] == 0
     page = client.get(link).get_data(as_text=True)
-    done = client.post(link, data={"csrf_token": hidden(page, "csrf_token")})
+    done = client.post(link, data={"form_token": hidden(page, "form_token")})
     assert done.status_code == 200
     (row,) = queries.list_requests(service.store)
     assert row["channel"] == "form" and row["group"] == "lcc" and row["intent"] == "join"
@@ -130,7 +129,7 @@ def test_nothing_reaches_staff_until_the_link_is_confirmed_by_post(site, smtp):
 
     listed = CliRunner().invoke(main, ["--config", str(config.path), "requests", "list", "--json"])
     assert listed.exit_code == 0 and [r["channel"] for r in json.loads(listed.output)] == ["form"]
-    again = client.post(link, data={"csrf_token": hidden(page, "csrf_token")})  # single use
+    again = client.post(link, data={"form_token": hidden(page, "form_token")})  # single use
     assert again.status_code == 410
     assert service.store.one("SELECT COUNT(*) FROM messages")[0] == 1
 
@@ -197,7 +196,7 @@ def test_classifier_disagreement_is_kept_and_shown_as_a_note(site, smtp):
     outbox.send_due(service.store, config.smtp)
     link = confirm_link(smtp, "anna.berg@wien.gv.at")
     page = client.get(link).get_data(as_text=True)
-    client.post(link, data={"csrf_token": hidden(page, "csrf_token")})
+    client.post(link, data={"form_token": hidden(page, "form_token")})
     (row,) = queries.list_requests(service.store)
     assert row["intent"] == "question" and row["status"] == "triage"
     explanation = json.loads(service.store.one("SELECT explanation FROM requests")[0])

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from intake import compose, register, register_mail
 from intake.context import Context, Env, PlannedMail
+from intake.rulebook import Group
 from intake.stages import route
 from intake.store import utcnow
 
@@ -226,9 +227,20 @@ def template_variables(ctx: Context, env: Env, planned: PlannedMail) -> dict:
         "staff_address": env.config.smtp.staff_address,
         "privacy_notice_url": env.config.privacy.notice_url,
         "guidelines": register.guidelines_for(env.config, language),
-        "confirm_links": (
-            register_mail.links_for_request(env, ctx.request_id) if planned.template == "forward_join" else {}
-        ),
+        "confirm_links": _confirm_links(env, ctx.request_id, planned, groups),
+    }
+
+
+def _confirm_links(
+    env: Env, request_id: int | None, planned: PlannedMail, groups: list[Group]
+) -> dict[str, str]:
+    """A join's forward carries the confirmation link of each group its recipient facilitates
+    (a request for several groups: each facilitator confirms for their own group only)."""
+    if planned.template != "forward_join" or request_id is None:
+        return {}
+    mine = {g.id for g in groups if planned.recipient.lower() in {f.lower() for f in g.facilitators}}
+    return {
+        gid: link for gid, link in register_mail.links_for_request(env, request_id).items() if gid in mine
     }
 
 

@@ -15,7 +15,7 @@ This is the policy of the secretariat in one place:
 
 from __future__ import annotations
 
-from intake import compose, register
+from intake import compose, group_set, register
 from intake.context import Context, Decision, Env, PlannedMail
 from intake.rulebook import Group
 
@@ -73,7 +73,7 @@ def plan(ctx: Context, env: Env, *, by_person: bool = False) -> None:
     ctx.triage_reason = None
     sender = ctx.mail.sender_email if ctx.mail else ""  # who wrote to us gets the reply
     staff = env.config.smtp.staff_address
-    groups = _groups(d.group, env, d.explanation.get("group", {}).get("scores"))
+    groups = groups_of(d, env)
     low = d.confidence < env.config.classify.confidence_threshold
 
     if not sender:
@@ -128,17 +128,13 @@ def plan(ctx: Context, env: Env, *, by_person: bool = False) -> None:
 
 
 def groups_of(decision: Decision, env: Env) -> list[Group]:
-    return _groups(decision.group, env, decision.explanation.get("group", {}).get("scores"))
+    """The groups a decision is for (for `both`: each one chosen on the form, else the two
+    best-scoring; intake/group_set.py)."""
+    found = [
+        env.rules.group(g) for g in group_set.group_ids(decision.group, decision.explanation.get("group"))
+    ]
+    return [g for g in found if g is not None]
 
 
 def _triage(ctx: Context, reason: str) -> None:
     ctx.status, ctx.triage_reason = "triage", reason
-
-
-def _groups(group_id: str | None, env: Env, scores: dict | None = None) -> list[Group]:
-    if group_id == "both":
-        ranked = sorted((scores or {}).items(), key=lambda kv: -kv[1])[:2]
-        found = [env.rules.group(g) for g, _ in ranked]
-        return [g for g in found if g is not None]
-    group = env.rules.group(group_id)
-    return [group] if group else []

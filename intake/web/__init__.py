@@ -96,7 +96,9 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
             return None  # probes: no session, and no database opened (or created) for one
         g.account = accounts.session_account(store_of(), session.get("sid"))
         rule = access.rule_of(request.endpoint)
-        if request.method == "POST":  # every form, the login form too (login CSRF)
+        # every form, the login form too (login CSRF); the public form's pages check their own
+        # signed token, as a cross-site frame sends them no cookie (intake/form_token.py)
+        if request.method == "POST" and request.endpoint not in form_views.OWN_CSRF:
             token = request.form.get("csrf_token", "")
             if not token or not secrets.compare_digest(token, session.get("csrf", "")):
                 abort(400, "missing or wrong CSRF token; reload the page and try again")
@@ -146,14 +148,16 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
             " frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
         )
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
+        policy = response.headers["Content-Security-Policy"]
+        if "frame-ancestors" not in policy or "frame-ancestors 'none'" in policy:
+            response.headers["X-Frame-Options"] = "DENY"  # only the form may be framed (form_embed.py)
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.context_processor
     def common():  # noqa: ANN202
-        if "csrf" not in session:  # a login form gets one too
+        if "csrf" not in session and request.endpoint not in form_views.OWN_CSRF:  # a login form too
             session["csrf"] = secrets.token_urlsafe(32)
         return {"account": g.get("account"), "csrf_token": session.get("csrf", "")}
 

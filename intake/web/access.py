@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 
+from intake import group_set
 from intake.accounts import Account
 from intake.store import Store
 
@@ -79,14 +80,12 @@ def may_see_request(store: Store, account: Account, request_id: int) -> bool:
 
 
 def groups_of(group_id: str | None, explanation: str | None) -> list[str]:
-    """The groups a request belongs to: its group, or for "both" the two best-scoring."""
-    if group_id != "both":
-        return [group_id] if group_id else []
+    """The groups a request belongs to: its group, or for "both" each one (intake/group_set.py)."""
     try:
-        scores = json.loads(explanation or "{}").get("classification", {}).get("group", {}).get("scores", {})
+        detail = json.loads(explanation or "{}").get("classification", {}).get("group")
     except (ValueError, AttributeError):
-        return []
-    return [g for g, _ in sorted(scores.items(), key=lambda kv: -kv[1])[:2]]
+        detail = None
+    return group_set.group_ids(group_id, detail)
 
 
 def may_see_group(account: Account, group_id: str) -> bool:
