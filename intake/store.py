@@ -59,6 +59,10 @@ class DatabaseUnusable(StoreError):
     a person restores a backup or points the config at the right file."""
 
 
+class MissingRow(StoreError, LookupError):
+    """A row the code relies on is not there (a bug, or a database changed by hand)."""
+
+
 RESTORE_HINT = "stop the service and restore the last good backup (see docs/reliability.md)"
 
 
@@ -191,7 +195,7 @@ class Store:
         """A database with tables but no record of intake's migrations is someone else's
         (a wrong path in the config): refused rather than migrated into."""
         has_record = self.one("SELECT 1 FROM sqlite_master WHERE name='_migrations'")
-        others = self.one("SELECT COUNT(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")[0]
+        others = self.scalar("SELECT COUNT(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
         if not has_record and others:
             raise DatabaseUnusable(
                 f"database {self.path} is not an intake database (it has"
@@ -233,7 +237,28 @@ class Store:
         return list(self.conn.execute(sql, params))
 
     def one(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row | None:
+        """The first row, or None when there is none."""
         return self.conn.execute(sql, params).fetchone()
+
+    def row(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row:
+        """The first row of a query that always has one (a COUNT, a row known to exist):
+        MissingRow names the query when it has none."""
+        found = self.one(sql, params)
+        if found is None:
+            raise MissingRow(f"no row for: {' '.join(sql.split())[:200]}")  # no params: they may name a person
+        return found
+
+    def scalar(self, sql: str, params: tuple | dict = ()) -> Any:
+        """The first column of the first row (COUNT, MAX, a single field); see row()."""
+        return self.row(sql, params)[0]
+
+    def dicts(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
+        """Rows as plain dicts: what query modules cast to their typed rows (TypedDict)."""
+        return [dict(r) for r in self.conn.execute(sql, params)]
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.conn.in_transaction
 
     def update(self, table: str, pk: int, values: dict[str, Any]) -> None:
         """UPDATE by primary key. Table and column names come from our code, never input."""
@@ -241,7 +266,8 @@ class Store:
 
     def insert(self, table: str, values: dict[str, Any]) -> int:
         cursor = self.conn.execute(_insert_sql(table, tuple(values)), tuple(values.values()))
-        return int(cursor.lastrowid)
+        assert cursor.lastrowid is not None  # an INSERT always sets it
+        return cursor.lastrowid
 
     def insert_request(self, values: dict[str, Any]) -> int:
         """A new request row with its token (IG-<id>-<random>) written at once. Inside the
@@ -254,7 +280,7 @@ class Store:
     def _next_id(self, table: str) -> int:
         """The id the next row of `table` gets. Only inside a write transaction, where
         nobody else inserts."""
-        return self.one(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {_ident(table)}")[0]
+        return int(self.scalar(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {_ident(table)}"))
 
     def event(
         self,
@@ -538,7 +564,8 @@ def _ident(name: str) -> str:
 
 def _split_sql(script: str) -> list[str]:
     """Split a migration into statements, keeping trigger bodies whole."""
-    statements, buffer = [], []
+    statements: list[str] = []
+    buffer: list[str] = []
     for line in script.splitlines():
         if line.strip().startswith("--") and not buffer:
             continue
