@@ -80,20 +80,24 @@ def _oauth2_login(client: IMAPClient, inbox: InboxConfig, where: str) -> None:
     """SASL XOAUTH2 or OAUTHBEARER with a token from intake/oauth.py (never logged)."""
     from intake import oauth
 
+    oauth_client = inbox.oauth2
+    if oauth_client is None:
+        raise ValueError(f"{where}: _oauth2_login without oauth2 in the inbox's config")
+
     def login(token: str) -> None:
-        if inbox.oauth2.mechanism == "OAUTHBEARER":
+        if oauth_client.mechanism == "OAUTHBEARER":
             client.oauthbearer_login(inbox.username, token)
         else:
             client.oauth2_login(inbox.username, token)
 
     try:
-        oauth.with_token(inbox.oauth2, login, LoginError)
+        oauth.with_token(oauth_client, login, LoginError)
     except oauth.OAuthError as exc:
         raise MailboxError(f"{where}: {exc}") from None
     except LoginError:
         raise MailboxError(
             f"{where}: the server refused the OAuth2 token for {inbox.username!r}"
-            f" (oauth2 {inbox.oauth2.name}); check the app's permissions for this"
+            f" (oauth2 {oauth_client.name}); check the app's permissions for this"
             " mailbox"
         ) from None
 

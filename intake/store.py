@@ -245,7 +245,9 @@ class Store:
         MissingRow names the query when it has none."""
         found = self.one(sql, params)
         if found is None:
-            raise MissingRow(f"no row for: {' '.join(sql.split())[:200]}")  # no params: they may name a person
+            raise MissingRow(
+                f"no row for: {' '.join(sql.split())[:200]}"
+            )  # no params: they may name a person
         return found
 
     def scalar(self, sql: str, params: tuple | dict = ()) -> Any:

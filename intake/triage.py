@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from intake import pipeline, register
+from intake import queries_requests as q_requests
 from intake.context import Env
 from intake.rulebook import INTENTS
 from intake.stages import membership, respond, route
@@ -43,7 +44,7 @@ class ResolveResult:
 
 
 def _request(env: Env, request_id: int):
-    row = env.store.one("SELECT * FROM requests WHERE id=?", (request_id,))
+    row = q_requests.request(env.store, request_id)
     if row is None:
         raise TriageError(f"no request {request_id}; see `intake queue list`")
     return row
@@ -78,7 +79,7 @@ def resolve(
         )
     ctx = pipeline.load_context(env, row["first_message"])
     ctx.request_id = request_id
-    message = env.store.one("SELECT * FROM messages WHERE id=?", (row["first_message"],))
+    message = q_requests.message(env.store, row["first_message"])
     if message is None or message["status"] not in ("processed", "unparseable"):
         raise TriageError(
             f"request {request_id} has no parsed message; if it was shunted,"
@@ -108,9 +109,7 @@ def resolve(
     # (non-member, proposal ...); those keep their reason but are marked decided.
     status = "routed" if ctx.status == "routed" else "resolved"
     with env.store.transaction():
-        rounds = env.store.one(
-            "SELECT COUNT(*) FROM events WHERE request_id=? AND kind='resolved'", (request_id,)
-        )[0]
+        rounds = q_requests.times_resolved(env.store, request_id)
         env.store.update(
             "requests",
             request_id,

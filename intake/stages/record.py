@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
+from intake import queries_requests as q_requests
 from intake.context import Context, Env
 from intake.store import utcnow
 
@@ -140,7 +141,7 @@ def _attach_followup(ctx: Context, env: Env, fields: dict) -> None:
     store = env.store
     request_id = ctx.followup_of
     store.update("messages", ctx.message_pk, {**fields, "request_id": request_id, "role": "followup"})
-    row = store.one("SELECT status FROM requests WHERE id=?", (request_id,))
+    row = q_requests.request(store, request_id)
     update = {"updated_at": utcnow()}
     forwarded = any(p.kind == "forward" for p in ctx.planned)
     if row and row["status"] in ("routed", "closed", "new") and not forwarded:
