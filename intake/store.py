@@ -262,7 +262,7 @@ class Store:
     def in_transaction(self) -> bool:
         return self.conn.in_transaction
 
-    def update(self, table: str, pk: int, values: dict[str, Any]) -> None:
+    def update(self, table: str, pk: int | str, values: dict[str, Any]) -> None:
         """UPDATE by primary key. Table and column names come from our code, never input."""
         self.conn.execute(_update_sql(table, tuple(values)), (*values.values(), pk))
 

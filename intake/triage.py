@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from intake import pipeline, register
+from intake import queries_members as q_members
 from intake import queries_requests as q_requests
 from intake.context import Env
 from intake.rulebook import INTENTS
@@ -181,7 +182,7 @@ def link_sender(
     import json
 
     row = _request(env, request_id)
-    member = env.store.one("SELECT * FROM members WHERE organisation=?", (organisation,))
+    member = q_members.member(env.store, organisation)
     if member is None:
         raise TriageError(f"no organisation {organisation!r} in the roster")
     sender = (row["requester_email"] or "").lower()
@@ -201,10 +202,7 @@ def link_sender(
     if dry_run:
         return what
     with env.store.transaction():
-        env.store.conn.execute(
-            "UPDATE members SET domains=?, contact_emails=?, updated_at=? WHERE organisation=?",
-            (json.dumps(sorted(domains)), json.dumps(sorted(contacts)), utcnow(), organisation),
-        )
+        q_members.set_addresses(env.store, organisation, domains=domains, contacts=contacts, at=utcnow())
         env.store.update(
             "requests",
             request_id,

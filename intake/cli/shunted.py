@@ -38,7 +38,10 @@ def shunted_list(obj: Obj, as_json: bool) -> None:
         _echo_json(rows)
         return
     _table(
-        [[str(r["message"]), str(r["request_id"]), str(r["stored_at"]), str(r["reason"] or "")] for r in rows],
+        [
+            [str(r["message"]), str(r["request_id"]), str(r["stored_at"]), str(r["reason"] or "")]
+            for r in rows
+        ],
         ["message", "request", "stored", "reason"],
     )
 
