@@ -198,9 +198,14 @@ def retrying(store: Store) -> tuple[int, str | None]:
     return int(row[0]), row[1]
 
 
-def stuck_sending(store: Store) -> tuple[int, str | None]:
-    """(rows being sent, when the oldest of them started)."""
-    row = store.row("SELECT COUNT(*), MIN(sending_at) FROM outbox WHERE status='sending'")
+def stuck_sending(store: Store, *, started_before: str | None) -> tuple[int, str | None]:
+    """(rows being sent since before `started_before`, or since an unknown time; when the
+    oldest of them started). None: every row being sent counts."""
+    row = store.row(
+        "SELECT COUNT(*), MIN(sending_at) FROM outbox WHERE status='sending'"
+        " AND (? OR sending_at IS NULL OR sending_at < ?)",
+        (started_before is None, started_before or ""),
+    )
     return int(row[0]), row[1]
 
 
