@@ -175,7 +175,8 @@ def parse_records(records: Iterable[tuple[int, list[str]]], source: str = "roste
         raise RosterError(
             f"{source}: line 1: missing column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}"
         )
-    rows, seen = [], {}
+    rows: list[dict] = []
+    seen: dict[str, int] = {}
     claimed: dict[str, tuple[str, int]] = {}  # domain or address -> (organisation, line)
     for line_no, values in records:
         if not any(v.strip() for v in values):

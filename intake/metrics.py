@@ -130,12 +130,9 @@ def health(store: Store, config: Config) -> tuple[bool, dict]:
         }
     oldest, waiting = q_outbox.oldest_waiting(store)
     outbox_age = _age(oldest, now) if oldest else 0.0
-    outbox = {
-        "queued": waiting,
-        "oldest_seconds": round(outbox_age, 1),
-        "ok": outbox_age <= config.max_outbox_age_seconds,
-    }
-    healthy = outbox["ok"] and all(i["ok"] for i in inboxes.values())
+    outbox_ok = outbox_age <= config.max_outbox_age_seconds
+    outbox = {"queued": waiting, "oldest_seconds": round(outbox_age, 1), "ok": outbox_ok}
+    healthy = outbox_ok and all(i["ok"] for i in inboxes.values())
     return healthy, {
         "status": "ok" if healthy else "fail",
         "database": "ok",

@@ -239,7 +239,8 @@ def queue_page(
     facilitator's view (their group's open and handled requests, oldest first).
     """
     store.conn.create_function("reason_key", 1, reason_key, deterministic=True)
-    where, args = [], []
+    where: list[str] = []
+    args: list[str | int | None] = []
     if facilitator_group is not None:
         where.append("r.group_id = ? AND r.status IN ('triage', 'routed', 'resolved')")
         args.append(facilitator_group)
@@ -271,7 +272,7 @@ def queue_page(
         where.append("r.assigned_to IS ?")
         args.append(account)
     clause = " WHERE " + " AND ".join(where) if where else ""
-    total = store.one(f"SELECT COUNT(*) {_FROM}{clause}", tuple(args))[0]
+    total = int(store.scalar(f"SELECT COUNT(*) {_FROM}{clause}", tuple(args)))
     pages = max((total + page_size - 1) // page_size, 1)
     page = min(max(page, 1), pages)  # past the end (a filter shrank the list): the last page
     ids = [
@@ -300,7 +301,7 @@ def request_detail(store: Store, request_id: int, *, bounded: bool = False) -> d
     if row is None:
         return None
     detail = summarize(store, row)
-    large = store.one("SELECT explanation, auth_evidence FROM requests WHERE id=?", (request_id,))
+    large = store.row("SELECT explanation, auth_evidence FROM requests WHERE id=?", (request_id,))
     detail["explanation"] = _cut(json.loads(large["explanation"] or "{}"), cut)
     detail["auth_evidence"] = _cut(large["auth_evidence"], cut)
     detail["messages"] = [
@@ -344,13 +345,13 @@ def request_detail(store: Store, request_id: int, *, bounded: bool = False) -> d
     ]
     if bounded:
         detail["not_shown"] = {
-            "messages": store.one("SELECT COUNT(*) FROM messages WHERE request_id=?", (request_id,))[0]
+            "messages": store.scalar("SELECT COUNT(*) FROM messages WHERE request_id=?", (request_id,))
             - len(detail["messages"]),
-            "events": store.one(
+            "events": store.scalar(
                 "SELECT COUNT(*) FROM events WHERE request_id=? OR message_pk IN"
                 " (SELECT id FROM messages WHERE request_id=?)",
                 (request_id, request_id),
-            )[0]
+            )
             - len(detail["events"]),
         }
     return detail

@@ -169,7 +169,7 @@ def note_request(ctx: Context, env: Env) -> None:
 
         for group in route.groups_of(d, env):
             if {f.lower() for f in group.facilitators} & forwards:
-                _forwarded_join(ctx, env, group.id)
+                _forwarded_join(ctx, env, group.id, ctx.membership.organisation)
         return
     if d.intent == "unsubscribe" and ctx.membership.organisation:
         _leave(ctx, env)
@@ -215,10 +215,13 @@ def _topic_of(ctx: Context, env: Env) -> str | None:
         return None
     if d.confidence < env.config.classify.confidence_threshold:
         return None  # doubt goes to triage; a person's decision (resolve) counts
-    if (d.group or "").startswith("new:"):
+    mail = ctx.mail
+    assert mail is not None  # note_request runs only for a parsed mail
+    topic: str | None
+    if d.group and d.group.startswith("new:"):
         topic = d.group[4:]
     elif d.group in (None, "none") and d.intent in ("facilitate", "join"):
-        topic = detect_topic(f"{ctx.mail.subject}\n{ctx.mail.body_text}", env.rules)
+        topic = detect_topic(f"{mail.subject}\n{mail.body_text}", env.rules)
     else:
         return None
     return topic if topic and topic != "other" else None
@@ -239,6 +242,7 @@ def _leave(ctx: Context, env: Env) -> None:
     """An unsubscribe request: the exact roster contact whose mail is authenticated leaves
     at once; anyone else's request waits for staff (leave_requested_at, in the desk)."""
     m, store = ctx.membership, env.store
+    assert ctx.request_id is not None  # note_request runs only for a request
     group = env.rules.group(ctx.decision.group)
     rows = q_register.confirmed_of(store, m.organisation, group.id if group else None)
     at_once = m.match == "exact" and m.authenticated is True
@@ -263,13 +267,14 @@ def _leave(ctx: Context, env: Env) -> None:
         store.update("requests", ctx.request_id, {"status": "routed", "triage_reason": None})
 
 
-def _forwarded_join(ctx: Context, env: Env, group_id: str) -> None:
-    mail, m = ctx.mail, ctx.membership
+def _forwarded_join(ctx: Context, env: Env, group_id: str, organisation: str) -> None:
+    mail = ctx.mail
+    assert mail is not None  # note_request runs only for a parsed mail
     name, email = mail.forwarded_from or (mail.sender_name, mail.sender_email)
     pid = upsert_participant(
         env,
         group_id=group_id,
-        organisation=m.organisation,
+        organisation=organisation,
         email=email,
         name=name,
         language=ctx.decision.language,
@@ -449,7 +454,7 @@ def interest_of(store: Store, group_id: str) -> dict[str, Any]:
             others.append(entry)
         elif r["kind"] == "facilitate":
             offers.append(entry)
-        else:
+        elif r["organisation"]:  # a member's interest carries its organisation
             organisations.setdefault(r["organisation"], entry)
     return {
         "organisations": list(organisations.values()),

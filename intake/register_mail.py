@@ -111,10 +111,10 @@ def confirm_link(env: Env, participant_id: int) -> str | None:
     return register_links.url_for_token(env.config, token)
 
 
-def links_for_request(env: Env, request_id: int) -> dict[str, str]:
+def links_for_request(env: Env, request_id: int | None) -> dict[str, str]:
     """{group id: confirmation link} for the participants a request made: what the
     forward of a join request carries."""
-    if not env.store.in_transaction:
+    if request_id is None or not env.store.in_transaction:
         return {}  # a preview (queue resolve --dry-run, the desk's preview) makes no link
     links = {}
     for participant_id, group_id in q_register.waiting_of_request(env.store, request_id):

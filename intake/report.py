@@ -42,7 +42,7 @@ class GroupYear:
 
 
 def _in_year(stamp: str | None, year: int) -> bool:
-    return bool(stamp) and stamp[:4] == str(year)
+    return stamp is not None and stamp[:4] == str(year)
 
 
 def organisation_of(store: Store, address: str) -> str:

@@ -80,8 +80,8 @@ def run(ctx: Context, env: Env) -> None:
         "runner_up": d.runner_up,
         "organisation": m.organisation,
         "membership": m.membership,
-        "is_member": int(m.counts) if ctx.mail.sender_email else None,
-        "member_match": m.match if ctx.mail.sender_email else None,
+        "is_member": int(m.counts) if mail.sender_email else None,
+        "member_match": m.match if mail.sender_email else None,
         "authenticated": None if m.authenticated is None else int(m.authenticated),
         "auth_evidence": m.auth_evidence,
         "triage_reason": ctx.triage_reason,
@@ -140,6 +140,7 @@ def _dumps(values: list, *, ensure_ascii: bool = False) -> str:
 def _attach_followup(ctx: Context, env: Env, fields: dict) -> None:
     store = env.store
     request_id = ctx.followup_of
+    assert request_id is not None and ctx.message_pk is not None  # run() checked both
     store.update("messages", ctx.message_pk, {**fields, "request_id": request_id, "role": "followup"})
     row = q_requests.request(store, request_id)
     update = {"updated_at": utcnow()}

@@ -85,6 +85,7 @@ def queue_planned(ctx: Context, env: Env, *, round_no: int) -> list[int]:
 def _triage_for_limit(ctx: Context, env: Env, limit: str) -> None:
     """The acknowledgement was held back: a person sees the request (and why)."""
     reason = f"acknowledgement held back: {limit}"
+    assert ctx.request_id is not None  # queue_planned checked it
     ctx.status, ctx.triage_reason = "triage", reason
     env.store.update(
         "requests", ctx.request_id, {"status": "triage", "triage_reason": reason, "updated_at": utcnow()}
