@@ -264,7 +264,7 @@ def confirm(env: Env, secret: str) -> int | None:
         _note_disagreement(store, request_id, message_pk)
         delivery = q_mailbox.unfiled_of(store, message_pk, FORM_INBOX)
         if delivery:  # nothing to file away on a mail server
-            store.mark_filed(delivery, "form")
+            q_mailbox.mark_filed(store, delivery, "form")
     return request_id
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 from datetime import UTC, datetime, timedelta
 
+from intake import queries_mailbox as q_mailbox
 from intake import queries_outbox as q_outbox
 from intake import queries_status as q_status
 from intake import service_lock
@@ -40,7 +41,7 @@ def report(store: Store, config: Config) -> dict:
         )
     inboxes = []
     for inbox in config.inboxes:
-        cp = store.checkpoint(inbox.name, inbox.folder)
+        cp = q_mailbox.checkpoint(store, inbox.name, inbox.folder)
         item = {
             "name": inbox.name,
             "folder": inbox.folder,

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from intake import queries_mailbox as q_mailbox
 from intake import queries_outbox as q_outbox
 from intake import queries_status as q_status
 from intake.config import Config
@@ -98,7 +99,7 @@ class IntakeCollector(Collector):
             labels=["inbox"],
         )
         for inbox in self.config.inboxes:
-            cp = store.checkpoint(inbox.name, inbox.folder)
+            cp = q_mailbox.checkpoint(store, inbox.name, inbox.folder)
             polls.add_metric([inbox.name], _age(cp["last_ok_at"] if cp else None, now))
         yield polls
 
@@ -120,7 +121,7 @@ def health(store: Store, config: Config) -> tuple[bool, dict]:
     q_status.ping(store)  # raises when the database is unreachable
     inboxes = {}
     for inbox in config.inboxes:
-        cp = store.checkpoint(inbox.name, inbox.folder)
+        cp = q_mailbox.checkpoint(store, inbox.name, inbox.folder)
         last = cp["last_ok_at"] if cp else None
         age = _age(last, now)
         inboxes[inbox.name] = {

@@ -342,42 +342,6 @@ class Store:
 
     # -- checkpoints and deliveries ---------------------------------------------------
 
-    def checkpoint(self, inbox: str, folder: str) -> sqlite3.Row | None:
-        return self.one("SELECT * FROM checkpoints WHERE inbox=? AND folder=?", (inbox, folder))
-
-    def set_checkpoint(
-        self, inbox: str, folder: str, uidvalidity: int, last_uid: int, uidnext: int | None = None
-    ) -> None:
-        self.conn.execute(
-            "INSERT INTO checkpoints (inbox, folder, uidvalidity, last_uid, uidnext)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(inbox, folder) DO UPDATE SET"
-            " uidvalidity=excluded.uidvalidity, last_uid=excluded.last_uid,"
-            " uidnext=COALESCE(excluded.uidnext, checkpoints.uidnext)",
-            (inbox, folder, uidvalidity, last_uid, uidnext),
-        )
-
-    def record_poll(self, inbox: str, folder: str, *, error: str | None) -> None:
-        now = utcnow()
-        row = self.checkpoint(inbox, folder)
-        with self.transaction():
-            if row is None:
-                self.conn.execute(
-                    "INSERT INTO checkpoints (inbox, folder, uidvalidity, last_uid) VALUES (?, ?, 0, 0)",
-                    (inbox, folder),
-                )
-            if error is None:
-                self.conn.execute(
-                    "UPDATE checkpoints SET last_poll_at=?, last_ok_at=?, last_error=NULL,"
-                    " failures=0 WHERE inbox=? AND folder=?",
-                    (now, now, inbox, folder),
-                )
-            else:
-                self.conn.execute(
-                    "UPDATE checkpoints SET last_poll_at=?, last_error=?, failures=failures+1"
-                    " WHERE inbox=? AND folder=?",
-                    (now, error, inbox, folder),
-                )
-
     def store_delivery(
         self, *, inbox: str, folder: str, uidvalidity: int, uid: int, raw: bytes, internal_date: str | None
     ) -> tuple[int, bool]:
@@ -479,43 +443,6 @@ class Store:
             " last_uid=MAX(CASE WHEN checkpoints.uidvalidity=excluded.uidvalidity"
             " THEN checkpoints.last_uid ELSE 0 END, excluded.last_uid)",
             (inbox, folder, uidvalidity, uid),
-        )
-
-    _UNFILED = (
-        "FROM deliveries d JOIN messages m ON m.id = d.message_pk"
-        " WHERE d.inbox=? AND d.filed_at IS NULL AND m.status != 'stored'"
-    )
-
-    def unfiled_deliveries(
-        self, inbox: str, folder: str, uidvalidity: int, limit: int = 500
-    ) -> list[sqlite3.Row]:
-        """Deliveries whose message is fully handled but not yet flagged/moved on the
-        server, lowest UIDs first, `limit` at a time."""
-        return self.query(
-            f"SELECT d.id, d.uid {self._UNFILED} AND d.folder=? AND d.uidvalidity=? ORDER BY d.uid LIMIT ?",
-            (inbox, folder, uidvalidity, limit),
-        )
-
-    def has_unfiled(self, inbox: str) -> bool:
-        """Whether filing away needs a connection to this inbox at all."""
-        return self.one(f"SELECT 1 {self._UNFILED} LIMIT 1", (inbox,)) is not None
-
-    def mark_filed(self, delivery_ids: list[int], action: str) -> None:
-        now = utcnow()
-        with self.transaction():
-            self.conn.executemany(
-                "UPDATE deliveries SET filed_at=?, file_action=? WHERE id=?",
-                [(now, action, i) for i in delivery_ids],
-            )
-
-    def mark_handled_before(self, message_pks: list[int], mark: str) -> None:
-        """These new messages already carried our handled flag on the server: intake
-        handled them once before (the database that knew it was lost or restored from an
-        older backup), so nothing is sent about them again. Inside the caller's storing
-        transaction, before any stage runs."""
-        self.conn.executemany(
-            "UPDATE messages SET handled_mark=? WHERE id=? AND status='stored'",
-            [(mark, pk) for pk in message_pks],
         )
 
     def pending_messages(self) -> list[int]:
