@@ -37,7 +37,8 @@ def attachment_parts(msg: Message) -> list[Message]:
 def _attached_message(part: Message) -> Message | None:
     """The message inside a message/rfc822 part, if the parser found one."""
     inner = part.get_payload()
-    return inner[0] if isinstance(inner, list) and inner else None
+    first = inner[0] if isinstance(inner, list) and inner else None
+    return first if isinstance(first, Message) else None
 
 
 def attachment_bytes(part: Message) -> bytes:
@@ -50,9 +51,10 @@ def attachment_bytes(part: Message) -> bytes:
         except Exception:  # noqa: BLE001
             return str(inner).encode("utf-8", "replace")
     try:
-        return part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
     except Exception:  # noqa: BLE001
         return b""
+    return payload if isinstance(payload, bytes) else b""
 
 
 def describe_attachments(msg: Message) -> tuple[list[Attachment], list[Any]]:

@@ -101,16 +101,16 @@ def restore(source: Path, database: Path, *, dry_run: bool = False) -> tuple[Bac
     result = inspect(source)
     lock = service_lock.ServiceLock(database, wait_seconds=0)  # refuses, naming the service
     try:
-        kept = database.with_name(f"{database.name}.before-restore-{utcnow().replace(':', '')}")
+        aside = database.with_name(f"{database.name}.before-restore-{utcnow().replace(':', '')}")
         if dry_run:
-            return result, kept if database.exists() else None
+            return result, aside if database.exists() else None
+        kept: Path | None = None
         if database.exists():
             for suffix in ("", "-wal", "-shm"):
                 old = database.with_name(database.name + suffix)
                 if old.exists():
-                    os.replace(old, kept.with_name(kept.name + suffix))
-        else:
-            kept = None
+                    os.replace(old, aside.with_name(aside.name + suffix))
+            kept = aside
         try:
             _copy_into_place(source, database)
         except (sqlite3.Error, OSError) as exc:

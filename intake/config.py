@@ -409,7 +409,8 @@ def _smtp(path: Path, table: Any, clients: dict[str, OAuth2Config]) -> SmtpConfi
     return smtp
 
 
-_PROVIDER_DEFAULTS = {
+# provider -> (token endpoint, device-code endpoint, {flow: scopes})
+_PROVIDER_DEFAULTS: dict[str, tuple[str, str | None, dict[str, tuple[str, ...]]]] = {
     # token endpoint, device-code endpoint ({tenant} filled in), scopes per flow
     "microsoft": (
         "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",

@@ -52,9 +52,9 @@ def _start_pymap(port: int) -> subprocess.Popen:
     deadline = time.time() + 20
     while time.time() < deadline:
         if proc.poll() is not None:
+            said = proc.stderr.read() if proc.stderr else b""
             raise RuntimeError(
-                f"the embedded IMAP server (pymap) exited:"
-                f" {proc.stderr.read().decode(errors='replace')[-500:]}"
+                f"the embedded IMAP server (pymap) exited: {said.decode(errors='replace')[-500:]}"
             )
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from intake import pipeline
+from intake import queries_requests as q_requests
 from intake.context import Context, Env
 from intake.stages.classify import machine_intent
 
@@ -155,13 +156,9 @@ def _agrees(field: str, got: str, expected: str) -> bool:
 
 def _staff_examples(env: Env) -> dict[str, Any]:
     """Score the classifier on requests staff resolved by hand."""
-    rows = env.store.query(
-        "SELECT l.request_id, l.group_id, l.intent, r.first_message FROM labelled_examples l"
-        " JOIN requests r ON r.id = l.request_id ORDER BY l.id"
-    )
-    latest = {r["request_id"]: r for r in rows}
-    ok = Counter()
-    for r in latest.values():
+    latest = q_requests.labelled_examples(env.store)
+    ok: Counter[str] = Counter()
+    for r in latest:
         got = predicted(run_file(env, env.store.raw_of(r["first_message"]) or b""))
         ok["group"] += got["group"] == r["group_id"]
         ok["intent"] += got["intent"] == r["intent"]

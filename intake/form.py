@@ -27,11 +27,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from intake import compose, form_mail, pipeline, queries_form, register_mail
+from intake import compose, form_mail, pipeline, register_mail
+from intake import queries_form as q_form
+from intake import queries_mailbox as q_mailbox
+from intake import queries_requests as q_requests
 from intake.context import Env
 from intake.form_mail import FORM_INBOX, INTENTS, Filled
 from intake.form_token import Token
 from intake.paths import default_dir
+from intake.rows import SubmissionRow
 from intake.store import Store, utcnow
 
 log = logging.getLogger("intake.form")
@@ -147,17 +151,13 @@ def submit(
         return _dropped(store, "too_fast")
     with store.transaction():
         expire(store, now=now)
-        if queries_form.submission_with_nonce(store, token.nonce) is not None:
+        if q_form.submission_with_nonce(store, token.nonce) is not None:
             store.event("form_dropped", actor="form", why="replayed")  # sent twice: once is enough
             return Outcome("replayed", {})
         hour_ago = _stamp(now - timedelta(hours=1))
         day_ago = _stamp(now - timedelta(days=1))
-        by_ip = store.one(
-            "SELECT COUNT(*) FROM form_submissions WHERE ip=? AND created_at>=?", (ip, hour_ago)
-        )[0]
-        by_email = store.one(
-            "SELECT COUNT(*) FROM form_submissions WHERE email=? AND created_at>=?", (filled.email, day_ago)
-        )[0]
+        by_ip = q_form.recent(store, ip=ip, since=hour_ago)
+        by_email = q_form.recent(store, email=filled.email, since=day_ago)
         if by_ip >= env.config.form.per_ip_per_hour or by_email >= env.config.form.per_email_per_day:
             store.event(
                 "form_dropped",
@@ -212,9 +212,9 @@ def _dropped(store: Store, why: str) -> Outcome:
 # -- confirming -------------------------------------------------------------------------------
 
 
-def pending(store: Store, secret: str, *, now: datetime | None = None) -> Any:
+def pending(store: Store, secret: str, *, now: datetime | None = None) -> SubmissionRow:
     """The unconfirmed, unexpired submission behind a link; FormError otherwise."""
-    row = store.one("SELECT * FROM form_submissions WHERE token_hash=?", (secret_hash(secret),))
+    row = q_form.by_token_hash(store, secret_hash(secret))
     if row is None:
         raise FormError("error_link_unknown")
     if row["confirmed_at"]:
@@ -236,24 +236,17 @@ def confirm(env: Env, secret: str) -> int | None:
         message_pk, _new = store.store_delivery(
             inbox=FORM_INBOX, folder="web", uidvalidity=1, uid=row["id"], raw=raw, internal_date=utcnow()
         )
-        cursor = store.conn.execute(
-            "UPDATE form_submissions SET confirmed_at=?, message_pk=?, payload='{}'"
-            " WHERE id=? AND confirmed_at IS NULL",
-            (utcnow(), message_pk, row["id"]),
-        )
-        if cursor.rowcount != 1:
+        if not q_form.mark_confirmed(store, row["id"], message_pk, utcnow()):
             raise FormError("error_link_used")
         store.event("form_confirmed", actor="form", message_pk=message_pk, submission=row["id"])
     pipeline.process(env, message_pk)  # returns None if the service ran it first: same result
-    request_id = store.one("SELECT request_id FROM messages WHERE id=?", (message_pk,))["request_id"]
+    state = q_requests.message_state(store, message_pk)
+    request_id = state["request_id"] if state else None
     with store.transaction():
         _note_disagreement(store, request_id, message_pk)
-        delivery = store.query(
-            "SELECT id FROM deliveries WHERE message_pk=? AND inbox=? AND filed_at IS NULL",
-            (message_pk, FORM_INBOX),
-        )
+        delivery = q_mailbox.unfiled_of(store, message_pk, FORM_INBOX)
         if delivery:  # nothing to file away on a mail server
-            store.mark_filed([d["id"] for d in delivery], "form")
+            q_mailbox.mark_filed(store, delivery, "form")
     return request_id
 
 
@@ -262,13 +255,14 @@ def _note_disagreement(store: Store, request_id: int | None, message_pk: int) ->
     request says so (read from the recorded decision, whoever ran the pipeline; once)."""
     if request_id is None:
         return
-    row = store.one("SELECT explanation FROM requests WHERE id=?", (request_id,))
+    row = q_requests.request(store, request_id)
     said = (
-        json.loads(row["explanation"] or "{}").get("classification", {}).get("form", {}).get("disagreement")
+        json.loads((row and row["explanation"]) or "{}")
+        .get("classification", {})
+        .get("form", {})
+        .get("disagreement")
     )
-    if not said or store.one(
-        "SELECT 1 FROM events WHERE request_id=? AND kind='note' AND actor='form'", (request_id,)
-    ):
+    if not said or q_requests.has_event(store, request_id, kind="note", actor="form"):
         return
     store.event(
         "note",
@@ -284,11 +278,7 @@ def expire(store: Store, *, now: datetime | None = None) -> int:
     """Remove submissions past their expiry (retention): unconfirmed ones with their content,
     confirmed ones (whose content is in their message by then) with the address and IP
     address the limits counted. The number removed."""
-    cursor = store.conn.execute(
-        "DELETE FROM form_submissions WHERE expires_at < ?",
-        (_stamp(now or datetime.now(UTC)),),
-    )
-    return cursor.rowcount
+    return q_form.remove_expired(store, _stamp(now or datetime.now(UTC)))
 
 
 def secret_hash(secret: str) -> str:

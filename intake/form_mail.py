@@ -132,7 +132,8 @@ def apply_choice(ctx: Context, env: Env) -> None:
         d.explanation.setdefault("group", {}).update(detail)
     elif choice.intent == "propose" or (choice.intent == "facilitate" and not choice.groups):
         if not (d.group or "").startswith("new:"):
-            slug, _how = topic_slug(choice.topic or ctx.mail.body_text, env.rules.directory)
+            text = choice.topic or (ctx.mail.body_text if ctx.mail else "")
+            slug, _how = topic_slug(text, env.rules.directory)
             group = f"new:{slug or 'other'}"
     elif choice.groups:
         group = choice.groups[0]

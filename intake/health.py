@@ -10,6 +10,9 @@ from __future__ import annotations
 import shutil
 from datetime import UTC, datetime, timedelta
 
+from intake import queries_mailbox as q_mailbox
+from intake import queries_outbox as q_outbox
+from intake import queries_status as q_status
 from intake import service_lock
 from intake.config import Config
 from intake.store import RESTORE_HINT, Store, utcnow
@@ -38,7 +41,7 @@ def report(store: Store, config: Config) -> dict:
         )
     inboxes = []
     for inbox in config.inboxes:
-        cp = store.checkpoint(inbox.name, inbox.folder)
+        cp = q_mailbox.checkpoint(store, inbox.name, inbox.folder)
         item = {
             "name": inbox.name,
             "folder": inbox.folder,
@@ -56,25 +59,18 @@ def report(store: Store, config: Config) -> dict:
             )
         elif item["last_error"]:
             problem("inbox", f"{inbox.name}: {item['last_error']}")
-    count = lambda sql, params=(): store.one(sql, params)[0]  # noqa: E731
-    waiting = store.one(
-        "SELECT COUNT(*), MAX(last_error) FROM outbox WHERE status='queued' AND last_error IS NOT NULL"
-    )
-    if waiting[0]:
-        problem("smtp", f"{waiting[0]} mail(s) queued and not sent: {waiting[1]}")
+    waiting, last_error = q_outbox.retrying(store)
+    if waiting:
+        problem("smtp", f"{waiting} mail(s) queued and not sent: {last_error}")
     # a send in progress lasts at most the SMTP timeout for each of its few exchanges
     bound = (datetime.now(UTC) - timedelta(seconds=4 * config.smtp.timeout + 60)).strftime(
         "%Y-%m-%dT%H:%M:%S"
     )
-    stuck = store.one(
-        "SELECT COUNT(*), MIN(sending_at) FROM outbox WHERE status='sending'"
-        " AND (? OR sending_at IS NULL OR sending_at < ?)",
-        (running is None, bound),
-    )
-    if stuck[0]:
+    stuck, since = q_outbox.stuck_sending(store, started_before=None if running is None else bound)
+    if stuck:
         problem(
             "outbox",
-            f"{stuck[0]} mail(s) stuck in `sending` since {stuck[1] or 'unknown'}"
+            f"{stuck} mail(s) stuck in `sending` since {since or 'unknown'}"
             + (
                 " and no service running: they become `uncertain` at its next start"
                 if running is None
@@ -86,14 +82,14 @@ def report(store: Store, config: Config) -> dict:
         "service": running,
         "disk_free_mb": free_mb,
         "inboxes": inboxes,
-        "backlog": count("SELECT COUNT(*) FROM messages WHERE status='stored'"),
-        "triage": count("SELECT COUNT(*) FROM requests WHERE status IN ('triage','shunted')"),
-        "outbox_queued": count("SELECT COUNT(*) FROM outbox WHERE status='queued'"),
-        "outbox_sending": count("SELECT COUNT(*) FROM outbox WHERE status='sending'"),
-        "outbox_failed": count("SELECT COUNT(*) FROM outbox WHERE status IN ('failed','uncertain')"),
-        "outbox_uncertain": count("SELECT COUNT(*) FROM outbox WHERE status='uncertain'"),
-        "shunted": count("SELECT COUNT(*) FROM messages WHERE status='shunted'"),
-        "requests": count("SELECT COUNT(*) FROM requests"),
+        "backlog": q_status.messages(store, "stored"),
+        "triage": q_status.triage_size(store),
+        "outbox_queued": q_outbox.count(store, "queued"),
+        "outbox_sending": q_outbox.count(store, "sending"),
+        "outbox_failed": q_outbox.count(store, "failed", "uncertain"),
+        "outbox_uncertain": q_outbox.count(store, "uncertain"),
+        "shunted": q_status.messages(store, "shunted"),
+        "requests": q_status.requests(store),
         "checked_at": utcnow(),
     }
     if body["outbox_failed"]:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
+from intake import queries_mailbox as q_mailbox
 from intake.config import InboxConfig
 from intake.store import Store
 from intake.tls import client_context
@@ -80,20 +81,24 @@ def _oauth2_login(client: IMAPClient, inbox: InboxConfig, where: str) -> None:
     """SASL XOAUTH2 or OAUTHBEARER with a token from intake/oauth.py (never logged)."""
     from intake import oauth
 
+    oauth_client = inbox.oauth2
+    if oauth_client is None:
+        raise ValueError(f"{where}: _oauth2_login without oauth2 in the inbox's config")
+
     def login(token: str) -> None:
-        if inbox.oauth2.mechanism == "OAUTHBEARER":
+        if oauth_client.mechanism == "OAUTHBEARER":
             client.oauthbearer_login(inbox.username, token)
         else:
             client.oauth2_login(inbox.username, token)
 
     try:
-        oauth.with_token(inbox.oauth2, login, LoginError)
+        oauth.with_token(oauth_client, login, LoginError)
     except oauth.OAuthError as exc:
         raise MailboxError(f"{where}: {exc}") from None
     except LoginError:
         raise MailboxError(
             f"{where}: the server refused the OAuth2 token for {inbox.username!r}"
-            f" (oauth2 {inbox.oauth2.name}); check the app's permissions for this"
+            f" (oauth2 {oauth_client.name}); check the app's permissions for this"
             " mailbox"
         ) from None
 
@@ -137,7 +142,7 @@ def poll(
         status = client.folder_status(folder, [b"UIDVALIDITY", b"UIDNEXT"])
         uidvalidity = int(status[b"UIDVALIDITY"])
         uidnext = int(status[b"UIDNEXT"])
-        checkpoint = store.checkpoint(inbox.name, folder)
+        checkpoint = q_mailbox.checkpoint(store, inbox.name, folder)
         last_uid = 0
         if checkpoint is not None and checkpoint["uidvalidity"] == uidvalidity:
             last_uid = checkpoint["last_uid"]
@@ -187,7 +192,7 @@ def poll(
                     if is_new and _has_flag(response[uid], inbox.flag_keyword)
                 ]
                 if handled:
-                    store.mark_handled_before(handled, inbox.flag_keyword)
+                    q_mailbox.mark_handled_before(store, handled, inbox.flag_keyword)
             stored = [pk for pk, is_new in results if is_new]
             result.fetched += len(results)
             result.new += len(stored)
@@ -196,7 +201,7 @@ def poll(
         if progress is not None:
             progress.close()
         with store.transaction():
-            store.set_checkpoint(inbox.name, folder, uidvalidity, max([last_uid, *uids]), uidnext)
+            q_mailbox.set_checkpoint(store, inbox.name, folder, uidvalidity, max([last_uid, *uids]), uidnext)
         return result
     except (OSError, IMAPClientError, ssl.SSLError) as exc:
         raise MailboxError(
@@ -224,7 +229,7 @@ def file_away(client: IMAPClient, inbox: InboxConfig, store: Store, *, page: int
     try:
         status = client.folder_status(folder, [b"UIDVALIDITY"])
         uidvalidity = int(status[b"UIDVALIDITY"])
-        while rows := store.unfiled_deliveries(inbox.name, folder, uidvalidity, limit=page):
+        while rows := q_mailbox.unfiled_deliveries(store, inbox.name, folder, uidvalidity, limit=page):
             if not filed:
                 problem = keyword_problem(inbox, client.select_folder(folder, readonly=False))
                 if problem:  # never flag in vain: the deliveries stay unfiled, the error logged
@@ -244,7 +249,7 @@ def file_away(client: IMAPClient, inbox: InboxConfig, store: Store, *, page: int
                         client.uid_expunge(uids)
                     else:  # without UIDPLUS only a plain EXPUNGE exists
                         client.expunge()
-            store.mark_filed([r["id"] for r in rows], action)
+            q_mailbox.mark_filed(store, [r["id"] for r in rows], action)
             filed += len(rows)
         if filed:
             with store.transaction():

@@ -26,6 +26,7 @@ from pathlib import Path
 from email_validator import EmailNotValidError, validate_email
 
 from intake import domains
+from intake import queries_members as q_members
 from intake.store import Store, utcnow
 
 COLUMNS = ("organisation", "country", "membership", "domains", "contact_emails")
@@ -174,7 +175,8 @@ def parse_records(records: Iterable[tuple[int, list[str]]], source: str = "roste
         raise RosterError(
             f"{source}: line 1: missing column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}"
         )
-    rows, seen = [], {}
+    rows: list[dict] = []
+    seen: dict[str, int] = {}
     claimed: dict[str, tuple[str, int]] = {}  # domain or address -> (organisation, line)
     for line_no, values in records:
         if not any(v.strip() for v in values):
@@ -230,7 +232,7 @@ def plan_import(store: Store, rows: list[dict], *, allow_empty: bool = False) ->
     """What importing `rows` would change. A file with no organisations would remove the
     whole roster (a truncated export, a header-only file): refused unless allow_empty."""
     plan = ImportPlan(rows=rows)
-    current = {r["organisation"]: r for r in store.query("SELECT * FROM members")}
+    current = {r["organisation"]: r for r in q_members.members(store)}
     if not rows and current and not allow_empty:
         raise RosterError(
             f"the file lists no organisations: importing it would remove all"
@@ -258,14 +260,12 @@ def apply_import(store: Store, plan: ImportPlan, actor: str) -> None:
     """Write the plan in one transaction: removed organisations deleted, new and changed
     ones upserted by name (sqlite-utils stores the domain and address lists as JSON)."""
     now = utcnow()
-    members = store.db["members"]
     with store.transaction():
-        for org in plan.removed:
-            members.delete_where("organisation = ?", [org])
         touched = set(plan.added) | set(plan.changed)
-        members.upsert_all(
-            [{**row, "updated_at": now} for row in plan.rows if row["organisation"] in touched],
-            pk="organisation",
+        q_members.apply_roster(
+            store,
+            removed=list(plan.removed),
+            upserted=[{**row, "updated_at": now} for row in plan.rows if row["organisation"] in touched],
         )
         store.event(
             "roster_imported",
@@ -307,7 +307,7 @@ def export_csv(store: Store) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    for r in store.query("SELECT * FROM members ORDER BY organisation"):
+    for r in q_members.members(store):
         cells = [
             r["organisation"],
             r["country"],

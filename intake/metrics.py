@@ -16,6 +16,9 @@ from datetime import UTC, datetime
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from intake import queries_mailbox as q_mailbox
+from intake import queries_outbox as q_outbox
+from intake import queries_status as q_status
 from intake.config import Config
 from intake.store import Store
 
@@ -30,11 +33,6 @@ def _age(stamp: str | None, now: datetime) -> float:
     return max(0.0, (now - when).total_seconds())
 
 
-def _outbox_counts(store: Store) -> dict[tuple[str, str], int]:
-    rows = store.query("SELECT kind, status, COUNT(*) FROM outbox GROUP BY kind, status")
-    return {(r[0], r[1]): r[2] for r in rows}
-
-
 class IntakeCollector(Collector):
     """A Prometheus collector over one open Store."""
 
@@ -44,33 +42,32 @@ class IntakeCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         store, now = self.store, datetime.now(UTC)
-        count = lambda sql: store.one(sql)[0]  # noqa: E731
         yield CounterMetricFamily(
             "intake_messages_stored",
             "Messages stored (distinct, kept in the database)",
-            value=count("SELECT COUNT(*) FROM messages"),
+            value=q_status.messages(store),
         )
         yield CounterMetricFamily(
             "intake_messages_processed",
             "Messages that went through every stage",
-            value=count("SELECT COUNT(*) FROM messages WHERE status='processed'"),
+            value=q_status.messages(store, "processed"),
         )
         yield GaugeMetricFamily(
             "intake_messages_shunted",
             "Messages shunted by an error, waiting for a person",
-            value=count("SELECT COUNT(*) FROM messages WHERE status='shunted'"),
+            value=q_status.messages(store, "shunted"),
         )
         yield GaugeMetricFamily(
             "intake_messages_backlog",
             "Messages stored and not yet processed",
-            value=count("SELECT COUNT(*) FROM messages WHERE status='stored'"),
+            value=q_status.messages(store, "stored"),
         )
         yield GaugeMetricFamily(
             "intake_triage_size",
             "Requests waiting in the triage queue",
-            value=count("SELECT COUNT(*) FROM requests WHERE status IN ('triage','shunted')"),
+            value=q_status.triage_size(store),
         )
-        outbox = _outbox_counts(store)
+        outbox = q_outbox.counts_by_kind_status(store)
         kinds = sorted(set(OUT_KINDS) | {kind for kind, _ in outbox})
         sent = CounterMetricFamily(
             "intake_outgoing_sent", "Outgoing mail sent, by kind (ack, forward ...)", labels=["kind"]
@@ -90,7 +87,7 @@ class IntakeCollector(Collector):
         yield sent
         yield failed
         yield queued
-        oldest = store.one("SELECT MIN(created_at) FROM outbox WHERE status IN ('queued','sending')")[0]
+        oldest, _ = q_outbox.oldest_waiting(store)
         yield GaugeMetricFamily(
             "intake_outbox_oldest_queued_seconds",
             "Age of the oldest mail still waiting to be sent (0 when none)",
@@ -102,7 +99,7 @@ class IntakeCollector(Collector):
             labels=["inbox"],
         )
         for inbox in self.config.inboxes:
-            cp = store.checkpoint(inbox.name, inbox.folder)
+            cp = q_mailbox.checkpoint(store, inbox.name, inbox.folder)
             polls.add_metric([inbox.name], _age(cp["last_ok_at"] if cp else None, now))
         yield polls
 
@@ -121,10 +118,10 @@ def health(store: Store, config: Config) -> tuple[bool, dict]:
     successfully within service.max_poll_age_seconds, and no mail waits to be sent longer
     than service.max_outbox_age_seconds."""
     now = datetime.now(UTC)
-    store.one("SELECT COUNT(*) FROM _migrations")  # raises when the database is unreachable
+    q_status.ping(store)  # raises when the database is unreachable
     inboxes = {}
     for inbox in config.inboxes:
-        cp = store.checkpoint(inbox.name, inbox.folder)
+        cp = q_mailbox.checkpoint(store, inbox.name, inbox.folder)
         last = cp["last_ok_at"] if cp else None
         age = _age(last, now)
         inboxes[inbox.name] = {
@@ -132,14 +129,11 @@ def health(store: Store, config: Config) -> tuple[bool, dict]:
             "seconds_since": None if math.isinf(age) else round(age, 1),
             "ok": age <= config.max_poll_age_seconds,
         }
-    oldest = store.one("SELECT MIN(created_at), COUNT(*) FROM outbox WHERE status IN ('queued','sending')")
-    outbox_age = _age(oldest[0], now) if oldest[0] else 0.0
-    outbox = {
-        "queued": oldest[1],
-        "oldest_seconds": round(outbox_age, 1),
-        "ok": outbox_age <= config.max_outbox_age_seconds,
-    }
-    healthy = outbox["ok"] and all(i["ok"] for i in inboxes.values())
+    oldest, waiting = q_outbox.oldest_waiting(store)
+    outbox_age = _age(oldest, now) if oldest else 0.0
+    outbox_ok = outbox_age <= config.max_outbox_age_seconds
+    outbox = {"queued": waiting, "oldest_seconds": round(outbox_age, 1), "ok": outbox_ok}
+    healthy = outbox_ok and all(i["ok"] for i in inboxes.values())
     return healthy, {
         "status": "ok" if healthy else "fail",
         "database": "ok",

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from intake import queries_outbox as q_outbox
 from intake.config import Config, SmtpConfig
 from intake.store import Store, is_damage, unusable, utcnow
 from intake.tls import client_context
@@ -45,18 +46,6 @@ class SendReport:
     error: str | None = None
 
 
-def _move(store: Store, row_id: int, expected: str, values: dict) -> bool:
-    """Compare and set: change the row only if its status is still `expected`."""
-    columns = ", ".join(f"{name}=?" for name in values)
-    return (
-        store.conn.execute(
-            f"UPDATE outbox SET {columns} WHERE id=? AND status=?",  # noqa: S608 - our column names
-            (*values.values(), row_id, expected),
-        ).rowcount
-        == 1
-    )
-
-
 def _to_triage(store: Store, row, reason: str) -> None:  # noqa: ANN001
     if row["request_id"]:
         store.update(
@@ -70,11 +59,11 @@ def recover_interrupted(store: Store) -> int:
     """At start: rows left `sending` by a process that stopped become `uncertain` and go
     to triage. Only the holder of the service lock calls this (see intake/service_lock.py):
     no other process can be sending them."""
-    rows = store.query("SELECT id, request_id, recipient, kind FROM outbox WHERE status='sending'")
+    rows = q_outbox.sending(store)
     count = 0
     with store.transaction():
         for row in rows:
-            if not _move(
+            if not q_outbox.move(
                 store,
                 row["id"],
                 "sending",
@@ -116,25 +105,24 @@ def smtp_oauth2_login(smtp: smtplib.SMTP, cfg: SmtpConfig) -> None:
     server sends a 334 with its error; the empty answer ends the exchange (RFC 7628)."""
     from intake import oauth
 
-    build = oauth.sasl_oauthbearer if cfg.oauth2.mechanism == "OAUTHBEARER" else oauth.sasl_xoauth2
+    client, username = cfg.oauth2, cfg.username or ""
+    if client is None:
+        raise ValueError("smtp_oauth2_login without [smtp] oauth2 in the config")
+    build = oauth.sasl_oauthbearer if client.mechanism == "OAUTHBEARER" else oauth.sasl_xoauth2
 
     def login(token: str) -> None:
-        initial = build(cfg.username, token)
-        smtp.auth(cfg.oauth2.mechanism, lambda challenge=None: initial if challenge is None else "")
+        initial = build(username, token)
+        smtp.auth(client.mechanism, lambda challenge=None: initial if challenge is None else "")
 
     smtp.ehlo_or_helo_if_needed()
     try:
-        oauth.with_token(cfg.oauth2, login, smtplib.SMTPAuthenticationError)
+        oauth.with_token(client, login, smtplib.SMTPAuthenticationError)
     except oauth.OAuthError as exc:
         raise smtplib.SMTPAuthenticationError(535, str(exc)) from None
 
 
-def due_rows(store: Store, limit: int = 200) -> list:
-    return store.query(
-        "SELECT id, request_id, kind, recipient, raw, attempts FROM outbox WHERE status='queued'"
-        " AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT ?",
-        (utcnow(), limit),
-    )
+def due_rows(store: Store, limit: int = 200) -> list[q_outbox.Due]:
+    return q_outbox.due(store, limit)
 
 
 def send_due(
@@ -196,7 +184,7 @@ def _send_batch(
 
 def _send_one(store: Store, cfg: SmtpConfig, smtp: smtplib.SMTP, row, report: SendReport) -> None:  # noqa: ANN001
     with store.transaction():
-        if not _move(
+        if not q_outbox.move(
             store,
             row["id"],
             "queued",
@@ -204,6 +192,7 @@ def _send_one(store: Store, cfg: SmtpConfig, smtp: smtplib.SMTP, row, report: Se
         ):
             return  # another process took it, or staff changed it
     # Before DATA: a refusal or a lost connection means the relay has nothing.
+    text: bytes | str  # the relay's reply; an SMTPResponseException may carry either
     try:
         smtp.ehlo_or_helo_if_needed()
         code, text = smtp.mail(cfg.from_address)
@@ -235,7 +224,9 @@ def _send_one(store: Store, cfg: SmtpConfig, smtp: smtplib.SMTP, row, report: Se
         _outcome(store, cfg, row, code, text, report)
         return
     with store.transaction():
-        if _move(store, row["id"], "sending", {"status": "sent", "sent_at": utcnow(), "last_error": None}):
+        if q_outbox.move(
+            store, row["id"], "sending", {"status": "sent", "sent_at": utcnow(), "last_error": None}
+        ):
             store.event(
                 "reply_sent",
                 request_id=row["request_id"],
@@ -269,7 +260,9 @@ def _uncertain(store: Store, cfg: SmtpConfig, row, exc: Exception) -> None:  # n
         " is not resent by itself"
     )
     with store.transaction():
-        if not _move(store, row["id"], "sending", {"status": "uncertain", "last_error": reason[:300]}):
+        if not q_outbox.move(
+            store, row["id"], "sending", {"status": "uncertain", "last_error": reason[:300]}
+        ):
             _conflict(store, row, reason)
             return
         _to_triage(store, row, f"{row['kind']} to {row['recipient']} may not have been sent: {what}")
@@ -286,21 +279,21 @@ def _uncertain(store: Store, cfg: SmtpConfig, row, exc: Exception) -> None:  # n
 def _conflict(store: Store, row, outcome: str) -> None:  # noqa: ANN001
     """Our row was changed by someone else while we sent: their status stays, and the
     audit trail says what this attempt saw, for the person who decides."""
-    now = store.one("SELECT status FROM outbox WHERE id=?", (row["id"],))
+    now = q_outbox.status_of(store, row["id"])
     store.event(
         "send_outcome_conflict",
         request_id=row["request_id"],
         outbox_id=row["id"],
         recipient=row["recipient"],
         outcome=outcome,
-        status=now[0] if now else None,
+        status=now,
     )
     log.warning(
         "outbox #%s to %s: %s, but the row is now %s; left as it is",
         row["id"],
         row["recipient"],
         outcome,
-        now[0] if now else "gone",
+        now or "gone",
     )
 
 
@@ -339,7 +332,7 @@ def _retry(
     delay = min(cfg.retry_base_seconds * (2 ** (attempts - 1)), 6 * 3600)
     when = (datetime.now(UTC) + timedelta(seconds=delay)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     with store.transaction():
-        _move(
+        q_outbox.move(
             store,
             row["id"],
             expected,
@@ -357,7 +350,7 @@ def _retry(
 
 def _fail(store: Store, row, reason: str, *, expected: str = "sending") -> None:  # noqa: ANN001
     with store.transaction():
-        if not _move(store, row["id"], expected, {"status": "failed", "last_error": reason}):
+        if not q_outbox.move(store, row["id"], expected, {"status": "failed", "last_error": reason}):
             return
         _to_triage(store, row, f"{row['kind']} to {row['recipient']} failed: {reason}")
         store.event(
@@ -373,7 +366,7 @@ def _fail(store: Store, row, reason: str, *, expected: str = "sending") -> None:
 def copy_sent(store: Store, directory: Path) -> None:
     """Write a copy of each sent mail as an .eml file (config key service.mail_copy_dir)."""
     directory.mkdir(parents=True, exist_ok=True)
-    for row in store.query("SELECT id, kind, recipient, raw FROM outbox WHERE status='sent'"):
+    for row in q_outbox.sent_copies(store):
         name = f"{row['id']:04d}-{row['kind']}-{row['recipient'].replace('@', '_at_')}.eml"
         path = directory / name
         if not path.exists():

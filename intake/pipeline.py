@@ -23,6 +23,7 @@ import traceback
 from collections.abc import Callable
 from typing import cast
 
+from intake import queries_requests as q_requests
 from intake.context import Context, Env
 from intake.stage_view import StageView
 from intake.store import Store, is_damage, utcnow
@@ -104,7 +105,7 @@ def shunt(env: Env, message_pk: int, exc: BaseException) -> None:
     store = env.store
     with store.transaction():
         store.update("messages", message_pk, {"status": "shunted", "status_reason": reason})
-        existing = store.one("SELECT request_id FROM messages WHERE id=?", (message_pk,))
+        existing = q_requests.message_state(store, message_pk)
         request_id = existing["request_id"] if existing else None
         if request_id is None:
             now = utcnow()
@@ -125,7 +126,7 @@ def replay(env: Env, message_pk: int) -> Context | None:
     """Run a shunted message again, from scratch (after the bug is fixed)."""
     store = env.store
     with store.transaction():
-        row = store.one("SELECT status, request_id FROM messages WHERE id=?", (message_pk,))
+        row = q_requests.message_state(store, message_pk)
         if row is None or row["status"] != "shunted":
             raise ValueError(f"message {message_pk} is not shunted")
         # the request made by shunt() is kept: the replay fills it in (same id, same token)

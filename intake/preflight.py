@@ -63,7 +63,8 @@ def _secret_checks(config: Config) -> list[Check]:
     secrets = [(f"inbox {i.name} password", i.password) for i in config.inboxes if i.oauth2 is None]
     if config.smtp.username and config.smtp.oauth2 is None:
         secrets.append(("smtp password", config.smtp.password))
-    clients = {c.name: c for c in (i.oauth2 for i in (*config.inboxes, config.smtp)) if c is not None}
+    configured = [*(i.oauth2 for i in config.inboxes), config.smtp.oauth2]
+    clients = {c.name: c for c in configured if c is not None}
     secrets += [(f"oauth2 {name} client secret", c.client_secret) for name, c in sorted(clients.items())]
     for label, secret in secrets:
         if secret.file and not secret.resolve():

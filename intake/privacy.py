@@ -29,6 +29,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from intake import queries_form as q_form
+from intake import queries_members as q_members
+from intake import queries_privacy as q_privacy
+from intake import queries_requests as q_requests
 from intake.config import Config
 from intake.store import Store, utcnow
 
@@ -84,69 +88,25 @@ def normalise(address: str) -> str:
     return addr
 
 
-def _ids(store: Store, sql: str, params: tuple = ()) -> list[int]:
-    return [r[0] for r in store.query(sql, params)]
-
-
-def _in(ids: list[int]) -> tuple[str, str]:
-    """(SQL fragment, parameter) for `column IN` a list of ids."""
-    return "(SELECT value FROM json_each(?))", json.dumps(ids)
-
-
 def find(store: Store, address: str) -> Footprint:
     addr = normalise(address)
     fp = Footprint(address=addr)
-    fp.requests = _ids(store, "SELECT id FROM requests WHERE lower(requester_email)=? ORDER BY id", (addr,))
+    fp.requests = q_privacy.requests_from(store, addr)
     unread = _unread_mail_of(store, addr)
     fp.requests = sorted(set(fp.requests) | {rid for _, rid in unread if rid is not None})
-    ids, rq = _in(fp.requests)
-    fp.linked_requests = _ids(
-        store, f"SELECT id FROM requests WHERE linked_request IN {ids} ORDER BY id", (rq,)
-    )
-    fp.forwarded_requests = _ids(
-        store,
-        f"SELECT id FROM requests WHERE lower(forwarded_by)=? AND id NOT IN {ids} ORDER BY id",
-        (addr, rq),
-    )
-    every, every_p = _in(fp.requests + fp.linked_requests)
-    fp.messages = _ids(
-        store,
-        f"SELECT id FROM messages WHERE request_id IN {every}"
-        " OR lower(sender_email)=? OR lower(reply_to)=? OR id IN (SELECT value FROM json_each(?))"
-        " ORDER BY id",
-        (every_p, addr, addr, json.dumps([pk for pk, _ in unread])),
-    )
-    fp.outbox = _ids(
-        store,
-        f"SELECT id FROM outbox WHERE request_id IN {every} OR lower(recipient)=? ORDER BY id",
-        (every_p, addr),
-    )
-    msgs, msgs_p = _in(fp.messages)
-    reqs, reqs_p = _in(fp.requests + fp.linked_requests + fp.forwarded_requests)
-    fp.events = _ids(
-        store,
-        "SELECT e.id FROM events e LEFT JOIN event_personal p"
-        f" ON p.event_id=e.id WHERE e.request_id IN {reqs} OR e.message_pk IN"
-        f" {msgs} OR instr(lower(p.data), ?) ORDER BY e.id",
-        (reqs_p, msgs_p, addr),
+    fp.linked_requests = q_privacy.requests_linked_to(store, fp.requests)
+    fp.forwarded_requests = q_privacy.requests_forwarded_by(store, addr, besides=fp.requests)
+    every = fp.requests + fp.linked_requests
+    fp.messages = q_privacy.messages_of(store, addr, request_ids=every, also=[pk for pk, _ in unread])
+    fp.outbox = q_privacy.outbox_of(store, addr, request_ids=every)
+    fp.events = q_privacy.events_of(
+        store, addr, request_ids=every + fp.forwarded_requests, message_pks=fp.messages
     )
     fp.members = [
-        r["id"]
-        for r in store.query("SELECT id, contact_emails FROM members")
-        if addr in json.loads(r["contact_emails"] or "[]")
+        member_id for member_id, contacts in q_members.contacts(store) if addr in json.loads(contacts or "[]")
     ]
-    fp.mentioned_in = _ids(
-        store,
-        f"SELECT id FROM messages WHERE id NOT IN {msgs} AND"
-        " (instr(lower(recipients), ?) OR lower(reply_to)=?) ORDER BY id",
-        (msgs_p, json.dumps(addr), addr),
-    )
-    names = store.query(
-        "SELECT requester_name FROM requests WHERE lower(requester_email)=?"
-        " UNION SELECT sender_name FROM messages WHERE lower(sender_email)=?",
-        (addr, addr),
-    )
-    fp.names = sorted({r[0].strip() for r in names if r[0] and r[0].strip()})
+    fp.mentioned_in = q_privacy.mentioned_in(store, addr, besides=fp.messages)
+    fp.names = sorted({name.strip() for name in q_privacy.names_of(store, addr) if name.strip()})
     return fp
 
 
@@ -154,13 +114,10 @@ def _unread_mail_of(store: Store, address: str) -> list[tuple[int, int | None]]:
     """(message, request) of mail whose fields were never parsed (not processed yet,
     shunted, unparseable) and whose raw bytes name the address: it is theirs too."""
     found = []
-    for row in store.query(
-        "SELECT id, request_id FROM messages WHERE status IN ('stored', 'shunted', 'unparseable')"
-        " OR sender_email IS NULL"
-    ):
-        raw = store.raw_of(row["id"])
+    for message_pk, request_id in q_privacy.unread_messages(store):
+        raw = store.raw_of(message_pk)
         if raw is not None and address.encode() in raw.lower():
-            found.append((row["id"], row["request_id"]))
+            found.append((message_pk, request_id))
     return found
 
 
@@ -175,7 +132,6 @@ def export(store: Store, address: str, out: Path, *, actor: str) -> Footprint:
     requests, linked = _rows(store, "requests", fp.requests), _rows(store, "requests", fp.linked_requests)
     messages = _rows(store, "messages", fp.messages)
     outgoing = _rows(store, "outbox", fp.outbox)
-    ev, ev_p = _in(fp.events)
     document = {
         "address": fp.address,
         "names": fp.names,
@@ -199,7 +155,7 @@ def export(store: Store, address: str, out: Path, *, actor: str) -> Footprint:
             }
             for m in _rows(store, "members", fp.members)
         ],
-        "events": store.event_rows(f"e.id IN {ev}", (ev_p,)),
+        "events": q_privacy.events(store, fp.events),
         "mentioned_in_other_mail": [
             {"message": m["id"], "request": m["request_id"], "date": m["date"]}
             for m in _rows(store, "messages", fp.mentioned_in)
@@ -228,10 +184,8 @@ def export(store: Store, address: str, out: Path, *, actor: str) -> Footprint:
 
 
 def _rows(store: Store, table: str, ids: list[int]) -> list[dict[str, Any]]:
-    sql, param = _in(ids)
     rows = []
-    for row in store.query(f'SELECT * FROM "{table}" WHERE id IN {sql} ORDER BY id', (param,)):
-        item = dict(row)
+    for item in q_privacy.rows_of(store, table, ids):
         for key, value in item.items():
             if isinstance(value, str) and value[:1] in "[{":
                 try:
@@ -308,11 +262,13 @@ def erase(
         _erase_outbox(store, fp, scrub, now)
         _erase_events(store, fp, scrub)
         # the online form's submissions waiting for (or past) confirmation (docs/form.md)
-        store.conn.execute("DELETE FROM form_submissions WHERE email=?", (fp.address.lower(),))
+        q_form.remove_of(store, fp.address.lower())
         if roster:
             _erase_roster(store, fp)
         for pk in fp.mentioned_in:  # others' mail copying them: the parsed copy only
-            row = store.one("SELECT recipients, reply_to FROM messages WHERE id=?", (pk,))
+            row = q_requests.message(store, pk)
+            if row is None:
+                continue
             store.update(
                 "messages",
                 pk,
@@ -371,7 +327,9 @@ class _Scrubber:
 
 def _erase_requests(store: Store, fp: Footprint, scrub: _Scrubber) -> None:
     for rid in fp.requests + fp.linked_requests + fp.forwarded_requests:
-        row = store.one("SELECT * FROM requests WHERE id=?", (rid,))
+        row = q_requests.request(store, rid)
+        if row is None:
+            continue
         own = rid in fp.requests
         store.update(
             "requests",
@@ -390,10 +348,7 @@ def _erase_requests(store: Store, fp: Footprint, scrub: _Scrubber) -> None:
 def _erase_messages(store: Store, fp: Footprint, scrub: _Scrubber, now: str, config: Config) -> None:
     key = (config.privacy.pseudonym_key.resolve() or "").encode()
     for pk in fp.messages:
-        row = store.one(
-            "SELECT message_key, sender_email, sender_name, status, status_reason FROM messages WHERE id=?",
-            (pk,),
-        )
+        row = q_privacy.message_to_erase(store, pk)
         theirs = (row["sender_email"] or "").lower() == fp.address
         waiting = row["status"] == "stored"  # its raw goes now: the pipeline must not run it
         store.update(
@@ -425,15 +380,12 @@ def _erase_messages(store: Store, fp: Footprint, scrub: _Scrubber, now: str, con
                 else scrub.text(row["status_reason"]),
             },
         )
-    ids, param = _in(fp.messages)
-    store.conn.execute(f"DELETE FROM message_raw WHERE message_pk IN {ids}", (param,))
+    q_privacy.remove_raw(store, fp.messages)
 
 
 def _erase_outbox(store: Store, fp: Footprint, scrub: _Scrubber, now: str) -> None:
     for oid in fp.outbox:
-        row = store.one(
-            "SELECT recipient, rate_mailbox, dedupe_key, last_error, status FROM outbox WHERE id=?", (oid,)
-        )
+        row = q_privacy.outbox_to_erase(store, oid)
         unsent = row["status"] in UNSENT  # its content is gone: it must never go out now
         store.update(
             "outbox",
@@ -457,27 +409,20 @@ def _erase_events(store: Store, fp: Footprint, scrub: _Scrubber) -> None:
     pseudonym; elsewhere only the address and names are replaced."""
     about = set(fp.requests + fp.linked_requests + fp.forwarded_requests)
     messages = set(fp.messages)
-    ids, param = _in(fp.events)
-    for row in store.query(
-        "SELECT e.id, e.request_id, e.message_pk, p.data FROM events e"
-        f" JOIN event_personal p ON p.event_id=e.id WHERE e.id IN {ids}",
-        (param,),
-    ):
+    for row in q_privacy.personal_events(store, fp.events):
         data = json.loads(row["data"])
         if row["request_id"] in about or row["message_pk"] in messages:
             data = {k: scrub.value(v) if k in ADDRESS_KEYS else ERASED_TEXT for k, v in data.items()}
         else:
             data = scrub.value(data)
-        store.conn.execute(
-            "UPDATE event_personal SET data=? WHERE event_id=?",
-            (json.dumps(data, ensure_ascii=False), row["id"]),
-        )
+        q_privacy.replace_personal(store, row["id"], data)
 
 
 def _erase_roster(store: Store, fp: Footprint) -> None:
     for mid in fp.members:
-        row = store.one("SELECT contact_emails FROM members WHERE id=?", (mid,))
-        contacts = [c for c in json.loads(row["contact_emails"]) if c.lower() != fp.address]
+        contacts = [
+            c for c in json.loads(q_members.contacts_of(store, mid) or "[]") if c.lower() != fp.address
+        ]
         store.update("members", mid, {"contact_emails": json.dumps(contacts), "updated_at": utcnow()})
 
 

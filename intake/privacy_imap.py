@@ -11,7 +11,6 @@ nobody else's mail is ever deleted.
 from __future__ import annotations
 
 import email
-import json
 import ssl
 from email.policy import compat32
 
@@ -19,6 +18,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 from intake import mailbox
+from intake import queries_privacy as q_privacy
 from intake.config import Config, InboxConfig
 from intake.store import Store
 
@@ -32,12 +32,7 @@ class ImapEraseError(Exception):
 def delete_originals(config: Config, store: Store, message_pks: list[int]) -> int:
     """Delete these stored messages' originals from every inbox that received them;
     returns how many were deleted."""
-    rows = store.query(
-        "SELECT d.inbox, d.folder, d.uidvalidity, d.uid, m.message_id FROM deliveries d"
-        " JOIN messages m ON m.id = d.message_pk WHERE d.message_pk IN"
-        " (SELECT value FROM json_each(?))",
-        (json.dumps(message_pks),),
-    )
+    rows = q_privacy.deliveries_of(store, message_pks)
     deleted = 0
     for inbox in config.inboxes:
         mine = [r for r in rows if r["inbox"] == inbox.name]

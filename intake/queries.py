@@ -231,7 +231,7 @@ def request_detail(store: Store, request_id: int, *, bounded: bool = False) -> d
     if row is None:
         return None
     detail = summarize(store, row)
-    large = store.one("SELECT explanation, auth_evidence FROM requests WHERE id=?", (request_id,))
+    large = store.row("SELECT explanation, auth_evidence FROM requests WHERE id=?", (request_id,))
     detail["explanation"] = _cut(json.loads(large["explanation"] or "{}"), cut)
     detail["auth_evidence"] = _cut(large["auth_evidence"], cut)
     detail["messages"] = [
@@ -275,13 +275,13 @@ def request_detail(store: Store, request_id: int, *, bounded: bool = False) -> d
     ]
     if bounded:
         detail["not_shown"] = {
-            "messages": store.one("SELECT COUNT(*) FROM messages WHERE request_id=?", (request_id,))[0]
+            "messages": store.scalar("SELECT COUNT(*) FROM messages WHERE request_id=?", (request_id,))
             - len(detail["messages"]),
-            "events": store.one(
+            "events": store.scalar(
                 "SELECT COUNT(*) FROM events WHERE request_id=? OR message_pk IN"
                 " (SELECT id FROM messages WHERE request_id=?)",
                 (request_id, request_id),
-            )[0]
+            )
             - len(detail["events"]),
         }
     return detail

@@ -17,8 +17,10 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from intake import queries_register as q_register
 from intake.context import Context, Env
 from intake.cue_index import CueIndex
+from intake.rows import GroupRow, ParticipantRow
 from intake.rulebook import Cues, Group, Rulebook, compile_cue
 from intake.store import Store, utcnow
 
@@ -51,31 +53,20 @@ def sync_rules(store: Store, rules: Rulebook) -> None:
             cues: dict[str, list[str]] = {}
             for cue in group.cues:
                 cues.setdefault(cue.language, []).append(("!" if cue.strong else "") + cue.text)
-            values = (
-                group.name,
-                json.dumps(group.names, ensure_ascii=False),
-                json.dumps(list(group.facilitators)),
-                json.dumps(list(group.inboxes)),
-                json.dumps(cues, ensure_ascii=False),
-                now,
-            )
-            store.conn.execute(
-                "INSERT INTO register_groups (id, name, names, facilitators, inboxes, cues,"
-                " updated_at, status, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?,"
-                " 'rules', ?) ON CONFLICT(id) DO UPDATE SET name=excluded.name,"
-                " names=excluded.names, facilitators=excluded.facilitators,"
-                " inboxes=excluded.inboxes, cues=excluded.cues, updated_at=excluded.updated_at"
-                " WHERE register_groups.source='rules' AND (register_groups.name, names,"
-                " facilitators, inboxes, cues) IS NOT (excluded.name, excluded.names,"
-                " excluded.facilitators, excluded.inboxes, excluded.cues)",
-                (group.id, *values, group.status, now),
-            )
+            values = {
+                "name": group.name,
+                "names": json.dumps(group.names, ensure_ascii=False),
+                "facilitators": json.dumps(list(group.facilitators)),
+                "inboxes": json.dumps(list(group.inboxes)),
+                "cues": json.dumps(cues, ensure_ascii=False),
+            }
+            q_register.upsert_rules_group(store, group.id, group.status, now, values)
 
 
 def effective_rules(rules: Rulebook, store: Store) -> Rulebook:
     """The rulebook the classifier and router use: the rules' groups with the status the
     register gives them, plus every open group started from a topic, with its cues."""
-    rows = {r["id"]: r for r in store.query("SELECT * FROM register_groups")}
+    rows = {r["id"]: r for r in q_register.groups(store)}
     groups = []
     for group in rules.groups:
         row = rows.get(group.id)
@@ -119,8 +110,8 @@ def _topic_group(row: Any) -> Group:
     )
 
 
-def group_row(store: Store, group_id: str) -> Any:
-    row = store.one("SELECT * FROM register_groups WHERE id=? OR topic=?", (group_id, group_id))
+def group_row(store: Store, group_id: str) -> GroupRow:
+    row = q_register.group(store, group_id)
     if row is None:
         raise RegisterError(f"no group {group_id!r}; see `intake groups list`")
     return row
@@ -134,17 +125,17 @@ def topic_id(topic: str) -> str:
 def _merged_target(store: Store, group_id: str) -> str:
     seen = {group_id}
     while True:
-        row = store.one("SELECT merged_into FROM register_groups WHERE id=?", (group_id,))
-        if row is None or not row["merged_into"] or row["merged_into"] in seen:
+        target = q_register.merged_into(store, group_id)
+        if not target or target in seen:
             return group_id
-        group_id = row["merged_into"]
+        group_id = target
         seen.add(group_id)
 
 
 def ensure_topic(store: Store, topic: str) -> str:
     """The proposed group of a topic (created on first interest), after merges."""
     gid = topic_id(topic)
-    if store.one("SELECT 1 FROM register_groups WHERE id=?", (gid,)) is None:
+    if not q_register.group_exists(store, gid):
         now = utcnow()
         store.insert(
             "register_groups",
@@ -178,7 +169,7 @@ def note_request(ctx: Context, env: Env) -> None:
 
         for group in route.groups_of(d, env):
             if {f.lower() for f in group.facilitators} & forwards:
-                _forwarded_join(ctx, env, group.id)
+                _forwarded_join(ctx, env, group.id, ctx.membership.organisation)
         return
     if d.intent == "unsubscribe" and ctx.membership.organisation:
         _leave(ctx, env)
@@ -191,22 +182,19 @@ def note_request(ctx: Context, env: Env) -> None:
         return
     requester_name, requester_email = ctx.mail.forwarded_from or (ctx.mail.sender_name, ctx.mail.sender_email)
     m = ctx.membership
-    env.store.conn.execute(
-        "INSERT INTO topic_interest (group_id, request_id, kind, organisation, email, name,"
-        " language, is_member, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(request_id)"
-        " DO UPDATE SET group_id=excluded.group_id, kind=excluded.kind,"
-        " organisation=excluded.organisation, is_member=excluded.is_member",
-        (
-            gid,
-            ctx.request_id,
-            d.intent,
-            m.organisation,
-            requester_email,
-            requester_name,
-            d.language,
-            int(bool(m.counts and m.organisation)),
-            utcnow(),
-        ),
+    q_register.record_interest(
+        env.store,
+        {
+            "group_id": gid,
+            "request_id": ctx.request_id,
+            "kind": d.intent,
+            "organisation": m.organisation,
+            "email": requester_email,
+            "name": requester_name,
+            "language": d.language,
+            "is_member": int(bool(m.counts and m.organisation)),
+            "at": utcnow(),
+        },
     )
     env.store.event(
         "topic_interest",
@@ -227,10 +215,13 @@ def _topic_of(ctx: Context, env: Env) -> str | None:
         return None
     if d.confidence < env.config.classify.confidence_threshold:
         return None  # doubt goes to triage; a person's decision (resolve) counts
-    if (d.group or "").startswith("new:"):
+    mail = ctx.mail
+    assert mail is not None  # note_request runs only for a parsed mail
+    topic: str | None
+    if d.group and d.group.startswith("new:"):
         topic = d.group[4:]
     elif d.group in (None, "none") and d.intent in ("facilitate", "join"):
-        topic = detect_topic(f"{ctx.mail.subject}\n{ctx.mail.body_text}", env.rules)
+        topic = detect_topic(f"{mail.subject}\n{mail.body_text}", env.rules)
     else:
         return None
     return topic if topic and topic != "other" else None
@@ -251,12 +242,9 @@ def _leave(ctx: Context, env: Env) -> None:
     """An unsubscribe request: the exact roster contact whose mail is authenticated leaves
     at once; anyone else's request waits for staff (leave_requested_at, in the desk)."""
     m, store = ctx.membership, env.store
+    assert ctx.request_id is not None  # note_request runs only for a request
     group = env.rules.group(ctx.decision.group)
-    rows = store.query(
-        "SELECT * FROM participants WHERE organisation=? AND status='confirmed'"
-        + (" AND group_id=?" if group else ""),
-        (m.organisation, group.id) if group else (m.organisation,),
-    )
+    rows = q_register.confirmed_of(store, m.organisation, group.id if group else None)
     at_once = m.match == "exact" and m.authenticated is True
     for row in rows:
         if at_once:
@@ -279,13 +267,14 @@ def _leave(ctx: Context, env: Env) -> None:
         store.update("requests", ctx.request_id, {"status": "routed", "triage_reason": None})
 
 
-def _forwarded_join(ctx: Context, env: Env, group_id: str) -> None:
-    mail, m = ctx.mail, ctx.membership
+def _forwarded_join(ctx: Context, env: Env, group_id: str, organisation: str) -> None:
+    mail = ctx.mail
+    assert mail is not None  # note_request runs only for a parsed mail
     name, email = mail.forwarded_from or (mail.sender_name, mail.sender_email)
     pid = upsert_participant(
         env,
         group_id=group_id,
-        organisation=m.organisation,
+        organisation=organisation,
         email=email,
         name=name,
         language=ctx.decision.language,
@@ -313,9 +302,7 @@ def upsert_participant(
     """Create the participant, or move a known one to `status` (a confirmed participant
     asking again stays confirmed). Returns its id, or None when nothing changed."""
     store = env.store
-    row = store.one(
-        "SELECT * FROM participants WHERE group_id=? AND organisation=?", (group_id, organisation)
-    )
+    row = q_register.participant_in(store, group_id, organisation)
     now = utcnow()
     if row is None:
         pid = store.insert(
@@ -411,30 +398,20 @@ def _history(
     )
 
 
-def participant(store: Store, participant_id: int) -> Any:
-    row = store.one("SELECT * FROM participants WHERE id=?", (participant_id,))
+def participant(store: Store, participant_id: int) -> ParticipantRow:
+    row = q_register.participant(store, participant_id)
     if row is None:
         raise RegisterError(f"no participant {participant_id}; see `intake participants list`")
     return row
 
 
-def history(store: Store, participant_id: int) -> list[dict]:
-    return [
-        dict(r)
-        for r in store.query(
-            "SELECT status, at, actor, note FROM participant_changes WHERE participant_id=? ORDER BY id",
-            (participant_id,),
-        )
-    ]
+def history(store: Store, participant_id: int) -> list[q_register.Change]:
+    return q_register.history(store, participant_id)
 
 
 def participants_list(store: Store, group_id: str | None = None) -> list[dict[str, Any]]:
     """The `intake participants list` rows (field names are an interface)."""
-    sql = "SELECT p.*, g.name AS group_name FROM participants p JOIN register_groups g ON g.id = p.group_id"
-    params: tuple = ()
-    if group_id:
-        sql += " WHERE p.group_id=?"
-        params = (group_row(store, group_id)["id"],)
+    rows = q_register.participants_with_group(store, group_row(store, group_id)["id"] if group_id else None)
     return [
         {
             "group": r["group_id"],
@@ -450,7 +427,7 @@ def participants_list(store: Store, group_id: str | None = None) -> list[dict[st
             "reminded_at": r["reminded_at"],
             "leave_requested_at": r["leave_requested_at"],
         }
-        for r in store.query(sql + " ORDER BY p.group_id, p.organisation", params)
+        for r in rows
     ]
 
 
@@ -460,7 +437,7 @@ def participants_list(store: Store, group_id: str | None = None) -> list[dict[st
 def interest_of(store: Store, group_id: str) -> dict[str, Any]:
     """Progress of a topic towards a group: distinct member organisations that proposed or
     asked to join, and who offered to facilitate (members only), with when."""
-    rows = store.query("SELECT * FROM topic_interest WHERE group_id=? ORDER BY at, id", (group_id,))
+    rows = q_register.interest(store, group_id)
     organisations: dict[str, dict] = {}
     offers: list[dict] = []
     others: list[dict] = []
@@ -477,7 +454,7 @@ def interest_of(store: Store, group_id: str) -> dict[str, Any]:
             others.append(entry)
         elif r["kind"] == "facilitate":
             offers.append(entry)
-        else:
+        elif r["organisation"]:  # a member's interest carries its organisation
             organisations.setdefault(r["organisation"], entry)
     return {
         "organisations": list(organisations.values()),
@@ -492,14 +469,10 @@ def interest_of(store: Store, group_id: str) -> dict[str, Any]:
 def groups_list(store: Store) -> list[dict[str, Any]]:
     """The `intake groups list` rows (field names are an interface)."""
     confirmed: dict[str, list[str]] = {}
-    for r in store.query(
-        "SELECT group_id, organisation FROM participants WHERE status='confirmed' ORDER BY organisation"
-    ):
-        confirmed.setdefault(r["group_id"], []).append(r["organisation"])
+    for group_id, organisation in q_register.confirmed_organisations(store):
+        confirmed.setdefault(group_id, []).append(organisation)
     rows = []
-    for g in store.query(
-        "SELECT * FROM register_groups WHERE merged_into IS NULL ORDER BY status='proposed', id"
-    ):
+    for g in q_register.listed_groups(store):
         interest = interest_of(store, g["id"]) if g["status"] == "proposed" else None
         rows.append(
             {
@@ -619,7 +592,7 @@ def merge_topics(env: Env, source: str, target: str) -> None:
         raise RegisterError("a topic cannot be merged into itself")
     if src["status"] != "proposed" or dst["status"] != "proposed":
         raise RegisterError("only proposed topics can be merged")
-    env.store.conn.execute("UPDATE topic_interest SET group_id=? WHERE group_id=?", (dst["id"], src["id"]))
+    q_register.move_interest(env.store, src["id"], dst["id"])
     env.store.update("register_groups", src["id"], {"merged_into": dst["id"], "updated_at": utcnow()})
     env.store.event("topics_merged", actor=env.actor, source=src["id"], target=dst["id"])
     from intake import register_mail

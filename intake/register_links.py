@@ -13,6 +13,7 @@ from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from intake import queries_register as q_register
 from intake.config import Config
 from intake.register import WAITING, RegisterError, participant
 from intake.store import Store, utcnow
@@ -27,11 +28,7 @@ def signing_key(config: Config, store: Store) -> str:
     if configured:
         return configured
     with store.transaction():
-        store.conn.execute(
-            "INSERT OR IGNORE INTO settings (key, value) VALUES ('web_secret', ?)",
-            (secrets.token_urlsafe(48),),
-        )
-    return store.one("SELECT value FROM settings WHERE key='web_secret'")[0]
+        return q_register.setting(store, "web_secret", default=secrets.token_urlsafe(48))
 
 
 def _serializer(config: Config, store: Store) -> URLSafeTimedSerializer:
@@ -59,7 +56,7 @@ def check(config: Config, store: Store, token: str) -> tuple[Any, Any]:
         raise RegisterError("this link has expired; ask the secretariat for a new one") from None
     except BadSignature:
         raise RegisterError("this link is not valid (incomplete or altered)") from None
-    link = store.one("SELECT * FROM participant_links WHERE id=?", (link_id,))
+    link = q_register.link(store, link_id)
     if link is None:
         raise RegisterError("this link is not valid (unknown)")
     if link["used_at"]:
@@ -72,9 +69,5 @@ def check(config: Config, store: Store, token: str) -> tuple[Any, Any]:
 
 def mark_used(store: Store, link_id: str, action: str, actor: str) -> None:
     """Spend the link (in the caller's transaction, with the decision itself)."""
-    cursor = store.conn.execute(
-        "UPDATE participant_links SET used_at=?, used_by=?, action=? WHERE id=? AND used_at IS NULL",
-        (utcnow(), actor, action, link_id),
-    )
-    if cursor.rowcount != 1:
+    if not q_register.spend_link(store, link_id, at=utcnow(), actor=actor, action=action):
         raise RegisterError("this link was already used")

@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from intake import compose, register, register_links
+from intake import queries_outbox as q_outbox
+from intake import queries_register as q_register
 from intake.context import Env
 from intake.register import WAITING, RegisterError
 from intake.store import utcnow
@@ -32,7 +34,7 @@ def queue(
 ) -> int | None:
     """One outbox row, unless one with this dedupe key exists. Returns its id or None."""
     store, cfg = env.store, env.config
-    if store.one("SELECT 1 FROM outbox WHERE dedupe_key=?", (key,)):
+    if q_outbox.has_dedupe_key(store, key):
         return None
     rendered = env.templates.render_mail(template, language, variables)
     token = f"IG-{request_id}" if request_id else None
@@ -109,19 +111,16 @@ def confirm_link(env: Env, participant_id: int) -> str | None:
     return register_links.url_for_token(env.config, token)
 
 
-def links_for_request(env: Env, request_id: int) -> dict[str, str]:
+def links_for_request(env: Env, request_id: int | None) -> dict[str, str]:
     """{group id: confirmation link} for the participants a request made: what the
     forward of a join request carries."""
-    if not env.store.conn.in_transaction:
+    if request_id is None or not env.store.in_transaction:
         return {}  # a preview (queue resolve --dry-run, the desk's preview) makes no link
     links = {}
-    for row in env.store.query(
-        "SELECT id, group_id FROM participants WHERE request_id=? AND status IN ('requested', 'forwarded')",
-        (request_id,),
-    ):
-        link = confirm_link(env, row["id"])
+    for participant_id, group_id in q_register.waiting_of_request(env.store, request_id):
+        link = confirm_link(env, participant_id)
         if link:
-            links[row["group_id"]] = link
+            links[group_id] = link
     return links
 
 
@@ -218,14 +217,7 @@ def send_reminders(env: Env, *, now: datetime | None = None, dry_run: bool = Fal
     now = now or datetime.now(UTC)
     cutoff = register.stamp(now - timedelta(days=env.config.register.remind_after_days))
     store = env.store
-    due = [
-        r["id"]
-        for r in store.query(
-            "SELECT id FROM participants WHERE status IN ('requested', 'forwarded')"
-            " AND asked_at IS NOT NULL AND asked_at <= ? AND reminded_at IS NULL ORDER BY id",
-            (cutoff,),
-        )
-    ]
+    due = q_register.reminders_due(store, cutoff)
     if dry_run:
         return due
     for pid in due:
@@ -271,13 +263,9 @@ def send_digests(env: Env, *, now: datetime | None = None) -> list[str]:
     since = register.stamp(now - timedelta(days=7))
     year, week, _ = now.isocalendar()
     store, sent = env.store, []
-    for group in store.query("SELECT * FROM register_groups WHERE status='open' ORDER BY id"):
+    for group in q_register.open_groups(store):
         people = register.participants_list(store, group["id"])
-        changes = store.query(
-            "SELECT p.organisation, c.status FROM participant_changes c JOIN participants p"
-            " ON p.id = c.participant_id WHERE p.group_id=? AND c.at>=? ORDER BY c.id",
-            (group["id"], since),
-        )
+        changes = q_register.changes_in(store, group["id"], since)
         variables = {
             "group_name_en": group["name"],
             "week": f"{year}-W{week:02d}",

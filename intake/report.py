@@ -19,6 +19,8 @@ from typing import Any
 
 import jinja2
 
+from intake import queries_members as q_members
+from intake import queries_register as q_register
 from intake.store import Store
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -40,7 +42,7 @@ class GroupYear:
 
 
 def _in_year(stamp: str | None, year: int) -> bool:
-    return bool(stamp) and stamp[:4] == str(year)
+    return stamp is not None and stamp[:4] == str(year)
 
 
 def organisation_of(store: Store, address: str) -> str:
@@ -49,7 +51,7 @@ def organisation_of(store: Store, address: str) -> str:
     address = address.lower()
     domain = address.rsplit("@", 1)[-1]
     by_domain = None
-    for row in store.query("SELECT organisation, domains, contact_emails FROM members"):
+    for row in q_members.members(store):
         if address in [c.lower() for c in json.loads(row["contact_emails"])]:
             return row["organisation"]
         if domain in [d.lower() for d in json.loads(row["domains"])]:
@@ -73,32 +75,20 @@ def months_open(group: Any, year: int, today: date) -> list[int]:
 def yearly(store: Store, year: int, *, today: date | None = None) -> dict[str, Any]:
     today = today or date.today()
     participants_by_name = {
-        r[0] for r in store.query("SELECT organisation FROM members WHERE membership='participant'")
+        m["organisation"] for m in q_members.members(store) if m["membership"] == "participant"
     }
     groups = []
     facilitation = []
-    for g in store.query(
-        "SELECT * FROM register_groups WHERE status != 'proposed' AND merged_into IS NULL ORDER BY id"
-    ):
-        people = store.query("SELECT * FROM participants WHERE group_id=? ORDER BY organisation", (g["id"],))
-        changes = store.query(
-            "SELECT p.organisation, c.status, c.at FROM participant_changes c JOIN participants p"
-            " ON p.id = c.participant_id WHERE p.group_id=? ORDER BY c.id",
-            (g["id"],),
-        )
+    for g in q_register.started_groups(store):
+        people = q_register.participants_of(store, g["id"])
+        changes = q_register.changes_in(store, g["id"])
         meetings = [
             dict(m, participants=json.loads(m["participants"]))
-            for m in store.query(
-                "SELECT held_on, participants, note FROM meetings WHERE group_id=? ORDER BY held_on",
-                (g["id"],),
-            )
+            for m in q_register.meetings_of(store, g["id"])
         ]
         by_month = [0] * 12
-        for r in store.query(
-            "SELECT created_at FROM requests WHERE group_id=? AND substr(created_at, 1, 4)=?",
-            (g["id"], str(year)),
-        ):
-            by_month[int(r["created_at"][5:7]) - 1] += 1
+        for created_at in q_register.requests_created(store, g["id"], year):
+            by_month[int(created_at[5:7]) - 1] += 1
         since = today.replace(year=today.year - 1).isoformat()
         recent = [m for m in meetings if m["held_on"] >= since]
         facilitators = json.loads(g["facilitators"])

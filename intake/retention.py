@@ -9,12 +9,13 @@ day by the service; `now` is a parameter so tests can move the clock.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from intake import queries_outbox as q_outbox
+from intake import queries_privacy as q_privacy
 from intake.config import RetentionConfig
 from intake.store import Store
 
@@ -54,49 +55,17 @@ def enforce(
     machine_before = _stamp(now - timedelta(days=cfg.machine_mail_days))
     closed_before = _stamp(now - timedelta(days=cfg.closed_requests_days))
     outgoing_before = _stamp(now - timedelta(days=cfg.outgoing_mail_days))
-    machine = [
-        r[0]
-        for r in store.query(
-            "SELECT id FROM messages WHERE role='machine' AND redacted IS NULL AND stored_at < ?",
-            (machine_before,),
-        )
-    ]
-    finished = [
-        r[0]
-        for r in store.query(
-            "SELECT m.id FROM messages m JOIN requests r ON r.id = m.request_id"
-            f" WHERE m.redacted IS NULL AND r.status IN {FINISHED}"
-            " AND COALESCE(r.updated_at, r.created_at) < ?",
-            (closed_before,),
-        )
-    ]
+    machine = q_privacy.machine_mail_before(store, machine_before)
+    finished = q_privacy.finished_mail_before(store, FINISHED, closed_before)
     finished = [pk for pk in finished if pk not in set(machine)]
-    outgoing = [
-        r[0]
-        for r in store.query(
-            "SELECT id FROM outbox WHERE redacted IS NULL AND status IN ('sent', 'failed',"
-            " 'suppressed') AND created_at < ?",
-            (outgoing_before,),
-        )
-    ]
+    outgoing = q_outbox.expiring(store, outgoing_before)
     report = RetentionReport(len(machine), len(finished), len(outgoing))
     if dry_run or not report.total:
         return report
     mark = f"retention {_stamp(now)}"
-    messages = json.dumps(machine + finished)
     with store.transaction():
-        store.conn.execute(
-            "DELETE FROM message_raw WHERE message_pk IN (SELECT value FROM json_each(?))", (messages,)
-        )
-        store.conn.execute(
-            "UPDATE messages SET body_text=NULL, attachments='[]', redacted=?"
-            " WHERE id IN (SELECT value FROM json_each(?))",
-            (mark, messages),
-        )
-        store.conn.execute(
-            "UPDATE outbox SET raw=x'', redacted=? WHERE id IN (SELECT value FROM json_each(?))",
-            (mark, json.dumps(outgoing)),
-        )
+        q_privacy.remove_content(store, machine + finished, mark)
+        q_outbox.remove_copies(store, outgoing, mark)
         store.event(
             "retention_applied",
             machine_mail=report.machine_mail,

@@ -220,12 +220,12 @@ def _intents(path: Path) -> tuple[dict[str, Cues], dict[str, Cues]]:
     intents = data.get("intent", {})
     if not isinstance(intents, dict):
         raise ConfigError(path, "intent", "must be a table")
-    cues: dict[str, tuple[Cue, ...]] = {}
+    cues: dict[str, Cues] = {}
     for name, table in intents.items():
         if name not in INTENTS:
             raise ConfigError(path, f"intent.{name}", f"unknown intent; use one of: {', '.join(INTENTS)}")
         cues[name] = _cues(path, f"intent.{name}.cues", table.get("cues", {}))
-    topics: dict[str, tuple[Cue, ...]] = {}
+    topics: dict[str, Cues] = {}
     for topic, items in data.get("topics", {}).items():
         if not re.fullmatch(r"[a-z0-9_]+", topic):
             raise ConfigError(path, f"topics.{topic}", "topic names are lower-case words")

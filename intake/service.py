@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 import schedule
 
 from intake import mailbox, outbox, pipeline, register, register_mail, retention
+from intake import queries_mailbox as q_mailbox
 from intake.config import Config, InboxConfig
 from intake.context import Env
 from intake.idle import start_watchers
@@ -168,12 +169,12 @@ class Service:
             result = mailbox.poll(client, inbox, self.store, stop=lambda: self.stopping)
             report.fetched += result.fetched
             report.new += result.new
-            self.store.record_poll(inbox.name, inbox.folder, error=None)
+            q_mailbox.record_poll(self.store, inbox.name, inbox.folder, error=None)
             self.backoff.succeeded(inbox.name)
         except mailbox.MailboxError as exc:
             log.error("%s", exc)
             report.errors.append(str(exc))
-            self.store.record_poll(inbox.name, inbox.folder, error=str(exc))
+            q_mailbox.record_poll(self.store, inbox.name, inbox.folder, error=str(exc))
             self.backoff.failed(inbox.name)
         except sqlite3.OperationalError:
             raise  # the database, not the inbox, is the problem: end the cycle
@@ -181,7 +182,7 @@ class Service:
             mailbox.close(client)
 
     def _file_inbox(self, inbox: InboxConfig, report: CycleReport) -> int:
-        if not self.store.has_unfiled(inbox.name):
+        if not q_mailbox.has_unfiled(self.store, inbox.name):
             return 0
         client = None
         try:

@@ -59,6 +59,10 @@ class DatabaseUnusable(StoreError):
     a person restores a backup or points the config at the right file."""
 
 
+class MissingRow(StoreError, LookupError):
+    """A row the code relies on is not there (a bug, or a database changed by hand)."""
+
+
 RESTORE_HINT = "stop the service and restore the last good backup (see docs/reliability.md)"
 
 
@@ -191,7 +195,7 @@ class Store:
         """A database with tables but no record of intake's migrations is someone else's
         (a wrong path in the config): refused rather than migrated into."""
         has_record = self.one("SELECT 1 FROM sqlite_master WHERE name='_migrations'")
-        others = self.one("SELECT COUNT(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")[0]
+        others = self.scalar("SELECT COUNT(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
         if not has_record and others:
             raise DatabaseUnusable(
                 f"database {self.path} is not an intake database (it has"
@@ -236,15 +240,39 @@ class Store:
         return list(self.conn.execute(sql, params))
 
     def one(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row | None:
+        """The first row, or None when there is none."""
         return self.conn.execute(sql, params).fetchone()
 
-    def update(self, table: str, pk: int, values: dict[str, Any]) -> None:
+    def row(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row:
+        """The first row of a query that always has one (a COUNT, a row known to exist):
+        MissingRow names the query when it has none."""
+        found = self.one(sql, params)
+        if found is None:
+            raise MissingRow(
+                f"no row for: {' '.join(sql.split())[:200]}"
+            )  # no params: they may name a person
+        return found
+
+    def scalar(self, sql: str, params: tuple | dict = ()) -> Any:
+        """The first column of the first row (COUNT, MAX, a single field); see row()."""
+        return self.row(sql, params)[0]
+
+    def dicts(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
+        """Rows as plain dicts: what query modules cast to their typed rows (TypedDict)."""
+        return [dict(r) for r in self.conn.execute(sql, params)]
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.conn.in_transaction
+
+    def update(self, table: str, pk: int | str, values: dict[str, Any]) -> None:
         """UPDATE by primary key. Table and column names come from our code, never input."""
         self.conn.execute(_update_sql(table, tuple(values)), (*values.values(), pk))
 
     def insert(self, table: str, values: dict[str, Any]) -> int:
         cursor = self.conn.execute(_insert_sql(table, tuple(values)), tuple(values.values()))
-        return int(cursor.lastrowid)
+        assert cursor.lastrowid is not None  # an INSERT always sets it
+        return cursor.lastrowid
 
     def insert_request(self, values: dict[str, Any]) -> int:
         """A new request row with its token (IG-<id>-<random>) written at once. Inside the
@@ -257,7 +285,7 @@ class Store:
     def _next_id(self, table: str) -> int:
         """The id the next row of `table` gets. Only inside a write transaction, where
         nobody else inserts."""
-        return self.one(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {_ident(table)}")[0]
+        return int(self.scalar(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {_ident(table)}"))
 
     def event(
         self,
@@ -316,42 +344,6 @@ class Store:
         return found
 
     # -- checkpoints and deliveries ---------------------------------------------------
-
-    def checkpoint(self, inbox: str, folder: str) -> sqlite3.Row | None:
-        return self.one("SELECT * FROM checkpoints WHERE inbox=? AND folder=?", (inbox, folder))
-
-    def set_checkpoint(
-        self, inbox: str, folder: str, uidvalidity: int, last_uid: int, uidnext: int | None = None
-    ) -> None:
-        self.conn.execute(
-            "INSERT INTO checkpoints (inbox, folder, uidvalidity, last_uid, uidnext)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(inbox, folder) DO UPDATE SET"
-            " uidvalidity=excluded.uidvalidity, last_uid=excluded.last_uid,"
-            " uidnext=COALESCE(excluded.uidnext, checkpoints.uidnext)",
-            (inbox, folder, uidvalidity, last_uid, uidnext),
-        )
-
-    def record_poll(self, inbox: str, folder: str, *, error: str | None) -> None:
-        now = utcnow()
-        row = self.checkpoint(inbox, folder)
-        with self.transaction():
-            if row is None:
-                self.conn.execute(
-                    "INSERT INTO checkpoints (inbox, folder, uidvalidity, last_uid) VALUES (?, ?, 0, 0)",
-                    (inbox, folder),
-                )
-            if error is None:
-                self.conn.execute(
-                    "UPDATE checkpoints SET last_poll_at=?, last_ok_at=?, last_error=NULL,"
-                    " failures=0 WHERE inbox=? AND folder=?",
-                    (now, now, inbox, folder),
-                )
-            else:
-                self.conn.execute(
-                    "UPDATE checkpoints SET last_poll_at=?, last_error=?, failures=failures+1"
-                    " WHERE inbox=? AND folder=?",
-                    (now, error, inbox, folder),
-                )
 
     def store_delivery(
         self, *, inbox: str, folder: str, uidvalidity: int, uid: int, raw: bytes, internal_date: str | None
@@ -456,43 +448,6 @@ class Store:
             (inbox, folder, uidvalidity, uid),
         )
 
-    _UNFILED = (
-        "FROM deliveries d JOIN messages m ON m.id = d.message_pk"
-        " WHERE d.inbox=? AND d.filed_at IS NULL AND m.status != 'stored'"
-    )
-
-    def unfiled_deliveries(
-        self, inbox: str, folder: str, uidvalidity: int, limit: int = 500
-    ) -> list[sqlite3.Row]:
-        """Deliveries whose message is fully handled but not yet flagged/moved on the
-        server, lowest UIDs first, `limit` at a time."""
-        return self.query(
-            f"SELECT d.id, d.uid {self._UNFILED} AND d.folder=? AND d.uidvalidity=? ORDER BY d.uid LIMIT ?",
-            (inbox, folder, uidvalidity, limit),
-        )
-
-    def has_unfiled(self, inbox: str) -> bool:
-        """Whether filing away needs a connection to this inbox at all."""
-        return self.one(f"SELECT 1 {self._UNFILED} LIMIT 1", (inbox,)) is not None
-
-    def mark_filed(self, delivery_ids: list[int], action: str) -> None:
-        now = utcnow()
-        with self.transaction():
-            self.conn.executemany(
-                "UPDATE deliveries SET filed_at=?, file_action=? WHERE id=?",
-                [(now, action, i) for i in delivery_ids],
-            )
-
-    def mark_handled_before(self, message_pks: list[int], mark: str) -> None:
-        """These new messages already carried our handled flag on the server: intake
-        handled them once before (the database that knew it was lost or restored from an
-        older backup), so nothing is sent about them again. Inside the caller's storing
-        transaction, before any stage runs."""
-        self.conn.executemany(
-            "UPDATE messages SET handled_mark=? WHERE id=? AND status='stored'",
-            [(mark, pk) for pk in message_pks],
-        )
-
     def pending_messages(self) -> list[int]:
         return [r[0] for r in self.query("SELECT id FROM messages WHERE status='stored' ORDER BY id")]
 
@@ -541,7 +496,8 @@ def _ident(name: str) -> str:
 
 def _split_sql(script: str) -> list[str]:
     """Split a migration into statements, keeping trigger bodies whole."""
-    statements, buffer = [], []
+    statements: list[str] = []
+    buffer: list[str] = []
     for line in script.splitlines():
         if line.strip().startswith("--") and not buffer:
             continue

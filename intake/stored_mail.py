@@ -10,16 +10,16 @@ applied when it was stored.
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from intake.context import Attachment, ParsedMail
+from intake.rows import MessageRow, RequestRow
 
 
-def stored_mail(message: sqlite3.Row, request: sqlite3.Row) -> ParsedMail:
+def stored_mail(message: MessageRow, request: RequestRow) -> ParsedMail:
     """ParsedMail from a messages row (and its request, for a forward's original writer)."""
 
-    def listed(column: str) -> list:
-        return json.loads(message[column] or "[]")
+    def listed(value: str | None) -> list:
+        return json.loads(value or "[]")
 
     forwarded = (
         (request["requester_name"] or "", request["requester_email"] or "")
@@ -30,18 +30,18 @@ def stored_mail(message: sqlite3.Row, request: sqlite3.Row) -> ParsedMail:
         sender_email=message["sender_email"] or "",
         sender_name=message["sender_name"] or "",
         reply_to=message["reply_to"],
-        recipients=listed("recipients"),
+        recipients=listed(message["recipients"]),
         subject=message["subject"] or "",
         date=message["date"],
         body_text=message["body_text"] or "",
-        attachments=[Attachment(**a) for a in listed("attachments")],
+        attachments=[Attachment(**a) for a in listed(message["attachments"])],
         message_id=message["message_id"],
         in_reply_to=message["in_reply_to"],
-        references=listed("references_"),
-        auth_results=listed("auth_results"),
+        references=listed(message["references_"]),
+        auth_results=listed(message["auth_results"]),
         headers=json.loads(message["headers"] or "{}"),
         content_types=[],
-        notes=listed("parse_notes"),
+        notes=listed(message["parse_notes"]),
         forwarded_from=forwarded,
-        auth_results_hops=listed("auth_results_hops"),
+        auth_results_hops=listed(message["auth_results_hops"]),
     )

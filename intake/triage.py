@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from intake import pipeline, register
+from intake import queries_members as q_members
+from intake import queries_requests as q_requests
 from intake.context import Env
 from intake.rulebook import INTENTS
 from intake.stages import membership, respond, route
@@ -43,7 +45,7 @@ class ResolveResult:
 
 
 def _request(env: Env, request_id: int):
-    row = env.store.one("SELECT * FROM requests WHERE id=?", (request_id,))
+    row = q_requests.request(env.store, request_id)
     if row is None:
         raise TriageError(f"no request {request_id}; see `intake queue list`")
     return row
@@ -78,7 +80,7 @@ def resolve(
         )
     ctx = pipeline.load_context(env, row["first_message"])
     ctx.request_id = request_id
-    message = env.store.one("SELECT * FROM messages WHERE id=?", (row["first_message"],))
+    message = q_requests.message(env.store, row["first_message"])
     if message is None or message["status"] not in ("processed", "unparseable"):
         raise TriageError(
             f"request {request_id} has no parsed message; if it was shunted,"
@@ -108,9 +110,7 @@ def resolve(
     # (non-member, proposal ...); those keep their reason but are marked decided.
     status = "routed" if ctx.status == "routed" else "resolved"
     with env.store.transaction():
-        rounds = env.store.one(
-            "SELECT COUNT(*) FROM events WHERE request_id=? AND kind='resolved'", (request_id,)
-        )[0]
+        rounds = q_requests.times_resolved(env.store, request_id)
         env.store.update(
             "requests",
             request_id,
@@ -182,7 +182,7 @@ def link_sender(
     import json
 
     row = _request(env, request_id)
-    member = env.store.one("SELECT * FROM members WHERE organisation=?", (organisation,))
+    member = q_members.member(env.store, organisation)
     if member is None:
         raise TriageError(f"no organisation {organisation!r} in the roster")
     sender = (row["requester_email"] or "").lower()
@@ -202,10 +202,7 @@ def link_sender(
     if dry_run:
         return what
     with env.store.transaction():
-        env.store.conn.execute(
-            "UPDATE members SET domains=?, contact_emails=?, updated_at=? WHERE organisation=?",
-            (json.dumps(sorted(domains)), json.dumps(sorted(contacts)), utcnow(), organisation),
-        )
+        q_members.set_addresses(env.store, organisation, domains=domains, contacts=contacts, at=utcnow())
         env.store.update(
             "requests",
             request_id,

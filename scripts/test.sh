@@ -3,7 +3,8 @@
 #
 # Installs Dovecot (dovecot-imapd) and Chromium (for the browser tests) with apt-get when
 # missing, and the Python packages in .venv at the versions pinned in requirements.lock.
-# Then: ruff (lint and format) and the whole pytest suite on python3 (3.11 on Debian 12).
+# Then: ruff (lint and format), mypy (types; its config is in pyproject.toml) and the whole
+# pytest suite on python3 (3.11 on Debian 12).
 # When a Python 3.13 interpreter is present too (Debian 13's default, or a pyenv 3.13), the
 # suite runs again on it, in .venv-3.13. Playwright drives Debian's Chromium; it never
 # downloads a browser. The suite runs on two processes (pytest-xdist, one file per process at a
@@ -45,6 +46,8 @@ venv .venv python3
 echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+echo "== mypy"
+.venv/bin/mypy intake
 echo "== pytest on $(.venv/bin/python -V)"
 .venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile "$@"
 

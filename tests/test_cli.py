@@ -195,7 +195,7 @@ def test_migrations_are_recorded_and_idempotent(setup):
     plan = service.store.query("EXPLAIN QUERY PLAN SELECT * FROM outbox WHERE request_id=1")
     assert "outbox_request" in " ".join(str(tuple(r)) for r in plan)
     # the per-message part of the hourly limit reads only the newest rows, by rowid
-    from intake.stages.respond import ACKS_AFTER_SQL
+    from intake.queries_outbox import ACKS_AFTER_SQL
 
     plan = service.store.query("EXPLAIN QUERY PLAN " + ACKS_AFTER_SQL, (1,))
     assert "PRIMARY KEY" in " ".join(str(tuple(r)) for r in plan)

@@ -8,6 +8,7 @@ import pytest
 from imapclient import IMAPClient
 
 from intake import mailbox, queries
+from intake import queries_mailbox as q_mailbox
 from intake.config import load_config
 from intake.service import Service
 from intake.store import Store
@@ -99,7 +100,7 @@ def test_uidvalidity_change_rescans_without_duplicates(corpus_setup, dovecot):
     inbox = load_config(config_path).inboxes[0]
     client = mailbox.connect(inbox)
     first = mailbox.poll(client, inbox, store)
-    old_validity = store.checkpoint("general", "Work")["uidvalidity"]
+    old_validity = q_mailbox.checkpoint(store, "general", "Work")["uidvalidity"]
     client.logout()
     admin = dovecot.client(user)
     admin.delete_folder("Work")
@@ -111,7 +112,7 @@ def test_uidvalidity_change_rescans_without_duplicates(corpus_setup, dovecot):
     client.logout()
     assert first.new == 2
     assert second.fetched == 3 and second.new == 1
-    assert store.checkpoint("general", "Work")["uidvalidity"] != old_validity
+    assert q_mailbox.checkpoint(store, "general", "Work")["uidvalidity"] != old_validity
     assert store.one("SELECT COUNT(*) FROM messages")[0] == 3
     assert store.one("SELECT COUNT(*) FROM events WHERE kind='uidvalidity_changed'")[0] == 1
 
@@ -240,7 +241,7 @@ def test_stopping_mid_import_stores_what_it_has_and_resumes(tmp_path, dovecot, s
     first = mailbox.poll(client, config.inboxes[0], store, stop=lambda: asked.append(1) or len(asked) > 1)
     mailbox.close(client)
     assert first.stopped and first.fetched == 10
-    assert store.checkpoint("general", "INBOX")["last_uid"] == 10
+    assert q_mailbox.checkpoint(store, "general", "INBOX")["last_uid"] == 10
     client = mailbox.connect(config.inboxes[0])
     second = mailbox.poll(client, config.inboxes[0], store)
     mailbox.close(client)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from intake import queries_mailbox as q_mailbox
 from intake.store import Store
 
 
@@ -43,7 +44,7 @@ def test_a_batch_stores_new_mail_once_and_repeats_as_deliveries(tmp_path):
     ]
     kinds = [r[0] for r in store.query("SELECT kind FROM events ORDER BY id")]
     assert kinds == ["stored", "stored", "delivered_again", "stored", "delivered_again", "delivered_again"]
-    assert store.checkpoint("general", "INBOX")["last_uid"] == 5
+    assert q_mailbox.checkpoint(store, "general", "INBOX")["last_uid"] == 5
     assert store.pending_messages() == [1, 2, 3]
 
 

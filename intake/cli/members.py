@@ -7,6 +7,7 @@ import json
 import click
 
 from intake import members as roster
+from intake import queries_members as q_members
 from intake.cli.common import Obj, _echo_json, _table
 
 
@@ -53,7 +54,7 @@ def members_list(obj: Obj, as_json: bool, search: str | None) -> None:
       intake members list --search heidelberg
     """
     rows = []
-    for r in obj.env.store.query("SELECT * FROM members ORDER BY organisation"):
+    for r in q_members.members(obj.env.store):
         item = {
             "organisation": r["organisation"],
             "country": r["country"],

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from intake.store import utcnow
+from intake import queries_outbox as q_outbox
 
 
 @click.group()
@@ -26,15 +26,7 @@ def outbox_list(obj, as_json: bool, status: str | None) -> None:
     Example:
       intake outbox list --status failed
     """
-    sql = (
-        "SELECT id, request_id, kind, template, language, recipient, status, attempts,"
-        " last_error, created_at, sent_at FROM outbox"
-    )
-    params: tuple = ()
-    if status:
-        sql += " WHERE status=?"
-        params = (status,)
-    rows = [dict(r) for r in obj.env.store.query(sql + " ORDER BY id", params)]
+    rows = q_outbox.rows(obj.env.store, status)
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -58,7 +50,7 @@ def outbox_retry(obj, outbox_id: int, dry_run: bool) -> None:
       intake outbox retry 7
     """
     store = obj.env.store
-    row = store.one("SELECT status, redacted FROM outbox WHERE id=?", (outbox_id,))
+    row = q_outbox.retry_state(store, outbox_id)
     if row is None or row["status"] not in ("failed", "uncertain"):
         click.echo(f"intake: outbox #{outbox_id} is not failed or uncertain", err=True)
         sys.exit(1)
@@ -69,10 +61,7 @@ def outbox_retry(obj, outbox_id: int, dry_run: bool) -> None:
         click.echo(f"outbox #{outbox_id} would be queued again")
         return
     with store.transaction():  # compare and set: only the status just checked is changed
-        store.conn.execute(
-            "UPDATE outbox SET status='queued', attempts=0, next_attempt_at=? WHERE id=? AND status=?",
-            (utcnow(), outbox_id, row["status"]),
-        )
+        q_outbox.queue_again(store, outbox_id, row["status"])
         store.event("send_retry", actor=obj.actor, outbox_id=outbox_id)
     click.echo(f"outbox #{outbox_id} queued again; it goes out in the next cycle")
 

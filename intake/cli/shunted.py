@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from intake import pipeline, triage
+from intake import queries_requests as q_requests
 from intake.cli.common import Obj, _echo_json, _table
 
 
@@ -31,13 +32,16 @@ def shunted_list(obj: Obj, as_json: bool) -> None:
             "stored_at": r["stored_at"],
             "message_id": r["message_id"],
         }
-        for r in obj.env.store.query("SELECT * FROM messages WHERE status='shunted' ORDER BY id")
+        for r in q_requests.shunted_messages(obj.env.store)
     ]
     if as_json:
         _echo_json(rows)
         return
     _table(
-        [[str(r["message"]), str(r["request_id"]), r["stored_at"], r["reason"] or ""] for r in rows],
+        [
+            [str(r["message"]), str(r["request_id"]), str(r["stored_at"]), str(r["reason"] or "")]
+            for r in rows
+        ],
         ["message", "request", "stored", "reason"],
     )
 
@@ -53,16 +57,17 @@ def shunted_replay(obj: Obj, message_id: int, dry_run: bool) -> None:
     Example:
       intake shunted replay 42
     """
-    row = obj.env.store.one("SELECT status FROM messages WHERE id=?", (message_id,))
+    row = q_requests.message_state(obj.env.store, message_id)
     if row is None or row["status"] != "shunted":
         raise triage.TriageError(f"message {message_id} is not shunted; see `intake shunted list`")
     if dry_run:
         click.echo(f"message {message_id} would be replayed")
         return
     ctx = pipeline.replay(obj.env, message_id)
-    after = obj.env.store.one("SELECT status, status_reason FROM messages WHERE id=?", (message_id,))
-    if ctx is None or after["status"] == "shunted":
-        raise triage.TriageError(f"message {message_id} failed again: {after['status_reason']}")
+    after = q_requests.message_state(obj.env.store, message_id)
+    if ctx is None or after is None or after["status"] == "shunted":
+        reason = after["status_reason"] if after else "the message is gone"
+        raise triage.TriageError(f"message {message_id} failed again: {reason}")
     click.echo(f"message {message_id} replayed: request {ctx.request_id}, status {ctx.status}")
 
 

@@ -141,14 +141,14 @@ def classify(
 
     group_scores: dict[str, float] = {}
     group_hits: dict[str, list[Hit]] = {}
-    for group in rules.groups:
-        hits = _match(group.cues, texts, present)
+    for rule_group in rules.groups:
+        hits = _match(rule_group.cues, texts, present)
         score = sum(h.weight for h in hits)
-        if inbox_groups and group.id in inbox_groups:
+        if inbox_groups and rule_group.id in inbox_groups:
             hits.append(Hit("arrived at the group's inbox", "inbox", INBOX_PRIOR))
             score += INBOX_PRIOR
-        group_scores[group.id] = max(score, 0.0)
-        group_hits[group.id] = hits
+        group_scores[rule_group.id] = max(score, 0.0)
+        group_hits[rule_group.id] = hits
 
     models = _models(rules)
     model_text = f"{subject}\n{body}"

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 
 from intake import form_mail, trust
+from intake import queries_members as q_members
 from intake.context import Context, Env, Membership
 from intake.store import Store
 
@@ -71,7 +72,7 @@ def load_roster(store: Store) -> Roster:
                 tuple(d.lower() for d in json.loads(r["domains"])),
                 tuple(c.lower() for c in json.loads(r["contact_emails"])),
             )
-            for r in store.query("SELECT * FROM members ORDER BY organisation")
+            for r in q_members.members(store)
         ]
     )
 

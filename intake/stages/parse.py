@@ -228,7 +228,8 @@ def _body_text(parsed: Any, msg: Message) -> tuple[str, list[str]]:
             notes.append("body: decoded ISO-2022 text that mail-parser left encoded")
             text = fixed
     if not text.strip() and not msg.is_multipart():
-        payload = msg.get_payload(decode=True) or b""
+        decoded = msg.get_payload(decode=True)
+        payload = decoded if isinstance(decoded, bytes) else b""
         charset = msg.get_content_charset() or "utf-8"
         text = decode_bytes(payload, charset)
         if msg.get_content_type() == "text/html":

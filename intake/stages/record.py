@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
+from intake import queries_requests as q_requests
 from intake.context import Context, Env
 from intake.store import utcnow
 
@@ -79,8 +80,8 @@ def run(ctx: Context, env: Env) -> None:
         "runner_up": d.runner_up,
         "organisation": m.organisation,
         "membership": m.membership,
-        "is_member": int(m.counts) if ctx.mail.sender_email else None,
-        "member_match": m.match if ctx.mail.sender_email else None,
+        "is_member": int(m.counts) if mail.sender_email else None,
+        "member_match": m.match if mail.sender_email else None,
         "authenticated": None if m.authenticated is None else int(m.authenticated),
         "auth_evidence": m.auth_evidence,
         "triage_reason": ctx.triage_reason,
@@ -139,8 +140,9 @@ def _dumps(values: list, *, ensure_ascii: bool = False) -> str:
 def _attach_followup(ctx: Context, env: Env, fields: dict) -> None:
     store = env.store
     request_id = ctx.followup_of
+    assert request_id is not None and ctx.message_pk is not None  # run() checked both
     store.update("messages", ctx.message_pk, {**fields, "request_id": request_id, "role": "followup"})
-    row = store.one("SELECT status FROM requests WHERE id=?", (request_id,))
+    row = q_requests.request(store, request_id)
     update = {"updated_at": utcnow()}
     forwarded = any(p.kind == "forward" for p in ctx.planned)
     if row and row["status"] in ("routed", "closed", "new") and not forwarded:

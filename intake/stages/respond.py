@@ -17,6 +17,8 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from intake import compose, register, register_mail
+from intake import queries_outbox as q_outbox
+from intake import queries_requests as q_requests
 from intake.context import Context, Env, PlannedMail
 from intake.rulebook import Group
 from intake.stages import route
@@ -55,7 +57,7 @@ def queue_planned(ctx: Context, env: Env, *, round_no: int) -> list[int]:
         key = f"req{ctx.request_id}:r{round_no}:{planned.kind}:{planned.template}:{planned.recipient.lower()}"
         if ctx.followup_of is not None:  # each follow-up is its own mail on the request
             key += f":m{ctx.message_pk}"
-        if store.one("SELECT 1 FROM outbox WHERE dedupe_key=?", (key,)):
+        if q_outbox.has_dedupe_key(store, key):
             continue
         reason = limited = None
         if never and round_no == 0:
@@ -84,6 +86,7 @@ def queue_planned(ctx: Context, env: Env, *, round_no: int) -> list[int]:
 def _triage_for_limit(ctx: Context, env: Env, limit: str) -> None:
     """The acknowledgement was held back: a person sees the request (and why)."""
     reason = f"acknowledgement held back: {limit}"
+    assert ctx.request_id is not None  # queue_planned checked it
     ctx.status, ctx.triage_reason = "triage", reason
     env.store.update(
         "requests", ctx.request_id, {"status": "triage", "triage_reason": reason, "updated_at": utcnow()}
@@ -137,29 +140,17 @@ def _parse_stamp(stamp: str | None) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-# +kind: walk the few rows after the id, not every acknowledgement through the kind index
-ACKS_AFTER_SQL = "SELECT COUNT(*) FROM outbox WHERE id>? AND +kind='ack'"
-
-
 def _rate_limited(env: Env, keys: tuple[str, str]) -> str | None:
     limits = env.config.limits
     day, hour = env.store.per_transaction("rate_windows", _rate_windows)
     mailbox, organisation = keys
-    per_sender = env.store.one(
-        "SELECT COUNT(*) FROM outbox WHERE kind='ack' AND rate_mailbox=? AND created_at>=?"
-        " AND status NOT IN ('suppressed')",
-        (mailbox, day),
-    )[0]
+    per_sender = q_outbox.acks_since(env.store, since=day, mailbox=mailbox)
     if per_sender >= limits.acks_per_sender_per_day:
         return (
             f"rate limit: {per_sender} acknowledgements to this sender in 24 h"
             f" (limit {limits.acks_per_sender_per_day})"
         )
-    per_org = env.store.one(
-        "SELECT COUNT(*) FROM outbox WHERE kind='ack' AND rate_organisation=? AND created_at>=?"
-        " AND status NOT IN ('suppressed')",
-        (organisation, day),
-    )[0]
+    per_org = q_outbox.acks_since(env.store, since=day, organisation=organisation)
     if per_org >= limits.acks_per_organisation_per_day:
         return (
             f"rate limit: {per_org} acknowledgements to {organisation.split(':', 1)[1]}"
@@ -170,15 +161,9 @@ def _rate_limited(env: Env, keys: tuple[str, str]) -> str | None:
     # the whole outbox for every message
     counted, last_id = env.store.per_transaction(
         "acks_last_hour",
-        lambda: tuple(
-            env.store.one(
-                "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE kind='ack' AND created_at>=?"
-                " LIMIT ?)), (SELECT COALESCE(MAX(id), 0) FROM outbox)",
-                (hour, limits.acks_per_hour),
-            )
-        ),
+        lambda: q_outbox.acks_window(env.store, since=hour, cap=limits.acks_per_hour),
     )
-    total = counted + env.store.one(ACKS_AFTER_SQL, (last_id,))[0]
+    total = counted + q_outbox.acks_after(env.store, last_id)
     if total >= limits.acks_per_hour:
         return f"global rate limit: {total} acknowledgements in the last hour"
     return None
@@ -246,8 +231,7 @@ def _confirm_links(
 
 def token_of(env: Env, request_id: int | None) -> str:
     """The request's token for our subjects ([IG-12-5f3a9c01]; IG-12 for older requests)."""
-    row = env.store.one("SELECT token FROM requests WHERE id=?", (request_id,))
-    return row[0] if row and row[0] else f"IG-{request_id}"
+    return q_requests.token(env.store, request_id) or f"IG-{request_id}"
 
 
 _DIRECTORY_NAME = re.compile(

@@ -16,6 +16,7 @@ This is the policy of the secretariat in one place:
 from __future__ import annotations
 
 from intake import compose, group_set, register
+from intake import queries_requests as q_requests
 from intake.context import Context, Decision, Env, PlannedMail
 from intake.rulebook import Group
 
@@ -55,9 +56,9 @@ def _plan_followup(ctx: Context, env: Env) -> None:
     """A reply to a known request: to the facilitator when configured and the group is known."""
     if env.config.routing.followups != "facilitator":
         return
-    row = env.store.one("SELECT group_id, language FROM requests WHERE id=?", (ctx.followup_of,))
-    group = env.rules.group(row["group_id"]) if row else None
-    if group is None:
+    row = q_requests.request(env.store, ctx.followup_of)
+    group = env.rules.group(row["group_id"]) if row and row["group_id"] else None
+    if row is None or group is None:
         return
     ctx.decision.group = group.id
     ctx.decision.language = row["language"] or ctx.decision.language

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from intake import queries_outbox as q_outbox
+from intake import queries_requests as q_requests
 from intake import trust
 from intake.context import Context, Env
 from intake.screen_marks import OWN_MESSAGE_ID_MARK
@@ -56,39 +58,29 @@ def find_request(ctx: Context, env: Env) -> tuple[int | None, str | None]:
         ids += re.findall(r"<([^<>\s]+" + re.escape(OWN_MESSAGE_ID_MARK) + r"[^<>\s]+)>", text)
     store = env.store
     for mid in ids:
-        row = store.one("SELECT request_id FROM outbox WHERE message_id=?", (mid,))
-        if row and row[0]:
-            return row[0], f"replies to our mail <{mid}>"
-        row = store.one(
-            "SELECT request_id FROM messages WHERE message_id=? AND request_id IS NOT NULL AND id != ?",
-            (mid, ctx.message_pk or -1),
-        )
-        if row and row[0]:
-            return row[0], f"replies to stored message <{mid}>"
+        found = q_outbox.request_of_message_id(store, mid)
+        if found:
+            return found, f"replies to our mail <{mid}>"
+        found = q_requests.by_message_id(store, mid, other_than=ctx.message_pk or -1)
+        if found:
+            return found, f"replies to stored message <{mid}>"
     token = TOKEN.search(mail.subject or "")
     if token:
-        row = store.one("SELECT id FROM requests WHERE token=? COLLATE NOCASE", (token.group(1),))
-        if row:
-            return row[0], f"subject carries token [{token.group(1)}]"
+        found = q_requests.by_token(store, token.group(1))
+        if found is not None:
+            return found, f"subject carries token [{token.group(1)}]"
     return None, None
 
 
 def participants(env: Env, request_id: int) -> set[str]:
     """Every address that wrote in the conversation or that we wrote to about it."""
     store = env.store
-    found = set()
-    row = store.one("SELECT requester_email, forwarded_by FROM requests WHERE id=?", (request_id,))
+    found: set[str] = set()
+    row = q_requests.request(store, request_id)
     if row:
-        found.update(v for v in row if v)
-    found.update(
-        r[0]
-        for r in store.query(
-            "SELECT sender_email FROM messages WHERE request_id=? AND sender_email IS NOT NULL"
-            " AND role IN ('request', 'followup')",
-            (request_id,),
-        )
-    )
-    found.update(r[0] for r in store.query("SELECT recipient FROM outbox WHERE request_id=?", (request_id,)))
+        found.update(v for v in (row["requester_email"], row["forwarded_by"]) if v)
+    found.update(q_requests.senders(store, request_id))
+    found.update(q_outbox.recipients_of(store, request_id))
     return {a.strip().lower() for a in found if a}
 
 
@@ -106,10 +98,11 @@ def participant(ctx: Context, env: Env, request_id: int) -> tuple[bool, str]:
         return False, f"sender failed authentication (possible spoof): {auth.evidence}"
     if sender in participants(env, request_id):
         return True, "sender is a participant"
-    row = env.store.one("SELECT organisation FROM requests WHERE id=?", (request_id,))
+    row = q_requests.request(env.store, request_id)
+    organisation = row["organisation"] if row else None
     entry, _ = membership.load_roster(env.store).match(sender)
-    if row and row[0] and entry is not None and entry.organisation == row[0]:
+    if organisation and entry is not None and entry.organisation == organisation:
         if auth.authenticated is True:
-            return True, f"authenticated mail from the same organisation ({row[0]})"
-        return False, f"same organisation ({row[0]}) but the mail is not authenticated"
+            return True, f"authenticated mail from the same organisation ({organisation})"
+        return False, f"same organisation ({organisation}) but the mail is not authenticated"
     return False, f"{sender} is not a participant of the conversation"

@@ -89,9 +89,9 @@ def overview():  # noqa: ANN201
 
 def meetings_last_year(group_id: str) -> int:
     since = date.today().replace(year=date.today().year - 1).isoformat()
-    return store_of().one("SELECT COUNT(*) FROM meetings WHERE group_id=? AND held_on>=?", (group_id, since))[
-        0
-    ]
+    return store_of().scalar(
+        "SELECT COUNT(*) FROM meetings WHERE group_id=? AND held_on>=?", (group_id, since)
+    )
 
 
 @bp.route("/register/<group_id>")

@@ -122,7 +122,7 @@ def bar_chart(labels: list[str], series: dict[str, list[int]]) -> dict:
     bars = []
     for i in range(len(labels)):
         x = left + i * (width - left) / len(labels)
-        y = height - bottom
+        y: float = height - bottom
         for j, (name, values) in enumerate(series.items()):
             h = values[i] / top * (height - bottom - 10)
             if h:
