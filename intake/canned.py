@@ -43,6 +43,7 @@ class CannedAnswer:
 @dataclass(frozen=True)
 class CannedSet:
     language: str
+    language_name: str  # the language's name in itself ("Deutsch")
     greeting: str  # Jinja2 source
     signature: str  # Jinja2 source
     answers: dict[str, CannedAnswer]
@@ -77,18 +78,19 @@ def load(templates_dir: Path, language: str) -> CannedSet:
         raise CannedError(f"{path}: {exc}") from None
     answers = {}
     for name, entry in data.items():
-        if name in ("greeting", "signature"):
+        if name in ("language_name", "greeting", "signature"):
             continue
         if not isinstance(entry, dict) or not all(
             isinstance(entry.get(k), str) and entry[k].strip() for k in ("title", "text")
         ):
             raise CannedError(f"{path}: [{name}] needs a title and a text")
         answers[name] = CannedAnswer(name=name, title=entry["title"].strip(), text=entry["text"].strip())
-    for key in ("greeting", "signature"):
+    for key in ("language_name", "greeting", "signature"):
         if not isinstance(data.get(key), str) or not data[key].strip():
             raise CannedError(f"{path}: {key} is missing or empty")
     return CannedSet(
         language=language,
+        language_name=data["language_name"].strip(),
         greeting=data["greeting"].strip(),
         signature=data["signature"].strip(),
         answers=answers,

@@ -50,6 +50,7 @@ class Entry:
     author: str | None = None  # mail out written by a person
     attachments: list[Attachment] = field(default_factory=list)
     request_id: int | None = None  # a linked machine mail's own request
+    reference: str = ""  # mail out: "#12 ack_received (de)", for `intake outbox` commands
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def _entry_in(m: q.MailIn, request_id: int) -> Entry:
         recipient="",
         subject=m.subject or "",
         body=body,
-        note=None if m.status in ("processed", "stored") else m.status,
+        note=m.status_reason,
         attachments=[
             Attachment(
                 filename=str(a.get("filename") or f"attachment-{i}"),
@@ -179,6 +180,7 @@ def _entry_out(o: q.MailOut) -> Entry:
             status=o.status,
             note=o.last_error,
             author=o.author,
+            reference=_reference(o),
         )
     seen = decode_outgoing(o.raw_start, complete=o.raw_size <= len(o.raw_start))
     attachments = [Attachment(filename=name) for name in seen.attachments]
@@ -198,4 +200,9 @@ def _entry_out(o: q.MailOut) -> Entry:
         note=o.last_error,
         author=o.author,
         attachments=attachments,
+        reference=_reference(o),
     )
+
+
+def _reference(o: q.MailOut) -> str:
+    return f"#{o.id} {o.template}" + (f" ({o.language})" if o.language else "")

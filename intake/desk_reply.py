@@ -61,6 +61,7 @@ class Draft:
 
 @dataclass(frozen=True)
 class Preview:
+    sender: str  # the From line: the intake mailbox, where the answer comes back
     recipient: str
     subject: str
     in_reply_to: str | None
@@ -148,7 +149,9 @@ def preview(env: Env, draft: Draft) -> Preview:
     recipient = compose.safe_address(target.requester_email)
     if recipient is None:
         problems.append("the request has no valid sender address to answer")
+    smtp = env.config.smtp
     return Preview(
+        sender=f"{smtp.from_name} <{smtp.from_address}>",
         recipient=recipient or (target.requester_email or ""),
         subject=compose.header_text(draft.subject, 250),
         in_reply_to=target.message_id,

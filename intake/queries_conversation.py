@@ -31,6 +31,7 @@ class MailIn:
     body_text: str | None
     attachments: list[dict]
     status: str
+    status_reason: str | None
     screening: str | None
     redacted: str | None
     request_id: int  # the request it belongs to (a linked machine mail: its own)
@@ -76,6 +77,7 @@ def mail_in(store: Store, request_id: int) -> tuple[list[MailIn], int]:
         "SELECT id, role, status, screening, redacted, request_id, attachments,"
         " substr(sender_email, 1, 300) AS sender_email, substr(sender_name, 1, 300) AS sender_name,"
         " substr(subject, 1, 2000) AS subject, substr(body_text, 1, ?) AS body_text,"
+        " substr(status_reason, 1, 2000) AS status_reason,"
         " COALESCE(internal_date, date, stored_at) AS at"
         f" FROM messages WHERE {where} ORDER BY at, id LIMIT ?",
         (BODY_TEXT, request_id, request_id, MAX_SHOWN),
@@ -92,6 +94,7 @@ def mail_in(store: Store, request_id: int) -> tuple[list[MailIn], int]:
             body_text=r["body_text"],
             attachments=json.loads(r["attachments"] or "[]")[:MAX_SHOWN],
             status=r["status"],
+            status_reason=r["status_reason"],
             screening=r["screening"],
             redacted=r["redacted"],
             request_id=r["request_id"],
