@@ -118,10 +118,11 @@ def _text_of(part: EmailMessage) -> str:
     if part.get_content_maintype() != "text":
         return ""
     try:
-        return str(part.get_content())
+        text = str(part.get_content())
     except (LookupError, ValueError):  # an unknown charset: the bytes, decoded leniently
         payload = part.get_payload(decode=True)
-        return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+        text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+    return text.replace("\r\n", "\n")
 
 
 def of_request(store: Store, request_id: int) -> Conversation:
