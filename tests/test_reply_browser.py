@@ -6,7 +6,7 @@ from __future__ import annotations
 from axe_playwright_python.sync_playwright import Axe
 
 from intake import outbox
-from tests.test_web_browser import browser, log_in, site  # noqa: F401 - pytest fixtures
+from tests.test_web_browser import SCREENSHOTS, browser, log_in, site  # noqa: F401 - pytest fixtures
 
 TARTU = "kadri.tamm@tartu.ee"
 
@@ -48,6 +48,8 @@ def test_answer_a_question_from_a_canned_answer(browser, site, smtp):  # noqa: F
     page.click("text=Load this text")
     assert "participation fee depends on the type and size" in page.input_value("#body")
     no_violations(page)
+    page.set_viewport_size({"width": 1100, "height": 900})
+    page.screenshot(path=str(SCREENSHOTS / "reply.png"), full_page=True)  # for docs/desk-replies.md
     page.check("input[name=close]")
     page.click("text=Preview reply")
     assert "the reply as it will be sent" in page.inner_text("h1")
@@ -67,6 +69,8 @@ def test_answer_a_question_from_a_canned_answer(browser, site, smtp):  # noqa: F
     assert len(arrived) == 1 and arrived[0].message["Subject"].startswith("Re: ")
     assert "participation fee depends" in arrived[0].message.get_content()
     no_violations(page)
+    page.locator("#conversation").scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "conversation.png"))  # for docs/desk-replies.md
     page.close()
 
 
