@@ -149,6 +149,11 @@ def preview(env: Env, draft: Draft) -> Preview:
     recipient = compose.safe_address(target.requester_email)
     if recipient is None:
         problems.append("the request has no valid sender address to answer")
+    if target.screening not in (None, "human"):  # never a loop, never backscatter (RFC 3834)
+        problems.append(
+            f"the request was opened by automatic mail (screening: {target.screening}); the desk does"
+            " not answer machines"
+        )
     smtp = env.config.smtp
     return Preview(
         sender=f"{smtp.from_name} <{smtp.from_address}>",

@@ -67,6 +67,7 @@ class ReplyTarget:
     message_id: str | None  # of the requester's last mail, without <>
     references: list[str]
     subject: str | None
+    screening: str | None = None  # of the mail that opened the request: human, bounce, spam ...
 
 
 def mail_in(store: Store, request_id: int) -> tuple[list[MailIn], int]:
@@ -146,7 +147,8 @@ def mail_out(store: Store, request_id: int) -> tuple[list[MailOut], int]:
 def reply_target(store: Store, request_id: int) -> ReplyTarget | None:
     """The request's sender and their last mail in the conversation (None: no request)."""
     request = store.one(
-        "SELECT id, token, group_id, language, requester_email, requester_name FROM requests WHERE id=?",
+        "SELECT r.id, r.token, r.group_id, r.language, r.requester_email, r.requester_name, m.screening"
+        " FROM requests r LEFT JOIN messages m ON m.id = r.first_message WHERE r.id=?",
         (request_id,),
     )
     if request is None:
@@ -174,6 +176,7 @@ def reply_target(store: Store, request_id: int) -> ReplyTarget | None:
         message_id=last["message_id"] if last else None,
         references=references,
         subject=last["subject"] if last else None,
+        screening=request["screening"],
     )
 
 

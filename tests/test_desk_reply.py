@@ -281,3 +281,35 @@ def test_the_conversation_shows_mail_out_as_it_was_sent_and_mail_in_as_text(desk
     thread = page[page.index('id="conversation"') :]
     assert "<script>" not in thread and '<img src="http' not in thread and "<img src=x" not in thread
     assert "&lt;img src=x" in thread
+
+
+def test_automatic_mail_is_never_answered_from_the_desk(desk):
+    # A request opened by an out-of-office reply: the preview says why it cannot be sent,
+    # and sending it anyway queues nothing (no loop, no backscatter).
+    _, service, app = desk
+    client = client_for(app)
+    request_id = service.store.one(
+        "SELECT r.id FROM requests r JOIN messages m ON m.id = r.first_message WHERE m.screening='auto_reply'"
+    )[0]
+    form = open_form(client, request_id, canned="fees")
+    page = client.post(f"/requests/{request_id}/reply/preview", data=form).get_data(as_text=True)
+    assert "opened by automatic mail (screening: auto_reply)" in page and "disabled>Send reply" in page
+    assert client.post(f"/requests/{request_id}/reply/send", data=form).status_code == 409
+    assert not replies(service, request_id)
+
+
+def test_edit_from_the_preview_keeps_the_text_and_the_key(desk):
+    # "Edit" brings the form back with the text as written (several lines, quotes and
+    # markup kept as text) and the same idempotency key; an unknown canned name is dropped.
+    _, service, app = desk
+    client = client_for(app)
+    request_id = request_of(service, TARTU)
+    form = open_form(client, request_id)
+    form["body"] = 'Dear Kadri,\n\n"Yes" <b>we</b> can & will.\n\nanna\n'
+    form["canned"] = "no-such-answer"
+    page = client.post(f"/requests/{request_id}/reply", data=form).get_data(as_text=True)
+    again = fields(page)
+    assert again["body"] == form["body"] and again["key"] == form["key"] and again["canned"] == ""
+    assert "&lt;b&gt;we&lt;/b&gt;" in page
+    assert client.post(f"/requests/{request_id}/reply/send", data=again).status_code == 302
+    assert [r["template"] for r in replies(service, request_id)] == ["written"]

@@ -38,10 +38,12 @@ def _posted(request_id: int) -> desk_reply.Draft:
     except ValueError:
         after = 0
     templates_dir = ext()["config"].templates_dir
+    language = canned.language_of(templates_dir, form.get("language"))
+    name = form.get("canned", "")
     return desk_reply.Draft(
         request_id=request_id,
-        language=canned.language_of(templates_dir, form.get("language")),
-        canned=form.get("canned", "")[:80],
+        language=language,
+        canned=name if name in canned.load(templates_dir, language).answers else "",
         subject=form.get("subject", "")[:1000],
         body=form.get("body", "")[: desk_reply.MAX_BODY + 1],
         key=form.get("key", "")[:80],
