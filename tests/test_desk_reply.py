@@ -313,3 +313,18 @@ def test_edit_from_the_preview_keeps_the_text_and_the_key(desk):
     assert "&lt;b&gt;we&lt;/b&gt;" in page
     assert client.post(f"/requests/{request_id}/reply/send", data=again).status_code == 302
     assert [r["template"] for r in replies(service, request_id)] == ["written"]
+
+
+def test_a_mail_whose_copy_expired_says_so(desk):
+    # An outgoing mail whose stored copy retention removed shows why, not an empty text.
+    _, service, app = desk
+    client = client_for(app)
+    request_id = request_of(service, TARTU)
+    with service.store.transaction():
+        service.store.conn.execute(
+            "UPDATE outbox SET raw=x'', redacted='retention 2026-11-30' WHERE request_id=? AND kind='ack'",
+            (request_id,),
+        )
+    page = client.get(f"/requests/{request_id}").get_data(as_text=True)
+    thread = page[page.index('id="conversation"') :]
+    assert "Acknowledgement" in thread and "(content removed: retention 2026-11-30)" in thread
