@@ -219,3 +219,18 @@ def test_a_forward_is_decoded_without_parsing_the_attached_original():
     assert seen.attachments == ["original-message.eml"]
     cut = conversation.decode_outgoing(raw[:2000], complete=False)
     assert cut.body == seen.body and not cut.complete
+
+
+MALTESE_WORDS = {"grazzi", "tiegħek", "tan-netwerk", "il-gruppi", "ta'", "se", "li", "u", "fil-grupp"}
+
+
+def test_maltese_answers_are_maltese(detector):
+    # lingua has no Maltese: each answer carries Maltese letters and words and is not read
+    # as English.
+    answers = canned.load(TEMPLATES_DIR, "mt")
+    for name, answer in answers.answers.items():
+        text = canned.render(answer.text, VALUES).lower()
+        assert set("ħġżċ") & set(text), name
+        words = set(text.replace(",", " ").replace(".", " ").replace(":", " ").split())
+        assert len(MALTESE_WORDS & words) >= 4, (name, MALTESE_WORDS & words)
+        assert detector.detect_language_of(text).iso_code_639_1.name.lower() != "en", name
