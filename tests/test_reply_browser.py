@@ -108,12 +108,26 @@ def test_double_submission_sends_once(browser, site):  # noqa: F811
 
 
 def test_a_facilitator_of_another_group_cannot_answer(browser, site):  # noqa: F811
-    # philipp (lcc) opens the reply form of an srpp-ict request: refused on the server.
+    # philipp (lcc) opens the reply form of an srpp-ict request: not found, as every request
+    # route of another group answers him; a "both" request he may read (lcc is one of its
+    # two groups) is refused with 403. Nothing is queued.
     served, service = site
     other = request_of(service, "ville.koskinen@hel.fi")
+    both = request_of(service, "markus.lehner@nordtech-hardware.de")
+    with service.store.transaction():
+        service.store.update(
+            "requests",
+            both,
+            {
+                "group_id": "both",
+                "explanation": '{"classification": {"group": {"scores": {"lcc": 2, "srpp-ict": 3}}}}',
+            },
+        )
     page = browser.new_page()
     log_in(page, served.url, "philipp")
-    response = page.goto(f"{served.url}/requests/{other}/reply?canned=fees")
-    assert response.status in (403, 404)
-    assert not replies(service, other)
+    assert page.goto(f"{served.url}/requests/{other}/reply?canned=fees").status == 404
+    assert page.goto(f"{served.url}/requests/{both}").status == 200
+    assert page.locator("text=Reply to the sender").count() == 0
+    assert page.goto(f"{served.url}/requests/{both}/reply?canned=fees").status == 403
+    assert not replies(service, other) and not replies(service, both)
     page.close()
