@@ -2,8 +2,9 @@
 
 Nothing a sender wrote can add a header or a recipient to our mail: user text
 is flattened to one line of printable characters and length-limited before it
-goes near a header, and addresses are validated. Every mail says it is
-automatic (RFC 3834 Auto-Submitted) and carries our loop marker.
+goes near a header, and addresses are validated. Every mail says whether it is
+automatic (RFC 3834 Auto-Submitted: `auto-replied`/`auto-generated`, or `no` for a reply
+a person wrote in the desk) and carries our loop marker.
 """
 
 from __future__ import annotations
@@ -87,8 +88,9 @@ def build(
     if parents:
         msg["References"] = " ".join(f"<{ident}>" for ident in parents)
     msg["Auto-Submitted"] = auto_submitted
-    msg["X-Auto-Response-Suppress"] = "All"
-    msg["Precedence"] = "auto_reply" if auto_submitted == "auto-replied" else "bulk"
+    msg["X-Auto-Response-Suppress"] = "All"  # no out-of-office answers to any of our mail
+    if auto_submitted != "no":  # a person's reply is not bulk mail
+        msg["Precedence"] = "auto_reply" if auto_submitted == "auto-replied" else "bulk"
     msg[LOOP_HEADER_NAME] = header_text(token or "intake", 40)
     msg.set_content(body.replace("\r\n", "\n").replace("\r", "\n"), cte="quoted-printable")
     if original is not None:

@@ -79,6 +79,7 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
         monitoring,
         privacy_views,
         register_views,
+        reply_views,
         roster_views,
     )
 
@@ -89,6 +90,7 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
     app.register_blueprint(privacy_views.bp)
     app.register_blueprint(monitoring.bp)
     app.register_blueprint(form_views.bp)
+    app.register_blueprint(reply_views.bp)
 
     @app.before_request
     def guard():  # noqa: ANN202

@@ -36,6 +36,9 @@ RULES: dict[str, str] = {
     "desk.assign": REQUEST,
     "desk.note": REQUEST,
     "desk.attachment": REQUEST,
+    "reply.form": REQUEST,  # a reply to the requester (docs/desk-replies.md); may_reply decides
+    "reply.preview": REQUEST,
+    "reply.send": REQUEST,
     "desk.link": STAFF,  # changes the roster: who counts as a member
     "desk.replay": STAFF,  # re-runs the pipeline on a shunted message
     "roster.members_page": STAFF,
@@ -96,6 +99,15 @@ def may_see_group(account: Account, group_id: str) -> bool:
 def may_route_to(account: Account, group: str) -> bool:
     """Staff route anywhere; a facilitator only within their own group."""
     return not account.is_facilitator or group == account.group_id
+
+
+def may_reply(store: Store, account: Account, request_id: int) -> bool:
+    """Staff answer any request; a facilitator only one of their own group (not a "both"
+    request they can read because their group is one of its two)."""
+    if not account.is_facilitator:
+        return True
+    row = store.one("SELECT group_id FROM requests WHERE id=?", (request_id,))
+    return row is not None and row["group_id"] == account.group_id
 
 
 def assignable(store: Store, request_id: int) -> list[str]:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
-from intake import attachment_worker, pipeline, queries, queries_queue, triage
+from intake import attachment_worker, conversation, pipeline, queries, queries_queue, triage
 from intake.language_names import choices as language_choices
 from intake.rulebook import INTENTS
 from intake.web import access, env_for, ext, store_of
@@ -141,6 +141,8 @@ def request_page(request_id: int):  # noqa: ANN201
         groups=groups,
         intents=INTENTS,
         explanation_json=json.dumps(detail["explanation"], indent=2, ensure_ascii=False),
+        thread=conversation.of_request(store_of(), request_id),  # mail in and out, in order
+        may_reply=access.may_reply(store_of(), g.account, request_id),
     )
 
 
