@@ -169,3 +169,11 @@ def test_original_with_a_huge_header_is_attached_opaque_and_fast():
     ]
     assert attached[0].get_content_type() == "application/octet-stream"
     assert attached[0].get_payload(decode=True) == original
+
+
+def test_c1_control_characters_become_spaces_in_headers():
+    # U+0080-U+009F are never text a person wrote into a subject: each becomes a space, so a
+    # reader gets back exactly the line intake wrote (found by the property test above).
+    assert header_text("Join \x80 the group\x9f now") == "Join the group now"
+    raw = _build_plain("a \x80b", "text", "Name")
+    assert email.message_from_bytes(raw, policy=default_policy)["Subject"] == "a b"

@@ -137,7 +137,7 @@ def test_form_in_three_languages_from_submission_to_the_desk(browser, world, smt
         assert service.store.one("SELECT COUNT(*) FROM messages")[0] == CASES.index(case)
         no_violations(page)
         page.click("main button[type=submit]")
-        assert page.locator("p.done").is_visible()
+        page.wait_for_selector("p.done")  # the confirmed page has loaded
         context.close()
 
         outbox.send_due(service.store, config.smtp)
