@@ -102,7 +102,11 @@ def started_groups(store: Store) -> list[GroupRow]:
 
 
 def open_groups(store: Store) -> list[GroupRow]:
-    return cast(list[GroupRow], store.dicts("SELECT * FROM register_groups WHERE status='open' ORDER BY id"))
+    """Groups open to new participants (a group merged into another is not)."""
+    return cast(
+        list[GroupRow],
+        store.dicts("SELECT * FROM register_groups WHERE status='open' AND merged_into IS NULL ORDER BY id"),
+    )
 
 
 # -- topic interest ----------------------------------------------------------------------------
@@ -257,6 +261,13 @@ def meetings_of(store: Store, group_id: str) -> list[Meeting]:
         store.dicts(
             "SELECT held_on, participants, note FROM meetings WHERE group_id=? ORDER BY held_on", (group_id,)
         ),
+    )
+
+
+def meetings_since(store: Store, group_id: str, since: str) -> int:
+    """Meetings held on or after `since` (an ISO date)."""
+    return int(
+        store.scalar("SELECT COUNT(*) FROM meetings WHERE group_id=? AND held_on>=?", (group_id, since))
     )
 
 

@@ -16,6 +16,7 @@ import logging
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from intake import form, form_embed, form_token, queries_form
+from intake import queries_register as q_register
 from intake.form import FormError
 from intake.form_token import TokenError
 from intake.templating import LANGUAGE_ALIASES
@@ -40,9 +41,7 @@ def _language() -> str:
 
 
 def _open_groups(language: str) -> list[dict[str, str]]:
-    rows = store_of().query(
-        "SELECT id, name, names FROM register_groups WHERE status='open' AND merged_into IS NULL ORDER BY id"
-    )
+    rows = q_register.open_groups(store_of())
     return [{"id": r["id"], "name": json.loads(r["names"] or "{}").get(language, r["name"])} for r in rows]
 
 

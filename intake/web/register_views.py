@@ -7,10 +7,12 @@ the link change nothing.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
+from intake import queries_register as q_register
 from intake import register, register_links, register_mail
 from intake.register import RegisterError
 from intake.web import env_for, ext, store_of
@@ -89,9 +91,7 @@ def overview():  # noqa: ANN201
 
 def meetings_last_year(group_id: str) -> int:
     since = date.today().replace(year=date.today().year - 1).isoformat()
-    return store_of().scalar(
-        "SELECT COUNT(*) FROM meetings WHERE group_id=? AND held_on>=?", (group_id, since)
-    )
+    return q_register.meetings_since(store_of(), group_id, since)
 
 
 @bp.route("/register/<group_id>")
@@ -105,11 +105,9 @@ def group_page(group_id: str):  # noqa: ANN201
     people = register.participants_list(store, row["id"])
     for p in people:
         p["history"] = register.history(store, p["id"])
-    import json
-
     meetings = [
         dict(m, participants=json.loads(m["participants"]))
-        for m in store.query("SELECT * FROM meetings WHERE group_id=? ORDER BY held_on DESC", (row["id"],))
+        for m in reversed(q_register.meetings_of(store, row["id"]))
     ]
     return render_template(
         "register_group.html",

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from intake import members as roster
+from intake import queries_members as q_members
+from intake import queries_status as q_status
 from intake.web import ext, store_of
 
 bp = Blueprint("roster", __name__)
@@ -23,7 +25,7 @@ def members_page():  # noqa: ANN201
     _staff_only()
     q = request.args.get("q", "").strip().lower()
     rows = []
-    for r in store_of().query("SELECT * FROM members ORDER BY organisation"):
+    for r in q_members.members(store_of()):
         item = {
             "organisation": r["organisation"],
             "country": r["country"],
@@ -79,33 +81,26 @@ def overview():  # noqa: ANN201
     start = start - timedelta(days=start.weekday())
     groups = [gr.id for gr in ext()["rules"].groups] + ["other"]
     counts = {gid: [0] * weeks for gid in groups}
-    for r in store.query(
-        "SELECT r.group_id, COALESCE(m.internal_date, r.created_at) AS at"
-        " FROM requests r JOIN messages m ON m.id = r.first_message"
-        " WHERE r.status != 'ignored'"
-    ):
+    for group_id, at in q_status.arrivals(store):
         try:
-            day = datetime.fromisoformat(r["at"].replace("Z", "+00:00")).date()
-        except (ValueError, AttributeError):
+            day = datetime.fromisoformat((at or "").replace("Z", "+00:00")).date()
+        except ValueError:
             continue
         index = (day - start).days // 7
         if 0 <= index < weeks:
-            counts[r["group_id"] if r["group_id"] in counts else "other"][index] += 1
-    oldest = store.one(
-        "SELECT MIN(COALESCE(m.internal_date, r.created_at)) FROM requests r"
-        " JOIN messages m ON m.id=r.first_message WHERE r.status='triage'"
-    )[0]
+            counts[group_id if group_id in counts else "other"][index] += 1
+    oldest = q_status.oldest_triage_received(store)
     age_days = None
     if oldest:
         age_days = (now - datetime.fromisoformat(oldest.replace("Z", "+00:00"))).days
     stats = {
-        "triage": store.one("SELECT COUNT(*) FROM requests WHERE status IN ('triage','shunted')")[0],
+        "triage": q_status.triage_size(store),
         "oldest_days": age_days,
-        "queued": store.one("SELECT COUNT(*) FROM outbox WHERE status='queued'")[0],
-        "failed": store.one("SELECT COUNT(*) FROM outbox WHERE status IN ('failed','uncertain')")[0],
-        "sent": store.one("SELECT COUNT(*) FROM outbox WHERE status='sent'")[0],
+        "queued": q_status.outbox_count(store, "queued"),
+        "failed": q_status.outbox_count(store, "failed", "uncertain"),
+        "sent": q_status.outbox_count(store, "sent"),
     }
-    inboxes = [dict(r) for r in store.query("SELECT * FROM checkpoints ORDER BY inbox")]
+    inboxes = q_status.checkpoints(store)
     labels = [(start + timedelta(weeks=i)).strftime("%d %b") for i in range(weeks)]
     return render_template("overview.html", chart=bar_chart(labels, counts), stats=stats, inboxes=inboxes)
 
