@@ -142,6 +142,19 @@ class WebConfig:
     session_hours: int = 12
     behind_proxy: bool = False
     base_url: str | None = None  # where facilitators' confirmation links point
+    timezone: str = "Europe/Brussels"  # the desk's times and the digest's hour are in this zone
+
+
+DESK_NOTIFY = ("immediate", "digest", "off")
+
+
+@dataclass(frozen=True)
+class DeskConfig:
+    """[desk]: when a request counts as overdue, and how staff hear of new triage items."""
+
+    overdue_days: int = 3  # working days (Mon-Fri) a request may wait before it is overdue
+    notify: str = "off"  # immediate | digest | off (docs/desk-notify.md)
+    digest_time: str = "08:00"  # local time (web.timezone) of the daily digest
 
 
 @dataclass(frozen=True)
@@ -202,6 +215,7 @@ class Config:
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     register: RegisterConfig = field(default_factory=RegisterConfig)
     form: FormConfig = field(default_factory=FormConfig)
+    desk: DeskConfig = field(default_factory=DeskConfig)
 
     def inbox(self, name: str) -> InboxConfig:
         for inbox in self.inboxes:
@@ -499,11 +513,44 @@ def _web(path: Path, table: Any) -> WebConfig:
         session_hours=r.get("session_hours", int, 12),
         behind_proxy=r.get("behind_proxy", bool, False),
         base_url=(r.get("base_url", str, "") or "").rstrip("/") or None,
+        timezone=r.get("timezone", str, "Europe/Brussels"),
     )
+    _check_timezone(path, r.key("timezone"), web.timezone)
     if web.base_url and not web.base_url.startswith(("http://", "https://")):
         raise ConfigError(path, r.key("base_url"), "must start with https:// (or http://)")
     r.finish()
     return web
+
+
+def _check_timezone(path: Path, key: str, name: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            path, key, f"unknown time zone {name!r}; use an IANA name such as Europe/Brussels"
+        ) from None
+
+
+def _desk(path: Path, table: Any) -> DeskConfig:
+    r = _Reader(path, "desk", table)
+    desk = DeskConfig(
+        overdue_days=r.get("overdue_days", int, 3),
+        notify=r.get("notify", str, "off", choices=DESK_NOTIFY),
+        digest_time=r.get("digest_time", str, "08:00"),
+    )
+    if desk.overdue_days < 1:
+        raise ConfigError(path, r.key("overdue_days"), "must be at least 1 (working days)")
+    hour, _, minute = desk.digest_time.partition(":")
+    if not (len(hour) == 2 and len(minute) == 2 and hour.isdigit() and minute.isdigit()) or not (
+        int(hour) < 24 and int(minute) < 60
+    ):
+        raise ConfigError(
+            path, r.key("digest_time"), f'must be a time of day like "08:00", got {desk.digest_time!r}'
+        )
+    r.finish()
+    return desk
 
 
 def _privacy(path: Path, table: Any) -> PrivacyConfig:
@@ -655,6 +702,7 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
         retention=_retention(path, top.get("retention", dict, {})),
         register=_register(path, top.get("register", dict, {})),
         form=_form(path, top.get("form", dict, {})),
+        desk=_desk(path, top.get("desk", dict, {})),
     )
     top.finish()
     return config
