@@ -288,3 +288,39 @@ def test_cli_digest_dry_run_and_now(tmp_path, smtp):
     check = Service(load_config(config_path))
     assert check.store.one("SELECT COUNT(*) FROM outbox WHERE template='desk_digest'")[0] == 3
     check.close()
+
+
+@pytest.mark.parametrize(
+    ("extra", "key"),
+    [
+        ('[desk]\nnotify = "hourly"\n', "desk.notify"),
+        ('[desk]\ndigest_time = "8am"\n', "desk.digest_time"),
+        ('[desk]\ndigest_time = "25:00"\n', "desk.digest_time"),
+        ("[desk]\noverdue_days = 0\n", "desk.overdue_days"),
+        ('[web]\ntimezone = "Europe/Gotham"\n', "web.timezone"),
+    ],
+)
+def test_bad_desk_settings_name_the_key(tmp_path, extra, key):
+    # A wrong notice setting is one line naming the key, before anything runs.
+    from intake.config import ConfigError
+
+    path = write_config(
+        tmp_path, imap_port=1, smtp_port=2, inboxes=[{"name": "general", "username": "u"}], extra=extra
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.key == key
+
+
+def test_desk_defaults_and_the_example(tmp_path, monkeypatch):
+    # Without [desk], nothing is mailed (an upgrade starts no notices); the example asks for a digest.
+    from tests.conftest import ROOT
+
+    monkeypatch.setenv("INTAKE_GENERAL_PASSWORD", "a")
+    monkeypatch.setenv("INTAKE_LCC_PASSWORD", "b")
+    path = write_config(tmp_path, imap_port=1, smtp_port=2, inboxes=[{"name": "general", "username": "u"}])
+    config = load_config(path)
+    assert (config.desk.notify, config.desk.overdue_days, config.desk.digest_time) == ("off", 3, "08:00")
+    assert config.web.timezone == "Europe/Brussels"
+    example = load_config(ROOT / "intake.example.toml")
+    assert example.desk.notify == "digest"
