@@ -226,12 +226,11 @@ def send_digests(
     if env.config.desk.notify == "off" or not (force or digest_due(env, now)):
         return []
     with_new = env.config.desk.notify == "digest"
-    waiting = queries_notify.waiting_requests(env.store)
+    day = now.astimezone(zone(env)).date().isoformat()
+    due = [r for r in recipients(env) if not queries_notify.digest_sent(env.store, r.address, day)]
+    waiting = queries_notify.waiting_requests(env.store) if due else []
     queued = []
-    for recipient in recipients(env):
-        day = now.astimezone(zone(env)).date().isoformat()
-        if queries_notify.digest_sent(env.store, recipient.address, day):
-            continue
+    for recipient in due:
         digest = build_digest(env, recipient, now, waiting, with_new=with_new)
         if digest.empty:
             continue
