@@ -324,3 +324,13 @@ def test_desk_defaults_and_the_example(tmp_path, monkeypatch):
     assert config.web.timezone == "Europe/Brussels"
     example = load_config(ROOT / "intake.example.toml")
     assert example.desk.notify == "digest"
+
+
+def test_immediate_mode_digest_lists_only_overdue(tmp_path, smtp):
+    # With notices at once, the daily mail repeats nothing new: it lists only overdue requests.
+    service = build(tmp_path, smtp.port, notify="immediate")
+    digests = {d.recipient: d for d in desk_notify.send_digests(service.env, now=TEST_DAY)}
+    assert set(digests) == {STAFF, LCC, ICT}
+    assert digests[STAFF].new == [] and tokens(digests[STAFF].overdue) == [5, 2]
+    assert tokens(digests[ICT].overdue) == [2]
+    service.close()
