@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from intake.cli.common import Obj
+
 
 @click.group()
 def staff() -> None:
@@ -70,7 +72,7 @@ def staff_passwd(obj, name: str) -> None:
 @click.option("--group", help="For a facilitator: the group id they facilitate.")
 @click.option("--dry-run", is_flag=True, help="Check only; change nothing.")
 @click.pass_obj
-def staff_role(obj, name: str, role: str, group: str | None, dry_run: bool) -> None:
+def staff_role(obj: Obj, name: str, role: str, group: str | None, dry_run: bool) -> None:
     """Set an account's role (e.g. make the first admin, who manages accounts in the desk).
 
     \b
