@@ -18,6 +18,7 @@ from intake.service import Service
 from intake.store import utcnow
 from intake.web import create_app
 from tests.conftest import DEV, ROSTER, write_config
+from tests.test_web_browser import browser  # noqa: F401  (fixture)
 from tests.webfixtures import PASSWORD, XSS_MAIL, login
 
 STAFF = "secretariat@iclei.org"
@@ -334,3 +335,37 @@ def test_immediate_mode_digest_lists_only_overdue(tmp_path, smtp):
     assert digests[STAFF].new == [] and tokens(digests[STAFF].overdue) == [5, 2]
     assert tokens(digests[ICT].overdue) == [2]
     service.close()
+
+
+def test_digest_links_work_in_chromium(tmp_path, smtp, browser):  # noqa: F811
+    # In Chromium: the lcc facilitator follows the overdue link of their test-day digest, logs
+    # in, and lands on that request's page.
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from intake.smtp_sink import free_port
+
+    port = free_port()
+    service = build(tmp_path, smtp.port, base_url=f"http://127.0.0.1:{port}")
+    accounts.add(service.store, "philipp", "facilitator", "lcc", PASSWORD)
+    server = make_server("127.0.0.1", port, create_app(service.config), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        desk_notify.send_digests(service.env, now=TEST_DAY)
+        outbox.send_due(service.store, service.config.smtp)
+        links = re.findall(r"http://\S+/requests/\d+", digest_to(smtp, LCC))
+        assert links == [f"http://127.0.0.1:{port}/requests/5"]
+        page = browser.new_page()
+        page.goto(links[0])
+        assert "/login" in page.url  # the link asks for a login first, then leads on
+        page.fill("input[name=name]", "philipp")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        assert page.url == links[0]
+        token = service.store.one("SELECT token FROM requests WHERE id=5")[0]
+        assert token in page.inner_text("h1")
+        page.close()
+    finally:
+        server.shutdown()
+        service.close()
