@@ -119,3 +119,15 @@ def reset_password(store: Store, admin: Account, account_id: int) -> str:
         ended = queries_staff.end_sessions(store, account_id)
         store.event("staff_password_reset", actor=admin.name, name=target.name, sessions_ended=ended)
     return password
+
+
+def change_own_password(store: Store, account: Account, current: str, new: str, repeated: str) -> None:
+    """Anyone's own password, after the current one (how a temporary password is replaced).
+    Every session of the account ends; the caller starts a fresh one."""
+    if accounts.authenticate(store, account.name, current) is None:
+        raise AccountError("the current password is wrong")
+    if new != repeated:
+        raise AccountError("the two new passwords differ")
+    if new == current:
+        raise AccountError("the new password is the current one")
+    accounts.set_password(store, account.name, new, actor=account.name)

@@ -163,3 +163,34 @@ def test_staff_who_are_not_admins_see_no_admin_pages(browser, site):  # noqa: F8
         assert "Accounts" not in page.inner_text("nav")
         response = page.goto(f"{served.url}/admin/accounts")
         assert response.status == 404
+
+
+def test_a_temporary_password_is_replaced_by_its_owner(browser, site):  # noqa: F811
+    # After a reset, the person logs in with the temporary password and sets their own from the
+    # link on their name; a wrong current password changes nothing; axe finds no violation.
+    served, service = site
+    admin = session(browser, served.url, "ada")
+    admin.goto(f"{served.url}/admin/accounts/{account_id(service, 'philipp')}")
+    admin.click("button:has-text('Reset password')")
+    temporary = admin.inner_text("#temporary-password")
+    philipp = session(browser, served.url, "philipp", temporary)
+    philipp.click("header .who a")
+    assert philipp.inner_text("h1") == "Change your password"
+    no_violations(philipp)
+    philipp.fill("input[name=current]", "not the password")
+    philipp.fill("input[name=new]", "my own long passphrase")
+    philipp.fill("input[name=repeated]", "my own long passphrase")
+    philipp.click("button:has-text('Change password')")
+    assert "current password is wrong" in philipp.inner_text("[role=alert]")
+    philipp.fill("input[name=current]", temporary)
+    philipp.fill("input[name=new]", "my own long passphrase")
+    philipp.fill("input[name=repeated]", "my own long passphrase")
+    philipp.click("button:has-text('Change password')")
+    assert "Password changed" in philipp.inner_text("[role=status]")
+    assert "lcc requests" in philipp.inner_text("h1")  # still logged in
+    assert "Wrong name or password" in session(browser, served.url, "philipp", temporary).inner_text("main")
+    assert "lcc requests" in session(browser, served.url, "philipp", "my own long passphrase").inner_text(
+        "h1"
+    )
+    event = service.store.one("SELECT actor FROM events WHERE kind='staff_password_set' ORDER BY id DESC")
+    assert event["actor"] == "philipp"

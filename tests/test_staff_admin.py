@@ -120,3 +120,17 @@ def test_cli_staff_role_makes_the_first_admin(world):
     assert store.event_rows("e.kind = 'staff_role_set'")[-1]["actor"] == "ops"
     missing = runner.invoke(main, ["--config", str(path), "staff", "role", "nobody", "admin"])
     assert missing.exit_code == 1 and "no account named 'nobody'" in missing.output
+
+
+def test_own_password_needs_the_current_one(world):
+    # Changing one's own password checks the current one, the repetition and the length.
+    store, _, _, anna, _ = world
+    with pytest.raises(AccountError, match="current password is wrong"):
+        staff_admin.change_own_password(store, anna, "wrong", "a new passphrase", "a new passphrase")
+    with pytest.raises(AccountError, match="differ"):
+        staff_admin.change_own_password(store, anna, PASSWORD, "a new passphrase", "another one!!")
+    with pytest.raises(AccountError, match="at least 10"):
+        staff_admin.change_own_password(store, anna, PASSWORD, "short", "short")
+    assert accounts.authenticate(store, "anna", PASSWORD) is not None
+    staff_admin.change_own_password(store, anna, PASSWORD, "a new passphrase", "a new passphrase")
+    assert accounts.authenticate(store, "anna", "a new passphrase") is not None

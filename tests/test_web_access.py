@@ -82,6 +82,7 @@ FORM = {
     "admin.add_account": {"name": "newcomer", "role": "staff"},
     "admin.set_role": {"role": "staff"},
     "admin.set_disabled": {"disabled": "yes"},
+    "own.password_page": {"current": "wrong", "new": "x" * 12, "repeated": "x" * 12},
 }
 
 

@@ -89,6 +89,7 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
     app.register_blueprint(monitoring.bp)
     app.register_blueprint(form_views.bp)
     app.register_blueprint(admin_views.bp)
+    app.register_blueprint(admin_views.own)
 
     @app.before_request
     def guard():  # noqa: ANN202

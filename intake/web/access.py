@@ -65,6 +65,7 @@ RULES: dict[str, str] = {
     "admin.set_role": ADMIN,
     "admin.set_disabled": ADMIN,
     "admin.reset_password": ADMIN,
+    "own.password_page": ACCOUNT,  # one's own password, after the current one
 }
 
 

@@ -4,14 +4,17 @@ checked before every view); every form is a POST with the CSRF token."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+import secrets
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from intake import queries_staff, staff_admin
+from intake import accounts, queries_staff, staff_admin
 from intake.accounts import ROLES, AccountError
-from intake.web import env_for, store_of
+from intake.web import env_for, ext, store_of
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+own = Blueprint("own", __name__)  # every account's own page: its password
 
 
 def _groups() -> list[tuple[str, str]]:
@@ -118,3 +121,34 @@ def _password_page(account_id: int, password: str, *, added: bool) -> str:
     """The temporary password, shown once in this response (never in a redirect, a flash
     message or the cookie), to be passed on by phone or chat."""
     return render_template("admin_password.html", row=_row_or_404(account_id), password=password, added=added)
+
+
+@own.route("/account/password", methods=["GET", "POST"])
+def password_page() -> str | tuple[str, int] | Response:
+    """Change one's own password (a temporary one from an admin, or any other). Wrong current
+    passwords count as failed logins: this page is no way around the login throttle."""
+    if request.method == "GET":
+        return render_template("account_password.html", error=None)
+    throttle, address = ext()["throttle"], request.remote_addr or "?"
+    if throttle.blocked(g.account.name, address):
+        return render_template(
+            "account_password.html", error="Too many failed attempts. Wait 15 minutes."
+        ), 429
+    try:
+        staff_admin.change_own_password(
+            store_of(),
+            g.account,
+            request.form.get("current", ""),
+            request.form.get("new", ""),
+            request.form.get("repeated", ""),
+        )
+    except AccountError as exc:
+        if "current password" in str(exc):
+            throttle.failed(g.account.name, address)
+        return render_template("account_password.html", error=str(exc)), 400
+    session.clear()  # every session ended with the old password; this one starts afresh
+    session.permanent = True
+    session["sid"] = accounts.start_session(store_of(), g.account, ext()["config"].web.session_hours)
+    session["csrf"] = secrets.token_urlsafe(32)
+    flash("Password changed; your other sessions have ended", "ok")
+    return redirect(url_for("desk.queue"))
