@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,7 +143,7 @@ class WebConfig:
     session_hours: int = 12
     behind_proxy: bool = False
     base_url: str | None = None  # where facilitators' confirmation links point
-    timezone: str = "Europe/Brussels"  # the desk's times and the digest's hour are in this zone
+    timezone: str = "Europe/Brussels"  # every time the desk shows is in this zone (IANA name)
 
 
 DESK_NOTIFY = ("immediate", "digest", "off")
@@ -150,11 +151,11 @@ DESK_NOTIFY = ("immediate", "digest", "off")
 
 @dataclass(frozen=True)
 class DeskConfig:
-    """[desk]: when a request counts as overdue, and how staff hear of new triage items."""
+    """The desk's queue (docs/desk.md), and how staff hear of new triage requests."""
 
-    overdue_days: int = 3  # working days (Mon-Fri) a request may wait before it is overdue
+    overdue_days: int = 3  # a request waiting longer than this many working days is overdue
     notify: str = "off"  # immediate | digest | off (docs/desk-notify.md)
-    digest_time: str = "08:00"  # local time (web.timezone) of the daily digest
+    digest_time: str = "08:00"  # local time (web.timezone) of the daily digest, Mon-Fri
 
 
 @dataclass(frozen=True)
@@ -265,6 +266,24 @@ class _Reader:
             )
         return value
 
+    def number(
+        self,
+        name: str,
+        default: float,
+        *,
+        low: float,
+        high: float | None = None,
+        unit: str = "",
+        kind: type | tuple[type, ...] = int,
+    ) -> Any:
+        """A number within [low, high]; the error names the range and the unit."""
+        value = self.get(name, kind, default)
+        if value < low or (high is not None and value > high):
+            what = f"a number of {unit}" if unit else "a number"
+            wanted = f"from {low:g} to {high:g}" if high is not None else f"{low:g} or more"
+            raise ConfigError(self.path, self.key(name), f"must be {what} {wanted}, got {value}")
+        return value
+
     def finish(self) -> None:
         unknown = sorted(set(self.table) - self.used)
         if unknown:
@@ -352,14 +371,12 @@ def _inbox(path: Path, index: int, table: Any, clients: dict[str, OAuth2Config])
         on_handled=r.get("on_handled", str, "flag", choices=ACTIONS),
         flag_keyword=r.get("flag_keyword", str, "$IntakeHandled"),
         move_to=r.get("move_to", str, "Intake/Handled"),
-        batch_size=r.get("batch_size", int, 200),
+        batch_size=r.number("batch_size", 200, low=1, high=5000, unit="messages"),
         timeout=float(r.get("timeout", (int, float), 30.0)),
         idle=r.get("idle", bool, True),
     )
     if not inbox.name.strip():
         raise ConfigError(path, r.key("name"), "must not be empty")
-    if not (1 <= inbox.batch_size <= 5000):
-        raise ConfigError(path, r.key("batch_size"), "must be between 1 and 5000")
     r.finish()
     return inbox
 
@@ -461,16 +478,19 @@ def _safe_url(url: str) -> bool:
 def _limits(path: Path, table: Any) -> LimitsConfig:
     r = _Reader(path, "limits", table)
     limits = LimitsConfig(
-        acks_per_sender_per_day=r.get("acks_per_sender_per_day", int, 3),
-        acks_per_organisation_per_day=r.get("acks_per_organisation_per_day", int, 20),
-        acks_per_hour=r.get("acks_per_hour", int, 100),
+        acks_per_sender_per_day=r.number("acks_per_sender_per_day", 3, low=0, unit="acknowledgements"),
+        acks_per_organisation_per_day=r.number(
+            "acks_per_organisation_per_day", 20, low=0, unit="acknowledgements"
+        ),
+        acks_per_hour=r.number("acks_per_hour", 100, low=0, unit="acknowledgements"),
         skip_old_mail=r.get("skip_old_mail", bool, True),
-        old_mail_days=r.get("old_mail_days", int, 7),
-        max_message_bytes=r.get("max_message_bytes", int, 25 * 1024 * 1024),
-        max_parse_seconds=float(r.get("max_parse_seconds", (int, float), 20.0)),
+        old_mail_days=r.number("old_mail_days", 7, low=1, unit="days"),
+        max_message_bytes=r.number("max_message_bytes", 25 * 1024 * 1024, low=1024, unit="bytes"),
+        # 0: no limit
+        max_parse_seconds=float(
+            r.number("max_parse_seconds", 20.0, low=0, unit="seconds", kind=(int, float))
+        ),
     )
-    if limits.max_parse_seconds < 0:
-        raise ConfigError(path, "limits.max_parse_seconds", "must be 0 (no limit) or more")
     r.finish()
     return limits
 
@@ -491,9 +511,7 @@ def _trust(path: Path, table: Any) -> TrustConfig:
 
 def _classify(path: Path, table: Any) -> ClassifyConfig:
     r = _Reader(path, "classify", table)
-    threshold = float(r.get("confidence_threshold", (int, float), 0.55))
-    if not 0 <= threshold <= 1:
-        raise ConfigError(path, r.key("confidence_threshold"), "must be between 0 and 1")
+    threshold = float(r.number("confidence_threshold", 0.55, low=0, high=1, kind=(int, float)))
     r.finish()
     return ClassifyConfig(confidence_threshold=threshold)
 
@@ -515,33 +533,34 @@ def _web(path: Path, table: Any) -> WebConfig:
         base_url=(r.get("base_url", str, "") or "").rstrip("/") or None,
         timezone=r.get("timezone", str, "Europe/Brussels"),
     )
-    _check_timezone(path, r.key("timezone"), web.timezone)
     if web.base_url and not web.base_url.startswith(("http://", "https://")):
         raise ConfigError(path, r.key("base_url"), "must start with https:// (or http://)")
+    if not _known_zone(web.timezone):
+        raise ConfigError(
+            path,
+            r.key("timezone"),
+            f"unknown time zone {web.timezone!r}; use an IANA name like Europe/Brussels",
+        )
     r.finish()
     return web
 
 
-def _check_timezone(path: Path, key: str, name: str) -> None:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
+def _known_zone(name: str) -> bool:
+    """Whether zoneinfo knows the zone (a name, never a path)."""
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            path, key, f"unknown time zone {name!r}; use an IANA name such as Europe/Brussels"
-        ) from None
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # unknown, a path, a folder
+        return False
+    return True
 
 
 def _desk(path: Path, table: Any) -> DeskConfig:
     r = _Reader(path, "desk", table)
     desk = DeskConfig(
-        overdue_days=r.get("overdue_days", int, 3),
+        overdue_days=r.number("overdue_days", 3, low=1, high=365, unit="working days"),
         notify=r.get("notify", str, "off", choices=DESK_NOTIFY),
         digest_time=r.get("digest_time", str, "08:00"),
     )
-    if desk.overdue_days < 1:
-        raise ConfigError(path, r.key("overdue_days"), "must be at least 1 (working days)")
     hour, _, minute = desk.digest_time.partition(":")
     if not (len(hour) == 2 and len(minute) == 2 and hour.isdigit() and minute.isdigit()) or not (
         int(hour) < 24 and int(minute) < 60
@@ -570,14 +589,10 @@ def _privacy(path: Path, table: Any) -> PrivacyConfig:
 def _retention(path: Path, table: Any) -> RetentionConfig:
     r = _Reader(path, "retention", table)
     retention = RetentionConfig(
-        machine_mail_days=r.get("machine_mail_days", int, 30),
-        closed_requests_days=r.get("closed_requests_days", int, 730),
-        outgoing_mail_days=r.get("outgoing_mail_days", int, 730),
+        machine_mail_days=r.number("machine_mail_days", 30, low=1, high=36500, unit="days"),
+        closed_requests_days=r.number("closed_requests_days", 730, low=1, high=36500, unit="days"),
+        outgoing_mail_days=r.number("outgoing_mail_days", 730, low=1, high=36500, unit="days"),
     )
-    for key in ("machine_mail_days", "closed_requests_days", "outgoing_mail_days"):
-        days = getattr(retention, key)
-        if not 1 <= days <= 36500:
-            raise ConfigError(path, r.key(key), f"must be a number of days from 1 to 36500, got {days}")
     r.finish()
     return retention
 
@@ -592,14 +607,11 @@ def _register(path: Path, table: Any) -> RegisterConfig:
             path, r.key("guidelines"), 'must be a link, or a table of language = "link or document path"'
         )
     register = RegisterConfig(
-        remind_after_days=r.get("remind_after_days", int, 7),
-        link_days=r.get("link_days", int, 30),
+        remind_after_days=r.number("remind_after_days", 7, low=1, unit="days"),
+        link_days=r.number("link_days", 30, low=1, unit="days"),
         weekly_digest=r.get("weekly_digest", bool, False),
         guidelines={k.lower(): v.strip() for k, v in guidelines.items()},
     )
-    for key in ("remind_after_days", "link_days"):
-        if getattr(register, key) < 1:
-            raise ConfigError(path, r.key(key), "must be at least 1 (days)")
     r.finish()
     return register
 
@@ -607,16 +619,11 @@ def _register(path: Path, table: Any) -> RegisterConfig:
 def _form(path: Path, table: Any) -> FormConfig:
     r = _Reader(path, "form", table)
     form = FormConfig(
-        min_seconds=r.get("min_seconds", int, 4),
-        per_ip_per_hour=r.get("per_ip_per_hour", int, 5),
-        per_email_per_day=r.get("per_email_per_day", int, 3),
-        expire_days=r.get("expire_days", int, 7),
+        min_seconds=r.number("min_seconds", 4, low=0, unit="seconds"),
+        per_ip_per_hour=r.number("per_ip_per_hour", 5, low=1, unit="submissions"),
+        per_email_per_day=r.number("per_email_per_day", 3, low=1, unit="submissions"),
+        expire_days=r.number("expire_days", 7, low=1, unit="days"),
     )
-    for key in ("per_ip_per_hour", "per_email_per_day", "expire_days"):
-        if getattr(form, key) < 1:
-            raise ConfigError(path, r.key(key), "must be at least 1")
-    if form.min_seconds < 0:
-        raise ConfigError(path, r.key("min_seconds"), "must be 0 or more (seconds)")
     r.finish()
     return form
 
@@ -642,25 +649,13 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
     database = base / service.get("database", str, "intake.sqlite3")
     rules_dir = _dir(path, service, "rules_dir", base, default_dir("rules"))
     templates_dir = _dir(path, service, "templates_dir", base, default_dir("templates"))
-    poll_interval = service.get("poll_interval", int, 60)
-    if poll_interval < 1:
-        raise ConfigError(path, "service.poll_interval", "must be at least 1 (seconds)")
+    poll_interval = service.number("poll_interval", 60, low=1, unit="seconds")
     copy_dir = service.get("mail_copy_dir", str, None)
-    idle_refresh = service.get("idle_refresh_seconds", int, 25 * 60)
-    if not 10 <= idle_refresh <= 29 * 60:
-        raise ConfigError(
-            path,
-            "service.idle_refresh_seconds",
-            "must be between 10 and 1740 (servers drop IDLE after 29 minutes)",
-        )
-    min_free_disk_mb = service.get("min_free_disk_mb", int, 200)
-    if min_free_disk_mb < 0:
-        raise ConfigError(path, "service.min_free_disk_mb", "must be 0 or more (megabytes)")
-    max_poll_age = service.get("max_poll_age_seconds", int, 900)
-    max_outbox_age = service.get("max_outbox_age_seconds", int, 3600)
-    for key, value in (("max_poll_age_seconds", max_poll_age), ("max_outbox_age_seconds", max_outbox_age)):
-        if value < 1:
-            raise ConfigError(path, f"service.{key}", "must be at least 1 (seconds)")
+    # servers drop an IDLE after 29 minutes: it is renewed before
+    idle_refresh = service.number("idle_refresh_seconds", 25 * 60, low=10, high=29 * 60, unit="seconds")
+    min_free_disk_mb = service.number("min_free_disk_mb", 200, low=0, unit="megabytes")
+    max_poll_age = service.number("max_poll_age_seconds", 900, low=1, unit="seconds")
+    max_outbox_age = service.number("max_outbox_age_seconds", 3600, low=1, unit="seconds")
     service.finish()
 
     raw_clients = top.get("oauth2", dict, {})

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from intake import compose, queries_notify, register_mail
+from intake import compose, queries_notify, register_mail, workdays
 from intake.context import Env
 from intake.queries_notify import WaitingRequest
 from intake.web.access import groups_of
@@ -80,21 +80,6 @@ def zone(env: Env) -> ZoneInfo:
     return ZoneInfo(env.config.web.timezone)
 
 
-def working_days_between(start: date, end: date) -> int:
-    """Working days (Monday to Friday) after `start` up to and including `end`: a request
-    that came on Monday has waited 3 working days on Thursday. Public holidays count as
-    working days."""
-    if end <= start:
-        return 0
-    days = (end - start).days
-    weeks, rest = divmod(days, 7)
-    count = weeks * 5
-    for offset in range(1, rest + 1):
-        if (start + timedelta(days=offset)).weekday() < 5:
-            count += 1
-    return count
-
-
 def parse_stamp(stamp: str) -> datetime:
     """A stored UTC stamp (2026-11-26T01:02:03Z or with microseconds) as an aware datetime."""
     when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
@@ -107,8 +92,9 @@ def stamp(when: datetime) -> str:
 
 
 def waiting_days(request: WaitingRequest, now: datetime, tz: ZoneInfo) -> int:
-    since = parse_stamp(request.waiting_since).astimezone(tz).date()
-    return working_days_between(since, now.astimezone(tz).date())
+    """Working days waited (intake/workdays.py: the queue counts the same way)."""
+    since = workdays.local_date(parse_stamp(request.waiting_since), tz)
+    return workdays.working_days(since, workdays.local_date(now, tz))
 
 
 def digest_due(env: Env, now: datetime) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from intake.store import Store
@@ -208,86 +207,6 @@ def reason_key(reason: str | None) -> str:
     if not reason:
         return "none"
     return re.split(r"[:(0-9]", reason, maxsplit=1)[0].strip() or reason
-
-
-RECEIVED_SQL = "COALESCE(m.internal_date, m.date, m.stored_at)"
-
-
-@dataclass
-class QueuePage:
-    rows: list[dict[str, Any]]
-    total: int  # after the filters
-    counts: dict[str, int] = field(default_factory=dict)  # per reason, before the filters
-    page: int = 1  # the page shown (the last one if asked for more)
-    pages: int = 1
-
-
-def queue_page(
-    store: Store,
-    *,
-    scope: str,
-    filters: dict[str, str],
-    page: int,
-    page_size: int,
-    facilitator_group: str | None = None,
-    account: str | None = None,
-) -> QueuePage:
-    """One page of the desk's queue, filtered, counted and paged in SQL: only the page's
-    requests are summarized, however many the database holds.
-
-    scope: "triage" (what needs a person, oldest first), "all" (newest first), or a
-    facilitator's view (their group's open and handled requests, oldest first).
-    """
-    store.conn.create_function("reason_key", 1, reason_key, deterministic=True)
-    where, args = [], []
-    if facilitator_group is not None:
-        where.append("r.group_id = ? AND r.status IN ('triage', 'routed', 'resolved')")
-        args.append(facilitator_group)
-        order = f"{RECEIVED_SQL}, r.id"
-    elif scope == "all":
-        order = f"{RECEIVED_SQL} DESC, r.id DESC"
-    else:
-        where.append(_TRIAGE)
-        order = _TRIAGE_ORDER
-    base = " WHERE " + " AND ".join(where) if where else ""
-    counts = {
-        row[0]: row[1]
-        for row in store.query(
-            f"SELECT reason_key(r.triage_reason), COUNT(*) {_FROM}{base} GROUP BY 1 ORDER BY 2 DESC, 1",
-            tuple(args),
-        )
-    }
-    for column, key in (("r.group_id", "group"), ("r.intent", "intent"), ("r.language", "language")):
-        if filters.get(key):
-            where.append(f"COALESCE({column}, '') = ?")
-            args.append(filters[key])
-    if filters.get("reason"):
-        where.append("reason_key(r.triage_reason) = ?")
-        args.append(filters["reason"])
-    if filters.get("member") in ("yes", "no"):
-        where.append("COALESCE(r.is_member, 0) = ?")
-        args.append(1 if filters["member"] == "yes" else 0)
-    if filters.get("mine"):
-        where.append("r.assigned_to IS ?")
-        args.append(account)
-    clause = " WHERE " + " AND ".join(where) if where else ""
-    total = store.one(f"SELECT COUNT(*) {_FROM}{clause}", tuple(args))[0]
-    pages = max((total + page_size - 1) // page_size, 1)
-    page = min(max(page, 1), pages)  # past the end (a filter shrank the list): the last page
-    ids = [
-        row[0]
-        for row in store.query(
-            f"SELECT r.id {_FROM}{clause} ORDER BY {order} LIMIT ? OFFSET ?",
-            (*args, page_size, (page - 1) * page_size),
-        )
-    ]
-    by_id = {
-        row["id"]: row
-        for row in store.query(f"{request_sql(LIST_TEXT)} WHERE r.id IN {_IDS}", (json.dumps(ids),))
-    }
-    return QueuePage(
-        rows=summaries(store, [by_id[i] for i in ids]), total=total, counts=counts, page=page, pages=pages
-    )
 
 
 def request_detail(store: Store, request_id: int, *, bounded: bool = False) -> dict[str, Any] | None:

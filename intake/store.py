@@ -222,6 +222,9 @@ class Store:
         write-ahead log into it and empty it (checkpoint TRUNCATE), so that removed data
         is in neither file. False when another connection's open read kept the log from
         being emptied (run again when it is idle)."""
+        # the search index keeps replaced words in older segments until they are merged
+        with self.transaction():
+            self.conn.execute("INSERT INTO request_search (request_search) VALUES ('optimize')")
         if vacuum:
             self.conn.execute("VACUUM")
         busy, _, _ = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()

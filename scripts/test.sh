@@ -6,7 +6,9 @@
 # Then: ruff (lint and format) and the whole pytest suite on python3 (3.11 on Debian 12).
 # When a Python 3.13 interpreter is present too (Debian 13's default, or a pyenv 3.13), the
 # suite runs again on it, in .venv-3.13. Playwright drives Debian's Chromium; it never
-# downloads a browser. Extra arguments go to pytest.
+# downloads a browser. The suite runs on two processes (pytest-xdist, one file per process at a
+# time): most tests wait on Dovecot, SMTP or Chromium. Extra arguments go to pytest
+# (e.g. `-n 0` for one process, `-k reliability` for some tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,11 +46,11 @@ echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 echo "== pytest on $(.venv/bin/python -V)"
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile "$@"
 
 if [ "$(.venv/bin/python -c 'import sys; print(sys.version_info[:2] == (3, 13))')" = "False" ] \
     && py313=$(python313); then
   venv .venv-3.13 "$py313"
   echo "== pytest on $(.venv-3.13/bin/python -V)"
-  .venv-3.13/bin/python -m pytest -q -p no:cacheprovider "$@"
+  .venv-3.13/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile "$@"
 fi

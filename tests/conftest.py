@@ -24,6 +24,30 @@ _users = itertools.count(1)
 logging.getLogger("mailparser").setLevel(logging.CRITICAL)
 
 
+# The fields of `intake requests list --json` that operators' scripts and our checks rely on.
+REQUEST_FIELDS = (
+    "id",
+    "message_id",
+    "inbox",
+    "received_at",
+    "sender_email",
+    "sender_name",
+    "subject",
+    "status",
+    "group",
+    "intent",
+    "language",
+    "confidence",
+    "organisation",
+    "is_member",
+    "member_match",
+    "acknowledged",
+    "forwarded_to",
+    "triage_reason",
+    "authenticated",
+)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("INTAKE_TEST_PASSWORD", PASSWORD)
 

@@ -88,6 +88,30 @@ def test_errors_name_file_and_key(tmp_path, monkeypatch, change, key, words):
     assert str(tmp_path / "intake.toml") in str(err.value)
 
 
+@pytest.mark.parametrize(
+    "added, key, words",
+    [
+        ("[service]\npoll_interval = 0", "service.poll_interval", "a number of seconds 1 or more, got 0"),
+        ("[service]\nidle_refresh_seconds = 1800", "service.idle_refresh_seconds", "from 10 to 1740"),
+        ("[limits]\nacks_per_hour = -5", "limits.acks_per_hour", "0 or more, got -5"),
+        ("[limits]\nmax_parse_seconds = -0.5", "limits.max_parse_seconds", "seconds 0 or more"),
+        ("[classify]\nconfidence_threshold = 1.5", "classify.confidence_threshold", "from 0 to 1, got 1.5"),
+        ("[retention]\nclosed_requests_days = 0", "retention.closed_requests_days", "days from 1 to 36500"),
+        ("[register]\nlink_days = 0", "register.link_days", "a number of days 1 or more"),
+        ("[form]\nmin_seconds = -1", "form.min_seconds", "a number of seconds 0 or more"),
+    ],
+)
+def test_numbers_out_of_range_name_the_range_and_unit(tmp_path, monkeypatch, added, key, words):
+    # A number outside its range is one line naming the key, the allowed range and the unit.
+    monkeypatch.setenv("PW_FOR_TEST", "pw")
+    table, line = added.split("\n")
+    text = GOOD.replace("[service]\n", f"[service]\n{line}\n") if table == "[service]" else f"{GOOD}{added}\n"
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text))
+    assert err.value.key == key
+    assert words in str(err.value)
+
+
 def test_cli_config_error_is_one_line_exit_2(tmp_path):
     # The command line prints one line, exits 2, and shows no traceback.
     bad = write(tmp_path, GOOD.replace('host = "imap.example.org"', "host = 5"))

@@ -4,7 +4,7 @@ at once or in a daily digest, with links that open the request in the desk."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
@@ -86,23 +86,6 @@ def digest_to(smtp, address: str) -> str:
 
 def tokens(items: list[desk_notify.Item]) -> list[int]:
     return [i.request_id for i in items]
-
-
-@pytest.mark.parametrize(
-    ("start", "end", "days"),
-    [
-        (date(2026, 11, 30), date(2026, 12, 3), 3),  # Monday -> Thursday
-        (date(2026, 11, 27), date(2026, 11, 30), 1),  # Friday -> Monday
-        (date(2026, 11, 27), date(2026, 11, 29), 0),  # Friday -> Sunday
-        (date(2026, 11, 28), date(2026, 11, 30), 1),  # Saturday -> Monday
-        (date(2026, 12, 2), date(2026, 12, 2), 0),  # the same day
-        (date(2026, 11, 23), date(2026, 12, 7), 10),  # two weeks
-        (date(2026, 12, 7), date(2026, 11, 23), 0),  # backwards: nothing
-    ],
-)
-def test_working_days_count_monday_to_friday(start, end, days):
-    # Waiting time counts the working days after the arrival day up to today; weekends do not count.
-    assert desk_notify.working_days_between(start, end) == days
 
 
 def test_digest_lists_new_and_overdue_per_recipient(tmp_path, smtp):

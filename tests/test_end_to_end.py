@@ -11,7 +11,7 @@ import pytest
 
 from intake import members, outbox, pipeline, queries
 from intake.service import Service
-from tests.conftest import DEV, ROSTER, deliver_corpus
+from tests.conftest import DEV, REQUEST_FIELDS, ROSTER, deliver_corpus
 
 LABELS = {r["file"]: r for r in csv.DictReader((DEV / "labels.csv").open(encoding="utf-8"))}
 
@@ -150,29 +150,8 @@ def test_second_cycle_sends_nothing_new(corpus_run):
 def test_requests_list_has_the_decision_fields(corpus_run):
     # The JSON names operators rely on are all present.
     service, rows, smtp = corpus_run
-    needed = {
-        "id",
-        "message_id",
-        "inbox",
-        "received_at",
-        "sender_email",
-        "sender_name",
-        "subject",
-        "status",
-        "group",
-        "intent",
-        "language",
-        "confidence",
-        "organisation",
-        "is_member",
-        "member_match",
-        "acknowledged",
-        "forwarded_to",
-        "triage_reason",
-        "authenticated",
-    }
     for row in rows.values():
-        assert needed <= set(row)
+        assert set(REQUEST_FIELDS) <= set(row)
         assert isinstance(row["inbox"], list) and isinstance(row["forwarded_to"], list)
         assert isinstance(row["acknowledged"], bool)
 

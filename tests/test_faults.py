@@ -66,6 +66,12 @@ def check_invariants(db_path, smtp, expected_messages: int) -> Counter:
         store.close()
 
 
+def _one_inbox(tmp_path, imap_port: int, smtp_port: int, user: str, **inbox: object):  # noqa: ANN001, ANN202
+    """A config with one polled inbox (no IDLE), as every fault test here uses."""
+    entry = {"name": "general", "username": user, "idle": False, **inbox}
+    return write_config(tmp_path, imap_port=imap_port, smtp_port=smtp_port, inboxes=[entry])
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_kill_minus_nine_at_random_points(tmp_path, dovecot, smtp, users, seed):
     # kill -9 the service at random moments while it works through a mailbox; restart.
@@ -73,12 +79,7 @@ def test_kill_minus_nine_at_random_points(tmp_path, dovecot, smtp, users, seed):
     (user,) = users(f"kill{seed}-")
     mails = generate(300, seed)
     dovecot.append(user, mails)
-    path = write_config(
-        tmp_path,
-        imap_port=dovecot.port,
-        smtp_port=smtp.port,
-        inboxes=[{"name": "general", "username": user, "batch_size": 25, "idle": False}],
-    )
+    path = _one_inbox(tmp_path, dovecot.port, smtp.port, user, batch_size=25)
     config = load_config(path)
     setup = Service(config)
     members.import_file(setup.store, ROSTER, "test")
@@ -97,7 +98,7 @@ def test_kill_minus_nine_at_random_points(tmp_path, dovecot, smtp, users, seed):
     statuses = check_invariants(config.database, smtp, expected_messages=300)
     assert statuses["sent"] > 50
     assert statuses["uncertain"] <= kills  # at most the one in flight at each kill
-    # the killed services' parse workers went too: none is left waiting for work
+    # no killed service is left behind: no process still holds this configuration
     deadline = time.monotonic() + 5
     while _processes_using(path) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -121,12 +122,7 @@ def test_sigterm_stops_cleanly(tmp_path, dovecot, smtp, users):
     # SIGTERM ends the service after the current message, with exit code 0.
     (user,) = users("term")
     dovecot.append(user, generate(40, 7))
-    path = write_config(
-        tmp_path,
-        imap_port=dovecot.port,
-        smtp_port=smtp.port,
-        inboxes=[{"name": "general", "username": user, "idle": False}],
-    )
+    path = _one_inbox(tmp_path, dovecot.port, smtp.port, user)
     proc = subprocess.Popen(service_cmd(path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     time.sleep(1.5)
     proc.send_signal(signal.SIGTERM)
@@ -142,12 +138,7 @@ def test_dovecot_stopped_mid_cycle_and_back(tmp_path, smtp, users):
     try:
         (user,) = users("dropped")
         server.append(user, generate(150, 11))
-        path = write_config(
-            tmp_path,
-            imap_port=server.port,
-            smtp_port=smtp.port,
-            inboxes=[{"name": "general", "username": user, "batch_size": 5, "idle": False}],
-        )
+        path = _one_inbox(tmp_path, server.port, smtp.port, user, batch_size=5)
         service = Service(load_config(path))
         stopper = threading.Timer(0.15, server.stop)
         stopper.start()
@@ -170,12 +161,7 @@ def test_locked_database_waits_then_continues(tmp_path, dovecot, smtp, users):
     # A staff tool holding the write lock makes the service wait, not fail or half-write.
     (user,) = users("locked")
     dovecot.append(user, generate(10, 5))
-    path = write_config(
-        tmp_path,
-        imap_port=dovecot.port,
-        smtp_port=smtp.port,
-        inboxes=[{"name": "general", "username": user, "idle": False}],
-    )
+    path = _one_inbox(tmp_path, dovecot.port, smtp.port, user)
     config = load_config(path)
     service = Service(config)
     holder = subprocess.Popen(
@@ -228,12 +214,7 @@ def test_disk_full_fails_loudly_and_resumes(tmp_path, dovecot, smtp, users):
     # half-written, and once there is room the next cycle stores everything.
     (user,) = users("diskfull")
     dovecot.append(user, generate(30, 9))
-    path = write_config(
-        tmp_path,
-        imap_port=dovecot.port,
-        smtp_port=smtp.port,
-        inboxes=[{"name": "general", "username": user, "idle": False}],
-    )
+    path = _one_inbox(tmp_path, dovecot.port, smtp.port, user)
     service = Service(load_config(path))
     pages = service.store.one("PRAGMA page_count")[0]
     service.store.conn.execute(f"PRAGMA max_page_count = {pages + 20}")

@@ -129,6 +129,14 @@ skip_old_mail = false
     return path
 
 
+def _refresh_token_config(tmp_path, dovecot, smtp, provider):  # noqa: ANN001, ANN202
+    """A config using the refresh-token flow, its token issued by the provider and kept in a file."""
+    (tmp_path / "refresh-token").write_text(provider.issue_refresh_token())
+    return _config(
+        tmp_path, dovecot, smtp, provider, flow="refresh_token", extra='refresh_token_file = "refresh-token"'
+    )
+
+
 def _service(path) -> Service:  # noqa: ANN001
     service = Service(load_config(path))
     members.import_file(service.store, ROSTER, "test")
@@ -187,16 +195,8 @@ def test_an_expired_token_is_refreshed_mid_run_and_the_rotated_refresh_token_kep
     # delegated (refresh token): tokens living 3 s; after they expired on the server the
     # next cycle of the same service gets a new one with the rotated refresh token
     provider.lifetime = 3
-    first_refresh = provider.issue_refresh_token()
-    (tmp_path / "refresh-token").write_text(first_refresh)
-    path = _config(
-        tmp_path,
-        oauth_dovecot,
-        oauth_smtp,
-        provider,
-        flow="refresh_token",
-        extra='refresh_token_file = "refresh-token"',
-    )
+    path = _refresh_token_config(tmp_path, oauth_dovecot, oauth_smtp, provider)
+    first_refresh = (tmp_path / "refresh-token").read_text()
     _deliver(oauth_dovecot, provider, _mail(1))
     service = _service(path)
     try:
@@ -222,15 +222,7 @@ def test_a_revoked_token_gives_one_clear_line_and_nothing_is_fetched(
 ):
     # consent revoked: the cached token is refused, the refresh fails with invalid_grant,
     # and the inbox error says so and what to do; config check fails the same way
-    (tmp_path / "refresh-token").write_text(provider.issue_refresh_token())
-    path = _config(
-        tmp_path,
-        oauth_dovecot,
-        oauth_smtp,
-        provider,
-        flow="refresh_token",
-        extra='refresh_token_file = "refresh-token"',
-    )
+    path = _refresh_token_config(tmp_path, oauth_dovecot, oauth_smtp, provider)
     service = _service(path)
     try:
         assert service.run_cycle().ok
@@ -340,15 +332,7 @@ def test_a_token_the_server_stops_taking_early_is_replaced_at_once(
 ):
     # the provider invalidates access tokens before their announced expiry (a password change,
     # a policy): the refused cached token is dropped and a fresh one logs in, IMAP and SMTP
-    (tmp_path / "refresh-token").write_text(provider.issue_refresh_token())
-    path = _config(
-        tmp_path,
-        oauth_dovecot,
-        oauth_smtp,
-        provider,
-        flow="refresh_token",
-        extra='refresh_token_file = "refresh-token"',
-    )
+    path = _refresh_token_config(tmp_path, oauth_dovecot, oauth_smtp, provider)
     service = _service(path)
     try:
         assert service.run_cycle().ok

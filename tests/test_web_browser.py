@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import shutil
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
-from intake import accounts, members, pipeline
+from intake import accounts, members, pipeline, triage
 from intake.config import load_config
 from intake.demo_data import DEMO_ROSTER, demo_messages
 from intake.service import Service
@@ -179,13 +180,23 @@ def test_screenshots_for_the_readme(browser, tmp_path, smtp):
     roster_file = tmp_path / "roster.csv"
     roster_file.write_text(DEMO_ROSTER, encoding="utf-8")
     members.import_file(service.store, roster_file, "demo")
-    for uid, (folder, raw) in enumerate(demo_messages(), 1):
+    demo = demo_messages()
+    now = datetime.now(UTC)
+    for uid, (folder, raw) in enumerate(demo, 1):
         inbox = "lcc" if folder == "LCC" else "general"
+        received = now - timedelta(days=len(demo) - uid, hours=3 * uid)  # waiting 0 to a week or more
         service.store.store_delivery(
-            inbox=inbox, folder="INBOX", uidvalidity=1, uid=uid, raw=raw, internal_date=None
+            inbox=inbox,
+            folder="INBOX",
+            uidvalidity=1,
+            uid=uid,
+            raw=raw,
+            internal_date=received.strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
     pipeline.process_pending(service.env)
     accounts.add(service.store, "anna", "staff", None, PASSWORD)
+    waiting = service.store.one("SELECT MAX(id) FROM requests WHERE status = 'triage'")[0]
+    triage.assign(service.env, waiting, "anna")  # the queue shows an assignee
     served = Served(create_app(config))
     try:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from intake.context import Context, Env, ParsedMail
 from intake.rulebook import ScreeningRules
@@ -61,6 +62,14 @@ class Facts:
     body: str  # without "> " quoted lines
     return_path: str
     list_evidence: list[str]
+
+    @cached_property
+    def own_words(self) -> tuple[tuple[str, str], tuple[str, str], tuple[str, str] | None]:
+        """(the sender's own text, it without addresses and links, a mention of the network),
+        each text with its folded form; worked out once, for the checks that read them."""
+        own = folded_pair(own_text((self.mail.body_text or "")[:BODY_READ]))
+        words = folded_pair(_ADDRESS_OR_LINK.sub(" ", own[0]))  # what the sender talks about
+        return own, words, _find(self.rules, "about_the_network", *words)
 
     @classmethod
     def of(cls, mail: ParsedMail, rules: ScreeningRules, own_addresses: set[str] | None) -> Facts:
@@ -176,23 +185,15 @@ def _empty_return_path(f: Facts) -> list[str]:
     return ["empty Return-Path <>"] if f.headers.get("return-path", "").strip() == "<>" else []
 
 
-def _own_words(f: Facts) -> tuple[tuple[str, str], tuple[str, str], tuple[str, str] | None]:
-    """(the sender's own text, it without addresses and links, a mention of the network),
-    each text with its folded form."""
-    own = folded_pair(own_text((f.mail.body_text or "")[:BODY_READ]))
-    words = folded_pair(_ADDRESS_OR_LINK.sub(" ", own[0]))  # what the sender talks about
-    return own, words, _find(f.rules, "about_the_network", *words)
-
-
 def _out_of_office(f: Facts) -> list[str]:
     """For machines that send no header at all: wording in the sender's own text."""
-    (own, own_folded), _, network = _own_words(f)
+    (own, own_folded), _, network = f.own_words
     return _out_of_office_wording(own, own_folded, f.rules, network)
 
 
 def _spam(f: Facts) -> list[str]:
     """Unsolicited offers that no person wrote to us (never answered: no backscatter)."""
-    own, words, network = _own_words(f)
+    own, words, network = f.own_words
     subject_words = folded_pair(_ADDRESS_OR_LINK.sub(" ", f.subject))
     topic = network or next(
         (

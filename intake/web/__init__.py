@@ -30,6 +30,7 @@ from intake.paths import default_dir
 from intake.rulebook import load_rules
 from intake.store import DatabaseUnusable, Store, is_damage, unusable
 from intake.templating import Templates
+from intake.web import timefmt
 
 log = logging.getLogger("intake.web")
 
@@ -41,6 +42,7 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
         template_folder=str(default_dir("templates") / "web"),
     )
     app.jinja_env.undefined = jinja2.StrictUndefined
+    timefmt.install(app.jinja_env, config.web.timezone)  # `localtime`: stamps in web.timezone
     setup_store = store or Store(config.database)
     setup_store.migrate()
     from intake import register

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
-from intake import attachment_worker, pipeline, queries, triage
+from intake import attachment_worker, pipeline, queries, queries_queue, triage
+from intake.language_names import choices as language_choices
 from intake.rulebook import INTENTS
 from intake.web import access, env_for, ext, store_of
 
@@ -21,40 +25,88 @@ def home():  # noqa: ANN201
     return redirect(url_for("desk.queue"))
 
 
+QUEUE_FILTERS = ("reason", "group", "intent", "language", "member", "search")
+QUEUE_FLAGS = ("mine", "unassigned", "overdue")
+
+
+def queue_query(args: Mapping[str, str]) -> queries_queue.QueueQuery:
+    """The queue's query parameters, each checked; anything else is ignored."""
+    try:
+        page = max(int(args.get("page", "1") or 1), 1)
+    except ValueError:
+        page = 1
+    text = {k: args.get("q" if k == "search" else k, "")[:200] for k in QUEUE_FILTERS}
+    return queries_queue.QueueQuery(
+        scope="all" if args.get("scope") == "all" else "triage",
+        reason=text["reason"],
+        group=text["group"],
+        intent=text["intent"],
+        language=text["language"],
+        member=text["member"],
+        search=text["search"],
+        mine=bool(args.get("mine")),
+        unassigned=bool(args.get("unassigned")),
+        overdue=bool(args.get("overdue")),
+        sort=args.get("sort", "") if args.get("sort", "") in queries_queue.SORTS else "",
+        descending=args.get("dir") == "desc",
+        page=page,
+    )
+
+
+def short_names() -> dict[str, str]:
+    """The rules' short group names ("LCC"), which fit a column."""
+    return {group.id: group.short_name for group in ext()["rules"].groups if group.short_name}
+
+
 @bp.route("/queue")
 def queue():  # noqa: ANN201
     store = store_of()
-    scope = request.args.get("scope", "triage")
-    filters = {
-        k: request.args.get(k, "") for k in ("reason", "group", "intent", "language", "member", "mine")
-    }
-    try:
-        page = max(int(request.args.get("page", "1") or 1), 1)
-    except ValueError:
-        page = 1
-    facilitator = g.account.group_id if g.account.is_facilitator else None
-    found = queries.queue_page(
+    config = ext()["config"]
+    asked = queue_query(request.args)
+    found = queries_queue.queue_page(
         store,
-        scope=scope,
-        filters=filters,
-        page=page,
+        asked,
+        clock=queries_queue.Clock(
+            now=datetime.now(UTC), zone=ZoneInfo(config.web.timezone), overdue_days=config.desk.overdue_days
+        ),
         page_size=PAGE_SIZE,
-        facilitator_group=facilitator,
+        facilitator_group=g.account.group_id if g.account.is_facilitator else None,
         account=g.account.name,
+        short_names=short_names(),
     )
-    args = {k: v for k, v in {**filters, "scope": scope}.items() if v}
+    kept = {"scope": asked.scope if asked.scope == "all" else ""}
+    kept |= {("q" if k == "search" else k): getattr(asked, k) for k in QUEUE_FILTERS}
+    kept |= {k: "1" if getattr(asked, k) else "" for k in QUEUE_FLAGS}
+    if asked.sort:
+        kept |= {"sort": asked.sort, "dir": "desc" if asked.descending else "asc"}
+    kept = {k: v for k, v in kept.items() if v}
+
+    def query(**changes: object) -> str:
+        return urlencode({k: v for k, v in {**kept, **changes}.items() if v not in ("", None)})
+
+    def sort_link(key: str) -> tuple[str, str | None]:
+        """The header's link (the other direction when sorted by it) and its aria-sort."""
+        if found.sort != key:
+            return "?" + query(sort=key, dir="asc", page=None), None
+        state = "descending" if found.descending else "ascending"
+        return "?" + query(sort=key, dir="asc" if found.descending else "desc", page=None), state
+
     return render_template(
         "queue.html",
         rows=found.rows,
         total=found.total,
         counts=list(found.counts.items()),
-        filters=filters,
-        scope=scope,
+        asked=asked,
+        scope=asked.scope,
         page=found.page,
         pages=found.pages,
-        query=lambda **kw: urlencode({**args, **kw}),
-        groups=[gr.id for gr in ext()["rules"].groups],
+        query=query,
+        sort_link=sort_link,
+        groups=queries_queue.group_choices(store, short_names()),
         intents=INTENTS,
+        languages=language_choices(),
+        overdue_days=config.desk.overdue_days,
+        timezone=config.web.timezone,
     )
 
 
@@ -78,11 +130,7 @@ def _route_allowed(request_id: int, group: str):  # noqa: ANN202
 def request_page(request_id: int):  # noqa: ANN201
     detail = _detail_or_404(request_id)
     staff = access.assignable(store_of(), request_id)
-    organisations = (
-        []
-        if g.account.is_facilitator
-        else [r[0] for r in store_of().query("SELECT organisation FROM members ORDER BY organisation")]
-    )
+    organisations = [] if g.account.is_facilitator else queries_queue.organisations(store_of())
     groups = [gr.id for gr in ext()["rules"].groups] + ["both", "none"]
     groups = [gr for gr in groups if access.may_route_to(g.account, gr)]
     return render_template(
@@ -185,6 +233,9 @@ def note(request_id: int):  # noqa: ANN201
 @bp.route("/requests/<int:request_id>/link", methods=["POST"])
 def link(request_id: int):  # noqa: ANN201
     org = request.form.get("organisation", "")
+    if not org:  # no default in the form: one careless click must not link a non-member
+        flash("Choose the organisation the sender belongs to", "error")
+        return redirect(url_for("desk.request_page", request_id=request_id))
     add_domain = request.form.get("add_domain") == "yes"
     return _simple_action(
         request_id,
