@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from intake.queries_queue import RECEIVED
 from intake.store import Store, utcnow
 
 
@@ -26,7 +27,7 @@ class WaitingRequest:
     subject: str | None
     assigned_to: str | None
     created_at: str  # when intake stored it (UTC)
-    waiting_since: str  # when it reached the mail server (or was stored), UTC
+    waiting_since: str  # when it reached the mail server (else its Date, else when stored), UTC
 
 
 _WAITING_SQL = (
@@ -34,7 +35,7 @@ _WAITING_SQL = (
     " r.intent, r.language, r.organisation, substr(r.triage_reason, 1, 300) AS triage_reason,"
     " r.requester_email, substr(r.requester_name, 1, 200) AS requester_name,"
     " substr(m.subject, 1, 200) AS subject, r.assigned_to, r.created_at,"
-    " COALESCE(m.internal_date, m.stored_at) AS waiting_since"
+    f" {RECEIVED} AS waiting_since"  # as the queue's waiting column counts
     " FROM requests r JOIN messages m ON m.id = r.first_message"
 )
 
