@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from intake.store import Store, utcnow
 
-ROLES = ("staff", "facilitator")
+ROLES = ("staff", "facilitator", "admin")  # an admin is staff who also manages accounts
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 MIN_PASSWORD = 10
 
@@ -33,6 +33,10 @@ class Account:
     @property
     def is_facilitator(self) -> bool:
         return self.role == "facilitator"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
 
 
 def hash_password(password: str) -> str:
@@ -54,7 +58,9 @@ def verify_password(password: str, stored: str | None) -> bool:
     return hmac.compare_digest(computed, base64.b64decode(digest))
 
 
-def add(store: Store, name: str, role: str, group: str | None, password: str | None) -> Account:
+def add(
+    store: Store, name: str, role: str, group: str | None, password: str | None, *, actor: str = "admin"
+) -> Account:
     if role not in ROLES:
         raise AccountError(f"role must be one of: {', '.join(ROLES)}")
     if role == "facilitator" and not group:
@@ -77,18 +83,18 @@ def add(store: Store, name: str, role: str, group: str | None, password: str | N
                 "disabled": 0,
             },
         )
-        store.event("staff_added", actor="admin", name=name, role=role, group=group)
+        store.event("staff_added", actor=actor, name=name, role=role, group=group)
     return Account(pk, name, role, group if role == "facilitator" else None)
 
 
-def set_password(store: Store, name: str, password: str) -> None:
+def set_password(store: Store, name: str, password: str, *, actor: str = "admin") -> None:
     if not store.one("SELECT 1 FROM staff WHERE name=?", (name,)):
         raise AccountError(f"no account named {name!r}; add it with `intake staff add`")
     _check_strength(password)
     with store.transaction():
         store.conn.execute("UPDATE staff SET password_hash=? WHERE name=?", (hash_password(password), name))
         ended = end_sessions(store, name)
-        store.event("staff_password_set", actor="admin", name=name, sessions_ended=ended)
+        store.event("staff_password_set", actor=actor, name=name, sessions_ended=ended)
 
 
 def _check_strength(password: str) -> None:

@@ -149,11 +149,16 @@ class WebConfig:
     timezone: str = "Europe/Brussels"  # every time the desk shows is in this zone (IANA name)
 
 
+DESK_NOTIFY = ("immediate", "digest", "off")
+
+
 @dataclass(frozen=True)
 class DeskConfig:
-    """The desk's queue (docs/desk.md)."""
+    """The desk's queue (docs/desk.md), and how staff hear of new triage requests."""
 
     overdue_days: int = 3  # a request waiting longer than this many working days is overdue
+    notify: str = "off"  # immediate | digest | off (docs/desk-notify.md)
+    digest_time: str = "08:00"  # local time (web.timezone) of the daily digest, Mon-Fri
 
 
 @dataclass(frozen=True)
@@ -556,7 +561,18 @@ def _known_zone(name: str) -> bool:
 
 def _desk(path: Path, table: Any) -> DeskConfig:
     r = _Reader(path, "desk", table)
-    desk = DeskConfig(overdue_days=r.number("overdue_days", 3, low=1, high=365, unit="working days"))
+    desk = DeskConfig(
+        overdue_days=r.number("overdue_days", 3, low=1, high=365, unit="working days"),
+        notify=r.get("notify", str, "off", choices=DESK_NOTIFY),
+        digest_time=r.get("digest_time", str, "08:00"),
+    )
+    hour, _, minute = desk.digest_time.partition(":")
+    if not (len(hour) == 2 and len(minute) == 2 and hour.isdigit() and minute.isdigit()) or not (
+        int(hour) < 24 and int(minute) < 60
+    ):
+        raise ConfigError(
+            path, r.key("digest_time"), f'must be a time of day like "08:00", got {desk.digest_time!r}'
+        )
     r.finish()
     return desk
 

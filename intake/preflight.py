@@ -24,9 +24,10 @@ class Check:
     name: str
     ok: bool
     detail: str
+    warning: bool = False  # ok, but something an operator should fix (exit code stays 0)
 
     def line(self) -> str:
-        return f"{'ok  ' if self.ok else 'FAIL'} {self.name}: {self.detail}"
+        return f"{'WARN' if self.warning else 'ok  ' if self.ok else 'FAIL'} {self.name}: {self.detail}"
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -51,6 +52,10 @@ def run_checks(config: Config) -> list[Check]:
         )
     )
     checks.extend(_secret_checks(config))
+    if not config.web.base_url:  # staff notices and digests cannot link to the desk
+        checks.append(
+            Check("web", True, "web.base_url is not set: notices to staff carry no links to the desk", True)
+        )
     for inbox in config.inboxes:
         checks.append(check_inbox(inbox))
     checks.append(check_smtp(config.smtp))

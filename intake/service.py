@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 import schedule
 
-from intake import mailbox, outbox, pipeline, register, register_mail, retention
+from intake import desk_notify, mailbox, outbox, pipeline, register, register_mail, retention
 from intake import queries_mailbox as q_mailbox
 from intake.config import Config, InboxConfig
 from intake.context import Env
@@ -137,6 +137,7 @@ class Service:
                 continue
             self._poll_inbox(inbox, report)
         report.processed = pipeline.process_pending(self.env, stop=lambda: self.stopping)
+        desk_notify.run(self.env)  # staff hear of new and overdue requests (desk.notify)
         if self.sender is not None:  # the running service sends on its own thread
             self.sender.kick()
         else:

@@ -39,6 +39,7 @@ def test_config_check_reaches_every_server_and_passes(tmp_path, dovecot, smtp, u
         imap_port=dovecot.port,
         smtp_port=smtp.port,
         inboxes=[{"name": "general", "username": a}, {"name": "lcc", "username": b}],
+        extra='[web]\nbase_url = "https://desk.example.org"\n',  # else a warning: notices without links
     )
     code, out = _cli("--config", str(path), "config", "check")
     assert code == 0, out

@@ -43,6 +43,7 @@ VARIABLES = {
     "staff_address": "procurement@iclei.org",
     "privacy_notice_url": "https://procuraplus.example/privacy",
     "confirm_links": {},
+    "desk_link": "https://desk.example/requests/7",
 }
 
 

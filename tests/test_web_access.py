@@ -21,6 +21,7 @@ TARGET_MID = "xss-1@evil.example"  # a srpp-ict request with an attachment
 def desk(tmp_path, smtp):
     config, service = populated(tmp_path, smtp.port)
     accounts.add(service.store, "sara", "facilitator", "srpp-ict", PASSWORD)
+    accounts.add(service.store, "ada", "admin", None, PASSWORD)
     app = create_app(config)
     env = Env(
         config=config,
@@ -78,6 +79,10 @@ FORM = {
     "desk.note": {"text": "seen"},
     "desk.assign": {"person": "anna"},
     "desk.link": {"organisation": "Stadt Heidelberg", "add_domain": "yes"},
+    "admin.add_account": {"name": "newcomer", "role": "staff"},
+    "admin.set_role": {"role": "staff"},
+    "admin.set_disabled": {"disabled": "yes"},
+    "own.password_page": {"current": "wrong", "new": "x" * 12, "repeated": "x" * 12},
 }
 
 
@@ -94,7 +99,7 @@ def test_every_route_has_a_rule(desk):
     assert client.get("/unguarded").status_code == 403
 
 
-@pytest.mark.parametrize("role", ["anonymous", "staff", "facilitator_right", "facilitator_wrong"])
+@pytest.mark.parametrize("role", ["anonymous", "staff", "admin", "facilitator_right", "facilitator_wrong"])
 def test_every_route_by_role(desk, role):
     # Each route answers by its rule: anonymous -> login, staff -> allowed, a facilitator ->
     # allowed for their own group's request, 404 for staff-only routes and other groups.
@@ -111,10 +116,15 @@ def test_every_route_by_role(desk, role):
         "token": "not-a-valid-link",
         "year": 2026,
         "kind": "groups",
+        "account_id": store.one("SELECT id FROM staff WHERE name='sara'")[0],  # admin pages
     }
-    name = {"anonymous": None, "staff": "anna", "facilitator_right": "sara", "facilitator_wrong": "philipp"}[
-        role
-    ]
+    name = {
+        "anonymous": None,
+        "staff": "anna",
+        "admin": "ada",
+        "facilitator_right": "sara",
+        "facilitator_wrong": "philipp",
+    }[role]
     client = client_for(app, name)
     token = csrf_of(client.get("/queue").get_data(as_text=True)) if name else "x"
     checked = 0
@@ -142,7 +152,9 @@ def test_every_route_by_role(desk, role):
                     rule.endpoint,
                     code,
                 )
-            elif role == "staff" or kind == access.ACCOUNT:
+            elif kind == access.ADMIN:  # account administration: admins only
+                allowed = role == "admin"
+            elif role in ("staff", "admin") or kind == access.ACCOUNT:
                 allowed = True
             elif kind == access.STAFF:
                 allowed = False

@@ -100,6 +100,7 @@ from intake.cli import (  # noqa: E402  (each module adds its commands to main)
     explain,
     init,
     members,
+    notify,
     oauth,
     outbox,
     privacy,
@@ -132,5 +133,6 @@ for _module in (
     demo,
     oauth,
     run,
+    notify,
 ):
     _module.add_to(main)

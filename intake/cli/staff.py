@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from intake.cli.common import Obj
+
 
 @click.group()
 def staff() -> None:
@@ -21,7 +23,7 @@ def _read_password(confirm: bool = True) -> str:
 
 @staff.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["staff", "facilitator"]), required=True)
+@click.option("--role", type=click.Choice(["staff", "facilitator", "admin"]), required=True)
 @click.option("--group", help="For a facilitator: the group id they facilitate.")
 @click.option("--no-password", is_flag=True, help="Create without a password (set it later).")
 @click.option("--dry-run", is_flag=True, help="Check only; change nothing.")
@@ -32,6 +34,7 @@ def staff_add(obj, name: str, role: str, group: str | None, no_password: bool, d
     \b
     Example:
       intake staff add anna --role staff
+      intake staff add erik --role admin   # the first admin; then the desk's Accounts page
       echo 'a long passphrase' | intake staff add philipp --role facilitator --group lcc
     """
     from intake import accounts
@@ -61,6 +64,34 @@ def staff_passwd(obj, name: str) -> None:
 
     accounts.set_password(obj.env.store, name, _read_password())
     click.echo(f"password set for {name}")
+
+
+@staff.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(["staff", "facilitator", "admin"]))
+@click.option("--group", help="For a facilitator: the group id they facilitate.")
+@click.option("--dry-run", is_flag=True, help="Check only; change nothing.")
+@click.pass_obj
+def staff_role(obj: Obj, name: str, role: str, group: str | None, dry_run: bool) -> None:
+    """Set an account's role (e.g. make the first admin, who manages accounts in the desk).
+
+    \b
+    Example:
+      intake staff role anna admin
+      intake staff role philipp facilitator --group lcc
+    """
+    from intake import accounts, queries_staff, staff_admin
+
+    store = obj.env.store
+    row = next((r for r in queries_staff.staff_rows(store) if r.name == name), None)
+    if row is None:
+        raise accounts.AccountError(f"no account named {name!r}; see `intake staff list`")
+    if dry_run:
+        click.echo(f"would make {name} {role}" + (f" of {group}" if group else ""))
+        return
+    actor = accounts.Account(0, obj.actor, "admin", None)  # the operator at the console
+    staff_admin.set_role(store, obj.env.rules, actor, row.id, role, group)
+    click.echo(f"{name} is now {role}" + (f" of {group}" if role == "facilitator" else ""))
 
 
 @staff.command("list")

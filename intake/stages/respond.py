@@ -211,6 +211,9 @@ def template_variables(ctx: Context, env: Env, planned: PlannedMail) -> dict:
         "triage_reason": ctx.triage_reason or "",
         "staff_address": env.config.smtp.staff_address,
         "privacy_notice_url": env.config.privacy.notice_url,
+        "desk_link": (
+            f"{env.config.web.base_url}/requests/{ctx.request_id}" if env.config.web.base_url else ""
+        ),
         "guidelines": register.guidelines_for(env.config, language),
         "confirm_links": _confirm_links(env, ctx.request_id, planned, groups),
     }

@@ -73,6 +73,7 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
 
     from intake.web import (
         access,
+        admin_views,
         auth,
         desk,
         form_views,
@@ -91,6 +92,8 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
     app.register_blueprint(monitoring.bp)
     app.register_blueprint(form_views.bp)
     app.register_blueprint(reply_views.bp)
+    app.register_blueprint(admin_views.bp)
+    app.register_blueprint(admin_views.own)
 
     @app.before_request
     def guard():  # noqa: ANN202
@@ -112,6 +115,8 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
         if rule is None:
             abort(403)  # an endpoint without a rule in intake/web/access.py is refused
         if rule == access.STAFF and g.account.is_facilitator:
+            abort(404)
+        if rule == access.ADMIN and not g.account.is_admin:
             abort(404)
         if rule == access.GROUP and not access.may_see_group(
             g.account, str((request.view_args or {}).get("group_id", ""))

@@ -9,7 +9,8 @@ Rules:
 - account: any logged-in account (queue, logout);
 - request: staff, or the facilitator of the request's group (others get 404);
 - group:   staff, or the facilitator of the group named in the URL (others get 404);
-- staff:   staff only (the roster, the overview, linking senders, replaying).
+- staff:   staff only (the roster, the overview, linking senders, replaying);
+- admin:   admins only (account administration); everyone else gets 404.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from intake.accounts import Account
 from intake.store import Store
 
 PUBLIC, ACCOUNT, REQUEST, GROUP, STAFF = "public", "account", "request", "group", "staff"
+ADMIN = "admin"
 
 RULES: dict[str, str] = {
     "auth.login": PUBLIC,
@@ -61,6 +63,13 @@ RULES: dict[str, str] = {
     "monitoring.metrics": PUBLIC,  # for Prometheus: counts only
     "form.interest": PUBLIC,  # the online form (issue 22): anyone may express interest
     "form.confirm_page": PUBLIC,  # its mailed link: the random secret in the link is the key
+    "admin.accounts_page": ADMIN,  # desk accounts (issue 21): only admins manage them
+    "admin.add_account": ADMIN,
+    "admin.account_page": ADMIN,
+    "admin.set_role": ADMIN,
+    "admin.set_disabled": ADMIN,
+    "admin.reset_password": ADMIN,
+    "own.password_page": ACCOUNT,  # one's own password, after the current one
 }
 
 
