@@ -168,7 +168,8 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
         intent_hits.setdefault("followup", []).append(
             Hit("replies to a message intake has not seen", "thread", UNSEEN_REPLY))
 
-    questions = min(body.count("?") + subject.count("?"), 2) * QUESTION_FORM
+    # question marks of real questions only: "Could we join?" is a request, not a question
+    questions = min(len(asked) + len(asked_subject), 2) * QUESTION_FORM
     if questions:
         intent_scores["question"] = intent_scores.get("question", 0) + questions
         intent_hits.setdefault("question", []).append(Hit("question marks", "body", questions))
