@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SEED = 20261130
-PER_INTENT = 40  # examples per language and intent kind: ~10,800 in all; fewer made the figures depend on the seed
+PER_INTENT = 40  # examples per language and kind: ~10,800; with fewer the figures swung with the seed
 MORE_OF = {"join": 2}  # join requests are most of the mail: twice as many examples
 # a kind of sentence -> (intent label, group label or None when the {group} slot decides)
 KINDS = {
