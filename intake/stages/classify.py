@@ -107,8 +107,9 @@ def _inbox_groups(ctx: Context, env: Env) -> list[str]:
 
 
 def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | None = None,
-             is_followup: bool = False) -> Decision:
-    """Pure function of the parsed mail and the rules (used by eval and explain too)."""
+             is_followup: bool = False, models: Models | None = None) -> Decision:
+    """Pure function of the parsed mail and the rules (used by eval and explain too).
+    `models` replaces the rules' own trained models (intake/calibration.py, held-out folds)."""
     forwarded = mail.forwarded_from is not None or bool(FORWARD_PREFIX.match(mail.subject))
     body = strip_for_classification(mail.body_text, keep_forwarded=forwarded)[:MAX_TEXT]
     subject = FORWARD_PREFIX.sub("", REPLY_PREFIX.sub("", mail.subject)).strip()
@@ -128,7 +129,7 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
         group_scores[group.id] = max(score, 0.0)
         group_hits[group.id] = hits
 
-    models = _models(rules)
+    models = models or _models(rules)
     model_text = f"{subject}\n{body}"
     group_model = models.group.predict(model_text)
     _add_group_votes(group_model, rules, group_scores, group_hits)
