@@ -12,23 +12,48 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 PARAGRAPHS = {
-    "en": ("We would like to join the Interest Group on socially responsible procurement of ICT. "
-           "Our city is preparing a tender for laptops and wants to include clauses on working "
-           "conditions in the supply chain. ", "utf-8"),
-    "de": ("Wir möchten an der Interessengruppe Lebenszykluskosten teilnehmen. Für unsere "
-           "Straßenbeleuchtung berechnen wir derzeit die Kosten über die gesamte Lebensdauer. ",
-           "iso-8859-1"),
-    "fr": ("Notre ville souhaiterait rejoindre le groupe d'intérêt sur les achats socialement "
-           "responsables de TIC et partager son expérience des clauses sociales. ", "windows-1252"),
-    "it": ("Vorremmo aderire al gruppo di interesse sui costi del ciclo di vita e condividere "
-           "la nostra esperienza con l'illuminazione pubblica. ", "utf-8"),
-    "pl": ("Chcielibyśmy przystąpić do grupy interesu LCC i dowiedzieć się więcej o rachunku "
-           "kosztów cyklu życia. ", "iso-8859-2"),
-    "sv": ("Vi vill gärna delta i intressegruppen om socialt ansvarsfull IKT-upphandling och "
-           "arbetsvillkor i leverantörskedjan. ", "windows-1252"),
+    "en": (
+        "We would like to join the Interest Group on socially responsible procurement of ICT. "
+        "Our city is preparing a tender for laptops and wants to include clauses on working "
+        "conditions in the supply chain. ",
+        "utf-8",
+    ),
+    "de": (
+        "Wir möchten an der Interessengruppe Lebenszykluskosten teilnehmen. Für unsere "
+        "Straßenbeleuchtung berechnen wir derzeit die Kosten über die gesamte Lebensdauer. ",
+        "iso-8859-1",
+    ),
+    "fr": (
+        "Notre ville souhaiterait rejoindre le groupe d'intérêt sur les achats socialement "
+        "responsables de TIC et partager son expérience des clauses sociales. ",
+        "windows-1252",
+    ),
+    "it": (
+        "Vorremmo aderire al gruppo di interesse sui costi del ciclo di vita e condividere "
+        "la nostra esperienza con l'illuminazione pubblica. ",
+        "utf-8",
+    ),
+    "pl": (
+        "Chcielibyśmy przystąpić do grupy interesu LCC i dowiedzieć się więcej o rachunku "
+        "kosztów cyklu życia. ",
+        "iso-8859-2",
+    ),
+    "sv": (
+        "Vi vill gärna delta i intressegruppen om socialt ansvarsfull IKT-upphandling och "
+        "arbetsvillkor i leverantörskedjan. ",
+        "windows-1252",
+    ),
 }
-SENDERS = ["stad.gent", "heidelberg.de", "mairie-lyon.fr", "comune.torino.it", "um.krakow.pl",
-           "stockholm.se", "example-company.com", "uni-example.edu"]
+SENDERS = [
+    "stad.gent",
+    "heidelberg.de",
+    "mairie-lyon.fr",
+    "comune.torino.it",
+    "um.krakow.pl",
+    "stockholm.se",
+    "example-company.com",
+    "uni-example.edu",
+]
 
 
 def generate(count: int, seed: int = 1) -> list[bytes]:
@@ -52,12 +77,16 @@ def generate(count: int, seed: int = 1) -> list[bytes]:
         body = (text * (target // len(text) + 1))[:target]
         msg.set_content(body, charset=charset if charset != "iso-8859-1" else "iso-8859-1")
         if rng.random() < 0.5:
-            msg.add_alternative(f"<html><body><p>{body[:4000]}</p></body></html>",
-                                subtype="html", charset="utf-8")
+            msg.add_alternative(
+                f"<html><body><p>{body[:4000]}</p></body></html>", subtype="html", charset="utf-8"
+            )
         if rng.random() < 0.15:
-            msg.add_attachment(rng.randbytes(rng.randint(1_000, 8_000)),
-                               maintype="application", subtype="pdf",
-                               filename=f"letter-{i}.pdf")
+            msg.add_attachment(
+                rng.randbytes(rng.randint(1_000, 8_000)),
+                maintype="application",
+                subtype="pdf",
+                filename=f"letter-{i}.pdf",
+            )
         if auto:
             msg["Auto-Submitted"] = "auto-replied"
         out.append(msg.as_bytes())

@@ -46,7 +46,7 @@ def fill(server: Dovecot, user: str, messages: list[bytes]) -> None:
     client = server.client(user)
     try:
         for start in range(0, len(messages), 250):
-            client.multiappend("INBOX", messages[start:start + 250])
+            client.multiappend("INBOX", messages[start : start + 250])
     finally:
         client.logout()
 
@@ -66,9 +66,11 @@ def service_cycle(config_path: Path) -> tuple[float, int]:
     """One `run_service.py --once` pinned to one core: (seconds, peak RSS in MiB, sampled
     from /proc every 50 ms)."""
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "run_service.py"), "--config",
-                             str(config_path), "--once", "-q"], stderr=subprocess.DEVNULL,
-                            preexec_fn=lambda: os.sched_setaffinity(0, ONE_CORE))
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "run_service.py"), "--config", str(config_path), "--once", "-q"],
+        stderr=subprocess.DEVNULL,
+        preexec_fn=lambda: os.sched_setaffinity(0, ONE_CORE),
+    )
     peak = 0
     while proc.poll() is None:
         peak = max(peak, _rss_mib(proc.pid))
@@ -107,8 +109,11 @@ delete = false
 verbose = 0
 """)
     start = time.perf_counter()
-    subprocess.run([getmail, "--rcfile", str(rc), "--getmaildir", str(scratch)], check=True,
-                   preexec_fn=lambda: os.sched_setaffinity(0, ONE_CORE))
+    subprocess.run(
+        [getmail, "--rcfile", str(rc), "--getmaildir", str(scratch)],
+        check=True,
+        preexec_fn=lambda: os.sched_setaffinity(0, ONE_CORE),
+    )
     took = time.perf_counter() - start
     got = len(list((maildir / "new").iterdir()))
     shutil.rmtree(maildir)
@@ -143,19 +148,24 @@ def latency(server: Dovecot, sink: SmtpSink, scratch: Path, samples: int) -> tup
     """APPEND to acknowledgement at the SMTP server, with IMAP IDLE: (median, p95) seconds."""
     user = "latency"
     scratch.mkdir(parents=True, exist_ok=True)
-    path = write_config(scratch, imap_port=server.port, smtp_port=sink.port,
-                        inboxes=[{"name": "general", "username": user, "idle": True}])
+    path = write_config(
+        scratch,
+        imap_port=server.port,
+        smtp_port=sink.port,
+        inboxes=[{"name": "general", "username": user, "idle": True}],
+    )
     path.write_text(path.read_text().replace("poll_interval = 1", "poll_interval = 60"))
-    proc = subprocess.Popen([sys.executable, str(ROOT / "run_service.py"), "--config",
-                             str(path), "-q"])
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run_service.py"), "--config", str(path), "-q"])
     try:
         time.sleep(3)  # start-up: the language models, the IDLE connection
         times = []
         for i in range(samples):
-            msg = (f"From: Probe {i} <probe{i}@stad.gent>\r\nTo: procurement@iclei.org\r\n"
-                   f"Subject: Latency probe {i}\r\nMessage-ID: <probe-{i}-{time.time_ns()}@stad.gent>"
-                   "\r\n\r\nWe would like to join the Interest Group on socially responsible ICT"
-                   " procurement.\r\n").encode()
+            msg = (
+                f"From: Probe {i} <probe{i}@stad.gent>\r\nTo: procurement@iclei.org\r\n"
+                f"Subject: Latency probe {i}\r\nMessage-ID: <probe-{i}-{time.time_ns()}@stad.gent>"
+                "\r\n\r\nWe would like to join the Interest Group on socially responsible ICT"
+                " procurement.\r\n"
+            ).encode()
             before = len(sink.received)
             start = time.perf_counter()
             server.append(user, [msg])
@@ -175,11 +185,14 @@ def latency(server: Dovecot, sink: SmtpSink, scratch: Path, samples: int) -> tup
 def _config(scratch: Path, server: Dovecot, user: str, smtp_port: int) -> Path:
     """A config for one inbox; every mail answered (no rate limit may flatter the run)."""
     scratch.mkdir(parents=True, exist_ok=True)
-    path = write_config(scratch, imap_port=server.port, smtp_port=smtp_port, inboxes=[
-        {"name": "general", "username": user, "batch_size": 500, "idle": False}])
+    path = write_config(
+        scratch,
+        imap_port=server.port,
+        smtp_port=smtp_port,
+        inboxes=[{"name": "general", "username": user, "batch_size": 500, "idle": False}],
+    )
     text = path.read_text().replace("acks_per_hour = 1000", "acks_per_hour = 10000000")
-    path.write_text(re.sub(r"acks_per_sender_per_day = \d+", "acks_per_sender_per_day = 1000000",
-                           text))
+    path.write_text(re.sub(r"acks_per_sender_per_day = \d+", "acks_per_sender_per_day = 1000000", text))
     return path
 
 
@@ -206,15 +219,17 @@ def main() -> int:
         print(f"  {what}: {result} (target {target})", flush=True)
 
     try:
-        print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores,"
-              f" Python {platform.python_version()}, {platform.system()} {platform.release()}")
+        print(
+            f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores,"
+            f" Python {platform.python_version()}, {platform.system()} {platform.release()}"
+        )
         n = args.messages
         messages = generate(n)
         size = sum(len(m) for m in messages) / n / 1024
         print(f"filling the mailbox: {n} messages, {size:.1f} KB average")
-        fill(server, "backlog", messages[:args.small])
-        fill(server, "small", messages[:args.small])
-        fill(server, "backlog", messages[args.small:])
+        fill(server, "backlog", messages[: args.small])
+        fill(server, "small", messages[: args.small])
+        fill(server, "backlog", messages[args.small :])
         del messages
 
         # an unreachable SMTP port (1) leaves every acknowledgement queued: the target ends there
@@ -224,15 +239,20 @@ def main() -> int:
         with sqlite3.connect(database) as db:
             queued = db.execute("SELECT COUNT(*) FROM outbox WHERE status='queued'").fetchone()[0]
             handled = db.execute("SELECT COUNT(*) FROM messages WHERE status != 'stored'").fetchone()[0]
-        row(f"backlog of {n} to acknowledgements queued, one core",
-                     f"{took:.0f} s ({n / took:.0f} msg/s; {handled} handled, {queued} acks queued)",
-                     "< 300 s", took < 300 and handled == n)
-        row("peak RSS of the service during that backlog", f"{rss} MiB", "< 100 MiB",
-                     rss < 100)
+        row(
+            f"backlog of {n} to acknowledgements queued, one core",
+            f"{took:.0f} s ({n / took:.0f} msg/s; {handled} handled, {queued} acks queued)",
+            "< 300 s",
+            took < 300 and handled == n,
+        )
+        row("peak RSS of the service during that backlog", f"{rss} MiB", "< 100 MiB", rss < 100)
         gm = getmail_retrieval(server, "backlog", scratch / "getmail")
-        row(f"getmail6 retrieval of the same {n} messages, one core",
-                     f"{gm:.0f} s ({n / gm:.0f} msg/s)" if gm else "not installed", "(comparison)",
-                     None)
+        row(
+            f"getmail6 retrieval of the same {n} messages, one core",
+            f"{gm:.0f} s ({n / gm:.0f} msg/s)" if gm else "not installed",
+            "(comparison)",
+            None,
+        )
 
         _set_aside_queued(database)
         big_poll, big_cycle = idle_poll(big)
@@ -240,17 +260,27 @@ def main() -> int:
         service_cycle(small)
         _set_aside_queued(scratch / "small" / "intake.sqlite3")
         small_poll, small_cycle = idle_poll(small)
-        row(f"idle poll (STATUS, nothing new) at {n}", f"{big_poll:.2f} ms", "< 5 ms",
-                     big_poll < 5)
-        row(f"idle poll (STATUS, nothing new) at {args.small}", f"{small_poll:.2f} ms",
-                     "not growing", big_poll < max(5 * small_poll, 1.0))
-        row(f"idle cycle (login .. logout) at {n} / {args.small}",
-                     f"{big_cycle:.1f} / {small_cycle:.1f} ms", "(context)", None)
+        row(f"idle poll (STATUS, nothing new) at {n}", f"{big_poll:.2f} ms", "< 5 ms", big_poll < 5)
+        row(
+            f"idle poll (STATUS, nothing new) at {args.small}",
+            f"{small_poll:.2f} ms",
+            "not growing",
+            big_poll < max(5 * small_poll, 1.0),
+        )
+        row(
+            f"idle cycle (login .. logout) at {n} / {args.small}",
+            f"{big_cycle:.1f} / {small_cycle:.1f} ms",
+            "(context)",
+            None,
+        )
 
         med, p95 = latency(server, sink, scratch / "latency", args.latency_samples)
-        row(f"APPEND to acknowledgement with IDLE ({args.latency_samples} samples)",
-                     f"median {med * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms", "median < 1 s",
-                     med < 1.0)
+        row(
+            f"APPEND to acknowledgement with IDLE ({args.latency_samples} samples)",
+            f"median {med * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms",
+            "median < 1 s",
+            med < 1.0,
+        )
     finally:
         sink.stop()
         server.cleanup()

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from intake.store import Store, utcnow
 
 ROLES = ("staff", "facilitator")
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 MIN_PASSWORD = 10
 
 
@@ -37,8 +37,7 @@ class Account:
 
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
-                            dklen=32)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
     b64 = base64.b64encode
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
 
@@ -49,8 +48,9 @@ def verify_password(password: str, stored: str | None) -> bool:
         hashlib.scrypt(b"x", salt=b"0" * 16, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
         return False
     _, n, r, p, salt, digest = stored.split("$")
-    computed = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n),
-                              r=int(r), p=int(p), dklen=32)
+    computed = hashlib.scrypt(
+        password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=32
+    )
     return hmac.compare_digest(computed, base64.b64decode(digest))
 
 
@@ -66,10 +66,17 @@ def add(store: Store, name: str, role: str, group: str | None, password: str | N
     if password is not None:
         _check_strength(password)
     with store.transaction():
-        pk = store.insert("staff", {
-            "name": name, "role": role, "group_id": group if role == "facilitator" else None,
-            "password_hash": hash_password(password) if password else None,
-            "created_at": utcnow(), "disabled": 0})
+        pk = store.insert(
+            "staff",
+            {
+                "name": name,
+                "role": role,
+                "group_id": group if role == "facilitator" else None,
+                "password_hash": hash_password(password) if password else None,
+                "created_at": utcnow(),
+                "disabled": 0,
+            },
+        )
         store.event("staff_added", actor="admin", name=name, role=role, group=group)
     return Account(pk, name, role, group if role == "facilitator" else None)
 
@@ -79,8 +86,7 @@ def set_password(store: Store, name: str, password: str) -> None:
         raise AccountError(f"no account named {name!r}; add it with `intake staff add`")
     _check_strength(password)
     with store.transaction():
-        store.conn.execute("UPDATE staff SET password_hash=? WHERE name=?",
-                           (hash_password(password), name))
+        store.conn.execute("UPDATE staff SET password_hash=? WHERE name=?", (hash_password(password), name))
         ended = end_sessions(store, name)
         store.event("staff_password_set", actor="admin", name=name, sessions_ended=ended)
 
@@ -108,6 +114,7 @@ def load(store: Store, account_id: int) -> Account | None:
 
 # -- web sessions: kept on the server, so that logout and a new password end them ---------
 
+
 def _id_hash(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
@@ -118,9 +125,15 @@ def start_session(store: Store, account: Account, hours: float) -> str:
     now = datetime.now(UTC)
     with store.transaction():
         store.conn.execute("DELETE FROM web_sessions WHERE expires_at < ?", (_stamp(now),))
-        store.insert("web_sessions", {
-            "id_hash": _id_hash(session_id), "account_id": account.id, "created_at": _stamp(now),
-            "expires_at": _stamp(now + timedelta(hours=hours))})
+        store.insert(
+            "web_sessions",
+            {
+                "id_hash": _id_hash(session_id),
+                "account_id": account.id,
+                "created_at": _stamp(now),
+                "expires_at": _stamp(now + timedelta(hours=hours)),
+            },
+        )
         store.event("login", actor=account.name)
     return session_id
 
@@ -129,9 +142,11 @@ def session_account(store: Store, session_id: str | None) -> Account | None:
     """The account of a live session; None if ended, expired, or the account is disabled."""
     if not session_id:
         return None
-    row = store.one("SELECT s.* FROM web_sessions w JOIN staff s ON s.id = w.account_id"
-                    " WHERE w.id_hash=? AND w.expires_at >= ? AND s.disabled=0",
-                    (_id_hash(session_id), _stamp(datetime.now(UTC))))
+    row = store.one(
+        "SELECT s.* FROM web_sessions w JOIN staff s ON s.id = w.account_id"
+        " WHERE w.id_hash=? AND w.expires_at >= ? AND s.disabled=0",
+        (_id_hash(session_id), _stamp(datetime.now(UTC))),
+    )
     return None if row is None else _account(row)
 
 
@@ -143,8 +158,9 @@ def end_session(store: Store, session_id: str | None) -> None:
 
 def end_sessions(store: Store, name: str) -> int:
     """End every session of an account (password changed, account disabled)."""
-    cursor = store.conn.execute("DELETE FROM web_sessions WHERE account_id IN"
-                                " (SELECT id FROM staff WHERE name=?)", (name,))
+    cursor = store.conn.execute(
+        "DELETE FROM web_sessions WHERE account_id IN (SELECT id FROM staff WHERE name=?)", (name,)
+    )
     return cursor.rowcount
 
 
@@ -153,9 +169,16 @@ def _stamp(when: datetime) -> str:
 
 
 def list_accounts(store: Store) -> list[dict]:
-    return [{"name": r["name"], "role": r["role"], "group": r["group_id"],
-             "has_password": bool(r["password_hash"]), "disabled": bool(r["disabled"])}
-            for r in store.query("SELECT * FROM staff ORDER BY name")]
+    return [
+        {
+            "name": r["name"],
+            "role": r["role"],
+            "group": r["group_id"],
+            "has_password": bool(r["password_hash"]),
+            "disabled": bool(r["disabled"]),
+        }
+        for r in store.query("SELECT * FROM staff ORDER BY name")
+    ]
 
 
 class LoginThrottle:
@@ -166,8 +189,9 @@ class LoginThrottle:
     bounded: entries older than the window are forgotten, and beyond `max_keys` entries
     the least recently failed are dropped first."""
 
-    def __init__(self, limit: int = 5, window: float = 900.0, per_address: int = 20,
-                 max_keys: int = 10_000) -> None:
+    def __init__(
+        self, limit: int = 5, window: float = 900.0, per_address: int = 20, max_keys: int = 10_000
+    ) -> None:
         self.limit, self.window, self.per_address = limit, window, per_address
         self.max_keys = max_keys
         self.failures: OrderedDict[tuple[str, str], deque[float]] = OrderedDict()
@@ -180,14 +204,15 @@ class LoginThrottle:
     def blocked(self, name: str, address: str) -> bool:
         now = time.monotonic()
         with self.lock:
-            return (self._count((name.lower(), address), now) >= self.limit
-                    or self._count(("", address), now) >= self.per_address)
+            return (
+                self._count((name.lower(), address), now) >= self.limit
+                or self._count(("", address), now) >= self.per_address
+            )
 
     def failed(self, name: str, address: str) -> None:
         now = time.monotonic()
         with self.lock:
-            for key, keep in (((name.lower(), address), self.limit), (("", address),
-                                                                       self.per_address)):
+            for key, keep in (((name.lower(), address), self.limit), (("", address), self.per_address)):
                 times = self.failures.pop(key, None) or deque(maxlen=keep)
                 times.append(now)
                 self.failures[key] = times  # now the most recent entry

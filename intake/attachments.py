@@ -69,5 +69,3 @@ def describe_attachments(msg: Message) -> tuple[list[Attachment], list[Any]]:
         name = decode_text_header(filename) if filename else f"message.{ctype.split('/')[-1]}"
         found.append(Attachment(filename=name[:255], content_type=ctype, size=len(data)))
     return found, attached
-
-

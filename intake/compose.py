@@ -40,10 +40,22 @@ def safe_address(value: str | None) -> str | None:
     return addr
 
 
-def build(*, from_address: str, from_name: str, to: str, subject: str, body: str,
-          in_reply_to: str | None, references: list[str], auto_submitted: str,
-          language: str, token: str | None, reply_to: str | None = None,
-          original: bytes | None = None, when: object | None = None) -> tuple[str, bytes]:
+def build(
+    *,
+    from_address: str,
+    from_name: str,
+    to: str,
+    subject: str,
+    body: str,
+    in_reply_to: str | None,
+    references: list[str],
+    auto_submitted: str,
+    language: str,
+    token: str | None,
+    reply_to: str | None = None,
+    original: bytes | None = None,
+    when: object | None = None,
+) -> tuple[str, bytes]:
     """Return (message id without <>, the message as bytes with CRLF line ends).
 
     Built with the standard library's EmailMessage and its SMTP policy (RFC 2047

@@ -127,7 +127,7 @@ class TrustConfig:
 
 @dataclass(frozen=True)
 class RoutingConfig:
-    followups: str = "triage"   # triage | facilitator
+    followups: str = "triage"  # triage | facilitator
 
 
 @dataclass(frozen=True)
@@ -146,17 +146,27 @@ class WebConfig:
 
 @dataclass(frozen=True)
 class RegisterConfig:
-    remind_after_days: int = 7      # one reminder to the facilitator for an unanswered join
-    link_days: int = 30             # a confirmation link expires after this
-    weekly_digest: bool = False     # facilitators get a Monday digest of their group
+    remind_after_days: int = 7  # one reminder to the facilitator for an unanswered join
+    link_days: int = 30  # a confirmation link expires after this
+    weekly_digest: bool = False  # facilitators get a Monday digest of their group
     guidelines: dict[str, str] = field(default_factory=dict)  # {lang: link or text}; "en" first
+
+
+@dataclass(frozen=True)
+class FormConfig:
+    """The public form at /interest (docs/form.md): its limits against abuse."""
+
+    min_seconds: int = 4  # a person needs this long to fill it in; faster is a bot
+    per_ip_per_hour: int = 5  # submissions from one IP address in an hour
+    per_email_per_day: int = 3  # submissions for one email address in a day
+    expire_days: int = 7  # unconfirmed submissions are removed after this
 
 
 @dataclass(frozen=True)
 class PrivacyConfig:
     """What people are told, and the key that makes an erased person's pseudonym."""
 
-    notice_url: str = ""               # the privacy notice linked from every acknowledgement
+    notice_url: str = ""  # the privacy notice linked from every acknowledgement
     pseudonym_key: Secret = field(default_factory=Secret)
 
 
@@ -164,9 +174,9 @@ class PrivacyConfig:
 class RetentionConfig:
     """Days to keep content before the daily retention run removes it (docs/privacy.md)."""
 
-    machine_mail_days: int = 30        # raw mail and body of bounces, auto-replies, bulk, spam
-    closed_requests_days: int = 730    # raw mail and bodies of finished requests
-    outgoing_mail_days: int = 730      # copies of the mail we sent
+    machine_mail_days: int = 30  # raw mail and body of bounces, auto-replies, bulk, spam
+    closed_requests_days: int = 730  # raw mail and bodies of finished requests
+    outgoing_mail_days: int = 730  # copies of the mail we sent
 
 
 @dataclass(frozen=True)
@@ -191,6 +201,7 @@ class Config:
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     register: RegisterConfig = field(default_factory=RegisterConfig)
+    form: FormConfig = field(default_factory=FormConfig)
 
     def inbox(self, name: str) -> InboxConfig:
         for inbox in self.inboxes:
@@ -213,8 +224,14 @@ class _Reader:
     def key(self, name: str) -> str:
         return f"{self.prefix}.{name}" if self.prefix else name
 
-    def get(self, name: str, kind: type | tuple[type, ...], default: Any = ..., *,
-            choices: tuple[str, ...] | None = None) -> Any:
+    def get(
+        self,
+        name: str,
+        kind: type | tuple[type, ...],
+        default: Any = ...,
+        *,
+        choices: tuple[str, ...] | None = None,
+    ) -> Any:
         self.used.add(name)
         if name not in self.table:
             if default is ...:
@@ -225,23 +242,34 @@ class _Reader:
         if isinstance(value, bool) and bool not in kinds:
             raise ConfigError(self.path, self.key(name), f"must be {_kind_name(kinds)}, not a boolean")
         if not isinstance(value, kinds):
-            raise ConfigError(self.path, self.key(name),
-                              f"must be {_kind_name(kinds)}, got {type(value).__name__}")
+            raise ConfigError(
+                self.path, self.key(name), f"must be {_kind_name(kinds)}, got {type(value).__name__}"
+            )
         if choices is not None and value not in choices:
-            raise ConfigError(self.path, self.key(name),
-                              f"unknown value {value!r}; use one of: {', '.join(choices)}")
+            raise ConfigError(
+                self.path, self.key(name), f"unknown value {value!r}; use one of: {', '.join(choices)}"
+            )
         return value
 
     def finish(self) -> None:
         unknown = sorted(set(self.table) - self.used)
         if unknown:
-            raise ConfigError(self.path, self.key(unknown[0]),
-                              "unknown key (check the spelling against intake.example.toml)")
+            raise ConfigError(
+                self.path,
+                self.key(unknown[0]),
+                "unknown key (check the spelling against intake.example.toml)",
+            )
 
 
 def _kind_name(kinds: tuple[type, ...]) -> str:
-    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
-             list: "a list", dict: "a table"}
+    names = {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        list: "a list",
+        dict: "a table",
+    }
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
@@ -252,8 +280,11 @@ def _secret(r: _Reader, name: str, *, required: bool) -> Secret:
         raise ConfigError(r.path, r.key(f"{name}_env"), f"set either {name}_env or {name}_file, not both")
     if env:
         if env not in os.environ:
-            raise ConfigError(r.path, r.key(f"{name}_env"),
-                              f"environment variable {env} is not set; export it before starting")
+            raise ConfigError(
+                r.path,
+                r.key(f"{name}_env"),
+                f"environment variable {env} is not set; export it before starting",
+            )
         return Secret(env=env)
     if file:
         resolved = (r.path.parent / file).resolve()
@@ -261,9 +292,12 @@ def _secret(r: _Reader, name: str, *, required: bool) -> Secret:
             raise ConfigError(r.path, r.key(f"{name}_file"), f"secret file {resolved} does not exist")
         return Secret(file=str(resolved))
     if required:
-        raise ConfigError(r.path, r.key(f"{name}_env"),
-                          f"missing: give {name}_env (an environment variable) or {name}_file;"
-                          " passwords are never written in the config")
+        raise ConfigError(
+            r.path,
+            r.key(f"{name}_env"),
+            f"missing: give {name}_env (an environment variable) or {name}_file;"
+            " passwords are never written in the config",
+        )
     return Secret()
 
 
@@ -279,8 +313,9 @@ def _oauth2_ref(r: _Reader, clients: dict[str, OAuth2Config]) -> OAuth2Config | 
     if name is None:
         return None
     if name not in clients:
-        raise ConfigError(r.path, r.key("oauth2"),
-                          f"no [oauth2.{name}] table; define it or use password_env/password_file")
+        raise ConfigError(
+            r.path, r.key("oauth2"), f"no [oauth2.{name}] table; define it or use password_env/password_file"
+        )
     return clients[name]
 
 
@@ -346,13 +381,19 @@ def _smtp(path: Path, table: Any, clients: dict[str, OAuth2Config]) -> SmtpConfi
 
 _PROVIDER_DEFAULTS = {
     # token endpoint, device-code endpoint ({tenant} filled in), scopes per flow
-    "microsoft": ("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
-                  "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/devicecode",
-                  {"client_credentials": ("https://outlook.office365.com/.default",),
-                   "refresh_token": ("https://outlook.office365.com/IMAP.AccessAsUser.All",
-                                     "https://outlook.office365.com/SMTP.Send", "offline_access")}),
-    "google": ("https://oauth2.googleapis.com/token", None,
-               {"refresh_token": ("https://mail.google.com/",)}),
+    "microsoft": (
+        "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
+        "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/devicecode",
+        {
+            "client_credentials": ("https://outlook.office365.com/.default",),
+            "refresh_token": (
+                "https://outlook.office365.com/IMAP.AccessAsUser.All",
+                "https://outlook.office365.com/SMTP.Send",
+                "offline_access",
+            ),
+        },
+    ),
+    "google": ("https://oauth2.googleapis.com/token", None, {"refresh_token": ("https://mail.google.com/",)}),
 }
 
 
@@ -399,7 +440,8 @@ def _safe_url(url: str) -> bool:
 
     parts = urlsplit(url)
     return parts.scheme == "https" or (
-        parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost"))
+        parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost")
+    )
 
 
 def _limits(path: Path, table: Any) -> LimitsConfig:
@@ -444,8 +486,7 @@ def _classify(path: Path, table: Any) -> ClassifyConfig:
 
 def _routing(path: Path, table: Any) -> RoutingConfig:
     r = _Reader(path, "routing", table)
-    routing = RoutingConfig(followups=r.get("followups", str, "triage",
-                                            choices=("triage", "facilitator")))
+    routing = RoutingConfig(followups=r.get("followups", str, "triage", choices=("triage", "facilitator")))
     r.finish()
     return routing
 
@@ -469,12 +510,12 @@ def _privacy(path: Path, table: Any) -> PrivacyConfig:
     r = _Reader(path, "privacy", table)
     url = r.get("notice_url", str, "").strip()
     if url and not url.startswith(("https://", "http://")):
-        raise ConfigError(path, r.key("notice_url"),
-                          f"must be a web address starting with https:// (got {url!r})")
+        raise ConfigError(
+            path, r.key("notice_url"), f"must be a web address starting with https:// (got {url!r})"
+        )
     if any(c.isspace() for c in url):
         raise ConfigError(path, r.key("notice_url"), "must not contain spaces")
-    privacy = PrivacyConfig(notice_url=url,
-                            pseudonym_key=_secret(r, "pseudonym_key", required=False))
+    privacy = PrivacyConfig(notice_url=url, pseudonym_key=_secret(r, "pseudonym_key", required=False))
     r.finish()
     return privacy
 
@@ -489,8 +530,7 @@ def _retention(path: Path, table: Any) -> RetentionConfig:
     for key in ("machine_mail_days", "closed_requests_days", "outgoing_mail_days"):
         days = getattr(retention, key)
         if not 1 <= days <= 36500:
-            raise ConfigError(path, r.key(key), f"must be a number of days from 1 to 36500,"
-                              f" got {days}")
+            raise ConfigError(path, r.key(key), f"must be a number of days from 1 to 36500, got {days}")
     r.finish()
     return retention
 
@@ -500,10 +540,10 @@ def _register(path: Path, table: Any) -> RegisterConfig:
     guidelines = r.get("guidelines", (str, dict), {})
     if isinstance(guidelines, str):
         guidelines = {"en": guidelines}
-    if not all(isinstance(k, str) and isinstance(v, str) and v.strip()
-               for k, v in guidelines.items()):
-        raise ConfigError(path, r.key("guidelines"),
-                          'must be a link, or a table of language = "link or document path"')
+    if not all(isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in guidelines.items()):
+        raise ConfigError(
+            path, r.key("guidelines"), 'must be a link, or a table of language = "link or document path"'
+        )
     register = RegisterConfig(
         remind_after_days=r.get("remind_after_days", int, 7),
         link_days=r.get("link_days", int, 30),
@@ -515,6 +555,23 @@ def _register(path: Path, table: Any) -> RegisterConfig:
             raise ConfigError(path, r.key(key), "must be at least 1 (days)")
     r.finish()
     return register
+
+
+def _form(path: Path, table: Any) -> FormConfig:
+    r = _Reader(path, "form", table)
+    form = FormConfig(
+        min_seconds=r.get("min_seconds", int, 4),
+        per_ip_per_hour=r.get("per_ip_per_hour", int, 5),
+        per_email_per_day=r.get("per_email_per_day", int, 3),
+        expire_days=r.get("expire_days", int, 7),
+    )
+    for key in ("per_ip_per_hour", "per_email_per_day", "expire_days"):
+        if getattr(form, key) < 1:
+            raise ConfigError(path, r.key(key), "must be at least 1")
+    if form.min_seconds < 0:
+        raise ConfigError(path, r.key("min_seconds"), "must be 0 or more (seconds)")
+    r.finish()
+    return form
 
 
 def load_config(path: str | Path) -> Config:
@@ -544,8 +601,11 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
     copy_dir = service.get("mail_copy_dir", str, None)
     idle_refresh = service.get("idle_refresh_seconds", int, 25 * 60)
     if not 10 <= idle_refresh <= 29 * 60:
-        raise ConfigError(path, "service.idle_refresh_seconds",
-                          "must be between 10 and 1740 (servers drop IDLE after 29 minutes)")
+        raise ConfigError(
+            path,
+            "service.idle_refresh_seconds",
+            "must be between 10 and 1740 (servers drop IDLE after 29 minutes)",
+        )
     min_free_disk_mb = service.get("min_free_disk_mb", int, 200)
     if min_free_disk_mb < 0:
         raise ConfigError(path, "service.min_free_disk_mb", "must be 0 or more (megabytes)")
@@ -566,6 +626,12 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
     for i, name in enumerate(names):
         if names.index(name) != i:
             raise ConfigError(path, f"inbox[{i}].name", f"duplicate inbox name {name!r}")
+        if name == "form":
+            raise ConfigError(
+                path,
+                f"inbox[{i}].name",
+                "the name 'form' is kept for the online form's submissions; choose another",
+            )
 
     config = Config(
         path=path,
@@ -588,6 +654,7 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
         privacy=_privacy(path, top.get("privacy", dict, {})),
         retention=_retention(path, top.get("retention", dict, {})),
         register=_register(path, top.get("register", dict, {})),
+        form=_form(path, top.get("form", dict, {})),
     )
     top.finish()
     return config

@@ -33,14 +33,14 @@ class ParsedMail:
     in_reply_to: str | None
     references: list[str]
     auth_results: list[str]
-    headers: dict[str, str]            # screening-relevant headers, lower-case names
-    content_types: list[str]           # every MIME part's type, for screening
+    headers: dict[str, str]  # screening-relevant headers, lower-case names
+    content_types: list[str]  # every MIME part's type, for screening
     notes: list[str] = field(default_factory=list)  # decoding fixes applied
     forwarded_from: tuple[str, str] | None = None  # (name, email) of an original writer
     # per Authentication-Results value: how many Received headers stand above it (RFC 8601
     # section 5: only those our border server added, above its Received line, count)
     auth_results_hops: list[int] = field(default_factory=list)
-    single_mailbox: bool = True        # From is exactly one address: one writer to answer
+    single_mailbox: bool = True  # From is exactly one address: one writer to answer
 
 
 @dataclass
@@ -61,17 +61,17 @@ class Decision:
 class Membership:
     organisation: str | None = None
     membership: str | None = None
-    match: str = "none"                # exact | domain | subdomain | none
+    match: str = "none"  # exact | domain | subdomain | none
     authenticated: bool | None = None
     auth_evidence: str | None = None
-    counts: bool = False               # whether the match counts under the trust policy
-    possible_spoof: bool = False       # a trusted server reported dkim/dmarc=fail
+    counts: bool = False  # whether the match counts under the trust policy
+    possible_spoof: bool = False  # a trusted server reported dkim/dmarc=fail
     note: str | None = None
 
 
 @dataclass
 class PlannedMail:
-    kind: str                          # ack | forward | staff_notice
+    kind: str  # ack | forward | staff_notice
     template: str
     recipient: str
     attach_original: bool = False
@@ -94,7 +94,7 @@ class Context:
     raw: bytes = field(repr=False)
     inboxes: list[str] = field(default_factory=list)
     internal_date: str | None = None
-    handled_mark: str | None = None    # our handled flag was on the server when fetched
+    handled_mark: str | None = None  # our handled flag was on the server when fetched
     mail: ParsedMail | None = None
     unparseable: str | None = None
     screening: str | None = None
@@ -105,7 +105,7 @@ class Context:
     thread_evidence: str | None = None
     decision: Decision = field(default_factory=Decision)
     membership: Membership = field(default_factory=Membership)
-    status: str = "new"                # the request status the route stage decides
+    status: str = "new"  # the request status the route stage decides
     triage_reason: str | None = None
     planned: list[PlannedMail] = field(default_factory=list)
     suppressed: list[str] = field(default_factory=list)

@@ -32,14 +32,30 @@ def _start_pymap(port: int) -> subprocess.Popen:
     exe = Path(sys.executable).with_name("pymap")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "pymap"]
     proc = subprocess.Popen(
-        [*cmd, "--host", "127.0.0.1", "--port", str(port), "--no-tls", "dict", "--demo-data",
-         "--demo-user", DEMO_USER, "--demo-password", DEMO_PASSWORD],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            *cmd,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-tls",
+            "dict",
+            "--demo-data",
+            "--demo-user",
+            DEMO_USER,
+            "--demo-password",
+            DEMO_PASSWORD,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.time() + 20
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"the embedded IMAP server (pymap) exited:"
-                               f" {proc.stderr.read().decode(errors='replace')[-500:]}")
+            raise RuntimeError(
+                f"the embedded IMAP server (pymap) exited:"
+                f" {proc.stderr.read().decode(errors='replace')[-500:]}"
+            )
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return proc
@@ -69,20 +85,23 @@ def main(*, no_web: bool = False, web_forever: bool = False, out_dir: str | Path
     INTAKE_DEMO_WEB_SECONDS (30) and then the demo ends; no_web skips it."""
     if no_web:
         return run_demo(web=False, out_dir=out_dir)
-    seconds = None if (web_forever or sys.stdin.isatty()) else float(
-        os.environ.get("INTAKE_DEMO_WEB_SECONDS", "30"))
+    seconds = (
+        None
+        if (web_forever or sys.stdin.isatty())
+        else float(os.environ.get("INTAKE_DEMO_WEB_SECONDS", "30"))
+    )
     return run_demo(web=True, web_seconds=seconds, out_dir=out_dir)
 
 
-def run_demo(*, web: bool = True, web_seconds: float | None = None,
-             out_dir: str | Path = "demo-output") -> int:
+def run_demo(
+    *, web: bool = True, web_seconds: float | None = None, out_dir: str | Path = "demo-output"
+) -> int:
     out = Path(out_dir).resolve()
     if out.exists():
         shutil.rmtree(out)
     (out / "sent").mkdir(parents=True)
     imap_port, smtp_port = free_port(), free_port()
-    print(f"intake demo: embedded IMAP on 127.0.0.1:{imap_port},"
-          f" SMTP sink on 127.0.0.1:{smtp_port}")
+    print(f"intake demo: embedded IMAP on 127.0.0.1:{imap_port}, SMTP sink on 127.0.0.1:{smtp_port}")
     pymap = _start_pymap(imap_port)
     sink = SmtpSink(port=smtp_port, save_dir=out / "sent").start()
     service = None
@@ -102,13 +121,18 @@ def run_demo(*, web: bool = True, web_seconds: float | None = None,
         report = service.run_cycle()
         _print_table(service)
         _demo_register(service)
-        print(f"\ncycle: fetched {report.fetched}, processed {report.processed},"
-              f" sent {report.sent}, filed {report.filed} on the server")
-        print(f"the {len(sink.received)} mails intake sent are in {out / 'sent'}/ (open them"
-              f" with any mail program)")
+        print(
+            f"\ncycle: fetched {report.fetched}, processed {report.processed},"
+            f" sent {report.sent}, filed {report.filed} on the server"
+        )
+        print(
+            f"the {len(sink.received)} mails intake sent are in {out / 'sent'}/ (open them"
+            f" with any mail program)"
+        )
         print(f"database: {config.database}  (try: intake --config {config_path} queue list)")
         if web:
             from intake.web import serve_demo
+
             return serve_demo(config, service.store, web_seconds)
         return 0 if report.ok else 1
     finally:
@@ -125,7 +149,7 @@ def run_demo(*, web: bool = True, web_seconds: float | None = None,
 def _toml(out: Path, imap_port: int, smtp_port: int) -> str:
     return f"""# written by the demo; the embedded servers are gone when the demo ends
 [service]
-database = "{out / 'intake.sqlite3'}"
+database = "{out / "intake.sqlite3"}"
 poll_interval = 5
 
 [[inbox]]
@@ -172,18 +196,24 @@ def _demo_register(service: Service) -> None:
     print("\nthe Interest Group register:")
     for g in register.groups_list(service.store):
         if g["status"] == "proposed":
-            print(f"  proposed {g['id']}: {g['interested']} of {register.THRESHOLD} member"
-                  f" organisations, facilitator offered: {'yes' if g['facilitator_offered'] else 'no'}"
-                  + ("  -> ready to start (staff notified)" if g["ready"] else ""))
+            print(
+                f"  proposed {g['id']}: {g['interested']} of {register.THRESHOLD} member"
+                f" organisations, facilitator offered: {'yes' if g['facilitator_offered'] else 'no'}"
+                + ("  -> ready to start (staff notified)" if g["ready"] else "")
+            )
         else:
-            print(f"  {g['status']:<8} {g['id']}: confirmed participants: "
-                  + (", ".join(g["participants"]) or "none yet"))
+            print(
+                f"  {g['status']:<8} {g['id']}: confirmed participants: "
+                + (", ".join(g["participants"]) or "none yet")
+            )
 
 
 def _print_table(service: Service) -> None:
     rows = queries.list_requests(service.store)
-    header = f"\n{'id':>3}  {'inbox':<8} {'sender':<34} {'screening':<12} {'group':<14}" \
-             f" {'intent':<11} {'lang':<4} {'member':<9} {'what happened'}"
+    header = (
+        f"\n{'id':>3}  {'inbox':<8} {'sender':<34} {'screening':<12} {'group':<14}"
+        f" {'intent':<11} {'lang':<4} {'member':<9} {'what happened'}"
+    )
     print(header)
     print("-" * len(header))
     for r in rows:
@@ -196,6 +226,8 @@ def _print_table(service: Service) -> None:
             happened.append(f"triage: {r['triage_reason']}")
         if r["status"] == "ignored":
             happened.append("recorded, never answered")
-        print(f"{r['id']:>3}  {','.join(r['inbox']):<8} {(r['sender_email'] or '')[:34]:<34}"
-              f" {r['screening'] or '-':<12} {r['group'] or '-':<14} {r['intent'] or '-':<11}"
-              f" {r['language'] or '-':<4} {r['member_match'] or '-':<9} {'; '.join(happened)}")
+        print(
+            f"{r['id']:>3}  {','.join(r['inbox']):<8} {(r['sender_email'] or '')[:34]:<34}"
+            f" {r['screening'] or '-':<12} {r['group'] or '-':<14} {r['intent'] or '-':<11}"
+            f" {r['language'] or '-':<4} {r['member_match'] or '-':<9} {'; '.join(happened)}"
+        )

@@ -27,8 +27,9 @@ def run_file(env: Env, raw: bytes, *, inbox: str | None = None) -> Context:
     ctx = Context(message_pk=None, raw=raw, inboxes=[inbox] if inbox else [])
     pipeline.run_stages(ctx, env, DRY_STAGES[:1])
     if not inbox and ctx.mail is not None:
-        ctx.inboxes = [i.name for i in env.config.inboxes
-                       if i.address and i.address.lower() in ctx.mail.recipients]
+        ctx.inboxes = [
+            i.name for i in env.config.inboxes if i.address and i.address.lower() in ctx.mail.recipients
+        ]
     pipeline.run_stages(ctx, env, DRY_STAGES[1:])
     return ctx
 
@@ -36,10 +37,18 @@ def run_file(env: Env, raw: bytes, *, inbox: str | None = None) -> Context:
 def predicted(ctx: Context) -> dict[str, Any]:
     """The decision in the vocabulary of labels.csv."""
     if ctx.screening is not None and ctx.screening != "human":
-        return {"intent": machine_intent(ctx.screening, ctx.screening_evidence),
-                "group": "none", "language": ctx.decision.language, "screening": ctx.screening}
-    return {"intent": ctx.decision.intent, "group": ctx.decision.group,
-            "language": ctx.decision.language, "screening": ctx.screening}
+        return {
+            "intent": machine_intent(ctx.screening, ctx.screening_evidence),
+            "group": "none",
+            "language": ctx.decision.language,
+            "screening": ctx.screening,
+        }
+    return {
+        "intent": ctx.decision.intent,
+        "group": ctx.decision.group,
+        "language": ctx.decision.language,
+        "screening": ctx.screening,
+    }
 
 
 def _labels(directory: Path) -> list[dict[str, str]]:
@@ -50,8 +59,7 @@ def _labels(directory: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def evaluate_classification(env: Env, directory: Path, *, include_staff: bool = False
-                            ) -> dict[str, Any]:
+def evaluate_classification(env: Env, directory: Path, *, include_staff: bool = False) -> dict[str, Any]:
     rows = _labels(directory)
     fields = ("group", "intent", "language")
     correct: Counter[str] = Counter()
@@ -66,8 +74,11 @@ def evaluate_classification(env: Env, directory: Path, *, include_staff: bool = 
             continue
         ctx = run_file(env, path.read_bytes())
         got = predicted(ctx)
-        truth = {"group": env.rules.canonical_group(row.get("group")) or "none",
-                 "intent": row.get("intent", ""), "language": row.get("language", "")}
+        truth = {
+            "group": env.rules.canonical_group(row.get("group")) or "none",
+            "intent": row.get("intent", ""),
+            "language": row.get("language", ""),
+        }
         is_machine = truth["intent"] == MACHINE_INTENT
         scored += 1
         per_language[truth["language"]]["files"] += 1
@@ -96,9 +107,14 @@ def evaluate_classification(env: Env, directory: Path, *, include_staff: bool = 
                 uncertain += 1
                 per_language[truth["language"]]["uncertain"] += 1
         if misses:
-            wrong.append({"file": row["file"], "misses": misses,
-                          "confidence": ctx.decision.confidence,
-                          "screening": ctx.screening})
+            wrong.append(
+                {
+                    "file": row["file"],
+                    "misses": misses,
+                    "confidence": ctx.decision.confidence,
+                    "screening": ctx.screening,
+                }
+            )
     result: dict[str, Any] = {
         "directory": str(directory),
         "files": scored,
@@ -107,12 +123,18 @@ def evaluate_classification(env: Env, directory: Path, *, include_staff: bool = 
         "triage_rate": round(uncertain / human, 4) if human else None,
         "staff_queue_rate": round(queued / human, 4) if human else None,
         "answered_in_english_when_unsure": english_when_unsure,
-        "per_language": {code: {"files": c["files"],
-                                **{f: round(c[f] / c["files"], 4) for f in fields},
-                                "triage_rate": round(c["uncertain"] / c["human"], 4) if c["human"] else None}
-                         for code, c in sorted(per_language.items())},
-        "confusion": {k: [{"expected": e, "got": g, "count": n}
-                          for (e, g), n in sorted(v.items())] for k, v in confusion.items()},
+        "per_language": {
+            code: {
+                "files": c["files"],
+                **{f: round(c[f] / c["files"], 4) for f in fields},
+                "triage_rate": round(c["uncertain"] / c["human"], 4) if c["human"] else None,
+            }
+            for code, c in sorted(per_language.items())
+        },
+        "confusion": {
+            k: [{"expected": e, "got": g, "count": n} for (e, g), n in sorted(v.items())]
+            for k, v in confusion.items()
+        },
         "misclassified": wrong,
     }
     if include_staff:
@@ -135,7 +157,8 @@ def _staff_examples(env: Env) -> dict[str, Any]:
     """Score the classifier on requests staff resolved by hand."""
     rows = env.store.query(
         "SELECT l.request_id, l.group_id, l.intent, r.first_message FROM labelled_examples l"
-        " JOIN requests r ON r.id = l.request_id ORDER BY l.id")
+        " JOIN requests r ON r.id = l.request_id ORDER BY l.id"
+    )
     latest = {r["request_id"]: r for r in rows}
     ok = Counter()
     for r in latest.values():
@@ -143,26 +166,37 @@ def _staff_examples(env: Env) -> dict[str, Any]:
         ok["group"] += got["group"] == r["group_id"]
         ok["intent"] += got["intent"] == r["intent"]
     n = len(latest)
-    return {"examples": n, "group_accuracy": round(ok["group"] / n, 4) if n else None,
-            "intent_accuracy": round(ok["intent"] / n, 4) if n else None}
+    return {
+        "examples": n,
+        "group_accuracy": round(ok["group"] / n, 4) if n else None,
+        "intent_accuracy": round(ok["intent"] / n, 4) if n else None,
+    }
 
 
 def format_classification(result: dict[str, Any]) -> str:
     out = [f"{result['files']} files in {result['directory']}", ""]
     for field, value in result["accuracy"].items():
         out.append(f"  {field:<9} accuracy {value * 100:6.1f}%")
-    out.append(f"  triage rate (uncertain, of {result['human_mail']} human mails):"
-               f" {result['triage_rate'] * 100:.1f}%")
-    out.append(f"  staff queue rate (anything a person must handle): "
-               f"{result['staff_queue_rate'] * 100:.1f}%")
-    out.append(f"  human mail not in English answered in English (language unsure):"
-               f" {result['answered_in_english_when_unsure']}")
-    out += ["", "Per language (writer's language from labels.csv):",
-            f"  {'lang':<5} {'files':>5} {'group':>7} {'intent':>7} {'language':>8} {'triage':>7}"]
+    out.append(
+        f"  triage rate (uncertain, of {result['human_mail']} human mails):"
+        f" {result['triage_rate'] * 100:.1f}%"
+    )
+    out.append(f"  staff queue rate (anything a person must handle): {result['staff_queue_rate'] * 100:.1f}%")
+    out.append(
+        f"  human mail not in English answered in English (language unsure):"
+        f" {result['answered_in_english_when_unsure']}"
+    )
+    out += [
+        "",
+        "Per language (writer's language from labels.csv):",
+        f"  {'lang':<5} {'files':>5} {'group':>7} {'intent':>7} {'language':>8} {'triage':>7}",
+    ]
     for code, r in result["per_language"].items():
         triage = "-" if r["triage_rate"] is None else f"{r['triage_rate'] * 100:.0f}%"
-        out.append(f"  {code:<5} {r['files']:>5} {r['group'] * 100:>6.0f}% {r['intent'] * 100:>6.0f}%"
-                   f" {r['language'] * 100:>7.0f}% {triage:>7}")
+        out.append(
+            f"  {code:<5} {r['files']:>5} {r['group'] * 100:>6.0f}% {r['intent'] * 100:>6.0f}%"
+            f" {r['language'] * 100:>7.0f}% {triage:>7}"
+        )
     for name in ("group", "intent"):
         out += ["", f"Confusion ({name}): expected -> got (count)"]
         for item in result["confusion"][name]:
@@ -170,13 +204,16 @@ def format_classification(result: dict[str, Any]) -> str:
             out.append(f"  {item['expected']:<22} -> {item['got']:<22} {item['count']:>3}{mark}")
     out += ["", f"Misclassified files: {len(result['misclassified'])}"]
     for item in result["misclassified"]:
-        misses = "; ".join(f"{f}: expected {m['expected']}, got {m['got']}"
-                           for f, m in item["misses"].items())
+        misses = "; ".join(
+            f"{f}: expected {m['expected']}, got {m['got']}" for f, m in item["misses"].items()
+        )
         out.append(f"  {item['file']}: {misses} (confidence {item['confidence']})")
     if "staff_labels" in result:
         s = result["staff_labels"]
-        out.append(f"\nStaff-labelled examples: {s['examples']}, group accuracy"
-                   f" {s['group_accuracy']}, intent accuracy {s['intent_accuracy']}")
+        out.append(
+            f"\nStaff-labelled examples: {s['examples']}, group accuracy"
+            f" {s['group_accuracy']}, intent accuracy {s['intent_accuracy']}"
+        )
     return "\n".join(out)
 
 
@@ -213,70 +250,101 @@ def evaluate_screening(env: Env, directory: Path) -> dict[str, Any]:
         tp = sum(1 for _, t, g in pairs if t == cls and g == cls)
         fp = sum(1 for _, t, g in pairs if t != cls and g == cls)
         fn = sum(1 for _, t, g in pairs if t == cls and g != cls)
-        table[cls] = {"support": tp + fn, "predicted": tp + fp,
-                      "precision": round(tp / (tp + fp), 4) if tp + fp else None,
-                      "recall": round(tp / (tp + fn), 4) if tp + fn else None}
+        table[cls] = {
+            "support": tp + fn,
+            "predicted": tp + fp,
+            "precision": round(tp / (tp + fp), 4) if tp + fp else None,
+            "recall": round(tp / (tp + fn), 4) if tp + fn else None,
+        }
     answered_machines = [p for p in pairs if p[1] != "human" and p[2] == "human"]
     silenced_humans = [p for p in pairs if p[1] == "human" and p[2] != "human"]
-    return {"directory": str(directory), "files": len(pairs), "classes": table,
-            "machine_mail_that_would_be_answered": len(answered_machines),
-            "answered_machines": [p[0] for p in answered_machines],
-            "human_mail_screened_out": [p[0] for p in silenced_humans],
-            "errors": [{"file": f, "expected": t, "got": g} for f, t, g in pairs if t != g],
-            "not_scored": unscored}
+    return {
+        "directory": str(directory),
+        "files": len(pairs),
+        "classes": table,
+        "machine_mail_that_would_be_answered": len(answered_machines),
+        "answered_machines": [p[0] for p in answered_machines],
+        "human_mail_screened_out": [p[0] for p in silenced_humans],
+        "errors": [{"file": f, "expected": t, "got": g} for f, t, g in pairs if t != g],
+        "not_scored": unscored,
+    }
 
 
 def format_screening(result: dict[str, Any]) -> str:
-    out = [f"{result['files']} labelled files in {result['directory']}", "",
-           f"  {'class':<14} {'support':>7} {'predicted':>9} {'precision':>9} {'recall':>7}"]
+    out = [
+        f"{result['files']} labelled files in {result['directory']}",
+        "",
+        f"  {'class':<14} {'support':>7} {'predicted':>9} {'precision':>9} {'recall':>7}",
+    ]
     for cls, r in result["classes"].items():
         p = "-" if r["precision"] is None else f"{r['precision'] * 100:.1f}%"
         rc = "-" if r["recall"] is None else f"{r['recall'] * 100:.1f}%"
         out.append(f"  {cls:<14} {r['support']:>7} {r['predicted']:>9} {p:>9} {rc:>7}")
-    out += ["", f"machine mail that would be acknowledged: "
-                f"{result['machine_mail_that_would_be_answered']}"]
+    out += ["", f"machine mail that would be acknowledged: {result['machine_mail_that_would_be_answered']}"]
     for f in result["answered_machines"]:
         out.append(f"  {f}")
     out.append(f"human mail screened out: {len(result['human_mail_screened_out'])}")
     for f in result["human_mail_screened_out"]:
         out.append(f"  {f}")
     if result["not_scored"]:
-        out.append(f"not scored (bulk mail needing no reply, either verdict is right):"
-                   f" {', '.join(result['not_scored'])}")
+        out.append(
+            f"not scored (bulk mail needing no reply, either verdict is right):"
+            f" {', '.join(result['not_scored'])}"
+        )
     return "\n".join(out)
 
 
 def explain(env: Env, raw: bytes, *, inbox: str | None = None) -> dict[str, Any]:
     ctx = run_file(env, raw, inbox=inbox)
     mail = ctx.mail
-    template_lang = {p.template: env.templates.resolve(p.template, ctx.decision.language
-                                                       if p.kind == "ack" else "en")
-                     for p in ctx.planned}
+    template_lang = {
+        p.template: env.templates.resolve(p.template, ctx.decision.language if p.kind == "ack" else "en")
+        for p in ctx.planned
+    }
     return {
-        "parse": {"from": f"{mail.sender_name} <{mail.sender_email}>" if mail else None,
-                  "subject": mail.subject if mail else None,
-                  "unparseable": ctx.unparseable,
-                  "notes": mail.notes if mail else [],
-                  "forwarded_from": mail.forwarded_from if mail else None,
-                  "inboxes": ctx.inboxes},
+        "parse": {
+            "from": f"{mail.sender_name} <{mail.sender_email}>" if mail else None,
+            "subject": mail.subject if mail else None,
+            "unparseable": ctx.unparseable,
+            "notes": mail.notes if mail else [],
+            "forwarded_from": mail.forwarded_from if mail else None,
+            "inboxes": ctx.inboxes,
+        },
         "screening": {"verdict": ctx.screening, "evidence": ctx.screening_evidence},
-        "thread": {"followup_of": ctx.followup_of, "linked_request": ctx.linked_request,
-                   "evidence": ctx.thread_evidence},
-        "classification": {"group": ctx.decision.group, "intent": ctx.decision.intent,
-                           "language": ctx.decision.language,
-                           "confidence": ctx.decision.confidence,
-                           "runner_up": ctx.decision.runner_up,
-                           "why": ctx.decision.explanation},
-        "membership": {"organisation": ctx.membership.organisation,
-                       "match": ctx.membership.match,
-                       "counts_as_member": ctx.membership.counts,
-                       "authenticated": ctx.membership.authenticated,
-                       "auth_evidence": ctx.membership.auth_evidence,
-                       "note": ctx.membership.note},
-        "route": {"status": ctx.status, "triage_reason": ctx.triage_reason,
-                  "would_send": [{"kind": p.kind, "template": p.template,
-                                  "language": template_lang[p.template],
-                                  "to": p.recipient} for p in ctx.planned]},
+        "thread": {
+            "followup_of": ctx.followup_of,
+            "linked_request": ctx.linked_request,
+            "evidence": ctx.thread_evidence,
+        },
+        "classification": {
+            "group": ctx.decision.group,
+            "intent": ctx.decision.intent,
+            "language": ctx.decision.language,
+            "confidence": ctx.decision.confidence,
+            "runner_up": ctx.decision.runner_up,
+            "why": ctx.decision.explanation,
+        },
+        "membership": {
+            "organisation": ctx.membership.organisation,
+            "match": ctx.membership.match,
+            "counts_as_member": ctx.membership.counts,
+            "authenticated": ctx.membership.authenticated,
+            "auth_evidence": ctx.membership.auth_evidence,
+            "note": ctx.membership.note,
+        },
+        "route": {
+            "status": ctx.status,
+            "triage_reason": ctx.triage_reason,
+            "would_send": [
+                {
+                    "kind": p.kind,
+                    "template": p.template,
+                    "language": template_lang[p.template],
+                    "to": p.recipient,
+                }
+                for p in ctx.planned
+            ],
+        },
     }
 
 
@@ -294,14 +362,17 @@ def format_explain(r: dict[str, Any]) -> str:
     if r["parse"]["forwarded_from"]:
         name, addr = r["parse"]["forwarded_from"]
         out.append(f"Forwarded:   original writer {name} <{addr}>")
-    out.append(f"Screening:   {r['screening']['verdict']}"
-               + (f"  ({'; '.join(r['screening']['evidence'])})" if r["screening"]["evidence"]
-                  else ""))
+    out.append(
+        f"Screening:   {r['screening']['verdict']}"
+        + (f"  ({'; '.join(r['screening']['evidence'])})" if r["screening"]["evidence"] else "")
+    )
     t = r["thread"]
     out.append(f"Thread:      {t['evidence'] or 'new conversation'}")
     if c["intent"] and "group" not in c["why"]:
-        out.append(f"Decision:    group {c['group']}, intent {c['intent']} (from the screening"
-                   f" verdict; machines are never classified or answered)")
+        out.append(
+            f"Decision:    group {c['group']}, intent {c['intent']} (from the screening"
+            f" verdict; machines are never classified or answered)"
+        )
         out.append(f"Language:    {c['language']}")
         out.append(f"Membership:  {m['organisation'] or 'not in the roster'} (match: {m['match']})")
     elif c["intent"]:
@@ -313,21 +384,27 @@ def format_explain(r: dict[str, Any]) -> str:
         for intent, cues in why["intent"]["cues"].items():
             out.append(f"               {intent}: {', '.join(cues[:8])}")
         lang = why["language"]
-        out.append(f"Language:    {c['language']}  (detected {lang.get('detected', c['language'])},"
-                   f" confidence {lang['confidence']}, floor {lang.get('floor', '-')},"
-                   f" from {lang['from']})")
+        out.append(
+            f"Language:    {c['language']}  (detected {lang.get('detected', c['language'])},"
+            f" confidence {lang['confidence']}, floor {lang.get('floor', '-')},"
+            f" from {lang['from']})"
+        )
         if "topic" in why:
             out.append(f"Topic:       {why['topic']}")
         out.append(f"Confidence:  {c['confidence']}  (runner-up: {c['runner_up']})")
-        out.append(f"Membership:  {m['organisation'] or 'not in the roster'} (match: {m['match']},"
-                   f" counts: {m['counts_as_member']}, authenticated: {m['authenticated']})"
-                   + (f" - {m['note']}" if m["note"] else ""))
-    out.append(f"Route:       {s['status']}" + (f" - triage: {s['triage_reason']}"
-                                                 if s["triage_reason"] else ""))
+        out.append(
+            f"Membership:  {m['organisation'] or 'not in the roster'} (match: {m['match']},"
+            f" counts: {m['counts_as_member']}, authenticated: {m['authenticated']})"
+            + (f" - {m['note']}" if m["note"] else "")
+        )
+    out.append(
+        f"Route:       {s['status']}" + (f" - triage: {s['triage_reason']}" if s["triage_reason"] else "")
+    )
     if s["would_send"]:
         for mail in s["would_send"]:
-            out.append(f"Would send:  {mail['kind']} using {mail['template']} ({mail['language']})"
-                       f" to {mail['to']}")
+            out.append(
+                f"Would send:  {mail['kind']} using {mail['template']} ({mail['language']}) to {mail['to']}"
+            )
     else:
         out.append("Would send:  nothing")
     return "\n".join(out)

@@ -35,8 +35,9 @@ class ConnectionDead(Exception):
 class IdleWatcher(threading.Thread):
     check_seconds = 60.0  # NOOP this often, answered within the inbox timeout
 
-    def __init__(self, inbox: InboxConfig, wake: threading.Event, stop: threading.Event,
-                 refresh_seconds: int) -> None:
+    def __init__(
+        self, inbox: InboxConfig, wake: threading.Event, stop: threading.Event, refresh_seconds: int
+    ) -> None:
         super().__init__(name=f"idle-{inbox.name}", daemon=True)
         self.inbox = inbox
         self.wake = wake
@@ -72,15 +73,21 @@ class IdleWatcher(threading.Thread):
     def _lost(self, exc: Exception) -> None:
         if self.down_since is None:
             self.down_since = time.monotonic()
-            log.warning("inbox %s: IDLE connection lost (%s); reconnecting with backoff,"
-                        " mail is polled meanwhile", self.inbox.name, exc)
+            log.warning(
+                "inbox %s: IDLE connection lost (%s); reconnecting with backoff, mail is polled meanwhile",
+                self.inbox.name,
+                exc,
+            )
         else:
             log.debug("inbox %s: IDLE still down (%s)", self.inbox.name, exc)
 
     def _back(self) -> None:
         if self.down_since is not None:
-            log.warning("inbox %s: IDLE connection back after %.0f s", self.inbox.name,
-                        time.monotonic() - self.down_since)
+            log.warning(
+                "inbox %s: IDLE connection back after %.0f s",
+                self.inbox.name,
+                time.monotonic() - self.down_since,
+            )
             self.down_since = None
             self.wake.set()  # fetch what arrived while it was down
 
@@ -131,14 +138,13 @@ def _readable(client) -> bool:  # noqa: ANN001
 
 
 def _text(parts) -> str:  # noqa: ANN001
-    return " ".join(p.decode(errors="replace") if isinstance(p, bytes) else str(p)
-                    for p in parts)[:200]
+    return " ".join(p.decode(errors="replace") if isinstance(p, bytes) else str(p) for p in parts)[:200]
 
 
-def start_watchers(inboxes, wake: threading.Event, stop: threading.Event,
-                   refresh_seconds: int) -> list[IdleWatcher]:
-    watchers = [IdleWatcher(inbox, wake, stop, refresh_seconds)
-                for inbox in inboxes if inbox.idle]
+def start_watchers(
+    inboxes, wake: threading.Event, stop: threading.Event, refresh_seconds: int
+) -> list[IdleWatcher]:
+    watchers = [IdleWatcher(inbox, wake, stop, refresh_seconds) for inbox in inboxes if inbox.idle]
     for watcher in watchers:
         watcher.start()
     return watchers

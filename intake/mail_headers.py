@@ -11,12 +11,35 @@ from email.message import Message
 from typing import Any
 
 SCREEN_HEADERS = (
-    "auto-submitted", "precedence", "x-autoreply", "x-autorespond", "x-auto-response-suppress",
-    "list-id", "list-unsubscribe", "list-post", "return-path", "x-failed-recipients",
-    "x-spam-flag", "x-spam-status", "content-type", "x-loop", "x-intake-loop", "feedback-id",
-    "x-mailer", "x-ms-exchange-generated-message-source", "x-mailgun-tag", "x-campaign",
-    "x-precedence", "delivered-to", "thread-topic", "x-original-to", "x-ms-exchange-inbox-rules-loop",
-    "message-id", "list-help", "x-report-abuse", "x-csa-complaints",
+    "auto-submitted",
+    "precedence",
+    "x-autoreply",
+    "x-autorespond",
+    "x-auto-response-suppress",
+    "list-id",
+    "list-unsubscribe",
+    "list-post",
+    "return-path",
+    "x-failed-recipients",
+    "x-spam-flag",
+    "x-spam-status",
+    "content-type",
+    "x-loop",
+    "x-intake-loop",
+    "feedback-id",
+    "x-mailer",
+    "x-ms-exchange-generated-message-source",
+    "x-mailgun-tag",
+    "x-campaign",
+    "x-precedence",
+    "delivered-to",
+    "thread-topic",
+    "x-original-to",
+    "x-ms-exchange-inbox-rules-loop",
+    "message-id",
+    "list-help",
+    "x-report-abuse",
+    "x-csa-complaints",
 )
 _SCREEN_SET = frozenset(SCREEN_HEADERS)
 
@@ -28,9 +51,12 @@ def header_str(value: Any) -> str:
     are UTF-8, else as Windows-1252 (decode_bytes)."""
     if not isinstance(value, Header):
         return "" if value is None else str(value)
-    return "".join(data if isinstance(data, str) else
-                   decode_bytes(data, charset if charset not in (None, "unknown-8bit") else "utf-8")
-                   for data, charset in decode_header(value))
+    return "".join(
+        data
+        if isinstance(data, str)
+        else decode_bytes(data, charset if charset not in (None, "unknown-8bit") else "utf-8")
+        for data, charset in decode_header(value)
+    )
 
 
 def decode_bytes(data: bytes, charset: str) -> str:
@@ -75,6 +101,9 @@ def squash(text: str) -> str:
 _MAILBOX = re.compile(r"^[^@\s]+@(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])$")
 
 
+_ANGLE_ADDRESS = re.compile(r"<([^<>@\s]+@[^<>@\s]+)>")
+
+
 def all_addresses(values: list[Any]) -> list[str]:
     """Every address in these headers (To and Cc), lower-case, in order."""
     texts = [decode_text_header(v) for v in values]
@@ -92,8 +121,7 @@ def first_address(value: Any) -> tuple[str, str]:
     if not raw.strip():
         return "", ""  # absent (Reply-To mostly is)
     for text, decode_name in ((raw, True), (decode_text_header(value), False)):
-        pairs = [(name, addr.strip()) for name, addr in email.utils.getaddresses([text])
-                 if "@" in addr]
+        pairs = [(name, addr.strip()) for name, addr in email.utils.getaddresses([text]) if "@" in addr]
         if not pairs:
             continue
         # a stray "@" in a garbled name ("@0 <anna@city.example>") reads as an address of
@@ -101,6 +129,11 @@ def first_address(value: Any) -> tuple[str, str]:
         name, addr = next((pair for pair in pairs if _MAILBOX.match(pair[1])), pairs[0])
         name = decode_text_header(name) if decode_name else name
         return name.strip().strip('"').strip(), addr.lower()
+    # Python 3.13's address parser refuses a garbled list as a whole ("@0 <anna@x.eu>"
+    # gives nothing); the mailbox in angle brackets is still the writer's
+    angle = _ANGLE_ADDRESS.search(raw)
+    if angle and _MAILBOX.match(angle.group(1)):
+        return decode_text_header(raw[: angle.start()]).strip().strip('"').strip(), angle.group(1).lower()
     pairs = email.utils.getaddresses([decode_text_header(value)])
     return (pairs[0][0] if pairs else ""), ""
 
@@ -113,6 +146,8 @@ def single_mailbox(values: list[Any]) -> bool:
     raw = unfold(header_str(values[0]))
     # a stray "@" in a garbled name ("@0 <anna@city.example>") is not a second mailbox
     found = [addr for _, addr in email.utils.getaddresses([raw]) if _MAILBOX.match(addr.strip())]
+    if not found:  # Python 3.13 refuses a garbled list whole: count the mailboxes in <...>
+        found = [a for a in _ANGLE_ADDRESS.findall(raw) if _MAILBOX.match(a)]
     return len(found) == 1
 
 

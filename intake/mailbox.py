@@ -44,8 +44,14 @@ def connect(inbox: InboxConfig) -> IMAPClient:
     where = f"inbox {inbox.name!r} ({inbox.host}:{inbox.port})"
     try:
         context = client_context() if inbox.security != "none" else None
-        client = IMAPClient(inbox.host, port=inbox.port, ssl=inbox.security == "tls",
-                            ssl_context=context, timeout=inbox.timeout, use_uid=True)
+        client = IMAPClient(
+            inbox.host,
+            port=inbox.port,
+            ssl=inbox.security == "tls",
+            ssl_context=context,
+            timeout=inbox.timeout,
+            use_uid=True,
+        )
         _no_delay(client)
         if inbox.security == "starttls":
             client.starttls(context)
@@ -58,11 +64,14 @@ def connect(inbox: InboxConfig) -> IMAPClient:
         client.login(inbox.username, password)
         return client
     except LoginError:
-        raise MailboxError(f"{where}: login failed for user {inbox.username!r};"
-                           " check the username and password") from None
+        raise MailboxError(
+            f"{where}: login failed for user {inbox.username!r}; check the username and password"
+        ) from None
     except (ConnectionRefusedError, TimeoutError) as exc:
-        raise MailboxError(f"{where}: cannot connect ({exc.__class__.__name__}: {exc});"
-                           " is the server running and the port right?") from None
+        raise MailboxError(
+            f"{where}: cannot connect ({exc.__class__.__name__}: {exc});"
+            " is the server running and the port right?"
+        ) from None
     except (OSError, IMAPClientError, ssl.SSLError) as exc:
         raise MailboxError(f"{where}: {exc.__class__.__name__}: {exc}") from None
 
@@ -82,9 +91,11 @@ def _oauth2_login(client: IMAPClient, inbox: InboxConfig, where: str) -> None:
     except oauth.OAuthError as exc:
         raise MailboxError(f"{where}: {exc}") from None
     except LoginError:
-        raise MailboxError(f"{where}: the server refused the OAuth2 token for {inbox.username!r}"
-                           f" (oauth2 {inbox.oauth2.name}); check the app's permissions for this"
-                           " mailbox") from None
+        raise MailboxError(
+            f"{where}: the server refused the OAuth2 token for {inbox.username!r}"
+            f" (oauth2 {inbox.oauth2.name}); check the app's permissions for this"
+            " mailbox"
+        ) from None
 
 
 def _no_delay(client: IMAPClient) -> None:
@@ -109,11 +120,12 @@ def close(client: IMAPClient | None) -> None:
 
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
-def poll(client: IMAPClient, inbox: InboxConfig, store: Store,
-         stop: Callable[[], bool] | None = None) -> PollResult:
+def poll(
+    client: IMAPClient, inbox: InboxConfig, store: Store, stop: Callable[[], bool] | None = None
+) -> PollResult:
     """Fetch every message above the checkpoint into the store, batch by batch (one
     commit per batch). `stop()` is asked between batches: a service told to stop does
     not download the rest of a large import first (the checkpoint then stays at the
@@ -133,12 +145,22 @@ def poll(client: IMAPClient, inbox: InboxConfig, store: Store,
                 result.skipped_fetch = True
                 return result
         elif checkpoint is not None and checkpoint["uidvalidity"] not in (0, uidvalidity):
-            log.warning("inbox %s folder %s: UIDVALIDITY changed %s -> %s; re-scanning"
-                        " (messages already stored are not stored again)",
-                        inbox.name, folder, checkpoint["uidvalidity"], uidvalidity)
+            log.warning(
+                "inbox %s folder %s: UIDVALIDITY changed %s -> %s; re-scanning"
+                " (messages already stored are not stored again)",
+                inbox.name,
+                folder,
+                checkpoint["uidvalidity"],
+                uidvalidity,
+            )
             with store.transaction():
-                store.event("uidvalidity_changed", inbox=inbox.name, folder=folder,
-                            old=checkpoint["uidvalidity"], new=uidvalidity)
+                store.event(
+                    "uidvalidity_changed",
+                    inbox=inbox.name,
+                    folder=folder,
+                    old=checkpoint["uidvalidity"],
+                    new=uidvalidity,
+                )
         client.select_folder(folder, readonly=True)
         uids = sorted(u for u in client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
         progress = _progress(len(uids), inbox.name)
@@ -151,13 +173,19 @@ def poll(client: IMAPClient, inbox: InboxConfig, store: Store,
             response = client.fetch(batch, ["BODY.PEEK[]", "INTERNALDATE", "FLAGS"])
             present = [uid for uid in batch if uid in response]
             # (a uid missing from the response was expunged between SEARCH and FETCH)
-            fetched = [(uid, bytes(response[uid].get(b"BODY[]") or b""),
-                        _iso(response[uid].get(b"INTERNALDATE"))) for uid in present]
+            fetched = [
+                (uid, bytes(response[uid].get(b"BODY[]") or b""), _iso(response[uid].get(b"INTERNALDATE")))
+                for uid in present
+            ]
             with store.transaction():  # one commit per batch
-                results = store.store_batch(inbox=inbox.name, folder=folder,
-                                            uidvalidity=uidvalidity, fetched=fetched)
-                handled = [pk for uid, (pk, is_new) in zip(present, results, strict=True)
-                           if is_new and _has_flag(response[uid], inbox.flag_keyword)]
+                results = store.store_batch(
+                    inbox=inbox.name, folder=folder, uidvalidity=uidvalidity, fetched=fetched
+                )
+                handled = [
+                    pk
+                    for uid, (pk, is_new) in zip(present, results, strict=True)
+                    if is_new and _has_flag(response[uid], inbox.flag_keyword)
+                ]
                 if handled:
                     store.mark_handled_before(handled, inbox.flag_keyword)
             stored = [pk for pk, is_new in results if is_new]
@@ -168,12 +196,12 @@ def poll(client: IMAPClient, inbox: InboxConfig, store: Store,
         if progress is not None:
             progress.close()
         with store.transaction():
-            store.set_checkpoint(inbox.name, folder, uidvalidity,
-                                 max([last_uid, *uids]), uidnext)
+            store.set_checkpoint(inbox.name, folder, uidvalidity, max([last_uid, *uids]), uidnext)
         return result
     except (OSError, IMAPClientError, ssl.SSLError) as exc:
-        raise MailboxError(f"inbox {inbox.name!r} folder {folder!r}:"
-                           f" {exc.__class__.__name__}: {exc}") from None
+        raise MailboxError(
+            f"inbox {inbox.name!r} folder {folder!r}: {exc.__class__.__name__}: {exc}"
+        ) from None
 
 
 def _progress(total: int, name: str):  # noqa: ANN202
@@ -181,6 +209,7 @@ def _progress(total: int, name: str):  # noqa: ANN202
     if total < 500 or not sys.stderr.isatty():
         return None
     from tqdm import tqdm
+
     return tqdm(total=total, desc=f"fetching {name}", unit="msg")
 
 
@@ -191,8 +220,7 @@ def file_away(client: IMAPClient, inbox: InboxConfig, store: Store, *, page: int
     was done."""
     folder = inbox.folder
     filed = 0
-    action = (f"flag {inbox.flag_keyword}" if inbox.on_handled == "flag"
-              else f"move {inbox.move_to}")
+    action = f"flag {inbox.flag_keyword}" if inbox.on_handled == "flag" else f"move {inbox.move_to}"
     try:
         status = client.folder_status(folder, [b"UIDVALIDITY"])
         uidvalidity = int(status[b"UIDVALIDITY"])
@@ -220,12 +248,12 @@ def file_away(client: IMAPClient, inbox: InboxConfig, store: Store, *, page: int
             filed += len(rows)
         if filed:
             with store.transaction():
-                store.event("filed", inbox=inbox.name, folder=folder, count=filed,
-                            action=action)
+                store.event("filed", inbox=inbox.name, folder=folder, count=filed, action=action)
         return filed
     except (OSError, IMAPClientError, ssl.SSLError) as exc:
-        raise MailboxError(f"inbox {inbox.name!r}: filing away failed after {filed}:"
-                           f" {exc.__class__.__name__}: {exc}") from None
+        raise MailboxError(
+            f"inbox {inbox.name!r}: filing away failed after {filed}: {exc.__class__.__name__}: {exc}"
+        ) from None
 
 
 def keyword_problem(inbox: InboxConfig, selected: dict) -> str | None:
@@ -238,8 +266,10 @@ def keyword_problem(inbox: InboxConfig, selected: dict) -> str | None:
     if b"\\*" in permanent or inbox.flag_keyword.encode().lower() in permanent:
         return None
     shown = " ".join(sorted(f.decode(errors="replace") for f in permanent)) or "none"
-    return (f"inbox {inbox.name!r}: the server cannot keep the keyword {inbox.flag_keyword}"
-            f" (PERMANENTFLAGS: {shown}); set on_handled = \"move\" for this inbox")
+    return (
+        f"inbox {inbox.name!r}: the server cannot keep the keyword {inbox.flag_keyword}"
+        f' (PERMANENTFLAGS: {shown}); set on_handled = "move" for this inbox'
+    )
 
 
 def check_keyword(inbox: InboxConfig) -> str | None:

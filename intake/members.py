@@ -50,8 +50,10 @@ class ImportPlan:
     rows: list[dict] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"{len(self.added)} added, {len(self.changed)} changed,"
-                f" {len(self.removed)} removed, {self.unchanged} unchanged")
+        return (
+            f"{len(self.added)} added, {len(self.changed)} changed,"
+            f" {len(self.removed)} removed, {self.unchanged} unchanged"
+        )
 
 
 def parse_csv(text: str, source: str = "roster") -> list[dict]:
@@ -115,8 +117,9 @@ def decode(data: bytes, source: str) -> str:
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError as exc:
-        raise RosterError(f"{source}: neither UTF-8 nor Windows-1252 text (byte {exc.start});"
-                          f" save the file as CSV UTF-8") from None
+        raise RosterError(
+            f"{source}: neither UTF-8 nor Windows-1252 text (byte {exc.start}); save the file as CSV UTF-8"
+        ) from None
 
 
 def _split(cell: str) -> list[str]:
@@ -136,8 +139,10 @@ def _domain(text: str, source: str, line_no: int) -> list[str]:
     if not _DOMAIN.match(ascii_form):
         raise RosterError(f"{source}: line {line_no}: {text!r} is not a domain name")
     if domains.is_public_suffix(ascii_form):
-        raise RosterError(f"{source}: line {line_no}: {text!r} is a public suffix: every domain under"
-                          f" it would count as this member; give the organisation's own domain")
+        raise RosterError(
+            f"{source}: line {line_no}: {text!r} is a public suffix: every domain under"
+            f" it would count as this member; give the organisation's own domain"
+        )
     return list(dict.fromkeys([ascii_form, domains.to_unicode(ascii_form)]))
 
 
@@ -166,30 +171,36 @@ def parse_records(records: Iterable[tuple[int, list[str]]], source: str = "roste
         header.pop()  # spreadsheets carry empty columns on the right
     missing = [c for c in COLUMNS if c not in header]
     if missing:
-        raise RosterError(f"{source}: line 1: missing column(s) {', '.join(missing)};"
-                          f" expected {','.join(COLUMNS)}")
+        raise RosterError(
+            f"{source}: line 1: missing column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}"
+        )
     rows, seen = [], {}
     claimed: dict[str, tuple[str, int]] = {}  # domain or address -> (organisation, line)
     for line_no, values in records:
         if not any(v.strip() for v in values):
             continue
-        if len(values) > len(header) and not any(v.strip() for v in values[len(header):]):
-            values = values[:len(header)]
+        if len(values) > len(header) and not any(v.strip() for v in values[len(header) :]):
+            values = values[: len(header)]
         if len(values) != len(header):
-            raise RosterError(f"{source}: line {line_no}: expected {len(header)} fields,"
-                              f" found {len(values)} (quote names that contain the delimiter)")
+            raise RosterError(
+                f"{source}: line {line_no}: expected {len(header)} fields,"
+                f" found {len(values)} (quote names that contain the delimiter)"
+            )
         row = dict(zip(header, (v.strip() for v in values), strict=True))
         org = row["organisation"]
         if not org:
             raise RosterError(f"{source}: line {line_no}: organisation is empty")
         if org.lower() in seen:
-            raise RosterError(f"{source}: line {line_no}: organisation {org!r} already on line"
-                              f" {seen[org.lower()]}")
+            raise RosterError(
+                f"{source}: line {line_no}: organisation {org!r} already on line {seen[org.lower()]}"
+            )
         seen[org.lower()] = line_no
         membership = row["membership"].lower().replace(" ", "_")
         if membership not in MEMBERSHIPS:
-            raise RosterError(f"{source}: line {line_no}: membership {row['membership']!r}"
-                              f" must be participant or strategic_partner")
+            raise RosterError(
+                f"{source}: line {line_no}: membership {row['membership']!r}"
+                f" must be participant or strategic_partner"
+            )
         listed = [form for d in _split(row["domains"]) for form in _domain(d, source, line_no)]
         emails = [form for e in _split(row["contact_emails"]) for form in _address(e, source, line_no)]
         if not listed and not emails:
@@ -198,12 +209,20 @@ def parse_records(records: Iterable[tuple[int, list[str]]], source: str = "roste
             owner = claimed.setdefault(item, (org, line_no))
             if owner[0] != org:
                 kind = "contact" if "@" in item else "domain"
-                raise RosterError(f"{source}: line {line_no}: {kind} {item!r} of {org!r} is already"
-                                  f" claimed by {owner[0]!r} on line {owner[1]}; one organisation"
-                                  f" per {kind}")
-        rows.append({"organisation": org, "country": row["country"].upper(),
-                     "membership": membership, "domains": sorted(set(listed)),
-                     "contact_emails": sorted(set(emails))})
+                raise RosterError(
+                    f"{source}: line {line_no}: {kind} {item!r} of {org!r} is already"
+                    f" claimed by {owner[0]!r} on line {owner[1]}; one organisation"
+                    f" per {kind}"
+                )
+        rows.append(
+            {
+                "organisation": org,
+                "country": row["country"].upper(),
+                "membership": membership,
+                "domains": sorted(set(listed)),
+                "contact_emails": sorted(set(emails)),
+            }
+        )
     return rows
 
 
@@ -213,16 +232,21 @@ def plan_import(store: Store, rows: list[dict], *, allow_empty: bool = False) ->
     plan = ImportPlan(rows=rows)
     current = {r["organisation"]: r for r in store.query("SELECT * FROM members")}
     if not rows and current and not allow_empty:
-        raise RosterError(f"the file lists no organisations: importing it would remove all"
-                          f" {len(current)} from the roster; check the file, or pass"
-                          f" --allow-empty if the roster is really to be emptied")
+        raise RosterError(
+            f"the file lists no organisations: importing it would remove all"
+            f" {len(current)} from the roster; check the file, or pass"
+            f" --allow-empty if the roster is really to be emptied"
+        )
     for row in rows:
         old = current.pop(row["organisation"], None)
         if old is None:
             plan.added.append(row["organisation"])
-        elif (old["country"], old["membership"], json.loads(old["domains"]),
-              json.loads(old["contact_emails"])) != (row["country"], row["membership"],
-                                                      row["domains"], row["contact_emails"]):
+        elif (
+            old["country"],
+            old["membership"],
+            json.loads(old["domains"]),
+            json.loads(old["contact_emails"]),
+        ) != (row["country"], row["membership"], row["domains"], row["contact_emails"]):
             plan.changed.append(row["organisation"])
         else:
             plan.unchanged += 1
@@ -241,13 +265,20 @@ def apply_import(store: Store, plan: ImportPlan, actor: str) -> None:
         touched = set(plan.added) | set(plan.changed)
         members.upsert_all(
             [{**row, "updated_at": now} for row in plan.rows if row["organisation"] in touched],
-            pk="organisation")
-        store.event("roster_imported", actor=actor, added=len(plan.added),
-                    changed=len(plan.changed), removed=len(plan.removed))
+            pk="organisation",
+        )
+        store.event(
+            "roster_imported",
+            actor=actor,
+            added=len(plan.added),
+            changed=len(plan.changed),
+            removed=len(plan.removed),
+        )
 
 
-def import_file(store: Store, path: str | Path, actor: str, *, dry_run: bool = False,
-                allow_empty: bool = False) -> ImportPlan:
+def import_file(
+    store: Store, path: str | Path, actor: str, *, dry_run: bool = False, allow_empty: bool = False
+) -> ImportPlan:
     """Import a roster file: CSV (any of the usual encodings and delimiters) or .xlsx."""
     path = Path(path)
     if not path.is_file():
@@ -277,7 +308,12 @@ def export_csv(store: Store) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for r in store.query("SELECT * FROM members ORDER BY organisation"):
-        cells = [r["organisation"], r["country"], r["membership"],
-                 ";".join(json.loads(r["domains"])), ";".join(json.loads(r["contact_emails"]))]
+        cells = [
+            r["organisation"],
+            r["country"],
+            r["membership"],
+            ";".join(json.loads(r["domains"])),
+            ";".join(json.loads(r["contact_emails"])),
+        ]
         writer.writerow([neutralize(c or "") for c in cells])
     return out.getvalue()

@@ -48,15 +48,22 @@ class SendReport:
 def _move(store: Store, row_id: int, expected: str, values: dict) -> bool:
     """Compare and set: change the row only if its status is still `expected`."""
     columns = ", ".join(f"{name}=?" for name in values)
-    return store.conn.execute(
-        f"UPDATE outbox SET {columns} WHERE id=? AND status=?",  # noqa: S608 - our column names
-        (*values.values(), row_id, expected)).rowcount == 1
+    return (
+        store.conn.execute(
+            f"UPDATE outbox SET {columns} WHERE id=? AND status=?",  # noqa: S608 - our column names
+            (*values.values(), row_id, expected),
+        ).rowcount
+        == 1
+    )
 
 
 def _to_triage(store: Store, row, reason: str) -> None:  # noqa: ANN001
     if row["request_id"]:
-        store.update("requests", row["request_id"], {
-            "status": "triage", "updated_at": utcnow(), "triage_reason": reason[:300]})
+        store.update(
+            "requests",
+            row["request_id"],
+            {"status": "triage", "updated_at": utcnow(), "triage_reason": reason[:300]},
+        )
 
 
 def recover_interrupted(store: Store) -> int:
@@ -67,13 +74,23 @@ def recover_interrupted(store: Store) -> int:
     count = 0
     with store.transaction():
         for row in rows:
-            if not _move(store, row["id"], "sending", {
+            if not _move(
+                store,
+                row["id"],
+                "sending",
+                {
                     "status": "uncertain",
-                    "last_error": "process stopped while sending; not resent to avoid a duplicate"}):
+                    "last_error": "process stopped while sending; not resent to avoid a duplicate",
+                },
+            ):
                 continue
             _to_triage(store, row, f"{row['kind']} to {row['recipient']} may not have been sent")
-            store.event("send_uncertain", request_id=row["request_id"], outbox_id=row["id"],
-                        reason="process stopped while sending")
+            store.event(
+                "send_uncertain",
+                request_id=row["request_id"],
+                outbox_id=row["id"],
+                reason="process stopped while sending",
+            )
             count += 1
     return count
 
@@ -82,8 +99,7 @@ def connect(cfg: SmtpConfig) -> smtplib.SMTP:
     """Open, STARTTLS and log in (password or OAuth2): the sender's and `intake config check`'s."""
     context = client_context()
     if cfg.security == "tls":
-        smtp: smtplib.SMTP = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout,
-                                              context=context)
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout, context=context)
     else:
         smtp = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
         if cfg.security == "starttls":
@@ -117,11 +133,13 @@ def due_rows(store: Store, limit: int = 200) -> list:
     return store.query(
         "SELECT id, request_id, kind, recipient, raw, attempts FROM outbox WHERE status='queued'"
         " AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT ?",
-        (utcnow(), limit))
+        (utcnow(), limit),
+    )
 
 
-def send_due(store: Store, cfg: SmtpConfig, *, dry_run: bool = False,
-             stop: Callable[[], bool] | None = None) -> SendReport:
+def send_due(
+    store: Store, cfg: SmtpConfig, *, dry_run: bool = False, stop: Callable[[], bool] | None = None
+) -> SendReport:
     """Send every due row, a batch (one SMTP session) at a time; `stop()` is asked
     between two mails."""
     total = SendReport()
@@ -132,13 +150,19 @@ def send_due(store: Store, cfg: SmtpConfig, *, dry_run: bool = False,
         total.failed += report.failed
         total.uncertain += report.uncertain
         total.error = total.error or report.error
-        if (report.error or dry_run or report.retry
-                or report.sent + report.failed + report.uncertain == 0 or (stop and stop())):
+        if (
+            report.error
+            or dry_run
+            or report.retry
+            or report.sent + report.failed + report.uncertain == 0
+            or (stop and stop())
+        ):
             return total
 
 
-def _send_batch(store: Store, cfg: SmtpConfig, *, dry_run: bool,
-                stop: Callable[[], bool] | None) -> SendReport:
+def _send_batch(
+    store: Store, cfg: SmtpConfig, *, dry_run: bool, stop: Callable[[], bool] | None
+) -> SendReport:
     report = SendReport()
     rows = due_rows(store)
     if not rows or dry_run:
@@ -146,8 +170,10 @@ def _send_batch(store: Store, cfg: SmtpConfig, *, dry_run: bool,
     try:
         smtp = connect(cfg)
     except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
-        report.error = (f"SMTP {cfg.host}:{cfg.port} unreachable ({exc.__class__.__name__}:"
-                        f" {exc}); {len(rows)} mail(s) stay queued")
+        report.error = (
+            f"SMTP {cfg.host}:{cfg.port} unreachable ({exc.__class__.__name__}:"
+            f" {exc}); {len(rows)} mail(s) stay queued"
+        )
         with store.transaction():  # one line in the log for the outage, not one per mail
             for row in rows:
                 _retry(store, cfg, row, report.error, expected="queued", quiet=True)
@@ -170,8 +196,12 @@ def _send_batch(store: Store, cfg: SmtpConfig, *, dry_run: bool,
 
 def _send_one(store: Store, cfg: SmtpConfig, smtp: smtplib.SMTP, row, report: SendReport) -> None:  # noqa: ANN001
     with store.transaction():
-        if not _move(store, row["id"], "queued", {"status": "sending", "attempts": row["attempts"] + 1,
-                                                  "sending_at": utcnow()}):
+        if not _move(
+            store,
+            row["id"],
+            "queued",
+            {"status": "sending", "attempts": row["attempts"] + 1, "sending_at": utcnow()},
+        ):
             return  # another process took it, or staff changed it
     # Before DATA: a refusal or a lost connection means the relay has nothing.
     try:
@@ -205,10 +235,14 @@ def _send_one(store: Store, cfg: SmtpConfig, smtp: smtplib.SMTP, row, report: Se
         _outcome(store, cfg, row, code, text, report)
         return
     with store.transaction():
-        if _move(store, row["id"], "sending", {"status": "sent", "sent_at": utcnow(),
-                                               "last_error": None}):
-            store.event("reply_sent", request_id=row["request_id"], outbox_id=row["id"],
-                        kind=row["kind"], recipient=row["recipient"])
+        if _move(store, row["id"], "sending", {"status": "sent", "sent_at": utcnow(), "last_error": None}):
+            store.event(
+                "reply_sent",
+                request_id=row["request_id"],
+                outbox_id=row["id"],
+                kind=row["kind"],
+                recipient=row["recipient"],
+            )
         else:
             _conflict(store, row, "the relay accepted it (250)")
             return
@@ -225,19 +259,27 @@ def _reset(smtp: smtplib.SMTP) -> None:
 
 
 def _uncertain(store: Store, cfg: SmtpConfig, row, exc: Exception) -> None:  # noqa: ANN001
-    what = ("no final reply within smtp.timeout"
-            f" ({cfg.timeout:g} s)" if isinstance(exc, TimeoutError) or "timed out" in str(exc)
-            else f"the connection was lost ({exc.__class__.__name__}: {exc})")
-    reason = (f"the relay took the mail (DATA) but {what}; it may have been delivered, so it"
-              " is not resent by itself")
+    what = (
+        f"no final reply within smtp.timeout ({cfg.timeout:g} s)"
+        if isinstance(exc, TimeoutError) or "timed out" in str(exc)
+        else f"the connection was lost ({exc.__class__.__name__}: {exc})"
+    )
+    reason = (
+        f"the relay took the mail (DATA) but {what}; it may have been delivered, so it"
+        " is not resent by itself"
+    )
     with store.transaction():
         if not _move(store, row["id"], "sending", {"status": "uncertain", "last_error": reason[:300]}):
             _conflict(store, row, reason)
             return
-        _to_triage(store, row, f"{row['kind']} to {row['recipient']} may not have been sent:"
-                               f" {what}")
-        store.event("send_uncertain", request_id=row["request_id"], outbox_id=row["id"],
-                    recipient=row["recipient"], reason=reason)
+        _to_triage(store, row, f"{row['kind']} to {row['recipient']} may not have been sent: {what}")
+        store.event(
+            "send_uncertain",
+            request_id=row["request_id"],
+            outbox_id=row["id"],
+            recipient=row["recipient"],
+            reason=reason,
+        )
     log.error("outbox #%s to %s: %s; request sent to triage", row["id"], row["recipient"], reason)
 
 
@@ -245,14 +287,31 @@ def _conflict(store: Store, row, outcome: str) -> None:  # noqa: ANN001
     """Our row was changed by someone else while we sent: their status stays, and the
     audit trail says what this attempt saw, for the person who decides."""
     now = store.one("SELECT status FROM outbox WHERE id=?", (row["id"],))
-    store.event("send_outcome_conflict", request_id=row["request_id"], outbox_id=row["id"],
-                recipient=row["recipient"], outcome=outcome, status=now[0] if now else None)
-    log.warning("outbox #%s to %s: %s, but the row is now %s; left as it is", row["id"],
-                row["recipient"], outcome, now[0] if now else "gone")
+    store.event(
+        "send_outcome_conflict",
+        request_id=row["request_id"],
+        outbox_id=row["id"],
+        recipient=row["recipient"],
+        outcome=outcome,
+        status=now[0] if now else None,
+    )
+    log.warning(
+        "outbox #%s to %s: %s, but the row is now %s; left as it is",
+        row["id"],
+        row["recipient"],
+        outcome,
+        now[0] if now else "gone",
+    )
 
 
-def _outcome(store: Store, cfg: SmtpConfig, row, code: int, text: bytes | str,  # noqa: ANN001
-             report: SendReport) -> None:
+def _outcome(
+    store: Store,
+    cfg: SmtpConfig,
+    row,
+    code: int,
+    text: bytes | str,  # noqa: ANN001
+    report: SendReport,
+) -> None:
     message = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
     reason = f"SMTP {code} {message}".strip()[:300]
     if 400 <= code < 500:
@@ -263,8 +322,15 @@ def _outcome(store: Store, cfg: SmtpConfig, row, code: int, text: bytes | str,  
     report.failed += 1
 
 
-def _retry(store: Store, cfg: SmtpConfig, row, reason: str, *, expected: str = "sending",  # noqa: ANN001
-           quiet: bool = False) -> None:
+def _retry(
+    store: Store,
+    cfg: SmtpConfig,
+    row,
+    reason: str,
+    *,
+    expected: str = "sending",  # noqa: ANN001
+    quiet: bool = False,
+) -> None:
     """Nothing was delivered: queue the row again with backoff (or give up)."""
     attempts = (row["attempts"] or 0) + 1
     if attempts >= cfg.max_attempts:
@@ -273,10 +339,20 @@ def _retry(store: Store, cfg: SmtpConfig, row, reason: str, *, expected: str = "
     delay = min(cfg.retry_base_seconds * (2 ** (attempts - 1)), 6 * 3600)
     when = (datetime.now(UTC) + timedelta(seconds=delay)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     with store.transaction():
-        _move(store, row["id"], expected, {"status": "queued", "attempts": attempts,
-                                           "next_attempt_at": when, "last_error": reason})
-    log.log(logging.DEBUG if quiet else logging.WARNING, "outbox #%s to %s: %s; retry in %ds",
-            row["id"], row["recipient"], reason, delay)
+        _move(
+            store,
+            row["id"],
+            expected,
+            {"status": "queued", "attempts": attempts, "next_attempt_at": when, "last_error": reason},
+        )
+    log.log(
+        logging.DEBUG if quiet else logging.WARNING,
+        "outbox #%s to %s: %s; retry in %ds",
+        row["id"],
+        row["recipient"],
+        reason,
+        delay,
+    )
 
 
 def _fail(store: Store, row, reason: str, *, expected: str = "sending") -> None:  # noqa: ANN001
@@ -284,8 +360,13 @@ def _fail(store: Store, row, reason: str, *, expected: str = "sending") -> None:
         if not _move(store, row["id"], expected, {"status": "failed", "last_error": reason}):
             return
         _to_triage(store, row, f"{row['kind']} to {row['recipient']} failed: {reason}")
-        store.event("send_failed", request_id=row["request_id"], outbox_id=row["id"],
-                    recipient=row["recipient"], reason=reason)
+        store.event(
+            "send_failed",
+            request_id=row["request_id"],
+            outbox_id=row["id"],
+            recipient=row["recipient"],
+            reason=reason,
+        )
     log.error("outbox #%s to %s failed permanently: %s", row["id"], row["recipient"], reason)
 
 

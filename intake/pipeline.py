@@ -3,7 +3,10 @@
     IMAP -> store raw (mailbox.poll) -> STAGES below -> outbox (outbox.send_due)
          -> file away on IMAP (mailbox.file_away)
 
-Each stage is a module in intake/stages/ with `run(ctx, env)`. All stages of
+Each stage is a module in intake/stages/ with `run(ctx, env)` and two tuples at its
+top: READS, the Context fields it uses, and WRITES, the fields it produces. It is
+handed a view of the Context with just those (intake/stage_view.py), so what a
+stage may touch is written where it is enforced. All stages of
 one message run in ONE database transaction: either the whole decision
 (request row, outbox rows, events) is recorded, or none of it is and the
 message is still `stored`, to be run again. An unexpected error rolls back that
@@ -18,22 +21,24 @@ import logging
 import sqlite3
 import traceback
 from collections.abc import Callable
+from typing import cast
 
 from intake.context import Context, Env
+from intake.stage_view import StageView
 from intake.store import Store, is_damage, utcnow
 
 log = logging.getLogger("intake.pipeline")
 
 STAGES: tuple[str, ...] = (
-    "parse",       # raw bytes -> ParsedMail (mail-parser + corrections)
-    "screen",      # human, or a machine (auto-reply, bounce, list, our own mail, spam)?
-    "thread",      # a reply to a request we already have?
-    "classify",    # group, intent, language, confidence
+    "parse",  # raw bytes -> ParsedMail (mail-parser + corrections)
+    "screen",  # human, or a machine (auto-reply, bounce, list, our own mail, spam)?
+    "thread",  # a reply to a request we already have?
+    "classify",  # group, intent, language, confidence
     "membership",  # roster match (exact, domain, subdomain) and sender authentication
-    "route",       # status, triage reason, which mails to send
-    "record",      # write message fields, request, events
-    "register",    # participants and topic interest (the Interest Group register)
-    "respond",     # render templates, queue the outbox rows
+    "route",  # status, triage reason, which mails to send
+    "record",  # write message fields, request, events
+    "register",  # participants and topic interest (the Interest Group register)
+    "respond",  # render templates, queue the outbox rows
 )
 
 _MODULES = {name: importlib.import_module(f"intake.stages.{name}") for name in STAGES}
@@ -50,16 +55,23 @@ def context_from_row(store: Store, row: sqlite3.Row) -> Context:
     """A Context from a Store.message_to_run row."""
     if row["raw"] is None:
         raise ValueError("the message's raw bytes are missing from the database (message_raw)")
-    ctx = Context(message_pk=row["id"], raw=bytes(row["raw"]), inboxes=store.inboxes_of(row["id"]),
-                  internal_date=row["internal_date"], handled_mark=row["handled_mark"])
+    ctx = Context(
+        message_pk=row["id"],
+        raw=bytes(row["raw"]),
+        inboxes=store.inboxes_of(row["id"]),
+        internal_date=row["internal_date"],
+        handled_mark=row["handled_mark"],
+    )
     if row["role"] == "request":
         ctx.request_id = row["request_id"]  # a replayed message keeps its request
     return ctx
 
 
 def run_stages(ctx: Context, env: Env, stages: tuple[str, ...] = STAGES) -> Context:
+    """Each stage sees only the Context fields its module declares (READS, WRITES)."""
     for name in stages:
-        _MODULES[name].run(ctx, env)
+        module = _MODULES[name]
+        module.run(cast(Context, StageView(ctx, name, module.READS, module.WRITES)), env)
     return ctx
 
 
@@ -96,12 +108,17 @@ def shunt(env: Env, message_pk: int, exc: BaseException) -> None:
         request_id = existing["request_id"] if existing else None
         if request_id is None:
             now = utcnow()
-            request_id = store.insert_request({
-                "first_message": message_pk, "created_at": now, "updated_at": now,
-                "status": "shunted", "triage_reason": f"shunted: {reason}"})
+            request_id = store.insert_request(
+                {
+                    "first_message": message_pk,
+                    "created_at": now,
+                    "updated_at": now,
+                    "status": "shunted",
+                    "triage_reason": f"shunted: {reason}",
+                }
+            )
             store.update("messages", message_pk, {"request_id": request_id, "role": "request"})
-        store.event("shunted", message_pk=message_pk, request_id=request_id, reason=reason,
-                    traceback=trace)
+        store.event("shunted", message_pk=message_pk, request_id=request_id, reason=reason, traceback=trace)
 
 
 def replay(env: Env, message_pk: int) -> Context | None:
@@ -113,8 +130,7 @@ def replay(env: Env, message_pk: int) -> Context | None:
             raise ValueError(f"message {message_pk} is not shunted")
         # the request made by shunt() is kept: the replay fills it in (same id, same token)
         store.update("messages", message_pk, {"status": "stored", "status_reason": None})
-        store.event("replayed", actor=env.actor, message_pk=message_pk,
-                    request_id=row["request_id"])
+        store.event("replayed", actor=env.actor, message_pk=message_pk, request_id=row["request_id"])
     return process(env, message_pk)
 
 

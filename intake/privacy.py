@@ -307,6 +307,8 @@ def erase(
         _erase_messages(store, fp, scrub, now, config)
         _erase_outbox(store, fp, scrub, now)
         _erase_events(store, fp, scrub)
+        # the online form's submissions waiting for (or past) confirmation (docs/form.md)
+        store.conn.execute("DELETE FROM form_submissions WHERE email=?", (fp.address.lower(),))
         if roster:
             _erase_roster(store, fp)
         for pk in fp.mentioned_in:  # others' mail copying them: the parsed copy only

@@ -22,31 +22,73 @@ _IDS = "(SELECT value FROM json_each(?))"
 # Every request column but the large ones (explanation, auth_evidence), which only the
 # detail view reads: a list of 50,000 requests must not drag 150 MB of JSON along.
 _REQUEST_COLUMNS = (
-    "r.id", "r.first_message", "r.created_at", "r.status", "r.token", "r.requester_email",
-    "r.requester_name", "r.forwarded_by", "r.group_id", "r.intent", "r.language",
-    "r.language_detected", "r.language_confidence", "r.confidence",
-    "r.runner_up", "r.organisation", "r.membership", "r.is_member", "r.member_match",
-    "r.authenticated", "r.triage_reason", "r.linked_request", "r.assigned_to", "r.updated_at",
-    "m.message_id", "m.sender_email", "m.sender_name", "m.subject", "m.internal_date",
-    "m.date AS mail_date", "m.stored_at", "m.screening", "m.status AS message_status",
-    "m.status_reason", "m.size",
+    "r.id",
+    "r.first_message",
+    "r.created_at",
+    "r.status",
+    "r.token",
+    "r.requester_email",
+    "r.requester_name",
+    "r.forwarded_by",
+    "r.group_id",
+    "r.intent",
+    "r.language",
+    "r.language_detected",
+    "r.language_confidence",
+    "r.confidence",
+    "r.runner_up",
+    "r.organisation",
+    "r.membership",
+    "r.is_member",
+    "r.member_match",
+    "r.authenticated",
+    "r.triage_reason",
+    "r.linked_request",
+    "r.assigned_to",
+    "r.updated_at",
+    "m.message_id",
+    "m.sender_email",
+    "m.sender_name",
+    "m.subject",
+    "m.internal_date",
+    "m.date AS mail_date",
+    "m.stored_at",
+    "m.screening",
+    "m.status AS message_status",
+    "m.status_reason",
+    "m.size",
     "(SELECT p.status FROM participants p WHERE p.request_id = r.id"
-    " ORDER BY p.id DESC LIMIT 1) AS participant_status")
+    " ORDER BY p.id DESC LIMIT 1) AS participant_status",
+    "(CASE WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.message_pk = r.first_message"
+    " AND d.inbox = 'form') THEN 'form' ELSE 'email' END) AS channel",
+)
 # what a sender writes (or what is made from it): cut in SQL for a page, so that a
 # 20 MB subject is never read into the desk
-_SENDER_TEXT = {"r.requester_email", "r.requester_name", "r.forwarded_by", "r.group_id",
-                "r.runner_up", "r.triage_reason", "m.message_id", "m.sender_email",
-                "m.sender_name", "m.subject", "m.status_reason"}
-LIST_TEXT = 300       # characters of a subject, name or reason in the desk's lists
-DETAIL_TEXT = 2000    # ... on a request's page
-BODY_TEXT = 200_000   # characters of a mail body on a request's page
-MAX_SHOWN = 200       # messages, replies and events on one request's page
+_SENDER_TEXT = {
+    "r.requester_email",
+    "r.requester_name",
+    "r.forwarded_by",
+    "r.group_id",
+    "r.runner_up",
+    "r.triage_reason",
+    "m.message_id",
+    "m.sender_email",
+    "m.sender_name",
+    "m.subject",
+    "m.status_reason",
+}
+LIST_TEXT = 300  # characters of a subject, name or reason in the desk's lists
+DETAIL_TEXT = 2000  # ... on a request's page
+BODY_TEXT = 200_000  # characters of a mail body on a request's page
+MAX_SHOWN = 200  # messages, replies and events on one request's page
 
 
 def request_sql(cut: int | None = None) -> str:
     """SELECT of a request's list fields; with `cut`, sender-written text cut to that length."""
-    columns = [f"substr({c}, 1, {int(cut)}) AS {c.split('.')[1]}" if cut and c in _SENDER_TEXT
-               else c for c in _REQUEST_COLUMNS]
+    columns = [
+        f"substr({c}, 1, {int(cut)}) AS {c.split('.')[1]}" if cut and c in _SENDER_TEXT else c
+        for c in _REQUEST_COLUMNS
+    ]
     return f"SELECT {', '.join(columns)} {_FROM}"
 
 
@@ -54,9 +96,12 @@ REQUEST_SQL = request_sql()
 
 
 def _outbox(store: Store, request_id: int) -> list[Any]:
-    return store.query("SELECT id, kind, template, language, recipient, status, attempts,"
-                       " last_error, created_at, sent_at, message_id, redacted FROM outbox"
-                       " WHERE request_id=? ORDER BY id", (request_id,))
+    return store.query(
+        "SELECT id, kind, template, language, recipient, status, attempts,"
+        " last_error, created_at, sent_at, message_id, redacted FROM outbox"
+        " WHERE request_id=? ORDER BY id",
+        (request_id,),
+    )
 
 
 def _by_request(store: Store, sql: str, ids: list[int]) -> dict[int, list[Any]]:
@@ -70,23 +115,33 @@ def _by_request(store: Store, sql: str, ids: list[int]) -> dict[int, list[Any]]:
 def summaries(store: Store, rows: list[Any]) -> list[dict[str, Any]]:
     """summarize() for many requests with three queries in all, not three per request."""
     ids = [row["id"] for row in rows]
-    outgoing = _by_request(store, "SELECT request_id, kind, recipient, status FROM outbox"
-                           f" WHERE request_id IN {_IDS} ORDER BY id", ids)
-    messages = _by_request(store, "SELECT request_id, substr(message_id, 1, 998) FROM messages"
-                           f" WHERE request_id IN {_IDS} ORDER BY id", ids)
-    inboxes = _by_request(store, "SELECT m.request_id, d.inbox FROM deliveries d JOIN messages m"
-                          f" ON m.id = d.message_pk WHERE m.request_id IN {_IDS} ORDER BY d.id",
-                          ids)
-    return [_summary(row, outgoing.get(row["id"], []), messages.get(row["id"], []),
-                     inboxes.get(row["id"], [])) for row in rows]
+    outgoing = _by_request(
+        store,
+        f"SELECT request_id, kind, recipient, status FROM outbox WHERE request_id IN {_IDS} ORDER BY id",
+        ids,
+    )
+    messages = _by_request(
+        store,
+        f"SELECT request_id, substr(message_id, 1, 998) FROM messages WHERE request_id IN {_IDS} ORDER BY id",
+        ids,
+    )
+    inboxes = _by_request(
+        store,
+        "SELECT m.request_id, d.inbox FROM deliveries d JOIN messages m"
+        f" ON m.id = d.message_pk WHERE m.request_id IN {_IDS} ORDER BY d.id",
+        ids,
+    )
+    return [
+        _summary(row, outgoing.get(row["id"], []), messages.get(row["id"], []), inboxes.get(row["id"], []))
+        for row in rows
+    ]
 
 
 def summarize(store: Store, row: Any) -> dict[str, Any]:
     return summaries(store, [row])[0]
 
 
-def _summary(row: Any, outgoing: list[Any], messages: list[Any], inboxes: list[Any]
-             ) -> dict[str, Any]:
+def _summary(row: Any, outgoing: list[Any], messages: list[Any], inboxes: list[Any]) -> dict[str, Any]:
     live = ("queued", "sending", "sent")
     acked = any(o["kind"] == "ack" and o["status"] in live for o in outgoing)
     forwarded = [o["recipient"] for o in outgoing if o["kind"] == "forward" and o["status"] in live]
@@ -121,11 +176,13 @@ def _summary(row: Any, outgoing: list[Any], messages: list[Any], inboxes: list[A
         "assigned_to": row["assigned_to"],
         "updated_at": row["updated_at"],
         "participant_status": row["participant_status"],  # the register (issue 18)
+        "channel": row["channel"],  # email, or form: the online form at /interest (issue 22)
     }
 
 
-def list_requests(store: Store, *, status: str | None = None, limit: int | None = None,
-                  where: str = "", params: tuple = ()) -> list[dict[str, Any]]:
+def list_requests(
+    store: Store, *, status: str | None = None, limit: int | None = None, where: str = "", params: tuple = ()
+) -> list[dict[str, Any]]:
     clauses, args = [], list(params)
     if where:
         clauses.append(where)
@@ -159,15 +216,22 @@ RECEIVED_SQL = "COALESCE(m.internal_date, m.date, m.stored_at)"
 @dataclass
 class QueuePage:
     rows: list[dict[str, Any]]
-    total: int                       # after the filters
+    total: int  # after the filters
     counts: dict[str, int] = field(default_factory=dict)  # per reason, before the filters
-    page: int = 1                    # the page shown (the last one if asked for more)
+    page: int = 1  # the page shown (the last one if asked for more)
     pages: int = 1
 
 
-def queue_page(store: Store, *, scope: str, filters: dict[str, str], page: int,
-               page_size: int, facilitator_group: str | None = None,
-               account: str | None = None) -> QueuePage:
+def queue_page(
+    store: Store,
+    *,
+    scope: str,
+    filters: dict[str, str],
+    page: int,
+    page_size: int,
+    facilitator_group: str | None = None,
+    account: str | None = None,
+) -> QueuePage:
     """One page of the desk's queue, filtered, counted and paged in SQL: only the page's
     requests are summarized, however many the database holds.
 
@@ -186,11 +250,14 @@ def queue_page(store: Store, *, scope: str, filters: dict[str, str], page: int,
         where.append(_TRIAGE)
         order = _TRIAGE_ORDER
     base = " WHERE " + " AND ".join(where) if where else ""
-    counts = {row[0]: row[1] for row in store.query(
-        f"SELECT reason_key(r.triage_reason), COUNT(*) {_FROM}{base} GROUP BY 1"
-        " ORDER BY 2 DESC, 1", tuple(args))}
-    for column, key in (("r.group_id", "group"), ("r.intent", "intent"),
-                        ("r.language", "language")):
+    counts = {
+        row[0]: row[1]
+        for row in store.query(
+            f"SELECT reason_key(r.triage_reason), COUNT(*) {_FROM}{base} GROUP BY 1 ORDER BY 2 DESC, 1",
+            tuple(args),
+        )
+    }
+    for column, key in (("r.group_id", "group"), ("r.intent", "intent"), ("r.language", "language")):
         if filters.get(key):
             where.append(f"COALESCE({column}, '') = ?")
             args.append(filters[key])
@@ -207,17 +274,23 @@ def queue_page(store: Store, *, scope: str, filters: dict[str, str], page: int,
     total = store.one(f"SELECT COUNT(*) {_FROM}{clause}", tuple(args))[0]
     pages = max((total + page_size - 1) // page_size, 1)
     page = min(max(page, 1), pages)  # past the end (a filter shrank the list): the last page
-    ids = [row[0] for row in store.query(
-        f"SELECT r.id {_FROM}{clause} ORDER BY {order} LIMIT ? OFFSET ?",
-        (*args, page_size, (page - 1) * page_size))]
-    by_id = {row["id"]: row for row in store.query(
-        f"{request_sql(LIST_TEXT)} WHERE r.id IN {_IDS}", (json.dumps(ids),))}
-    return QueuePage(rows=summaries(store, [by_id[i] for i in ids]), total=total, counts=counts,
-                     page=page, pages=pages)
+    ids = [
+        row[0]
+        for row in store.query(
+            f"SELECT r.id {_FROM}{clause} ORDER BY {order} LIMIT ? OFFSET ?",
+            (*args, page_size, (page - 1) * page_size),
+        )
+    ]
+    by_id = {
+        row["id"]: row
+        for row in store.query(f"{request_sql(LIST_TEXT)} WHERE r.id IN {_IDS}", (json.dumps(ids),))
+    }
+    return QueuePage(
+        rows=summaries(store, [by_id[i] for i in ids]), total=total, counts=counts, page=page, pages=pages
+    )
 
 
-def request_detail(store: Store, request_id: int, *, bounded: bool = False
-                   ) -> dict[str, Any] | None:
+def request_detail(store: Store, request_id: int, *, bounded: bool = False) -> dict[str, Any] | None:
     """Everything about one request. bounded (the desk): sender-written text cut to
     DETAIL_TEXT (bodies to BODY_TEXT), at most MAX_SHOWN messages, replies and events, each
     list saying how many it left out; the CLI's JSON keeps everything."""
@@ -231,46 +304,78 @@ def request_detail(store: Store, request_id: int, *, bounded: bool = False
     detail["explanation"] = _cut(json.loads(large["explanation"] or "{}"), cut)
     detail["auth_evidence"] = _cut(large["auth_evidence"], cut)
     detail["messages"] = [
-        {"id": m["id"], "message_id": m["message_id"], "role": m["role"], "status": m["status"],
-         "subject": m["subject"], "sender_email": m["sender_email"], "date": m["date"],
-         "screening": m["screening"],
-         "attachments": _cut(json.loads(m["attachments"] or "[]")[:limit if cut else None], cut),
-         "body_text": m["body_text"], "parse_notes": _cut(json.loads(m["parse_notes"] or "[]"), cut),
-         "status_reason": m["status_reason"],
-         "redacted": m["redacted"]}  # why and when its content was removed (docs/privacy.md)
-        for m in store.query(f"SELECT {_message_columns(cut, body)} FROM messages"
-                             " WHERE request_id=? ORDER BY id LIMIT ?", (request_id, limit))
+        {
+            "id": m["id"],
+            "message_id": m["message_id"],
+            "role": m["role"],
+            "status": m["status"],
+            "subject": m["subject"],
+            "sender_email": m["sender_email"],
+            "date": m["date"],
+            "screening": m["screening"],
+            "attachments": _cut(json.loads(m["attachments"] or "[]")[: limit if cut else None], cut),
+            "body_text": m["body_text"],
+            "parse_notes": _cut(json.loads(m["parse_notes"] or "[]"), cut),
+            "status_reason": m["status_reason"],
+            "redacted": m["redacted"],
+        }  # why and when its content was removed (docs/privacy.md)
+        for m in store.query(
+            f"SELECT {_message_columns(cut, body)} FROM messages WHERE request_id=? ORDER BY id LIMIT ?",
+            (request_id, limit),
+        )
     ]
-    detail["outbox"] = [dict(o) for o in _outbox(store, request_id)][:limit if cut else None]
+    detail["outbox"] = [dict(o) for o in _outbox(store, request_id)][: limit if cut else None]
     detail["linked_machine_mail"] = [
         {"id": r["id"], "screening": r["screening"], "subject": r["subject"]}
-        for r in store.query(request_sql(cut) + " WHERE r.linked_request=? LIMIT ?",
-                             (request_id, limit))]
+        for r in store.query(request_sql(cut) + " WHERE r.linked_request=? LIMIT ?", (request_id, limit))
+    ]
     detail["events"] = [
-        {"at": e["at"], "actor": e["actor"], "kind": e["kind"],
-         "detail": _cut({k: v for k, v in e["detail"].items() if k != "traceback"}, cut)}
-        for e in store.event_rows("e.request_id=? OR e.message_pk IN"
-                                  " (SELECT id FROM messages WHERE request_id=?)",
-                                  (request_id, request_id), limit=limit)]
+        {
+            "at": e["at"],
+            "actor": e["actor"],
+            "kind": e["kind"],
+            "detail": _cut({k: v for k, v in e["detail"].items() if k != "traceback"}, cut),
+        }
+        for e in store.event_rows(
+            "e.request_id=? OR e.message_pk IN (SELECT id FROM messages WHERE request_id=?)",
+            (request_id, request_id),
+            limit=limit,
+        )
+    ]
     if bounded:
         detail["not_shown"] = {
-            "messages": store.one("SELECT COUNT(*) FROM messages WHERE request_id=?",
-                                  (request_id,))[0] - len(detail["messages"]),
-            "events": store.one("SELECT COUNT(*) FROM events WHERE request_id=? OR message_pk IN"
-                                " (SELECT id FROM messages WHERE request_id=?)",
-                                (request_id, request_id))[0] - len(detail["events"])}
+            "messages": store.one("SELECT COUNT(*) FROM messages WHERE request_id=?", (request_id,))[0]
+            - len(detail["messages"]),
+            "events": store.one(
+                "SELECT COUNT(*) FROM events WHERE request_id=? OR message_pk IN"
+                " (SELECT id FROM messages WHERE request_id=?)",
+                (request_id, request_id),
+            )[0]
+            - len(detail["events"]),
+        }
     return detail
 
 
 def _message_columns(cut: int | None, body: int | None) -> str:
     """A request page's message columns, sender-written text cut in SQL when asked."""
+
     def text(column: str, limit: int | None) -> str:
         return f"substr({column}, 1, {int(limit)}) AS {column}" if limit else column
-    return ", ".join(["id", "role", "status", "date", "screening", "attachments", "parse_notes",
-                      "redacted",
-                      *(text(c, cut) for c in ("message_id", "subject", "sender_email",
-                                               "status_reason")),
-                      text("body_text", body)])
+
+    return ", ".join(
+        [
+            "id",
+            "role",
+            "status",
+            "date",
+            "screening",
+            "attachments",
+            "parse_notes",
+            "redacted",
+            *(text(c, cut) for c in ("message_id", "subject", "sender_email", "status_reason")),
+            text("body_text", body),
+        ]
+    )
 
 
 def _cut(value: Any, limit: int | None) -> Any:

@@ -131,9 +131,14 @@ def compile_cue(text: str, language: str, *, where: str) -> Cue:
     suffix = r"(?!\w)" if body[-1].isalnum() else ""
     chunks = body.split("*")
     literal = max(chunks, key=len)
-    return Cue(text=body, language=language, strong=strong,
-               pattern=re.compile(prefix + regex + suffix, re.IGNORECASE), literal=literal,
-               leads=literal == chunks[0])
+    return Cue(
+        text=body,
+        language=language,
+        strong=strong,
+        pattern=re.compile(prefix + regex + suffix, re.IGNORECASE),
+        literal=literal,
+        leads=literal == chunks[0],
+    )
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -181,29 +186,32 @@ def _groups(path: Path) -> tuple[Group, ...]:
             raise ConfigError(path, f"{key}.id", f"duplicate or reserved id {gid!r}")
         seen.add(gid)
         if entry["status"] not in GROUP_STATUSES:
-            raise ConfigError(path, f"{key}.status",
-                              f"unknown value {entry['status']!r}; use open or closed")
+            raise ConfigError(path, f"{key}.status", f"unknown value {entry['status']!r}; use open or closed")
         for list_key in ("facilitators", "inboxes"):
             values = entry.get(list_key, [])
             if not isinstance(values, list) or not all(
-                    isinstance(v, str) and _EMAIL.match(v) for v in values):
+                isinstance(v, str) and _EMAIL.match(v) for v in values
+            ):
                 raise ConfigError(path, f"{key}.{list_key}", "must be a list of email addresses")
         if not entry["facilitators"]:
             raise ConfigError(path, f"{key}.facilitators", "name at least one facilitator")
-        known = {"id", "name", "short_name", "status", "inboxes", "facilitators", "names",
-                 "aliases", "cues"}
+        known = {"id", "name", "short_name", "status", "inboxes", "facilitators", "names", "aliases", "cues"}
         unknown = sorted(set(entry) - known)
         if unknown:
             raise ConfigError(path, f"{key}.{unknown[0]}", "unknown key")
-        groups.append(Group(
-            id=gid, name=str(entry["name"]), short_name=str(entry.get("short_name", gid.upper())),
-            status=entry["status"],
-            inboxes=tuple(v.lower() for v in entry.get("inboxes", [])),
-            facilitators=tuple(entry["facilitators"]),
-            names=dict(entry.get("names", {})),
-            aliases=tuple(a.lower() for a in entry.get("aliases", [])),
-            cues=_cues(path, f"{key}.cues", entry.get("cues", {})),
-        ))
+        groups.append(
+            Group(
+                id=gid,
+                name=str(entry["name"]),
+                short_name=str(entry.get("short_name", gid.upper())),
+                status=entry["status"],
+                inboxes=tuple(v.lower() for v in entry.get("inboxes", [])),
+                facilitators=tuple(entry["facilitators"]),
+                names=dict(entry.get("names", {})),
+                aliases=tuple(a.lower() for a in entry.get("aliases", [])),
+                cues=_cues(path, f"{key}.cues", entry.get("cues", {})),
+            )
+        )
     return tuple(groups)
 
 
@@ -215,8 +223,7 @@ def _intents(path: Path) -> tuple[dict[str, Cues], dict[str, Cues]]:
     cues: dict[str, tuple[Cue, ...]] = {}
     for name, table in intents.items():
         if name not in INTENTS:
-            raise ConfigError(path, f"intent.{name}",
-                              f"unknown intent; use one of: {', '.join(INTENTS)}")
+            raise ConfigError(path, f"intent.{name}", f"unknown intent; use one of: {', '.join(INTENTS)}")
         cues[name] = _cues(path, f"intent.{name}.cues", table.get("cues", {}))
     topics: dict[str, tuple[Cue, ...]] = {}
     for topic, items in data.get("topics", {}).items():

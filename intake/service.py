@@ -16,6 +16,7 @@ import logging
 import signal
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -84,8 +85,12 @@ class Service:
             raise
         self.rules = load_rules(config.rules_dir)
         register.sync_rules(self.store, self.rules)
-        self.env = Env(config=config, rules=register.effective_rules(self.rules, self.store),
-                       store=self.store, templates=Templates(config.templates_dir))
+        self.env = Env(
+            config=config,
+            rules=register.effective_rules(self.rules, self.store),
+            store=self.store,
+            templates=Templates(config.templates_dir),
+        )
         self.backoff = Backoff()
         self.stopping = False
         self._wake = threading.Event()
@@ -94,8 +99,10 @@ class Service:
         self.sender: outbox.Sender | None = None
         recovered = outbox.recover_interrupted(self.store)
         if recovered:
-            log.warning("%d outgoing mail(s) were interrupted mid-send; sent to triage"
-                        " instead of being resent", recovered)
+            log.warning(
+                "%d outgoing mail(s) were interrupted mid-send; sent to triage instead of being resent",
+                recovered,
+            )
 
     # -- one cycle ----------------------------------------------------------------------
 
@@ -107,8 +114,10 @@ class Service:
         try:
             return self._cycle(report)
         except sqlite3.OperationalError as exc:
-            message = (f"database {self.config.database} cannot be written ({exc});"
-                       " free disk space or release the lock; nothing was half-written")
+            message = (
+                f"database {self.config.database} cannot be written ({exc});"
+                " free disk space or release the lock; nothing was half-written"
+            )
             log.error("%s", message)
             report.errors.append(message)
             return report
@@ -141,9 +150,15 @@ class Service:
             if self.stopping:
                 break
             report.filed += self._file_inbox(inbox, report)
-        log.info("cycle: fetched %d (new %d), processed %d, sent %d, filed %d, errors %d",
-                 report.fetched, report.new, report.processed, report.sent, report.filed,
-                 len(report.errors))
+        log.info(
+            "cycle: fetched %d (new %d), processed %d, sent %d, filed %d, errors %d",
+            report.fetched,
+            report.new,
+            report.processed,
+            report.sent,
+            report.filed,
+            len(report.errors),
+        )
         return report
 
     def _poll_inbox(self, inbox: InboxConfig, report: CycleReport) -> None:
@@ -185,6 +200,7 @@ class Service:
         def stop(signum, _frame):  # noqa: ANN001
             log.info("signal %s: stopping after the current message", signum)
             self.stop()
+
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
 
@@ -195,15 +211,24 @@ class Service:
         if self.sender is not None:
             self.sender.kick()  # it wakes, sees the stop and ends
 
-    def run_forever(self, *, signals: bool = True, idle: bool = True) -> None:
-        """Poll every poll_interval seconds (schedule), and at once when IDLE announces mail."""
+    def run_forever(
+        self, *, signals: bool = True, idle: bool = True, stop_if: Callable[[], bool] | None = None
+    ) -> None:
+        """Poll every poll_interval seconds (schedule), and at once when IDLE announces mail.
+        stop_if: whether a stop was asked for before this installed its signal handlers
+        (run_service.py catches SIGTERM while the service starts)."""
         if signals:
             self.install_signal_handlers()
+        if stop_if is not None and stop_if():
+            log.info("stop asked for while starting: stopping")
+            self.stop()
         if idle:
-            self.watchers = start_watchers(self.config.inboxes, self._wake, self._stop_event,
-                                           self.config.idle_refresh_seconds)
-        self.sender = outbox.Sender(self.config, self._stop_event,
-                                    interval=min(self.config.poll_interval, 30))
+            self.watchers = start_watchers(
+                self.config.inboxes, self._wake, self._stop_event, self.config.idle_refresh_seconds
+            )
+        self.sender = outbox.Sender(
+            self.config, self._stop_event, interval=min(self.config.poll_interval, 30)
+        )
         self.sender.start()
         scheduler = schedule.Scheduler()
         scheduler.every(self.config.poll_interval).seconds.do(self._safe_cycle)
@@ -245,6 +270,15 @@ class Service:
             register_mail.send_digests(self.env, now=now)
         except Exception:  # noqa: BLE001 - the loop must survive it; retried tomorrow
             log.exception("daily register jobs failed")
+        try:  # the online form: unconfirmed submissions expire (docs/form.md)
+            from intake import form
+
+            with self.store.transaction():
+                removed = form.expire(self.store, now=now)
+            if removed:
+                log.info("form: removed %d unconfirmed submission(s) past their expiry", removed)
+        except Exception:  # noqa: BLE001 - the loop must survive it; retried tomorrow
+            log.exception("expiring form submissions failed")
 
     def _safe_cycle(self) -> None:
         try:
@@ -256,8 +290,12 @@ class Service:
 
     def run_retention(self, now: datetime | None = None) -> retention.RetentionReport:
         """Remove content past its retention period ([retention] in the config)."""
-        return retention.enforce(self.store, self.config.retention, now=now or datetime.now(UTC),
-                                 mail_copy_dir=self.config.mail_copy_dir)
+        return retention.enforce(
+            self.store,
+            self.config.retention,
+            now=now or datetime.now(UTC),
+            mail_copy_dir=self.config.mail_copy_dir,
+        )
 
     def _safe_retention(self) -> None:
         try:

@@ -39,7 +39,7 @@ class Received:
 @dataclass
 class _Handler:
     received: list[Received] = field(default_factory=list)
-    reply: str | None = None             # e.g. "451 4.3.0 try later" to refuse
+    reply: str | None = None  # e.g. "451 4.3.0 try later" to refuse
     save_dir: Path | None = None
     after_data: str | float | None = None  # "drop", or seconds before the final reply
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -86,13 +86,18 @@ def free_port() -> int:
 
 
 class SmtpSink:
-    def __init__(self, port: int | None = None, save_dir: Path | None = None,
-                 oauth_check: Callable[[str, str], bool] | None = None) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        save_dir: Path | None = None,
+        oauth_check: Callable[[str, str], bool] | None = None,
+    ) -> None:
         self.port = port or free_port()
         self.handler = _Handler(save_dir=save_dir, oauth_check=oauth_check)
         # AUTH is offered without TLS only on this loopback test server, and only with a check
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
-                                     auth_require_tls=oauth_check is None)
+        self.controller = Controller(
+            self.handler, hostname="127.0.0.1", port=self.port, auth_require_tls=oauth_check is None
+        )
 
     def start(self) -> SmtpSink:
         self.controller.start()

@@ -24,13 +24,24 @@ from intake.message_key import message_key
 from intake.paths import default_dir
 
 MIGRATIONS_DIR = default_dir("migrations")
-_EVENT_SQL = ("INSERT INTO events (at, actor, kind, message_pk, request_id, detail)"
-              " VALUES (?, ?, ?, ?, ?, ?)")
+_EVENT_SQL = "INSERT INTO events (at, actor, kind, message_pk, request_id, detail) VALUES (?, ?, ?, ?, ?, ?)"
 # Event details that may name or describe a person: kept in event_personal beside the
 # append-only events row, so that an erasure can replace them (docs/privacy.md). The
 # same list is in db/migrations/0009_privacy.sql.
-PERSONAL_KEYS = frozenset({"recipient", "note", "added", "reason", "would_have_been",
-                           "triage_reason", "traceback", "evidence", "sender", "email"})
+PERSONAL_KEYS = frozenset(
+    {
+        "recipient",
+        "note",
+        "added",
+        "reason",
+        "would_have_been",
+        "triage_reason",
+        "traceback",
+        "evidence",
+        "sender",
+        "email",
+    }
+)
 
 
 def utcnow() -> str:
@@ -72,12 +83,12 @@ class Store:
             # the server again; a fresh database is a missing file, never an empty one
             raise DatabaseUnusable(
                 f"database {self.path} is an empty file (0 bytes), as a failed restore leaves;"
-                f" restore the backup, or delete the file to start a new database")
+                f" restore the backup, or delete the file to start a new database"
+            )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # one thread at a time uses a Store; it may be handed to a service thread
-            conn = sqlite3.connect(str(self.path), timeout=busy_timeout_ms / 1000,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(str(self.path), timeout=busy_timeout_ms / 1000, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open database {self.path}: {exc}") from None
         self.db = sqlite_utils.Database(conn)
@@ -172,8 +183,9 @@ class Store:
         """Raise DatabaseUnusable when quick_check finds damage."""
         problem = self.quick_check()
         if problem:
-            raise DatabaseUnusable(f"database {self.path} is damaged (quick_check: {problem});"
-                                   f" {RESTORE_HINT}")
+            raise DatabaseUnusable(
+                f"database {self.path} is damaged (quick_check: {problem}); {RESTORE_HINT}"
+            )
 
     def _check_ours(self) -> None:
         """A database with tables but no record of intake's migrations is someone else's
@@ -181,15 +193,15 @@ class Store:
         has_record = self.one("SELECT 1 FROM sqlite_master WHERE name='_migrations'")
         others = self.one("SELECT COUNT(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")[0]
         if not has_record and others:
-            raise DatabaseUnusable(f"database {self.path} is not an intake database (it has"
-                                   f" {others} tables of something else); check service.database"
-                                   f" in the config")
+            raise DatabaseUnusable(
+                f"database {self.path} is not an intake database (it has"
+                f" {others} tables of something else); check service.database"
+                f" in the config"
+            )
 
     def migrate(self) -> list[str]:
         """Apply db/migrations/*.sql in order, each once, recording it."""
-        self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
-        )
+        self.conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
         done = {r[0] for r in self.conn.execute("SELECT name FROM _migrations")}
         applied = []
         for script in sorted(MIGRATIONS_DIR.glob("*.sql")):
@@ -244,33 +256,60 @@ class Store:
         nobody else inserts."""
         return self.one(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {_ident(table)}")[0]
 
-    def event(self, kind: str, /, *, actor: str = "service", message_pk: int | None = None,
-              request_id: int | None = None, **detail: Any) -> None:
+    def event(
+        self,
+        kind: str,
+        /,
+        *,
+        actor: str = "service",
+        message_pk: int | None = None,
+        request_id: int | None = None,
+        **detail: Any,
+    ) -> None:
         """Append to the audit trail. Callers pass facts, never secrets or bodies. Details
         under PERSONAL_KEYS go to event_personal (see there); read both with event_rows."""
         personal = {k: detail.pop(k) for k in list(detail) if k in PERSONAL_KEYS}
         cursor = self.conn.execute(
             _EVENT_SQL,
-            (utcnow(), actor, kind, message_pk, request_id,
-             json.dumps(detail, default=str, ensure_ascii=False)),
+            (
+                utcnow(),
+                actor,
+                kind,
+                message_pk,
+                request_id,
+                json.dumps(detail, default=str, ensure_ascii=False),
+            ),
         )
         if personal:
-            self.conn.execute("INSERT INTO event_personal (event_id, data) VALUES (?, ?)",
-                              (cursor.lastrowid, json.dumps(personal, default=str, ensure_ascii=False)))
+            self.conn.execute(
+                "INSERT INTO event_personal (event_id, data) VALUES (?, ?)",
+                (cursor.lastrowid, json.dumps(personal, default=str, ensure_ascii=False)),
+            )
 
     def event_rows(self, where: str, params: tuple = (), *, limit: int = -1) -> list[dict[str, Any]]:
         """Events matching `where` (SQL on events e), oldest first (at most `limit`; -1: all),
         each with its detail and its personal details merged back into one dict."""
-        rows = self.query("SELECT e.*, p.data AS personal FROM events e LEFT JOIN"
-                          f" event_personal p ON p.event_id = e.id WHERE {where} ORDER BY e.id"
-                          " LIMIT ?", (*params, limit))
+        rows = self.query(
+            "SELECT e.*, p.data AS personal FROM events e LEFT JOIN"
+            f" event_personal p ON p.event_id = e.id WHERE {where} ORDER BY e.id"
+            " LIMIT ?",
+            (*params, limit),
+        )
         found = []
         for row in rows:
             detail = json.loads(row["detail"] or "{}")
             detail.update(json.loads(row["personal"] or "{}"))
-            found.append({"id": row["id"], "at": row["at"], "actor": row["actor"],
-                          "kind": row["kind"], "message_pk": row["message_pk"],
-                          "request_id": row["request_id"], "detail": detail})
+            found.append(
+                {
+                    "id": row["id"],
+                    "at": row["at"],
+                    "actor": row["actor"],
+                    "kind": row["kind"],
+                    "message_pk": row["message_pk"],
+                    "request_id": row["request_id"],
+                    "detail": detail,
+                }
+            )
         return found
 
     # -- checkpoints and deliveries ---------------------------------------------------
@@ -278,8 +317,9 @@ class Store:
     def checkpoint(self, inbox: str, folder: str) -> sqlite3.Row | None:
         return self.one("SELECT * FROM checkpoints WHERE inbox=? AND folder=?", (inbox, folder))
 
-    def set_checkpoint(self, inbox: str, folder: str, uidvalidity: int, last_uid: int,
-                       uidnext: int | None = None) -> None:
+    def set_checkpoint(
+        self, inbox: str, folder: str, uidvalidity: int, last_uid: int, uidnext: int | None = None
+    ) -> None:
         self.conn.execute(
             "INSERT INTO checkpoints (inbox, folder, uidvalidity, last_uid, uidnext)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT(inbox, folder) DO UPDATE SET"
@@ -294,26 +334,34 @@ class Store:
         with self.transaction():
             if row is None:
                 self.conn.execute(
-                    "INSERT INTO checkpoints (inbox, folder, uidvalidity, last_uid)"
-                    " VALUES (?, ?, 0, 0)", (inbox, folder))
+                    "INSERT INTO checkpoints (inbox, folder, uidvalidity, last_uid) VALUES (?, ?, 0, 0)",
+                    (inbox, folder),
+                )
             if error is None:
                 self.conn.execute(
                     "UPDATE checkpoints SET last_poll_at=?, last_ok_at=?, last_error=NULL,"
-                    " failures=0 WHERE inbox=? AND folder=?", (now, now, inbox, folder))
+                    " failures=0 WHERE inbox=? AND folder=?",
+                    (now, now, inbox, folder),
+                )
             else:
                 self.conn.execute(
                     "UPDATE checkpoints SET last_poll_at=?, last_error=?, failures=failures+1"
-                    " WHERE inbox=? AND folder=?", (now, error, inbox, folder))
+                    " WHERE inbox=? AND folder=?",
+                    (now, error, inbox, folder),
+                )
 
-    def store_delivery(self, *, inbox: str, folder: str, uidvalidity: int, uid: int,
-                       raw: bytes, internal_date: str | None) -> tuple[int, bool]:
+    def store_delivery(
+        self, *, inbox: str, folder: str, uidvalidity: int, uid: int, raw: bytes, internal_date: str | None
+    ) -> tuple[int, bool]:
         """Store one delivery (see store_batch) in a transaction of its own."""
         with self.transaction():
-            return self.store_batch(inbox=inbox, folder=folder, uidvalidity=uidvalidity,
-                                    fetched=[(uid, raw, internal_date)])[0]
+            return self.store_batch(
+                inbox=inbox, folder=folder, uidvalidity=uidvalidity, fetched=[(uid, raw, internal_date)]
+            )[0]
 
-    def store_batch(self, *, inbox: str, folder: str, uidvalidity: int,
-                    fetched: list[tuple[int, bytes, str | None]]) -> list[tuple[int, bool]]:
+    def store_batch(
+        self, *, inbox: str, folder: str, uidvalidity: int, fetched: list[tuple[int, bytes, str | None]]
+    ) -> list[tuple[int, bool]]:
         """Store raw bytes and deliveries of (uid, raw, internal date), and advance the
         checkpoint; the caller's transaction makes it atomic.
 
@@ -326,10 +374,13 @@ class Store:
         if not fetched:
             return []
         uids = [uid for uid, _, _ in fetched]
-        known = dict(self.conn.execute(
-            "SELECT uid, message_pk FROM deliveries WHERE inbox=? AND folder=? AND"
-            " uidvalidity=? AND uid BETWEEN ? AND ?",
-            (inbox, folder, uidvalidity, min(uids), max(uids))).fetchall())
+        known = dict(
+            self.conn.execute(
+                "SELECT uid, message_pk FROM deliveries WHERE inbox=? AND folder=? AND"
+                " uidvalidity=? AND uid BETWEEN ? AND ?",
+                (inbox, folder, uidvalidity, min(uids), max(uids)),
+            ).fetchall()
+        )
         keyed = {uid: message_key(raw) for uid, raw, _ in fetched if uid not in known}
         pks = self._message_pks([key for key, _ in keyed.values()])
         next_pk = self._next_id("messages")
@@ -344,23 +395,36 @@ class Store:
             if is_new:
                 pks[key] = pk = next_pk
                 next_pk += 1
-                messages.append((pk, key, message_id, len(raw), hashlib.sha256(raw).hexdigest(),
-                                 now, internal_date))
+                messages.append(
+                    (pk, key, message_id, len(raw), hashlib.sha256(raw).hexdigest(), now, internal_date)
+                )
                 raws.append((pk, raw))
             pk = pks[key]
             known[uid] = pk  # the same uid twice in one batch is one delivery
             deliveries.append((pk, inbox, folder, uidvalidity, uid, now))
             detail = {"inbox": inbox, "folder": folder, "uidvalidity": uidvalidity, "uid": uid}
-            events.append((now, "service", "stored" if is_new else "delivered_again", pk, None,
-                           json.dumps(detail, ensure_ascii=False)))
+            events.append(
+                (
+                    now,
+                    "service",
+                    "stored" if is_new else "delivered_again",
+                    pk,
+                    None,
+                    json.dumps(detail, ensure_ascii=False),
+                )
+            )
             result.append((pk, is_new))
         self.conn.executemany(
             "INSERT INTO messages (id, message_key, message_id, size, sha256, stored_at,"
-            " internal_date, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'stored')", messages)
+            " internal_date, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'stored')",
+            messages,
+        )
         self.conn.executemany("INSERT INTO message_raw (message_pk, raw) VALUES (?, ?)", raws)
         self.conn.executemany(
             "INSERT INTO deliveries (message_pk, inbox, folder, uidvalidity, uid, fetched_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)", deliveries)
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            deliveries,
+        )
         self.conn.executemany(_EVENT_SQL, events)
         self._advance(inbox, folder, uidvalidity, max(uids))
         return result
@@ -370,10 +434,14 @@ class Store:
         found: dict[str, int] = {}
         unique = list(dict.fromkeys(keys))
         for start in range(0, len(unique), 500):
-            part = unique[start:start + 500]
-            found.update(self.conn.execute(
-                f"SELECT message_key, id FROM messages WHERE message_key IN"
-                f" ({', '.join('?' * len(part))})", part).fetchall())
+            part = unique[start : start + 500]
+            found.update(
+                self.conn.execute(
+                    f"SELECT message_key, id FROM messages WHERE message_key IN"
+                    f" ({', '.join('?' * len(part))})",
+                    part,
+                ).fetchall()
+            )
         return found
 
     def _advance(self, inbox: str, folder: str, uidvalidity: int, uid: int) -> None:
@@ -385,15 +453,20 @@ class Store:
             (inbox, folder, uidvalidity, uid),
         )
 
-    _UNFILED = ("FROM deliveries d JOIN messages m ON m.id = d.message_pk"
-                " WHERE d.inbox=? AND d.filed_at IS NULL AND m.status != 'stored'")
+    _UNFILED = (
+        "FROM deliveries d JOIN messages m ON m.id = d.message_pk"
+        " WHERE d.inbox=? AND d.filed_at IS NULL AND m.status != 'stored'"
+    )
 
-    def unfiled_deliveries(self, inbox: str, folder: str, uidvalidity: int,
-                           limit: int = 500) -> list[sqlite3.Row]:
+    def unfiled_deliveries(
+        self, inbox: str, folder: str, uidvalidity: int, limit: int = 500
+    ) -> list[sqlite3.Row]:
         """Deliveries whose message is fully handled but not yet flagged/moved on the
         server, lowest UIDs first, `limit` at a time."""
-        return self.query(f"SELECT d.id, d.uid {self._UNFILED} AND d.folder=? AND d.uidvalidity=?"
-                          " ORDER BY d.uid LIMIT ?", (inbox, folder, uidvalidity, limit))
+        return self.query(
+            f"SELECT d.id, d.uid {self._UNFILED} AND d.folder=? AND d.uidvalidity=? ORDER BY d.uid LIMIT ?",
+            (inbox, folder, uidvalidity, limit),
+        )
 
     def has_unfiled(self, inbox: str) -> bool:
         """Whether filing away needs a connection to this inbox at all."""
@@ -404,36 +477,44 @@ class Store:
         with self.transaction():
             self.conn.executemany(
                 "UPDATE deliveries SET filed_at=?, file_action=? WHERE id=?",
-                [(now, action, i) for i in delivery_ids])
+                [(now, action, i) for i in delivery_ids],
+            )
 
     def mark_handled_before(self, message_pks: list[int], mark: str) -> None:
         """These new messages already carried our handled flag on the server: intake
         handled them once before (the database that knew it was lost or restored from an
         older backup), so nothing is sent about them again. Inside the caller's storing
         transaction, before any stage runs."""
-        self.conn.executemany("UPDATE messages SET handled_mark=? WHERE id=? AND status='stored'",
-                              [(mark, pk) for pk in message_pks])
+        self.conn.executemany(
+            "UPDATE messages SET handled_mark=? WHERE id=? AND status='stored'",
+            [(mark, pk) for pk in message_pks],
+        )
 
     def pending_messages(self) -> list[int]:
-        return [r[0] for r in self.query(
-            "SELECT id FROM messages WHERE status='stored' ORDER BY id")]
+        return [r[0] for r in self.query("SELECT id FROM messages WHERE status='stored' ORDER BY id")]
 
     def message_to_run(self, message_pk: int) -> sqlite3.Row | None:
         """What running a stored message through the stages starts from (raw is None
         if its bytes were lost: running it then fails, and it is shunted, not skipped)."""
-        return self.one("SELECT m.id, r.raw, m.internal_date, m.handled_mark, m.request_id,"
-                        " m.role, m.status"
-                        " FROM messages m LEFT JOIN message_raw r ON r.message_pk = m.id"
-                        " WHERE m.id=?", (message_pk,))
+        return self.one(
+            "SELECT m.id, r.raw, m.internal_date, m.handled_mark, m.request_id,"
+            " m.role, m.status"
+            " FROM messages m LEFT JOIN message_raw r ON r.message_pk = m.id"
+            " WHERE m.id=?",
+            (message_pk,),
+        )
 
     def raw_of(self, message_pk: int) -> bytes | None:
         row = self.one("SELECT raw FROM message_raw WHERE message_pk=?", (message_pk,))
         return bytes(row[0]) if row else None
 
     def inboxes_of(self, message_pk: int) -> list[str]:
-        return [r[0] for r in self.query(
-            "SELECT DISTINCT inbox FROM deliveries WHERE message_pk=? ORDER BY id",
-            (message_pk,))]
+        return [
+            r[0]
+            for r in self.query(
+                "SELECT DISTINCT inbox FROM deliveries WHERE message_pk=? ORDER BY id", (message_pk,)
+            )
+        ]
 
 
 @functools.lru_cache(maxsize=256)
@@ -470,4 +551,3 @@ def _split_sql(script: str) -> list[str]:
     if tail:
         statements.append(tail)
     return statements
-

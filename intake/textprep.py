@@ -26,7 +26,9 @@ _FORWARD_HEADER = re.compile(
     r"^\s*(-{2,}\s*(forwarded message|weitergeleitete nachricht|message transféré|"
     r"mensaje reenviado|messaggio inoltrato|doorgestuurd bericht|vidarebefordrat meddelande|"
     r"przekazana wiadomość|mensagem encaminhada|videresendt meddelelse|välitetty viesti)"
-    r"\s*-{2,}|begin forwarded message:)", re.IGNORECASE)
+    r"\s*-{2,}|begin forwarded message:)",
+    re.IGNORECASE,
+)
 _SIGNATURE = re.compile(r"^(--\s*|—\s*)$")
 _DISCLAIMER = re.compile(
     r"^\s*(this (e-?mail|message)( and any attachments)? (is|are|may be) (confidential|intended)"
@@ -39,7 +41,9 @@ _DISCLAIMER = re.compile(
     r"|tämä (sähköposti)?viesti|please consider the environment|sent from my (iphone|ipad)"
     r"|p\s*please consider|gesendet von|skickat från min|envoyé de mon|enviado desde mi"
     r"|inviato da|verzonden vanaf mijn|wysłane z|enviado do meu|sendt fra min|lähetetty"
-    r"|dit e-?mailbericht|denk aan het milieu|get outlook for)", re.IGNORECASE)
+    r"|dit e-?mailbericht|denk aan het milieu|get outlook for)",
+    re.IGNORECASE,
+)
 _CLOSING = re.compile(
     r"^\s*(best regards|kind regards|regards|best wishes|many thanks|thanks and regards|yours sincerely"
     r"|mit freundlichen grüßen|mit freundlichen grüssen|freundliche grüße|viele grüße|beste grüße"
@@ -54,7 +58,9 @@ _CLOSING = re.compile(
     r"|danke|vielen dank|merci|merci beaucoup|gracias|muchas gracias|grazie|grazie mille"
     r"|dank u|bedankt|tack|tack så mycket|dziękuję|dziękuję bardzo|obrigad[oa]|muito obrigad[oa]"
     r"|tak|mange tak|kiitos|kiitos paljon|saludos|un abrazo|groeten|hilsen|mvh|vh)"
-    r"\s*[,.!]?\s*$", re.IGNORECASE)
+    r"\s*[,.!]?\s*$",
+    re.IGNORECASE,
+)
 
 
 def strip_for_classification(body: str, *, keep_forwarded: bool = False) -> str:

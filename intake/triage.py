@@ -49,27 +49,41 @@ def _request(env: Env, request_id: int):
     return row
 
 
-def resolve(env: Env, request_id: int, *, group: str, intent: str, note: str | None = None,
-            send: bool = True, dry_run: bool = False) -> ResolveResult:
+def resolve(
+    env: Env,
+    request_id: int,
+    *,
+    group: str,
+    intent: str,
+    note: str | None = None,
+    send: bool = True,
+    dry_run: bool = False,
+) -> ResolveResult:
     """Set group and intent, re-route, and (with send) queue the mail the decision calls for."""
     row = _request(env, request_id)
     canonical = env.rules.canonical_group(group)
-    if canonical not in ("both", "none") and not (canonical or "").startswith("new:") \
-            and env.rules.group(canonical) is None:
+    if (
+        canonical not in ("both", "none")
+        and not (canonical or "").startswith("new:")
+        and env.rules.group(canonical) is None
+    ):
         known = ", ".join(g.id for g in env.rules.groups)
         raise TriageError(f"unknown group {group!r}; use one of: {known}, both, none, new:<topic>")
     if intent not in INTENTS:
         raise TriageError(f"unknown intent {intent!r}; use one of: {', '.join(INTENTS)}")
 
     if env.store.raw_of(row["first_message"]) is None:
-        raise TriageError(f"request {request_id}'s mail was removed (retention or erasure);"
-                          " it cannot be decided again")
+        raise TriageError(
+            f"request {request_id}'s mail was removed (retention or erasure); it cannot be decided again"
+        )
     ctx = pipeline.load_context(env, row["first_message"])
     ctx.request_id = request_id
     message = env.store.one("SELECT * FROM messages WHERE id=?", (row["first_message"],))
     if message is None or message["status"] not in ("processed", "unparseable"):
-        raise TriageError(f"request {request_id} has no parsed message; if it was shunted,"
-                          " replay it first (`intake shunted replay MESSAGE`)")
+        raise TriageError(
+            f"request {request_id} has no parsed message; if it was shunted,"
+            " replay it first (`intake shunted replay MESSAGE`)"
+        )
     ctx.mail = stored_mail(message, row)  # as the service parsed it, within its limits
     membership.run(ctx, env)
     ctx.decision.group = canonical
@@ -78,9 +92,12 @@ def resolve(env: Env, request_id: int, *, group: str, intent: str, note: str | N
     ctx.decision.confidence = 1.0
     ctx.screening = "human"  # a person says it is a real request
     route.plan(ctx, env, by_person=True)
-    result = ResolveResult(request_id=request_id, status=ctx.status,
-                           triage_reason=ctx.triage_reason,
-                           planned=[f"{p.kind} ({p.template}) to {p.recipient}" for p in ctx.planned])
+    result = ResolveResult(
+        request_id=request_id,
+        status=ctx.status,
+        triage_reason=ctx.triage_reason,
+        planned=[f"{p.kind} ({p.template}) to {p.recipient}" for p in ctx.planned],
+    )
     if not send:
         ctx.planned = []
         result.planned = []
@@ -91,24 +108,49 @@ def resolve(env: Env, request_id: int, *, group: str, intent: str, note: str | N
     # (non-member, proposal ...); those keep their reason but are marked decided.
     status = "routed" if ctx.status == "routed" else "resolved"
     with env.store.transaction():
-        rounds = env.store.one("SELECT COUNT(*) FROM events WHERE request_id=? AND"
-                               " kind='resolved'", (request_id,))[0]
-        env.store.update("requests", request_id, {
-            "group_id": canonical, "intent": intent, "confidence": 1.0, "status": status,
-            "triage_reason": None, "updated_at": utcnow(),
-            "organisation": ctx.membership.organisation, "membership": ctx.membership.membership,
-            "is_member": int(ctx.membership.counts), "member_match": ctx.membership.match,
-        })
+        rounds = env.store.one(
+            "SELECT COUNT(*) FROM events WHERE request_id=? AND kind='resolved'", (request_id,)
+        )[0]
+        env.store.update(
+            "requests",
+            request_id,
+            {
+                "group_id": canonical,
+                "intent": intent,
+                "confidence": 1.0,
+                "status": status,
+                "triage_reason": None,
+                "updated_at": utcnow(),
+                "organisation": ctx.membership.organisation,
+                "membership": ctx.membership.membership,
+                "is_member": int(ctx.membership.counts),
+                "member_match": ctx.membership.match,
+            },
+        )
         register.note_request(ctx, env)  # a person's decision counts in the register
         result.queued = respond.queue_planned(ctx, env, round_no=rounds + 1) if send else []
         result.suppressed = ctx.suppressed
         result.status = status
-        env.store.event("resolved", actor=env.actor, request_id=request_id, group=canonical,
-                        intent=intent, note=note, would_have_been=ctx.triage_reason,
-                        queued=result.queued)
-        env.store.insert("labelled_examples", {
-            "request_id": request_id, "group_id": canonical, "intent": intent,
-            "labelled_by": env.actor, "labelled_at": utcnow()})
+        env.store.event(
+            "resolved",
+            actor=env.actor,
+            request_id=request_id,
+            group=canonical,
+            intent=intent,
+            note=note,
+            would_have_been=ctx.triage_reason,
+            queued=result.queued,
+        )
+        env.store.insert(
+            "labelled_examples",
+            {
+                "request_id": request_id,
+                "group_id": canonical,
+                "intent": intent,
+                "labelled_by": env.actor,
+                "labelled_at": utcnow(),
+            },
+        )
     return result
 
 
@@ -117,15 +159,25 @@ def _previews(ctx, env: Env) -> list[MailPreview]:  # noqa: ANN001
     previews = []
     for planned in ctx.planned:
         language = ctx.decision.language if planned.kind == "ack" else "en"
-        rendered = env.templates.render_mail(planned.template, language,
-                                             respond.template_variables(ctx, env, planned))
-        previews.append(MailPreview(planned.kind, planned.template, rendered.language,
-                                    planned.recipient, rendered.subject, rendered.body))
+        rendered = env.templates.render_mail(
+            planned.template, language, respond.template_variables(ctx, env, planned)
+        )
+        previews.append(
+            MailPreview(
+                planned.kind,
+                planned.template,
+                rendered.language,
+                planned.recipient,
+                rendered.subject,
+                rendered.body,
+            )
+        )
     return previews
 
 
-def link_sender(env: Env, request_id: int, organisation: str, *, add_domain: bool,
-                dry_run: bool = False) -> str:
+def link_sender(
+    env: Env, request_id: int, organisation: str, *, add_domain: bool, dry_run: bool = False
+) -> str:
     """Record the sender as a contact of an organisation (or its domain as the org's)."""
     import json
 
@@ -152,12 +204,22 @@ def link_sender(env: Env, request_id: int, organisation: str, *, add_domain: boo
     with env.store.transaction():
         env.store.conn.execute(
             "UPDATE members SET domains=?, contact_emails=?, updated_at=? WHERE organisation=?",
-            (json.dumps(sorted(domains)), json.dumps(sorted(contacts)), utcnow(), organisation))
-        env.store.update("requests", request_id, {
-            "organisation": organisation, "membership": member["membership"], "is_member": 1,
-            "member_match": "domain" if add_domain else "exact", "updated_at": utcnow()})
-        env.store.event("sender_linked", actor=env.actor, request_id=request_id,
-                        organisation=organisation, added=what)
+            (json.dumps(sorted(domains)), json.dumps(sorted(contacts)), utcnow(), organisation),
+        )
+        env.store.update(
+            "requests",
+            request_id,
+            {
+                "organisation": organisation,
+                "membership": member["membership"],
+                "is_member": 1,
+                "member_match": "domain" if add_domain else "exact",
+                "updated_at": utcnow(),
+            },
+        )
+        env.store.event(
+            "sender_linked", actor=env.actor, request_id=request_id, organisation=organisation, added=what
+        )
     return what
 
 
@@ -169,8 +231,14 @@ def close(env: Env, request_id: int, *, note: str | None = None, dry_run: bool =
         return
     with env.store.transaction():
         env.store.update("requests", request_id, {"status": "closed", "updated_at": utcnow()})
-        env.store.event("closed", actor=env.actor, request_id=request_id, note=note,
-                        previous_status=row["status"], triage_reason=row["triage_reason"])
+        env.store.event(
+            "closed",
+            actor=env.actor,
+            request_id=request_id,
+            note=note,
+            previous_status=row["status"],
+            triage_reason=row["triage_reason"],
+        )
 
 
 def reopen(env: Env, request_id: int, *, note: str | None = None, dry_run: bool = False) -> None:
@@ -180,8 +248,11 @@ def reopen(env: Env, request_id: int, *, note: str | None = None, dry_run: bool 
     if dry_run:
         return
     with env.store.transaction():
-        env.store.update("requests", request_id, {
-            "status": "triage", "triage_reason": "reopened by staff", "updated_at": utcnow()})
+        env.store.update(
+            "requests",
+            request_id,
+            {"status": "triage", "triage_reason": "reopened by staff", "updated_at": utcnow()},
+        )
         env.store.event("reopened", actor=env.actor, request_id=request_id, note=note)
 
 

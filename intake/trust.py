@@ -24,9 +24,9 @@ DnsFunc = Callable[..., bytes | None]
 
 @dataclass
 class AuthResult:
-    authenticated: bool | None   # None: nothing trusted says either way
+    authenticated: bool | None  # None: nothing trusted says either way
     evidence: str
-    failed: bool = False         # a trusted server said dkim=fail or dmarc=fail: possible spoof
+    failed: bool = False  # a trusted server said dkim=fail or dmarc=fail: possible spoof
 
 
 def aligned(signing_domain: str, from_domain: str) -> bool:
@@ -40,8 +40,11 @@ def border_headers(mail: ParsedMail, authserv_ids: tuple[str, ...]) -> list[tupl
     those with a trusted authserv-id in the topmost block, added by our border server before
     it wrote its Received line. One with the same name further down came with the message
     (anyone can write it) and is ignored."""
-    hops = mail.auth_results_hops if len(mail.auth_results_hops) == len(mail.auth_results) \
+    hops = (
+        mail.auth_results_hops
+        if len(mail.auth_results_hops) == len(mail.auth_results)
         else [0] * len(mail.auth_results)
+    )
     counted, top = [], None
     for header, hop in zip(mail.auth_results, hops, strict=True):
         authserv = header.split(";", 1)[0].strip().split()[0].lower() if header.strip() else ""
@@ -71,15 +74,17 @@ def from_headers(mail: ParsedMail, authserv_ids: tuple[str, ...]) -> AuthResult:
             if method == "dkim":
                 domain = values.get("header.d") or values.get("header.i", "").split("@")[-1]
                 if result == "fail" and (not domain or aligned(domain, from_domain)):
-                    return AuthResult(False, f"{authserv}: dkim=fail header.d={domain or '?'}"
-                                             " (possible spoof)", failed=True)
+                    return AuthResult(
+                        False, f"{authserv}: dkim=fail header.d={domain or '?'} (possible spoof)", failed=True
+                    )
                 if result == "pass" and domain and aligned(domain, from_domain) and not passed:
                     passed = f"{authserv}: dkim=pass header.d={domain}"
             if method == "dmarc":
                 domain = values.get("header.from", from_domain)
                 if result == "fail":
-                    return AuthResult(False, f"{authserv}: dmarc=fail header.from={domain}"
-                                             " (possible spoof)", failed=True)
+                    return AuthResult(
+                        False, f"{authserv}: dmarc=fail header.from={domain} (possible spoof)", failed=True
+                    )
                 if result == "pass" and aligned(domain, from_domain) and not passed:
                     passed = f"{authserv}: dmarc=pass header.from={domain}"
     if passed:
@@ -100,8 +105,9 @@ def verify_dkim(raw: bytes, from_domain: str, dnsfunc: DnsFunc | None = None) ->
             if name != b"dkim-signature":
                 continue
             kwargs = {"dnsfunc": dnsfunc} if dnsfunc else {}
-            ok = verifier.verify(idx=sum(1 for h in verifier.headers[:index]
-                                         if h[0].lower() == b"dkim-signature"), **kwargs)
+            ok = verifier.verify(
+                idx=sum(1 for h in verifier.headers[:index] if h[0].lower() == b"dkim-signature"), **kwargs
+            )
             domain = (verifier.domain or b"").decode("ascii", "replace")
             if ok and aligned(domain, from_domain):
                 return AuthResult(True, f"dkim verified here: d={domain}")
@@ -110,8 +116,9 @@ def verify_dkim(raw: bytes, from_domain: str, dnsfunc: DnsFunc | None = None) ->
         return AuthResult(False, f"DKIM verification failed: {exc.__class__.__name__}")
 
 
-def evaluate(raw: bytes | Callable[[], bytes], mail: ParsedMail, config: TrustConfig,
-             dnsfunc: DnsFunc | None = None) -> AuthResult:
+def evaluate(
+    raw: bytes | Callable[[], bytes], mail: ParsedMail, config: TrustConfig, dnsfunc: DnsFunc | None = None
+) -> AuthResult:
     """Authenticated by our own servers' Authentication-Results, else (if configured)
     by verifying DKIM here; `raw` may be a function giving the bytes, called only then."""
     result = from_headers(mail, config.authserv_ids)
@@ -119,8 +126,7 @@ def evaluate(raw: bytes | Callable[[], bytes], mail: ParsedMail, config: TrustCo
         return result
     if result.authenticated is not True and config.verify_dkim:
         from_domain = mail.sender_email.rsplit("@", 1)[-1]
-        own = verify_dkim(raw if isinstance(raw, bytes) else raw(), from_domain,
-                          dnsfunc or _DNS_OVERRIDE)
+        own = verify_dkim(raw if isinstance(raw, bytes) else raw(), from_domain, dnsfunc or _DNS_OVERRIDE)
         if own.authenticated is not None:
             return own
     return result

@@ -21,17 +21,22 @@ PASSWORD = "secret"
 
 
 def find_dovecot() -> str:
-    path = shutil.which("dovecot") or ("/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists()
-                                       else None)
+    path = shutil.which("dovecot") or ("/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None)
     if path is None:
-        raise RuntimeError("Dovecot is not installed: run the README's test command, which"
-                           " installs it with apt-get (package dovecot-imapd)")
+        raise RuntimeError(
+            "Dovecot is not installed: run the README's test command, which"
+            " installs it with apt-get (package dovecot-imapd)"
+        )
     return path
 
 
 class Dovecot:
-    def __init__(self, storage: str = "maildir", oauth2_introspection_url: str | None = None,
-                 capabilities: str | None = None) -> None:
+    def __init__(
+        self,
+        storage: str = "maildir",
+        oauth2_introspection_url: str | None = None,
+        capabilities: str | None = None,
+    ) -> None:
         """oauth2_introspection_url: log in with OAuth2 tokens only (XOAUTH2, OAUTHBEARER),
         each checked at this RFC 7662 introspection endpoint (Dovecot's oauth2 passdb).
         capabilities: announce only these (e.g. without MOVE and UIDPLUS, as older servers)."""
@@ -53,16 +58,18 @@ class Dovecot:
         for d in (mail, run):
             os.chmod(d, 0o755)
         shutil.chown(mail, "dovecot", "dovecot")
-        location = (f"mdbox:{mail}/%u" if self.storage == "mdbox" else f"maildir:{mail}/%u")
+        location = f"mdbox:{mail}/%u" if self.storage == "mdbox" else f"maildir:{mail}/%u"
         mechanisms, passdb = "plain login", f"driver = static\n  args = password={PASSWORD}"
         if self.oauth2_introspection_url:
             (self.root / "oauth2.conf.ext").write_text(
                 f"introspection_mode = post\nintrospection_url = {self.oauth2_introspection_url}\n"
                 "force_introspection = yes\nusername_attribute = username\n"
-                "active_attribute = active\nactive_value = true\n")
+                "active_attribute = active\nactive_value = true\n"
+            )
             mechanisms = "xoauth2 oauthbearer"
-            passdb = (f"driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n"
-                      f"  args = {self.root}/oauth2.conf.ext")
+            passdb = (
+                f"driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {self.root}/oauth2.conf.ext"
+            )
         (self.root / "dovecot.conf").write_text(f"""
 protocols = imap
 listen = 127.0.0.1
@@ -118,7 +125,9 @@ protocol imap {{
     def start(self) -> Dovecot:
         self.proc = subprocess.Popen(
             [self.binary, "-F", "-c", str(self.root / "dovecot.conf")],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.time() + 15
         while time.time() < deadline:
             if self.proc.poll() is not None:

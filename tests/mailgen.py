@@ -16,8 +16,9 @@ def generate(count: int, seed: int) -> list[bytes]:
     for i in range(count):
         raw = rng.choice(sources)
         new_id = f"<gen-{seed}-{i}-{rng.randrange(10**9)}@gen.example>".encode()
-        raw, n = re.subn(rb"(?im)^Message-ID:[^\r\n]*(\r?\n[ \t][^\r\n]*)*", b"Message-ID: " + new_id,
-                         raw, count=1)
+        raw, n = re.subn(
+            rb"(?im)^Message-ID:[^\r\n]*(\r?\n[ \t][^\r\n]*)*", b"Message-ID: " + new_id, raw, count=1
+        )
         if not n:
             raw = b"Message-ID: " + new_id + b"\r\n" + raw
         out.append(raw)

@@ -15,27 +15,104 @@ R = load_rules(ROOT / "rules")
 
 def mail(subject: str, body: str, irt: str | None = None) -> bytes:
     h = f"In-Reply-To: <{irt}>\r\n" if irt else ""
-    return (f"From: X <x@city.example>\r\nTo: procurement@iclei.org\r\nSubject: {subject}\r\n{h}"
-            f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n").encode()
+    return (
+        f"From: X <x@city.example>\r\nTo: procurement@iclei.org\r\nSubject: {subject}\r\n{h}"
+        f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    ).encode()
 
 
 cases = [
- ("Teilnahme Arbeitsgruppe", "Guten Tag, die Stadt Bonn möchte gern bei der Gruppe zu Arbeitsbedingungen in der Elektronik-Lieferkette mitmachen. Ansprechpartnerin bin ich.", "srpp-ict", "join"),
- ("Membership of the costing group", "Hello, our procurement team would like to be added to the group working on total cost of ownership. Best, Tom", "lcc", "join"),
- ("Adesione", "Buongiorno, il Comune vorrebbe partecipare al gruppo sui costi del ciclo di vita. Cordiali saluti", "lcc", "join"),
- ("Pregunta sobre el grupo TIC", "Hola, ¿cuántas reuniones tiene el grupo de compra socialmente responsable de TIC al año? Gracias", "srpp-ict", "question"),
- ("Nieuwe groep over circulaire inkoop?", "Beste, wij willen graag een nieuwe interessegroep voorstellen over circulair inkopen van meubilair. Er zijn al drie gemeenten geïnteresseerd.", "new:circular", "propose"),
- ("Vi vill gå med", "Hej! Göteborgs Stad vill gärna delta i gruppen om livscykelkostnader. Vänliga hälsningar, Eva", "lcc", "join"),
- ("Zgłoszenie", "Dzień dobry, chcielibyśmy dołączyć do grupy dotyczącej społecznie odpowiedzialnych zakupów ICT. Pozdrawiam", "srpp-ict", "join"),
- ("Pedido", "Bom dia, gostaríamos de participar no grupo sobre custos do ciclo de vida. Cumprimentos", "lcc", "join"),
- ("Tilmelding", "Hej, Aarhus Kommune vil gerne deltage i gruppen om totalomkostninger. Venlig hilsen", "lcc", "join"),
- ("Liittyminen", "Hei, haluaisimme liittyä elinkaarikustannuksia käsittelevään ryhmään. Terveisin", "lcc", "join"),
- ("Could I help run the LCC group?", "Hi, I'd be happy to co-facilitate the life cycle costing group next year. Regards, Ann", "lcc", "facilitate"),
- ("Leaving", "Hello, I am retiring at the end of the month, please take me off the ICT group distribution list.", "srpp-ict", "unsubscribe"),
- ("RE: LCC meeting", "Thanks, attached are the slides from our presentation.", "lcc", "followup"),
- ("Webinar invitation", "Join our free webinar on green procurement! Early bird discount ends Friday. Register now.", "none", "other"),
- ("Fees?", "Dear secretariat, what does it cost to take part in an interest group, and can regions join or only cities?", "none", "question"),
- ("ICT and LCC", "We would like to join both the ICT group and the life cycle costing group.", "both", "join"),
+    (
+        "Teilnahme Arbeitsgruppe",
+        "Guten Tag, die Stadt Bonn möchte gern bei der Gruppe zu Arbeitsbedingungen in der Elektronik-Lieferkette mitmachen. Ansprechpartnerin bin ich.",
+        "srpp-ict",
+        "join",
+    ),
+    (
+        "Membership of the costing group",
+        "Hello, our procurement team would like to be added to the group working on total cost of ownership. Best, Tom",
+        "lcc",
+        "join",
+    ),
+    (
+        "Adesione",
+        "Buongiorno, il Comune vorrebbe partecipare al gruppo sui costi del ciclo di vita. Cordiali saluti",
+        "lcc",
+        "join",
+    ),
+    (
+        "Pregunta sobre el grupo TIC",
+        "Hola, ¿cuántas reuniones tiene el grupo de compra socialmente responsable de TIC al año? Gracias",
+        "srpp-ict",
+        "question",
+    ),
+    (
+        "Nieuwe groep over circulaire inkoop?",
+        "Beste, wij willen graag een nieuwe interessegroep voorstellen over circulair inkopen van meubilair. Er zijn al drie gemeenten geïnteresseerd.",
+        "new:circular",
+        "propose",
+    ),
+    (
+        "Vi vill gå med",
+        "Hej! Göteborgs Stad vill gärna delta i gruppen om livscykelkostnader. Vänliga hälsningar, Eva",
+        "lcc",
+        "join",
+    ),
+    (
+        "Zgłoszenie",
+        "Dzień dobry, chcielibyśmy dołączyć do grupy dotyczącej społecznie odpowiedzialnych zakupów ICT. Pozdrawiam",
+        "srpp-ict",
+        "join",
+    ),
+    (
+        "Pedido",
+        "Bom dia, gostaríamos de participar no grupo sobre custos do ciclo de vida. Cumprimentos",
+        "lcc",
+        "join",
+    ),
+    (
+        "Tilmelding",
+        "Hej, Aarhus Kommune vil gerne deltage i gruppen om totalomkostninger. Venlig hilsen",
+        "lcc",
+        "join",
+    ),
+    (
+        "Liittyminen",
+        "Hei, haluaisimme liittyä elinkaarikustannuksia käsittelevään ryhmään. Terveisin",
+        "lcc",
+        "join",
+    ),
+    (
+        "Could I help run the LCC group?",
+        "Hi, I'd be happy to co-facilitate the life cycle costing group next year. Regards, Ann",
+        "lcc",
+        "facilitate",
+    ),
+    (
+        "Leaving",
+        "Hello, I am retiring at the end of the month, please take me off the ICT group distribution list.",
+        "srpp-ict",
+        "unsubscribe",
+    ),
+    ("RE: LCC meeting", "Thanks, attached are the slides from our presentation.", "lcc", "followup"),
+    (
+        "Webinar invitation",
+        "Join our free webinar on green procurement! Early bird discount ends Friday. Register now.",
+        "none",
+        "other",
+    ),
+    (
+        "Fees?",
+        "Dear secretariat, what does it cost to take part in an interest group, and can regions join or only cities?",
+        "none",
+        "question",
+    ),
+    (
+        "ICT and LCC",
+        "We would like to join both the ICT group and the life cycle costing group.",
+        "both",
+        "join",
+    ),
 ]
 
 

@@ -16,13 +16,20 @@ from tests.conftest import DEV, ROSTER, write_config
 
 @pytest.fixture
 def setup(tmp_path, smtp):
-    path = write_config(tmp_path, imap_port=1, smtp_port=smtp.port,
-                        inboxes=[{"name": "general", "username": "u"}])
+    path = write_config(
+        tmp_path, imap_port=1, smtp_port=smtp.port, inboxes=[{"name": "general", "username": "u"}]
+    )
     service = Service(load_config(path))
     members.import_file(service.store, ROSTER, "test")
     for uid, name in enumerate(["0002.eml", "0014.eml", "0025.eml", "0044.eml", "0033.eml"], 1):
-        service.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=uid,
-                                     raw=(DEV / name).read_bytes(), internal_date=None)
+        service.store.store_delivery(
+            inbox="general",
+            folder="INBOX",
+            uidvalidity=1,
+            uid=uid,
+            raw=(DEV / name).read_bytes(),
+            internal_date=None,
+        )
     pipeline.process_pending(service.env)
     runner = CliRunner()
 
@@ -41,10 +48,27 @@ def test_requests_list_json(setup):
     rows = json.loads(run("requests", "list", "--json"))
     assert len(rows) == 5
     first = rows[0]
-    for key in ("id", "message_id", "inbox", "received_at", "sender_email", "sender_name",
-                "subject", "status", "group", "intent", "language", "confidence",
-                "organisation", "is_member", "member_match", "acknowledged", "forwarded_to",
-                "triage_reason", "authenticated"):
+    for key in (
+        "id",
+        "message_id",
+        "inbox",
+        "received_at",
+        "sender_email",
+        "sender_name",
+        "subject",
+        "status",
+        "group",
+        "intent",
+        "language",
+        "confidence",
+        "organisation",
+        "is_member",
+        "member_match",
+        "acknowledged",
+        "forwarded_to",
+        "triage_reason",
+        "authenticated",
+    ):
         assert key in first
     assert first["inbox"] == ["general"]
     assert first["sender_email"] == "ville.koskinen@hel.fi"
@@ -71,19 +95,28 @@ def test_queue_list_resolve_close_with_actor(setup):
     reasons = {r["id"]: r["triage_reason"] for r in queue}
     assert reasons and all(reasons.values())
     nonmember = next(r for r in queue if r["triage_reason"] == "non-member")
-    out = run("queue", "resolve", str(nonmember["id"]), "--group", "lcc", "--intent", "question",
-              "--note", "asked about fees", "--dry-run")
+    out = run(
+        "queue",
+        "resolve",
+        str(nonmember["id"]),
+        "--group",
+        "lcc",
+        "--intent",
+        "question",
+        "--note",
+        "asked about fees",
+        "--dry-run",
+    )
     assert "would" in out
-    assert service.store.one("SELECT status FROM requests WHERE id=?",
-                             (nonmember["id"],))[0] == "triage"
-    run("queue", "resolve", str(nonmember["id"]), "--group", "lcc", "--intent", "question",
-        "--send")
+    assert service.store.one("SELECT status FROM requests WHERE id=?", (nonmember["id"],))[0] == "triage"
+    run("queue", "resolve", str(nonmember["id"]), "--group", "lcc", "--intent", "question", "--send")
     row = service.store.one("SELECT * FROM requests WHERE id=?", (nonmember["id"],))
     assert (row["group_id"], row["intent"], row["status"]) == ("lcc", "question", "resolved")
     event = service.store.one("SELECT actor, detail FROM events WHERE kind='resolved'")
     assert event["actor"] == "anna"
-    queued = service.store.query("SELECT * FROM outbox WHERE request_id=? AND dedupe_key"
-                                 " LIKE '%:r1:%'", (nonmember["id"],))
+    queued = service.store.query(
+        "SELECT * FROM outbox WHERE request_id=? AND dedupe_key LIKE '%:r1:%'", (nonmember["id"],)
+    )
     assert len(queued) == 1 and queued[0]["template"] == "ack_received"
     other = next(r for r in queue if r["id"] != nonmember["id"])
     run("queue", "close", str(other["id"]), "--note", "done")
@@ -92,18 +125,18 @@ def test_queue_list_resolve_close_with_actor(setup):
     run("queue", "reopen", str(other["id"]))
     remaining = {r["id"] for r in json.loads(run("queue", "list", "--json"))}
     assert nonmember["id"] not in remaining and other["id"] in remaining
-    assert "unknown group" in run("queue", "resolve", "1", "--group", "x", "--intent", "join",
-                                  code=1)
+    assert "unknown group" in run("queue", "resolve", "1", "--group", "x", "--intent", "join", code=1)
 
 
 def test_resolve_member_join_forwards_once(setup):
     # Resolving a member's request as a join forwards it; resolving again adds a new round.
     run, service, smtp = setup
-    unsub = next(r for r in json.loads(run("queue", "list", "--json"))
-                 if r["intent"] == "unsubscribe")
+    unsub = next(r for r in json.loads(run("queue", "list", "--json")) if r["intent"] == "unsubscribe")
     run("queue", "resolve", str(unsub["id"]), "--group", "srpp-ict", "--intent", "join", "--send")
-    rows = service.store.query("SELECT kind FROM outbox WHERE request_id=? AND dedupe_key LIKE"
-                               " '%:r1:%' ORDER BY kind", (unsub["id"],))
+    rows = service.store.query(
+        "SELECT kind FROM outbox WHERE request_id=? AND dedupe_key LIKE '%:r1:%' ORDER BY kind",
+        (unsub["id"],),
+    )
     assert [r["kind"] for r in rows] == ["ack", "forward"]
     service.run_cycle()
     assert any("Join request" in r.message["Subject"] for r in smtp.received)
@@ -130,18 +163,28 @@ def test_shunted_list_and_replay(setup, monkeypatch):
             raise RuntimeError("injected failure")
 
     monkeypatch.setattr(classify, "run", broken)
-    service.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=99,
-                                 raw=(DEV / "0003.eml").read_bytes(), internal_date=None)
-    service.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=100,
-                                 raw=(DEV / "0044.eml").read_bytes().replace(
-                                     b"Message-ID: <", b"Message-ID: <x"), internal_date=None)
+    service.store.store_delivery(
+        inbox="general",
+        folder="INBOX",
+        uidvalidity=1,
+        uid=99,
+        raw=(DEV / "0003.eml").read_bytes(),
+        internal_date=None,
+    )
+    service.store.store_delivery(
+        inbox="general",
+        folder="INBOX",
+        uidvalidity=1,
+        uid=100,
+        raw=(DEV / "0044.eml").read_bytes().replace(b"Message-ID: <", b"Message-ID: <x"),
+        internal_date=None,
+    )
     pipeline.process_pending(service.env)
     shunted = json.loads(run("shunted", "list", "--json"))
     assert len(shunted) == 1 and "injected failure" in shunted[0]["reason"]
     (trace,) = service.store.event_rows("e.kind='shunted'")
     assert "RuntimeError" in trace["detail"]["traceback"]
-    assert any(r["triage_reason"].startswith("shunted")
-               for r in json.loads(run("queue", "list", "--json")))
+    assert any(r["triage_reason"].startswith("shunted") for r in json.loads(run("queue", "list", "--json")))
     monkeypatch.undo()
     out = run("shunted", "replay", str(shunted[0]["message"]))
     assert "replayed" in out
@@ -162,8 +205,14 @@ def test_config_option_may_follow_the_command(setup, tmp_path):
     # `intake requests list --config FILE` works like `intake --config FILE requests list`.
     run, service, _ = setup
     from intake.cli import hoist_global_options
-    assert hoist_global_options(["web", "--config", "x.toml", "--port", "1"]) == \
-        ["--config", "x.toml", "web", "--port", "1"]
+
+    assert hoist_global_options(["web", "--config", "x.toml", "--port", "1"]) == [
+        "--config",
+        "x.toml",
+        "web",
+        "--port",
+        "1",
+    ]
     assert hoist_global_options(["queue", "list", "--actor=bob"]) == ["--actor=bob", "queue", "list"]
     config = str(service.config.path)
     result = CliRunner().invoke(main, ["requests", "list", "--json", "--config", config])
@@ -180,6 +229,7 @@ def test_migrations_are_recorded_and_idempotent(setup):
     assert "outbox_request" in " ".join(str(tuple(r)) for r in plan)
     # the per-message part of the hourly limit reads only the newest rows, by rowid
     from intake.stages.respond import ACKS_AFTER_SQL
+
     plan = service.store.query("EXPLAIN QUERY PLAN " + ACKS_AFTER_SQL, (1,))
     assert "PRIMARY KEY" in " ".join(str(tuple(r)) for r in plan)
 
@@ -191,6 +241,7 @@ def test_raw_bytes_move_out_of_messages_on_upgrade(tmp_path, monkeypatch):
 
     from intake import store as store_module
     from intake.store import Store
+
     old = tmp_path / "old-migrations"
     old.mkdir()
     for script in sorted(store_module.MIGRATIONS_DIR.glob("*.sql")):
@@ -201,8 +252,16 @@ def test_raw_bytes_move_out_of_messages_on_upgrade(tmp_path, monkeypatch):
     db.migrate()
     raw = (DEV / "0003.eml").read_bytes()
     with db.transaction():
-        db.insert("messages", {"message_key": "mid:x@y", "raw": raw, "size": len(raw),
-                               "sha256": "0", "stored_at": "2026-01-01T00:00:00Z"})
+        db.insert(
+            "messages",
+            {
+                "message_key": "mid:x@y",
+                "raw": raw,
+                "size": len(raw),
+                "sha256": "0",
+                "stored_at": "2026-01-01T00:00:00Z",
+            },
+        )
     db.close()
     monkeypatch.undo()
     db = Store(tmp_path / "intake.sqlite3")
@@ -216,6 +275,7 @@ def test_listing_many_requests_costs_a_fixed_number_of_queries(setup):
     # A list of requests is read with a handful of queries, whatever its length, and
     # each entry says the same as the request's own summary.
     from intake import queries
+
     _, service, _ = setup
     store = service.store
     statements: list[str] = []
@@ -236,6 +296,7 @@ def test_desk_queue_pages_in_sql_as_filtering_everything_would(setup):
     # The desk's queue page (filtered, counted and paged by SQL) lists exactly what
     # filtering and sorting every request by hand gives, page by page.
     from intake import queries
+
     _, service, _ = setup
     store = service.store
     store.conn.execute("UPDATE requests SET assigned_to='anna' WHERE id IN (1, 3)")
@@ -245,26 +306,37 @@ def test_desk_queue_pages_in_sql_as_filtering_everything_would(setup):
         rows = [r for r in everything if scope == "all" or r["status"] in ("triage", "shunted")]
         counts: dict[str, int] = {}
         for r in rows:
-            counts[queries.reason_key(r["triage_reason"])] = \
+            counts[queries.reason_key(r["triage_reason"])] = (
                 counts.get(queries.reason_key(r["triage_reason"]), 0) + 1
-        rows = [r for r in rows
-                if (not f.get("group") or (r["group"] or "") == f["group"])
-                and (not f.get("intent") or (r["intent"] or "") == f["intent"])
-                and (not f.get("member") or bool(r["is_member"]) == (f["member"] == "yes"))
-                and (not f.get("reason") or queries.reason_key(r["triage_reason"]) == f["reason"])
-                and (not f.get("mine") or r["assigned_to"] == "anna")]
+            )
+        rows = [
+            r
+            for r in rows
+            if (not f.get("group") or (r["group"] or "") == f["group"])
+            and (not f.get("intent") or (r["intent"] or "") == f["intent"])
+            and (not f.get("member") or bool(r["is_member"]) == (f["member"] == "yes"))
+            and (not f.get("reason") or queries.reason_key(r["triage_reason"]) == f["reason"])
+            and (not f.get("mine") or r["assigned_to"] == "anna")
+        ]
         return {r["id"] for r in rows}, counts
 
     reasons = {queries.reason_key(r["triage_reason"]) for r in everything}
-    combos = [{}, {"member": "yes"}, {"member": "no"}, {"mine": "1"}, {"group": "lcc"},
-              {"intent": "join", "member": "yes"}] + [{"reason": k} for k in reasons]
+    combos = [
+        {},
+        {"member": "yes"},
+        {"member": "no"},
+        {"mine": "1"},
+        {"group": "lcc"},
+        {"intent": "join", "member": "yes"},
+    ] + [{"reason": k} for k in reasons]
     for scope in ("triage", "all"):
         for f in combos:
             expected, counts = by_hand(scope, f)
             got, total = set(), None
             for page in (1, 2, 3, 4):
-                found = queries.queue_page(store, scope=scope, filters=f, page=page,
-                                           page_size=2, account="anna")
+                found = queries.queue_page(
+                    store, scope=scope, filters=f, page=page, page_size=2, account="anna"
+                )
                 total = found.total
                 got |= {r["id"] for r in found.rows}
                 assert found.counts == counts
@@ -285,11 +357,18 @@ def test_crash_late_in_one_message_leaves_its_group_whole(setup, monkeypatch):
     # their decisions and queued mail.
     _, service, _ = setup
     from intake.stages import respond
+
     store = service.store
-    raws = [(DEV / name).read_bytes().replace(b"Message-ID: <", b"Message-ID: <grp" + bytes([48 + i]))
-            for i, name in enumerate(["0002.eml", "0003.eml", "0014.eml"])]
-    pks = [store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=200 + i,
-                                raw=raw, internal_date=None)[0] for i, raw in enumerate(raws)]
+    raws = [
+        (DEV / name).read_bytes().replace(b"Message-ID: <", b"Message-ID: <grp" + bytes([48 + i]))
+        for i, name in enumerate(["0002.eml", "0003.eml", "0014.eml"])
+    ]
+    pks = [
+        store.store_delivery(
+            inbox="general", folder="INBOX", uidvalidity=1, uid=200 + i, raw=raw, internal_date=None
+        )[0]
+        for i, raw in enumerate(raws)
+    ]
     real = respond.run
 
     def crash_on_middle(ctx, env):
@@ -322,6 +401,7 @@ def test_message_that_makes_the_parser_spin_is_kept_and_triaged(setup, monkeypat
 
     from intake.stages import parse
     from tests.mailgen import generate
+
     _, service, _ = setup
     real = parse.parse_bytes
 
@@ -332,20 +412,27 @@ def test_message_that_makes_the_parser_spin_is_kept_and_triaged(setup, monkeypat
         return real(raw)
 
     monkeypatch.setattr(parse, "parse_bytes", spinning)
-    env = replace(service.env, config=replace(
-        service.config, limits=replace(service.config.limits, max_parse_seconds=0.3)))
+    env = replace(
+        service.env,
+        config=replace(service.config, limits=replace(service.config.limits, max_parse_seconds=0.3)),
+    )
     raws = generate(70, 21)
-    raws.insert(10, (DEV / "0002.eml").read_bytes().replace(
-        b"Message-ID: <", b"X-Test: spin-forever\r\nMessage-ID: <spin"))
+    raws.insert(
+        10,
+        (DEV / "0002.eml")
+        .read_bytes()
+        .replace(b"Message-ID: <", b"X-Test: spin-forever\r\nMessage-ID: <spin"),
+    )
     for uid, raw in enumerate(raws, 300):
-        service.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=uid,
-                                     raw=raw, internal_date=None)
+        service.store.store_delivery(
+            inbox="general", folder="INBOX", uidvalidity=1, uid=uid, raw=raw, internal_date=None
+        )
     assert pipeline.process_pending(env) == len(raws)
-    stuck = service.store.query("SELECT status, status_reason, request_id FROM messages"
-                                " WHERE status_reason LIKE '%longer than%'")
+    stuck = service.store.query(
+        "SELECT status, status_reason, request_id FROM messages WHERE status_reason LIKE '%longer than%'"
+    )
     assert len(stuck) == 1 and stuck[0]["status"] == "unparseable"
     assert "0.3 s" in stuck[0]["status_reason"]
-    status = service.store.one("SELECT status FROM requests WHERE id=?",
-                               (stuck[0]["request_id"],))[0]
+    status = service.store.one("SELECT status FROM requests WHERE id=?", (stuck[0]["request_id"],))[0]
     assert status == "triage"
     assert service.store.one("SELECT COUNT(*) FROM messages WHERE status='stored'")[0] == 0

@@ -23,11 +23,19 @@ HOSTILE = [
 
 
 def make(subject: str, name: str = "Procura+", to: str = "member@city.example") -> bytes:
-    return build(from_address="procurement@iclei.org", from_name=name, to=to,
-                 subject=subject, body="Body with <script>alert(1)</script>",
-                 in_reply_to="orig@city.example", references=["a@b", "bad\r\nX: y"],
-                 auto_submitted="auto-replied", language="en", token="IG-1",
-                 original=b"From: a@b.c\r\nSubject: x\r\n\r\nhi\r\n")[1]
+    return build(
+        from_address="procurement@iclei.org",
+        from_name=name,
+        to=to,
+        subject=subject,
+        body="Body with <script>alert(1)</script>",
+        in_reply_to="orig@city.example",
+        references=["a@b", "bad\r\nX: y"],
+        auto_submitted="auto-replied",
+        language="en",
+        token="IG-1",
+        original=b"From: a@b.c\r\nSubject: x\r\n\r\nhi\r\n",
+    )[1]
 
 
 @pytest.mark.parametrize("value", HOSTILE)
@@ -53,8 +61,9 @@ def test_headers_mark_mail_automatic_and_threaded():
     assert "<a@b>" in msg["References"] and "X: y" not in str(msg)
 
 
-@pytest.mark.parametrize("address", ["a@b.c\r\nBcc: x@y.z", "a@b.c, x@y.z", "<a@b.c>",
-                                     "a b@c.d", "", "a@b.c\n"])
+@pytest.mark.parametrize(
+    "address", ["a@b.c\r\nBcc: x@y.z", "a@b.c, x@y.z", "<a@b.c>", "a b@c.d", "", "a@b.c\n"]
+)
 def test_invalid_recipients_are_refused(address):
     # Only one plain address can be a recipient.
     assert safe_address(address) is None
@@ -69,15 +78,22 @@ def test_header_text_flattens():
 
 
 def _build_plain(subject: str, body: str, name: str = "Procura+") -> bytes:
-    return build(from_address="procurement@iclei.org", from_name=name, to="member@city.example",
-                 subject=subject, body=body, in_reply_to="orig@city.example",
-                 references=["a@b"], auto_submitted="auto-replied", language="de",
-                 token="IG-7")[1]
+    return build(
+        from_address="procurement@iclei.org",
+        from_name=name,
+        to="member@city.example",
+        subject=subject,
+        body=body,
+        in_reply_to="orig@city.example",
+        references=["a@b"],
+        auto_submitted="auto-replied",
+        language="de",
+        token="IG-7",
+    )[1]
 
 
 @settings(max_examples=150, deadline=None)
-@given(subject=st.text(max_size=300), body=st.text(max_size=2000),
-       name=st.text(max_size=100))
+@given(subject=st.text(max_size=300), body=st.text(max_size=2000), name=st.text(max_size=100))
 def test_any_text_reads_back_as_written(subject, body, name):
     # Whatever text a template renders, a reader gets the body and the (flattened)
     # subject back, and every header line stays within the SMTP line limit.
@@ -102,9 +118,18 @@ def test_long_message_ids_are_folded_and_read_back():
     # and a reader still finds them.
     parent = "179565560465.11906.8397768214197222505.bench1.1@comune.torino.example"
     older = [f"{n}.{parent}" for n in range(3)]
-    raw = build(from_address="procurement@iclei.org", from_name="Procura+", to="a@city.example",
-                subject="Re", body="x", in_reply_to=parent, references=older,
-                auto_submitted="auto-replied", language="en", token="IG-2")[1]
+    raw = build(
+        from_address="procurement@iclei.org",
+        from_name="Procura+",
+        to="a@city.example",
+        subject="Re",
+        body="x",
+        in_reply_to=parent,
+        references=older,
+        auto_submitted="auto-replied",
+        language="en",
+        token="IG-2",
+    )[1]
     head = raw.split(b"\r\n\r\n", 1)[0]
     assert all(len(line) <= 78 for line in head.split(b"\r\n"))
     msg = email.message_from_bytes(raw, policy=default_policy)
@@ -117,14 +142,30 @@ def test_original_with_a_huge_header_is_attached_opaque_and_fast():
     # opaque .eml, byte for byte, without the stdlib refolding it (5 s before).
     import time
 
-    original = (b"From: a@b.example\r\nSubject: " + b"join the ICT group " * (4 * 1024 * 1024 // 19)
-                + b"\r\nMessage-ID: <x@y>\r\n\r\nhello\r\n")
+    original = (
+        b"From: a@b.example\r\nSubject: "
+        + b"join the ICT group " * (4 * 1024 * 1024 // 19)
+        + b"\r\nMessage-ID: <x@y>\r\n\r\nhello\r\n"
+    )
     started = time.monotonic()
-    raw = build(from_address="p@iclei.org", from_name="P", to="f@iclei.org", subject="s",
-                body="b", in_reply_to=None, references=[], auto_submitted="auto-generated",
-                language="en", token="IG-1", original=original)[1]
+    raw = build(
+        from_address="p@iclei.org",
+        from_name="P",
+        to="f@iclei.org",
+        subject="s",
+        body="b",
+        in_reply_to=None,
+        references=[],
+        auto_submitted="auto-generated",
+        language="en",
+        token="IG-1",
+        original=original,
+    )[1]
     assert time.monotonic() - started < 1.5
-    attached = [p for p in email.message_from_bytes(raw, policy=default_policy).walk()
-                if p.get_filename() == "original-message.eml"]
+    attached = [
+        p
+        for p in email.message_from_bytes(raw, policy=default_policy).walk()
+        if p.get_filename() == "original-message.eml"
+    ]
     assert attached[0].get_content_type() == "application/octet-stream"
     assert attached[0].get_payload(decode=True) == original

@@ -52,18 +52,30 @@ def test_defaults(tmp_path, monkeypatch):
     assert "pw" not in repr(config)
 
 
-@pytest.mark.parametrize("change, key, words", [
-    (('security = "tls"', 'security = "ssl"'), "inbox[0].security", "unknown value"),
-    (('host = "imap.example.org"\n', ''), "inbox[0].host", "missing"),
-    (('password_env = "PW_FOR_TEST"', 'password_env = "NOPE_NOT_SET"'), "inbox[0].password_env",
-     "NOPE_NOT_SET is not set"),
-    (('password_env = "PW_FOR_TEST"', ''), "inbox[0].password_env", "passwords are never"),
-    (('username = "u"', 'username = "u"\nfolderz = "x"'), "inbox[0].folderz", "unknown key"),
-    (('database = "x.sqlite3"', 'database = "x.sqlite3"\npoll_interval = "soon"'),
-     "service.poll_interval", "must be an integer"),
-    (('staff_address = "staff@iclei.org"', 'staff_address = "staff"'), "smtp.staff_address",
-     "email address"),
-])
+@pytest.mark.parametrize(
+    "change, key, words",
+    [
+        (('security = "tls"', 'security = "ssl"'), "inbox[0].security", "unknown value"),
+        (('host = "imap.example.org"\n', ""), "inbox[0].host", "missing"),
+        (
+            ('password_env = "PW_FOR_TEST"', 'password_env = "NOPE_NOT_SET"'),
+            "inbox[0].password_env",
+            "NOPE_NOT_SET is not set",
+        ),
+        (('password_env = "PW_FOR_TEST"', ""), "inbox[0].password_env", "passwords are never"),
+        (('username = "u"', 'username = "u"\nfolderz = "x"'), "inbox[0].folderz", "unknown key"),
+        (
+            ('database = "x.sqlite3"', 'database = "x.sqlite3"\npoll_interval = "soon"'),
+            "service.poll_interval",
+            "must be an integer",
+        ),
+        (
+            ('staff_address = "staff@iclei.org"', 'staff_address = "staff"'),
+            "smtp.staff_address",
+            "email address",
+        ),
+    ],
+)
 def test_errors_name_file_and_key(tmp_path, monkeypatch, change, key, words):
     # Each mistake is reported with the file, the key and what to do.
     monkeypatch.setenv("PW_FOR_TEST", "pw")
@@ -78,11 +90,12 @@ def test_errors_name_file_and_key(tmp_path, monkeypatch, change, key, words):
 
 def test_cli_config_error_is_one_line_exit_2(tmp_path):
     # The command line prints one line, exits 2, and shows no traceback.
-    bad = write(tmp_path, GOOD.replace('host = "imap.example.org"', 'host = 5'))
-    for cmd in ([sys.executable, str(ROOT / "run_service.py"), "--config", str(bad), "--once"],
-                [sys.executable, "-m", "intake.cli", "--config", str(bad), "requests", "list"]):
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT,
-                              env={"PATH": "/usr/bin:/bin"})
+    bad = write(tmp_path, GOOD.replace('host = "imap.example.org"', "host = 5"))
+    for cmd in (
+        [sys.executable, str(ROOT / "run_service.py"), "--config", str(bad), "--once"],
+        [sys.executable, "-m", "intake.cli", "--config", str(bad), "requests", "list"],
+    ):
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={"PATH": "/usr/bin:/bin"})
         assert proc.returncode == 2, proc.stderr
         assert "Traceback" not in proc.stderr
         lines = [line for line in proc.stderr.splitlines() if line.strip()]

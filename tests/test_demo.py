@@ -11,8 +11,13 @@ from tests.conftest import ROOT
 
 def test_demo_runs_and_writes_sent_mail(tmp_path):
     # `run_service.py --demo` prints the decisions and leaves the sent mail as .eml files.
-    proc = subprocess.run([sys.executable, str(ROOT / "run_service.py"), "--demo", "--no-web",
-                           "-q"], cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "run_service.py"), "--demo", "--no-web", "-q"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "acknowledged; forwarded to philipp.tepper@iclei.org" in out
@@ -37,10 +42,17 @@ def test_demo_serves_the_triage_desk(tmp_path):
     import os
     import re
     import urllib.request
+
     env = {**os.environ, "INTAKE_DEMO_WEB_SECONDS": "8"}
-    proc = subprocess.Popen([sys.executable, str(ROOT / "run_service.py"), "--demo", "-q"],
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "run_service.py"), "--demo", "-q"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
     address = None
     for line in proc.stdout:
         found = re.search(r"(http://127\.0\.0\.1:\d+/)", line)

@@ -41,8 +41,11 @@ def test_machine_mail_is_never_answered(corpus_run):
             assert not row["acknowledged"] and not row["forwarded_to"], name
             sent = service.store.query("SELECT * FROM outbox WHERE request_id=?", (row["id"],))
             assert sent == [], name
-    machine_senders = {rows[n]["sender_email"] for n, lab in LABELS.items()
-                       if lab["intent"] == "auto" and "system" in lab["sender_kind"]}
+    machine_senders = {
+        rows[n]["sender_email"]
+        for n, lab in LABELS.items()
+        if lab["intent"] == "auto" and "system" in lab["sender_kind"]
+    }
     for sender in machine_senders:
         assert not smtp.to(sender), sender
 
@@ -75,10 +78,10 @@ def test_member_join_is_acknowledged_and_forwarded_with_original(corpus_run):
     assert row["acknowledged"] and row["forwarded_to"] == ["philipp.tepper@iclei.org"]
     ack = [m.message for m in smtp.to(row["sender_email"])]
     assert len(ack) == 1 and ack[0]["Content-Language"] == "it"
-    assert "Gentile" in ack[0].get_body().get_content() or "Buongiorno" in \
-        ack[0].get_body().get_content()
-    forwards = [m.message for m in smtp.to("philipp.tepper@iclei.org")
-                if f"[{row['token']}]" in m.message["Subject"]]
+    assert "Gentile" in ack[0].get_body().get_content() or "Buongiorno" in ack[0].get_body().get_content()
+    forwards = [
+        m.message for m in smtp.to("philipp.tepper@iclei.org") if f"[{row['token']}]" in m.message["Subject"]
+    ]
     assert len(forwards) == 1
     fwd = forwards[0]
     assert fwd["Reply-To"] == row["sender_email"]
@@ -128,8 +131,9 @@ def test_proposal_notifies_staff_and_triages(corpus_run):
     row = rows["0001.eml"]
     assert row["intent"] == "propose" and row["group"].startswith("new:")
     assert row["status"] == "triage" and row["triage_reason"] == "new group proposal"
-    notices = [m.message for m in smtp.to("secretariat@iclei.org")
-               if f"[{row['token']}]" in m.message["Subject"]]
+    notices = [
+        m.message for m in smtp.to("secretariat@iclei.org") if f"[{row['token']}]" in m.message["Subject"]
+    ]
     assert len(notices) == 1
     assert "message/rfc822" in [p.get_content_type() for p in notices[0].walk()]
 
@@ -146,10 +150,27 @@ def test_second_cycle_sends_nothing_new(corpus_run):
 def test_requests_list_has_the_decision_fields(corpus_run):
     # The JSON names operators rely on are all present.
     service, rows, smtp = corpus_run
-    needed = {"id", "message_id", "inbox", "received_at", "sender_email", "sender_name",
-              "subject", "status", "group", "intent", "language", "confidence",
-              "organisation", "is_member", "member_match", "acknowledged", "forwarded_to",
-              "triage_reason", "authenticated"}
+    needed = {
+        "id",
+        "message_id",
+        "inbox",
+        "received_at",
+        "sender_email",
+        "sender_name",
+        "subject",
+        "status",
+        "group",
+        "intent",
+        "language",
+        "confidence",
+        "organisation",
+        "is_member",
+        "member_match",
+        "acknowledged",
+        "forwarded_to",
+        "triage_reason",
+        "authenticated",
+    }
     for row in rows.values():
         assert needed <= set(row)
         assert isinstance(row["inbox"], list) and isinstance(row["forwarded_to"], list)
@@ -159,6 +180,7 @@ def test_requests_list_has_the_decision_fields(corpus_run):
 def decided_not_sent(corpus_setup, dovecot) -> Service:
     """A member's join request polled and decided, its two mails queued, nothing sent."""
     from intake import mailbox
+
     dovecot.append(corpus_setup["general"], [(DEV / "0002.eml").read_bytes()])
     service = Service(corpus_setup["config"])
     members.import_file(service.store, ROSTER, "test")
@@ -205,6 +227,7 @@ def test_smtp_down_then_4xx_then_accepting(corpus_setup, dovecot, smtp, caplog):
     dovecot.append(corpus_setup["general"], [(DEV / "0002.eml").read_bytes()])
     config = corpus_setup["config"]
     from dataclasses import replace
+
     down = replace(config, smtp=replace(config.smtp, port=1))
     service = Service(down)
     members.import_file(service.store, ROSTER, "test")
@@ -212,8 +235,7 @@ def test_smtp_down_then_4xx_then_accepting(corpus_setup, dovecot, smtp, caplog):
         report = service.run_cycle()
     assert any("unreachable" in e for e in report.errors)
     assert service.store.one("SELECT COUNT(*) FROM outbox WHERE status='queued'")[0] == 2
-    outage = [r for r in caplog.records if "unreachable" in r.getMessage()
-              and r.levelno >= logging.WARNING]
+    outage = [r for r in caplog.records if "unreachable" in r.getMessage() and r.levelno >= logging.WARNING]
     assert len(outage) == 1 and "2 mail(s) stay queued" in outage[0].getMessage()
     smtp.refuse("451 4.3.0 try again later")
     assert outbox.send_due(service.store, config.smtp).retry == 2
@@ -251,7 +273,8 @@ def test_bounce_of_our_ack_is_linked_to_the_request(corpus_setup, dovecot, smtp)
         "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n"
         "Final-Recipient: rfc822; x@y\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
         "--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
-        f"Message-ID: {ack.message['Message-ID']}\r\nSubject: x\r\n\r\n--b--\r\n").encode()
+        f"Message-ID: {ack.message['Message-ID']}\r\nSubject: x\r\n\r\n--b--\r\n"
+    ).encode()
     dovecot.append(corpus_setup["general"], [bounce])
     service.run_cycle()
     rows = queries.list_requests(service.store)
@@ -268,10 +291,12 @@ def test_reply_to_our_ack_joins_the_request(corpus_setup, dovecot, smtp):
     service = Service(corpus_setup["config"])
     service.run_cycle()
     (ack,) = smtp.received
-    reply = (f"From: Kadri Tamm <kadri.tamm@tartu.ee>\r\nTo: procurement@iclei.org\r\n"
-             f"Subject: Re: {ack.message['Subject']}\r\nMessage-ID: <reply-1@tartu.ee>\r\n"
-             f"In-Reply-To: {ack.message['Message-ID']}\r\n"
-             f"References: {ack.message['Message-ID']}\r\n\r\nThanks, one more question?\r\n")
+    reply = (
+        f"From: Kadri Tamm <kadri.tamm@tartu.ee>\r\nTo: procurement@iclei.org\r\n"
+        f"Subject: Re: {ack.message['Subject']}\r\nMessage-ID: <reply-1@tartu.ee>\r\n"
+        f"In-Reply-To: {ack.message['Message-ID']}\r\n"
+        f"References: {ack.message['Message-ID']}\r\n\r\nThanks, one more question?\r\n"
+    )
     dovecot.append(corpus_setup["general"], [reply.encode()])
     service.run_cycle()
     rows = queries.list_requests(service.store)
@@ -284,11 +309,13 @@ def test_reply_to_our_ack_joins_the_request(corpus_setup, dovecot, smtp):
 def test_old_mail_is_stored_but_not_answered(corpus_setup, dovecot, smtp):
     # First-run protection: mail older than old_mail_days is stored, decided, never answered.
     from dataclasses import replace
+
     config = corpus_setup["config"]
     config = replace(config, limits=replace(config.limits, skip_old_mail=True, old_mail_days=7))
     raw = (DEV / "0002.eml").read_bytes()  # dated January 2024
     c = dovecot.client(corpus_setup["general"])
     from datetime import datetime
+
     c.append("INBOX", raw, msg_time=datetime(2024, 1, 15, 9, 0))
     c.logout()
     service = Service(config)
@@ -301,14 +328,19 @@ def test_old_mail_is_stored_but_not_answered(corpus_setup, dovecot, smtp):
 def test_per_sender_rate_limit(corpus_setup, dovecot, smtp):
     # At most N acknowledgements per sender per day; the rest are recorded as suppressed.
     from dataclasses import replace
+
     config = corpus_setup["config"]
     config = replace(config, limits=replace(config.limits, acks_per_sender_per_day=2))
     mails = []
     for i in range(4):
-        mails.append((f"From: Rui <rtavares@ua.pt>\r\nTo: procurement@iclei.org\r\n"
-                      f"Subject: Question {i} about the LCC group fees?\r\n"
-                      f"Message-ID: <q{i}@ua.pt>\r\n\r\nWhat are the fees for the LCC group?"
-                      f" Could you tell me?\r\n").encode())
+        mails.append(
+            (
+                f"From: Rui <rtavares@ua.pt>\r\nTo: procurement@iclei.org\r\n"
+                f"Subject: Question {i} about the LCC group fees?\r\n"
+                f"Message-ID: <q{i}@ua.pt>\r\n\r\nWhat are the fees for the LCC group?"
+                f" Could you tell me?\r\n"
+            ).encode()
+        )
     dovecot.append(corpus_setup["general"], mails)
     Service(config).run_cycle()
     assert len(smtp.to("rtavares@ua.pt")) == 2
@@ -320,6 +352,7 @@ def test_global_rate_limit_holds_inside_one_backlog(corpus_setup, dovecot, smtp)
     from dataclasses import replace
 
     from tests.mailgen import generate
+
     config = corpus_setup["config"]
     config = replace(config, limits=replace(config.limits, acks_per_hour=7))
     dovecot.append(corpus_setup["general"], generate(70, 11))
@@ -349,25 +382,33 @@ def test_followup_forwarded_to_facilitator_when_configured(tmp_path, dovecot, sm
     # With [routing] followups = "facilitator", a member's reply goes to the facilitator.
     from intake.config import load_config
     from tests.conftest import write_config
+
     (user,) = users("followfwd")
     dovecot.append(user, [(DEV / "0003.eml").read_bytes()])  # Capannori joins LCC
-    path = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp.port,
-                        inboxes=[{"name": "general", "username": user}],
-                        extra='[routing]\nfollowups = "facilitator"\n')
+    path = write_config(
+        tmp_path,
+        imap_port=dovecot.port,
+        smtp_port=smtp.port,
+        inboxes=[{"name": "general", "username": user}],
+        extra='[routing]\nfollowups = "facilitator"\n',
+    )
     service = Service(load_config(path))
     members.import_file(service.store, ROSTER, "test")
     service.run_cycle()
     ack = next(r for r in smtp.received if r.message["Auto-Submitted"] == "auto-replied")
     for n in range(2):
-        reply = (f"From: Ufficio Gare <ufficio.gare.capannori@gmail.com>\r\n"
-                 f"To: procurement@iclei.org\r\nSubject: Re: {ack.message['Subject']}\r\n"
-                 f"Message-ID: <followup-{n}@gmail.com>\r\n"
-                 f"In-Reply-To: {ack.message['Message-ID']}\r\n\r\n"
-                 f"Ecco i nominativi dei partecipanti ({n}).\r\n").encode()
+        reply = (
+            f"From: Ufficio Gare <ufficio.gare.capannori@gmail.com>\r\n"
+            f"To: procurement@iclei.org\r\nSubject: Re: {ack.message['Subject']}\r\n"
+            f"Message-ID: <followup-{n}@gmail.com>\r\n"
+            f"In-Reply-To: {ack.message['Message-ID']}\r\n\r\n"
+            f"Ecco i nominativi dei partecipanti ({n}).\r\n"
+        ).encode()
         dovecot.append(user, [reply])
         service.run_cycle()
-    followups = [r.message for r in smtp.to("philipp.tepper@iclei.org")
-                 if "Follow-up from" in r.message["Subject"]]
+    followups = [
+        r.message for r in smtp.to("philipp.tepper@iclei.org") if "Follow-up from" in r.message["Subject"]
+    ]
     assert len(followups) == 2
     assert followups[0]["Reply-To"] == "ufficio.gare.capannori@gmail.com"
     assert "message/rfc822" in [p.get_content_type() for p in followups[0].walk()]

@@ -15,9 +15,15 @@ DEV2 = SHARED / "corpus" / "dev2"
 
 @pytest.fixture
 def run(tmp_path):
-    path = write_config(tmp_path, imap_port=1, smtp_port=1, inboxes=[
-        {"name": "general", "username": "u", "address": "procurement@iclei.org"},
-        {"name": "lcc", "username": "u", "address": "philipp.tepper@iclei.org", "group": "lcc"}])
+    path = write_config(
+        tmp_path,
+        imap_port=1,
+        smtp_port=1,
+        inboxes=[
+            {"name": "general", "username": "u", "address": "procurement@iclei.org"},
+            {"name": "lcc", "username": "u", "address": "philipp.tepper@iclei.org", "group": "lcc"},
+        ],
+    )
     runner = CliRunner()
 
     def invoke(*args: str, code: int = 0) -> str:
@@ -82,8 +88,16 @@ def test_eval_screening_dev(run):
 def test_explain_shows_every_stage_and_stores_nothing(run, tmp_path):
     # explain prints screening, thread, group, intent, language, membership, template.
     out = run("explain", str(DEV / "0018.eml"))
-    for word in ("Screening:", "Thread:", "Group:", "Intent:", "Language:", "Membership:",
-                 "Route:", "Would send:"):
+    for word in (
+        "Screening:",
+        "Thread:",
+        "Group:",
+        "Intent:",
+        "Language:",
+        "Membership:",
+        "Route:",
+        "Would send:",
+    ):
         assert word in out
     assert "srpp-ict" in out and "Città di Torino" in out
     text = run("explain", str(DEV / "0044.eml"))
@@ -98,7 +112,8 @@ def test_explain_shows_every_stage_and_stores_nothing(run, tmp_path):
 def test_eval_missing_labels_is_clear(run, tmp_path):
     # A directory without labels.csv is one clear error.
     (tmp_path / "empty").mkdir()
-    result = CliRunner().invoke(main, ["--config", str(tmp_path / "intake.toml"), "eval",
-                                       "classify", str(tmp_path / "empty")])
+    result = CliRunner().invoke(
+        main, ["--config", str(tmp_path / "intake.toml"), "eval", "classify", str(tmp_path / "empty")]
+    )
     assert result.exit_code == 1
     assert "labels.csv" in result.output and "Traceback" not in result.output

@@ -37,8 +37,9 @@ def check_invariants(db_path, smtp, expected_messages: int) -> Counter:
         assert store.one("SELECT COUNT(*) FROM messages")[0] == expected_messages
         assert store.one("SELECT COUNT(*) FROM messages WHERE status='stored'")[0] == 0
         assert store.one("SELECT COUNT(*) FROM messages WHERE status='shunted'")[0] == 0
-        dupes = store.query("SELECT inbox, uid, COUNT(*) c FROM deliveries GROUP BY inbox,"
-                            " uidvalidity, uid HAVING c > 1")
+        dupes = store.query(
+            "SELECT inbox, uid, COUNT(*) c FROM deliveries GROUP BY inbox, uidvalidity, uid HAVING c > 1"
+        )
         assert dupes == []
         received = Counter(r.message["Message-ID"].strip().strip("<>") for r in smtp.received)
         assert all(n == 1 for n in received.values()), "a mail was sent twice"
@@ -52,13 +53,13 @@ def check_invariants(db_path, smtp, expected_messages: int) -> Counter:
             elif row["status"] == "uncertain":
                 assert received[row["message_id"]] <= 1
         assert set(received) <= {r[0] for r in store.query("SELECT message_id FROM outbox")}
-        machine_ids = {r[0] for r in store.query(
-            "SELECT message_id FROM messages WHERE screening != 'human'")}
+        machine_ids = {
+            r[0] for r in store.query("SELECT message_id FROM messages WHERE screening != 'human'")
+        }
         for item in smtp.received:
             assert (item.message["In-Reply-To"] or "").strip().strip("<>") not in machine_ids
         # each request got at most one ack per decision round
-        per_request = Counter(r[0] for r in store.query(
-            "SELECT request_id FROM outbox WHERE kind='ack'"))
+        per_request = Counter(r[0] for r in store.query("SELECT request_id FROM outbox WHERE kind='ack'"))
         assert all(n == 1 for n in per_request.values())
         return statuses
     finally:
@@ -72,24 +73,25 @@ def test_kill_minus_nine_at_random_points(tmp_path, dovecot, smtp, users, seed):
     (user,) = users(f"kill{seed}-")
     mails = generate(300, seed)
     dovecot.append(user, mails)
-    path = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp.port,
-                        inboxes=[{"name": "general", "username": user, "batch_size": 25,
-                                  "idle": False}])
+    path = write_config(
+        tmp_path,
+        imap_port=dovecot.port,
+        smtp_port=smtp.port,
+        inboxes=[{"name": "general", "username": user, "batch_size": 25, "idle": False}],
+    )
     config = load_config(path)
     setup = Service(config)
     members.import_file(setup.store, ROSTER, "test")
     setup.close()
     kills = 0
     for _ in range(8):
-        proc = subprocess.Popen(service_cmd(path), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(service_cmd(path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.3, 2.5))
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             kills += 1
         proc.wait()
-    final = subprocess.run([*service_cmd(path), "--once"], capture_output=True, text=True,
-                           timeout=300)
+    final = subprocess.run([*service_cmd(path), "--once"], capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr
     assert kills >= 4
     statuses = check_invariants(config.database, smtp, expected_messages=300)
@@ -119,10 +121,13 @@ def test_sigterm_stops_cleanly(tmp_path, dovecot, smtp, users):
     # SIGTERM ends the service after the current message, with exit code 0.
     (user,) = users("term")
     dovecot.append(user, generate(40, 7))
-    path = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp.port,
-                        inboxes=[{"name": "general", "username": user, "idle": False}])
-    proc = subprocess.Popen(service_cmd(path), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    path = write_config(
+        tmp_path,
+        imap_port=dovecot.port,
+        smtp_port=smtp.port,
+        inboxes=[{"name": "general", "username": user, "idle": False}],
+    )
+    proc = subprocess.Popen(service_cmd(path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     time.sleep(1.5)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0
@@ -137,9 +142,12 @@ def test_dovecot_stopped_mid_cycle_and_back(tmp_path, smtp, users):
     try:
         (user,) = users("dropped")
         server.append(user, generate(150, 11))
-        path = write_config(tmp_path, imap_port=server.port, smtp_port=smtp.port,
-                            inboxes=[{"name": "general", "username": user, "batch_size": 5,
-                                      "idle": False}])
+        path = write_config(
+            tmp_path,
+            imap_port=server.port,
+            smtp_port=smtp.port,
+            inboxes=[{"name": "general", "username": user, "batch_size": 5, "idle": False}],
+        )
         service = Service(load_config(path))
         stopper = threading.Timer(0.15, server.stop)
         stopper.start()
@@ -162,15 +170,28 @@ def test_locked_database_waits_then_continues(tmp_path, dovecot, smtp, users):
     # A staff tool holding the write lock makes the service wait, not fail or half-write.
     (user,) = users("locked")
     dovecot.append(user, generate(10, 5))
-    path = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp.port,
-                        inboxes=[{"name": "general", "username": user, "idle": False}])
+    path = write_config(
+        tmp_path,
+        imap_port=dovecot.port,
+        smtp_port=smtp.port,
+        inboxes=[{"name": "general", "username": user, "idle": False}],
+    )
     config = load_config(path)
     service = Service(config)
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sqlite3,sys,time\n"
-        f"c=sqlite3.connect({str(config.database)!r}, isolation_level=None)\n"
-        "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); time.sleep(2.5)\n"
-        "c.execute('COMMIT')\n")], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sqlite3,sys,time\n"
+                f"c=sqlite3.connect({str(config.database)!r}, isolation_level=None)\n"
+                "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); time.sleep(2.5)\n"
+                "c.execute('COMMIT')\n"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout.readline().strip() == "locked"
     started = time.monotonic()
     report = service.run_cycle()
@@ -189,8 +210,14 @@ def test_lock_held_too_long_fails_loudly_without_half_writes(tmp_path):
     other = sqlite3.connect(str(db), isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     with pytest.raises(sqlite3.OperationalError, match="locked"):
-        store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=1,
-                             raw=b"From: a@b.c\r\nSubject: x\r\n\r\nhi", internal_date=None)
+        store.store_delivery(
+            inbox="general",
+            folder="INBOX",
+            uidvalidity=1,
+            uid=1,
+            raw=b"From: a@b.c\r\nSubject: x\r\n\r\nhi",
+            internal_date=None,
+        )
     other.execute("ROLLBACK")
     assert store.one("SELECT COUNT(*) FROM messages")[0] == 0
     assert store.one("SELECT COUNT(*) FROM checkpoints")[0] == 0
@@ -201,8 +228,12 @@ def test_disk_full_fails_loudly_and_resumes(tmp_path, dovecot, smtp, users):
     # half-written, and once there is room the next cycle stores everything.
     (user,) = users("diskfull")
     dovecot.append(user, generate(30, 9))
-    path = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp.port,
-                        inboxes=[{"name": "general", "username": user, "idle": False}])
+    path = write_config(
+        tmp_path,
+        imap_port=dovecot.port,
+        smtp_port=smtp.port,
+        inboxes=[{"name": "general", "username": user, "idle": False}],
+    )
     service = Service(load_config(path))
     pages = service.store.one("PRAGMA page_count")[0]
     service.store.conn.execute(f"PRAGMA max_page_count = {pages + 20}")

@@ -16,8 +16,18 @@ from intake.store import Store
 from intake.templating import Templates
 from tests.conftest import write_config
 
-CHARSETS = ["utf-8", "iso-8859-1", "windows-1252", "iso-2022-jp", "gb18030", "x-unknown",
-            "utf-16", "", "koi8-r", "utf-7"]
+CHARSETS = [
+    "utf-8",
+    "iso-8859-1",
+    "windows-1252",
+    "iso-2022-jp",
+    "gb18030",
+    "x-unknown",
+    "utf-16",
+    "",
+    "koi8-r",
+    "utf-7",
+]
 ENCODINGS = ["7bit", "8bit", "base64", "quoted-printable", "x-uuencode", "binary", "bogus", ""]
 
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80)
@@ -41,12 +51,23 @@ def header_value(draw) -> bytes:
 
 @st.composite
 def part(draw, depth: int = 0) -> bytes:
-    ctype = draw(st.sampled_from(["text/plain", "text/html", "multipart/mixed",
-                                  "multipart/alternative", "message/rfc822",
-                                  "application/octet-stream", "multipart/report", "image/png"]))
+    ctype = draw(
+        st.sampled_from(
+            [
+                "text/plain",
+                "text/html",
+                "multipart/mixed",
+                "multipart/alternative",
+                "message/rfc822",
+                "application/octet-stream",
+                "multipart/report",
+                "image/png",
+            ]
+        )
+    )
     cs = draw(st.sampled_from(CHARSETS))
     cte = draw(st.sampled_from(ENCODINGS))
-    head = f"Content-Type: {ctype}; charset=\"{cs}\"".encode()
+    head = f'Content-Type: {ctype}; charset="{cs}"'.encode()
     if ctype.startswith("multipart") and depth < 3:
         boundary = draw(st.sampled_from(["b1", "", "==x==", "a" * 80, "b1--"]))
         head += f'; boundary="{boundary}"'.encode()
@@ -57,16 +78,22 @@ def part(draw, depth: int = 0) -> bytes:
     else:
         body = draw(st.one_of(junk, text.map(lambda t: t.encode("utf-8", "replace"))))
     if draw(st.booleans()):
-        head += b'\r\nContent-Disposition: attachment; filename="' + \
-            draw(text).encode("utf-8", "replace").replace(b'"', b"") + b'"'
+        head += (
+            b'\r\nContent-Disposition: attachment; filename="'
+            + draw(text).encode("utf-8", "replace").replace(b'"', b"")
+            + b'"'
+        )
     return head + f"\r\nContent-Transfer-Encoding: {cte}\r\n\r\n".encode() + body
 
 
 @st.composite
 def hostile_mail(draw) -> bytes:
     headers = [
-        b"From: " + draw(header_value()) + b" <" + draw(st.sampled_from(
-            [b"a@stad.gent", b"x@y", b"", b"\x00@\xff", b"mailer-daemon@x.org"])) + b">",
+        b"From: "
+        + draw(header_value())
+        + b" <"
+        + draw(st.sampled_from([b"a@stad.gent", b"x@y", b"", b"\x00@\xff", b"mailer-daemon@x.org"]))
+        + b">",
         b"To: procurement@iclei.org",
         b"Subject: " + draw(header_value()),
         b"Message-ID: <" + draw(st.sampled_from([b"", b"id@x", b"a b c", b"<<>>"])) + b">",
@@ -84,23 +111,30 @@ def hostile_mail(draw) -> bytes:
 
 
 def make_env(tmp_path) -> Env:
-    path = write_config(tmp_path, imap_port=1, smtp_port=1,
-                        inboxes=[{"name": "general", "username": "u"}])
+    path = write_config(tmp_path, imap_port=1, smtp_port=1, inboxes=[{"name": "general", "username": "u"}])
     config = load_config(path)
     store = Store(config.database)
     store.migrate()
-    return Env(config=config, rules=load_rules(config.rules_dir), store=store,
-               templates=Templates(config.templates_dir))
+    return Env(
+        config=config,
+        rules=load_rules(config.rules_dir),
+        store=store,
+        templates=Templates(config.templates_dir),
+    )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                   HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(raw=hostile_mail())
 def test_hostile_mime_is_stored_and_never_crashes(tmp_path_factory, raw):
     # Whatever arrives is stored once, processed or marked unparseable; replies stay clean.
     env = make_env(tmp_path_factory.mktemp("h"))
-    pk, _ = env.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=1,
-                                     raw=raw, internal_date=None)
+    pk, _ = env.store.store_delivery(
+        inbox="general", folder="INBOX", uidvalidity=1, uid=1, raw=raw, internal_date=None
+    )
     pipeline.process(env, pk)
     row = env.store.one("SELECT status, status_reason FROM messages WHERE id=?", (pk,))
     assert row["status"] in ("processed", "unparseable"), row["status_reason"]
@@ -117,19 +151,28 @@ def test_a_sender_that_cannot_be_answered_goes_to_triage_not_to_the_shunt(tmp_pa
     # "@"; an address nothing can be sent to (here non-ASCII, which our SMTP does not
     # speak) is a request for a person, with the reason, and no mail is queued to it.
     env = make_env(tmp_path)
-    body = (b"To: procurement@iclei.org\r\nSubject: Join LCC\r\n"
-            b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
-            b"We would like to join the Life Cycle Costing interest group.\r\n")
+    body = (
+        b"To: procurement@iclei.org\r\nSubject: Join LCC\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        b"We would like to join the Life Cycle Costing interest group.\r\n"
+    )
     outcomes = []
     for uid, sender in enumerate([b"@0 <anna@stad.gent>", "j\u00f6rg@stad.gent".encode()], 1):
-        pk, _ = env.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1,
-                                         uid=uid, raw=b"From: " + sender + b"\r\nMessage-ID: <m"
-                                         + str(uid).encode() + b"@x>\r\n" + body,
-                                         internal_date=None)
+        pk, _ = env.store.store_delivery(
+            inbox="general",
+            folder="INBOX",
+            uidvalidity=1,
+            uid=uid,
+            raw=b"From: " + sender + b"\r\nMessage-ID: <m" + str(uid).encode() + b"@x>\r\n" + body,
+            internal_date=None,
+        )
         ctx = pipeline.process(env, pk)
         assert ctx is not None
-        row = env.store.one("SELECT m.status, m.sender_email, r.triage_reason FROM messages m"
-                            " JOIN requests r ON r.id = m.request_id WHERE m.id=?", (pk,))
+        row = env.store.one(
+            "SELECT m.status, m.sender_email, r.triage_reason FROM messages m"
+            " JOIN requests r ON r.id = m.request_id WHERE m.id=?",
+            (pk,),
+        )
         outcomes.append((row["status"], row["sender_email"], row["triage_reason"]))
     assert outcomes[0][:2] == ("processed", "anna@stad.gent")
     status, unanswerable, reason = outcomes[1]

@@ -20,10 +20,12 @@ from tests.dovecot import Dovecot
 
 
 def join_mail(n: int) -> bytes:
-    return (f"From: Ana <aankoopbeleid@stad.gent>\r\nTo: procurement@iclei.org\r\n"
-            f"Subject: Join the ICT group {n}\r\nMessage-ID: <idle-{n}@stad.gent>\r\n\r\n"
-            "We would like to join the Interest Group on socially responsible ICT"
-            " procurement.\r\n").encode()
+    return (
+        f"From: Ana <aankoopbeleid@stad.gent>\r\nTo: procurement@iclei.org\r\n"
+        f"Subject: Join the ICT group {n}\r\nMessage-ID: <idle-{n}@stad.gent>\r\n\r\n"
+        "We would like to join the Interest Group on socially responsible ICT"
+        " procurement.\r\n"
+    ).encode()
 
 
 def wait_for(predicate, timeout: float) -> float | None:
@@ -36,8 +38,9 @@ def wait_for(predicate, timeout: float) -> float | None:
 
 
 def start_service(service: Service, idle: bool) -> threading.Thread:
-    thread = threading.Thread(target=service.run_forever,
-                              kwargs={"signals": False, "idle": idle}, daemon=True)
+    thread = threading.Thread(
+        target=service.run_forever, kwargs={"signals": False, "idle": idle}, daemon=True
+    )
     thread.start()
     return thread
 
@@ -45,8 +48,9 @@ def start_service(service: Service, idle: bool) -> threading.Thread:
 def test_idle_handles_new_mail_within_a_second(tmp_path, dovecot, smtp, users):
     # With IDLE, an APPENDed join request is acknowledged in about a second, not a poll later.
     (user,) = users("idle")
-    path = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp.port,
-                        inboxes=[{"name": "general", "username": user}])
+    path = write_config(
+        tmp_path, imap_port=dovecot.port, smtp_port=smtp.port, inboxes=[{"name": "general", "username": user}]
+    )
     config = replace(load_config(path), poll_interval=300)
     service = Service(config)
     members.import_file(service.store, ROSTER, "t")
@@ -71,8 +75,12 @@ def test_idle_handles_new_mail_within_a_second(tmp_path, dovecot, smtp, users):
 def test_polling_without_idle(tmp_path, dovecot, smtp, users):
     # With idle = false the service still finds mail at the next poll.
     (user,) = users("noidle")
-    path = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp.port,
-                        inboxes=[{"name": "general", "username": user, "idle": False}])
+    path = write_config(
+        tmp_path,
+        imap_port=dovecot.port,
+        smtp_port=smtp.port,
+        inboxes=[{"name": "general", "username": user, "idle": False}],
+    )
     service = Service(load_config(path))
     thread = start_service(service, idle=True)
     try:
@@ -89,8 +97,9 @@ def test_idle_comes_back_after_a_server_restart(tmp_path, smtp, users, caplog):
     # outage once, and the next mail is acknowledged within 2 s, not at the next poll.
     server = Dovecot().start()
     (user,) = users("restart")
-    path = write_config(tmp_path, imap_port=server.port, smtp_port=smtp.port,
-                        inboxes=[{"name": "general", "username": user}])
+    path = write_config(
+        tmp_path, imap_port=server.port, smtp_port=smtp.port, inboxes=[{"name": "general", "username": user}]
+    )
     service = Service(replace(load_config(path), poll_interval=300))
     members.import_file(service.store, ROSTER, "t")
     thread = start_service(service, idle=True)
@@ -120,8 +129,12 @@ def test_idle_notices_a_connection_that_died_without_a_word(tmp_path, smtp, user
     # next mail is acknowledged within seconds, not at the next poll.
     server = Dovecot().start()
     (user,) = users(f"silent{fault}")
-    path = write_config(tmp_path, imap_port=server.port, smtp_port=smtp.port,
-                        inboxes=[{"name": "general", "username": user, "timeout": 1}])
+    path = write_config(
+        tmp_path,
+        imap_port=server.port,
+        smtp_port=smtp.port,
+        inboxes=[{"name": "general", "username": user, "timeout": 1}],
+    )
     service = Service(replace(load_config(path), poll_interval=300))
     members.import_file(service.store, ROSTER, "t")
     thread = start_service(service, idle=True)

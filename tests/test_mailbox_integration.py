@@ -14,9 +14,11 @@ from intake.store import Store
 from tests.conftest import corpus_files, deliver_corpus, write_config
 from tests.dovecot import Dovecot
 
-SIMPLE = (b"From: Ana <ana@stad.gent>\r\nTo: procurement@iclei.org\r\nSubject: Hello %d\r\n"
-          b"Message-ID: <simple-%d@stad.gent>\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\n\r\n"
-          b"We would like to join the ICT group.\r\n")
+SIMPLE = (
+    b"From: Ana <ana@stad.gent>\r\nTo: procurement@iclei.org\r\nSubject: Hello %d\r\n"
+    b"Message-ID: <simple-%d@stad.gent>\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\n\r\n"
+    b"We would like to join the ICT group.\r\n"
+)
 
 
 def simple(n: int) -> bytes:
@@ -67,9 +69,11 @@ def test_second_poll_sends_no_fetch(corpus_setup, dovecot, monkeypatch):
 
 def test_cc_duplicate_becomes_one_request_with_two_deliveries(corpus_setup, dovecot):
     # The same message To procurement@ and Cc the facilitator is one request, two deliveries.
-    raw = (b"From: Lena <lena@skane.se>\r\nTo: procurement@iclei.org\r\n"
-           b"Cc: philipp.tepper@iclei.org\r\nSubject: Join LCC\r\n"
-           b"Message-ID: <dup-1@skane.se>\r\n\r\nWe want to join the LCC group.\r\n")
+    raw = (
+        b"From: Lena <lena@skane.se>\r\nTo: procurement@iclei.org\r\n"
+        b"Cc: philipp.tepper@iclei.org\r\nSubject: Join LCC\r\n"
+        b"Message-ID: <dup-1@skane.se>\r\n\r\nWe want to join the LCC group.\r\n"
+    )
     dovecot.append(corpus_setup["general"], [b"Received: from a by b; x\r\n" + raw])
     dovecot.append(corpus_setup["lcc"], [b"Received: from c by d; y\r\n" + raw])
     service = Service(corpus_setup["config"])
@@ -84,9 +88,12 @@ def test_uidvalidity_change_rescans_without_duplicates(corpus_setup, dovecot):
     # Recreating the folder changes UIDVALIDITY; known messages are not stored twice.
     user = corpus_setup["general"]
     dovecot.append(user, [simple(10), simple(11)], folder="Work")
-    config_path = write_config(corpus_setup["config_path"].parent, imap_port=dovecot.port,
-                               smtp_port=1, inboxes=[{"name": "general", "username": user,
-                                                      "folder": "Work"}])
+    config_path = write_config(
+        corpus_setup["config_path"].parent,
+        imap_port=dovecot.port,
+        smtp_port=1,
+        inboxes=[{"name": "general", "username": user, "folder": "Work"}],
+    )
     store = Store(load_config(config_path).database)
     store.migrate()
     inbox = load_config(config_path).inboxes[0]
@@ -128,8 +135,12 @@ def test_move_action_moves_handled_mail(tmp_path, dovecot, smtp, users):
     # on_handled = "move" moves each handled message to the target folder.
     (user,) = users("mover")
     dovecot.append(user, [simple(30), simple(31)])
-    path = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp.port, inboxes=[
-        {"name": "general", "username": user, "on_handled": "move", "move_to": "Done"}])
+    path = write_config(
+        tmp_path,
+        imap_port=dovecot.port,
+        smtp_port=smtp.port,
+        inboxes=[{"name": "general", "username": user, "on_handled": "move", "move_to": "Done"}],
+    )
     report = Service(load_config(path)).run_cycle()
     assert report.filed == 2
     c = dovecot.client(user)
@@ -143,8 +154,9 @@ def test_server_down_at_start_then_back(tmp_path, smtp, users, caplog):
     # An unreachable server is one log line and a retry later; nothing crashes.
     server = Dovecot()
     (user,) = users("late")
-    path = write_config(tmp_path, imap_port=server.port, smtp_port=smtp.port,
-                        inboxes=[{"name": "general", "username": user}])
+    path = write_config(
+        tmp_path, imap_port=server.port, smtp_port=smtp.port, inboxes=[{"name": "general", "username": user}]
+    )
     service = Service(load_config(path))
     report = service.run_cycle()
     assert not report.ok
@@ -164,9 +176,12 @@ def test_backoff_skips_failing_inbox_but_others_go_on(tmp_path, dovecot, smtp, u
     # A failing inbox is retried with growing gaps; a healthy one is polled every cycle.
     (good,) = users("good")
     dovecot.append(good, [simple(50)])
-    path = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp.port, inboxes=[
-        {"name": "good", "username": good},
-        {"name": "bad", "username": good, "port": 1}])
+    path = write_config(
+        tmp_path,
+        imap_port=dovecot.port,
+        smtp_port=smtp.port,
+        inboxes=[{"name": "good", "username": good}, {"name": "bad", "username": good, "port": 1}],
+    )
     service = Service(load_config(path))
     tries = []
     for _ in range(4):
@@ -180,8 +195,12 @@ def test_wrong_password_is_one_clear_error(tmp_path, dovecot, smtp, users, monke
     # A failed login names the inbox and the user, without the password.
     (user,) = users("wrongpw")
     monkeypatch.setenv("WRONG_PW", "not-the-password")
-    path = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp.port, inboxes=[
-        {"name": "general", "username": user, "password_env": "WRONG_PW"}])
+    path = write_config(
+        tmp_path,
+        imap_port=dovecot.port,
+        smtp_port=smtp.port,
+        inboxes=[{"name": "general", "username": user, "password_env": "WRONG_PW"}],
+    )
     report = Service(load_config(path)).run_cycle()
     assert len(report.errors) == 1
     assert "login failed" in report.errors[0] and user in report.errors[0]
@@ -192,8 +211,12 @@ def test_batches_larger_mailbox(tmp_path, dovecot, smtp, users):
     # Fetching happens in batches of batch_size; all messages arrive.
     (user,) = users("batch")
     dovecot.append(user, [simple(100 + i) for i in range(25)])
-    path = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp.port, inboxes=[
-        {"name": "general", "username": user, "batch_size": 7}])
+    path = write_config(
+        tmp_path,
+        imap_port=dovecot.port,
+        smtp_port=smtp.port,
+        inboxes=[{"name": "general", "username": user, "batch_size": 7}],
+    )
     report = Service(load_config(path)).run_cycle()
     assert report.fetched == 25
 
@@ -203,15 +226,18 @@ def test_stopping_mid_import_stores_what_it_has_and_resumes(tmp_path, dovecot, s
     # checkpoint stays at the last stored message, and the next start fetches the rest.
     (user,) = users("stopping")
     dovecot.append(user, [simple(300 + i) for i in range(25)])
-    path = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp.port, inboxes=[
-        {"name": "general", "username": user, "batch_size": 10}])
+    path = write_config(
+        tmp_path,
+        imap_port=dovecot.port,
+        smtp_port=smtp.port,
+        inboxes=[{"name": "general", "username": user, "batch_size": 10}],
+    )
     config = load_config(path)
     store = Store(config.database)
     store.migrate()
     asked = []
     client = mailbox.connect(config.inboxes[0])
-    first = mailbox.poll(client, config.inboxes[0], store,
-                         stop=lambda: asked.append(1) or len(asked) > 1)
+    first = mailbox.poll(client, config.inboxes[0], store, stop=lambda: asked.append(1) or len(asked) > 1)
     mailbox.close(client)
     assert first.stopped and first.fetched == 10
     assert store.checkpoint("general", "INBOX")["last_uid"] == 10
@@ -227,6 +253,7 @@ def test_stopping_mid_import_stores_what_it_has_and_resumes(tmp_path, dovecot, s
 def test_oddly_encoded_corpus_mail_is_stored_and_parsed(corpus_setup, dovecot, name):
     # MIME variety from the corpus (image-only HTML, rfc822 attachment, RFC 2231 names).
     from tests.conftest import DEV
+
     dovecot.append(corpus_setup["general"], [(DEV / name).read_bytes()])
     service = Service(corpus_setup["config"])
     service.run_cycle()
@@ -242,6 +269,7 @@ def test_unparseable_mail_is_kept_and_triaged(corpus_setup, dovecot, monkeypatch
     dovecot.append(corpus_setup["general"], [big, simple(61)])
     config = corpus_setup["config"]
     from dataclasses import replace
+
     config = replace(config, limits=replace(config.limits, max_message_bytes=4000))
     service = Service(config)
     service.run_cycle()
@@ -249,5 +277,6 @@ def test_unparseable_mail_is_kept_and_triaged(corpus_setup, dovecot, monkeypatch
     assert rows["Hello 60"]["status"] == "triage"
     assert "too large" in rows["Hello 60"]["triage_reason"]
     assert rows["Hello 61"]["status"] != "triage" or "too large" not in (
-        rows["Hello 61"]["triage_reason"] or "")
+        rows["Hello 61"]["triage_reason"] or ""
+    )
     assert os.path.exists(config.database)

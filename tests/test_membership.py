@@ -18,19 +18,22 @@ ROSTER_ENTRIES = [
 ]
 
 
-@pytest.mark.parametrize("sender, org, how", [
-    ("chef@gmail.com", "Stadt X", "exact"),
-    ("CHEF@Gmail.com", "Stadt X", "exact"),
-    ("other@gmail.com", None, "none"),
-    ("a@stadt-x.de", "Stadt X", "domain"),
-    ("a@mail.stadt-x.de", "Stadt X", "subdomain"),
-    ("a@stadt-x-de.com", None, "none"),
-    ("a@stadt-x.de.evil.io", None, "none"),
-    ("a@region-stadt-x.de", None, "none"),
-    ("a@xstadt-x.de", None, "none"),
-    ("a@deep.sub.region.example", "Sub Region", "subdomain"),
-    ("not-an-address", None, "none"),
-])
+@pytest.mark.parametrize(
+    "sender, org, how",
+    [
+        ("chef@gmail.com", "Stadt X", "exact"),
+        ("CHEF@Gmail.com", "Stadt X", "exact"),
+        ("other@gmail.com", None, "none"),
+        ("a@stadt-x.de", "Stadt X", "domain"),
+        ("a@mail.stadt-x.de", "Stadt X", "subdomain"),
+        ("a@stadt-x-de.com", None, "none"),
+        ("a@stadt-x.de.evil.io", None, "none"),
+        ("a@region-stadt-x.de", None, "none"),
+        ("a@xstadt-x.de", None, "none"),
+        ("a@deep.sub.region.example", "Sub Region", "subdomain"),
+        ("not-an-address", None, "none"),
+    ],
+)
 def test_matching(sender, org, how):
     # Whole DNS labels only: look-alikes never match; the most specific domain wins.
     entry, got = Roster(ROSTER_ENTRIES).match(sender)
@@ -69,18 +72,28 @@ def test_dry_run_changes_nothing(store):
     assert store.one("SELECT COUNT(*) FROM members")[0] == 0
 
 
-@pytest.mark.parametrize("text, words", [
-    ("organisation,country\nA,DE\n", "missing column"),
-    ("organisation,country,membership,domains,contact_emails\nA,DE,friend,a.de,\n",
-     "line 2: membership"),
-    ("organisation,country,membership,domains,contact_emails\nA,DE,participant,a.de,\n"
-     "B,DE,participant,not a domain,\n", "line 3"),
-    ("organisation,country,membership,domains,contact_emails\nA,DE,participant,a.de,x@\n",
-     "not an email"),
-    ("organisation,country,membership,domains,contact_emails\nA,DE,participant,a.de,\n"
-     "A,FR,participant,b.fr,\n", "already on line 2"),
-    ("organisation,country,membership,domains,contact_emails\nA,DE,participant\n", "line 2"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("organisation,country\nA,DE\n", "missing column"),
+        ("organisation,country,membership,domains,contact_emails\nA,DE,friend,a.de,\n", "line 2: membership"),
+        (
+            "organisation,country,membership,domains,contact_emails\nA,DE,participant,a.de,\n"
+            "B,DE,participant,not a domain,\n",
+            "line 3",
+        ),
+        (
+            "organisation,country,membership,domains,contact_emails\nA,DE,participant,a.de,x@\n",
+            "not an email",
+        ),
+        (
+            "organisation,country,membership,domains,contact_emails\nA,DE,participant,a.de,\n"
+            "A,FR,participant,b.fr,\n",
+            "already on line 2",
+        ),
+        ("organisation,country,membership,domains,contact_emails\nA,DE,participant\n", "line 2"),
+    ],
+)
 def test_bad_rows_stop_with_line_number(text, words):
     # A malformed row names its line.
     with pytest.raises(RosterError, match=words):
@@ -106,8 +119,10 @@ def test_bad_row_writes_nothing(store, tmp_path):
 def test_a_large_roster_matches_by_index_and_the_first_listing_wins():
     # Thousands of organisations: matching stays a few lookups; where two list the same
     # domain or contact, the first in roster order wins (as staff see it in the list).
-    entries = [RosterEntry(f"Org {i:05d}", "participant", (f"city{i}.example",),
-                           (f"head{i}@mail.example",)) for i in range(5000)]
+    entries = [
+        RosterEntry(f"Org {i:05d}", "participant", (f"city{i}.example",), (f"head{i}@mail.example",))
+        for i in range(5000)
+    ]
     entries.append(RosterEntry("Zeta", "partner", ("city7.example",), ("head7@mail.example",)))
     roster = Roster(entries)
     assert roster.match("a@dept.city4999.example") == (entries[4999], "subdomain")
@@ -122,8 +137,9 @@ def test_an_import_that_fails_halfway_leaves_the_roster_as_it_was(store, tmp_pat
     smaller = tmp_path / "smaller.csv"
     lines = ROSTER.read_text(encoding="utf-8").splitlines()
     # one organisation changed (an upsert), the other 44 gone (deletes)
-    smaller.write_text(lines[0] + "\n" + lines[1].replace("participant", "strategic_partner")
-                       + "\n", encoding="utf-8")
+    smaller.write_text(
+        lines[0] + "\n" + lines[1].replace("participant", "strategic_partner") + "\n", encoding="utf-8"
+    )
 
     def broken(*args, **kwargs):
         raise OSError("disk gone")

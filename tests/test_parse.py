@@ -31,14 +31,17 @@ def test_iso_2022_jp_body_is_decoded():
     assert any("ISO-2022" in note for note in mail.notes)
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("=?utf-8?q?Caf=C3=A9?= au lait", "Café au lait"),
-    ("Re: =?utf-8?q?M=C3=BCnchen?= meeting", "Re: München meeting"),
-    ("=?utf-8?q?Teil_1?= =?utf-8?q?_Teil_2?=", "Teil 1 Teil 2"),
-    ("=?iso-8859-1?q?Gr=FC=DFe?=\r\n aus Wien", "Grüße aus Wien"),
-    ("=?utf-8?b?w4lsw6lnYW50?= text", "Élégant text"),
-    ("plain and =?bogus-charset?q?x?= ok", "plain and =?bogus-charset?q?x?= ok"),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("=?utf-8?q?Caf=C3=A9?= au lait", "Café au lait"),
+        ("Re: =?utf-8?q?M=C3=BCnchen?= meeting", "Re: München meeting"),
+        ("=?utf-8?q?Teil_1?= =?utf-8?q?_Teil_2?=", "Teil 1 Teil 2"),
+        ("=?iso-8859-1?q?Gr=FC=DFe?=\r\n aus Wien", "Grüße aus Wien"),
+        ("=?utf-8?b?w4lsw6lnYW50?= text", "Élégant text"),
+        ("plain and =?bogus-charset?q?x?= ok", "plain and =?bogus-charset?q?x?= ok"),
+    ],
+)
 def test_rfc2047_whitespace(raw, expected):
     # Space next to plain text stays; space between encoded words goes; junk never raises.
     assert decode_text_header(raw) == expected
@@ -62,7 +65,8 @@ def test_rfc2231_attachment_name():
     # A non-ASCII attachment file name (RFC 2231) is decoded.
     mail = parse_bytes((DEV / "0062.eml").read_bytes())
     assert [a.filename for a in mail.attachments] == [
-        "Förslag_intressegrupp_utsläppsfria_byggarbetsplatser.docx"]
+        "Förslag_intressegrupp_utsläppsfria_byggarbetsplatser.docx"
+    ]
 
 
 def test_forwarded_rfc822_attachment_names_original_writer():
@@ -105,12 +109,15 @@ def test_realworld_corpus_never_crashes():
     assert parsed >= len(files) - 5
 
 
-@pytest.mark.parametrize("header, expected", [
-    ("Wed, 20 Sep 1995 00:19:00 (EDT) -0400", "1995-09-20T04:19:00Z"),  # comment, then offset
-    ("Tue, 3 Mar 2026 10:15:00 +0100", "2026-03-03T09:15:00Z"),
-    ("Tue, 3 Mar 2026 10:15:00", "2026-03-03T10:15:00Z"),  # no zone: taken as UTC
-    ("not a date", None),
-])
+@pytest.mark.parametrize(
+    "header, expected",
+    [
+        ("Wed, 20 Sep 1995 00:19:00 (EDT) -0400", "1995-09-20T04:19:00Z"),  # comment, then offset
+        ("Tue, 3 Mar 2026 10:15:00 +0100", "2026-03-03T09:15:00Z"),
+        ("Tue, 3 Mar 2026 10:15:00", "2026-03-03T10:15:00Z"),  # no zone: taken as UTC
+        ("not a date", None),
+    ],
+)
 def test_date_is_stored_in_utc(header, expected):
     raw = f"From: a@b.example\r\nDate: {header}\r\nSubject: x\r\n\r\nhi\r\n".encode()
     assert parse_bytes(raw).date == expected
@@ -118,11 +125,12 @@ def test_date_is_stored_in_utc(header, expected):
 
 def test_an_encoded_comma_in_a_name_does_not_split_the_address():
     # "Kröger, Sabine" sent as one encoded word: the name is kept whole, the address found.
-    raw = (b"From: =?iso-8859-1?Q?Kr=F6ger=2C_Sabine?= <sabine.kroeger@heidelberg.example>\r\n"
-           b"Subject: x\r\n\r\nhi\r\n")
+    raw = (
+        b"From: =?iso-8859-1?Q?Kr=F6ger=2C_Sabine?= <sabine.kroeger@heidelberg.example>\r\n"
+        b"Subject: x\r\n\r\nhi\r\n"
+    )
     mail = parse_bytes(raw)
-    assert (mail.sender_name, mail.sender_email) == ("Kröger, Sabine",
-                                                     "sabine.kroeger@heidelberg.example")
+    assert (mail.sender_name, mail.sender_email) == ("Kröger, Sabine", "sabine.kroeger@heidelberg.example")
     # a broken mailer that encodes the address itself is still understood
     raw = b"From: =?utf-8?q?Anna_<anna@city.example>?=\r\nSubject: x\r\n\r\nhi\r\n"
     assert parse_bytes(raw).sender_email == "anna@city.example"
@@ -132,9 +140,11 @@ def test_an_encoded_comma_in_a_name_does_not_split_the_address():
 def test_raw_8bit_headers_are_read_as_text_not_replacement_characters(charset):
     # RFC 6532 allows UTF-8 in headers, and older mailers send Latin-1 unencoded: the
     # parser hands such bytes over as "unknown-8bit", which str() made "J\ufffd\ufffdrg".
-    raw = ("From: Jörg Müller <joerg@stadt.example>\r\nTo: Zoë <zoe@stadt.example>\r\n"
-           "Subject: Grüße aus Köln\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-           "Hallo\r\n").encode(charset)
+    raw = (
+        "From: Jörg Müller <joerg@stadt.example>\r\nTo: Zoë <zoe@stadt.example>\r\n"
+        "Subject: Grüße aus Köln\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        "Hallo\r\n"
+    ).encode(charset)
     mail = parse_bytes(raw)
     assert (mail.sender_name, mail.sender_email) == ("Jörg Müller", "joerg@stadt.example")
     assert mail.subject == "Grüße aus Köln"

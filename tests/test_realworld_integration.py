@@ -23,9 +23,12 @@ def test_realworld_corpus_through_dovecot(tmp_path, dovecot, smtp, users):
             refused.append((path.name, str(exc)[:80]))
     c.logout()
     assert accepted >= len(files) - 10, refused
-    path = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp.port,
-                        inboxes=[{"name": "general", "username": user, "batch_size": 50,
-                                  "idle": False}])
+    path = write_config(
+        tmp_path,
+        imap_port=dovecot.port,
+        smtp_port=smtp.port,
+        inboxes=[{"name": "general", "username": user, "batch_size": 50, "idle": False}],
+    )
     service = Service(load_config(path))
     report = service.run_cycle()
     assert report.ok, report.errors
@@ -37,8 +40,10 @@ def test_realworld_corpus_through_dovecot(tmp_path, dovecot, smtp, users):
     listed = queries.list_requests(service.store)
     messages = service.store.one("SELECT COUNT(*) FROM messages")[0]
     assert len({m for r in listed for m in r["message_ids"]} | {r["id"] for r in listed}) >= 1
-    assert sum(1 for _ in listed) + service.store.one(
-        "SELECT COUNT(*) FROM messages WHERE role='followup'")[0] == messages
+    assert (
+        sum(1 for _ in listed) + service.store.one("SELECT COUNT(*) FROM messages WHERE role='followup'")[0]
+        == messages
+    )
     # nothing automatic was answered
     machine = {r["sender_email"] for r in listed if r["screening"] not in ("human", None)}
     for item in smtp.received:

@@ -16,6 +16,7 @@ from intake.web import create_app
 from tests.conftest import ROOT, ROSTER, write_config
 from tests.test_register_end_to_end import CIRCULAR_JOIN, LCC_JOIN, OFFER, PROPOSALS, mail
 from tests.test_templates import TEMPLATES, VARIABLES
+from tests.webfixtures import csrf_of
 
 _uids = itertools.count(1)
 
@@ -99,9 +100,12 @@ def test_the_link_page_acts_only_on_post(env):
     page = client.get(f"/p/{token}")
     assert page.status_code == 200 and b"Ayuntamiento de Valladolid" in page.data
     assert register.participant(env.store, pid)["status"] == "forwarded"
-    done = client.post(f"/p/{token}", data={"action": "decline"})
+    csrf = csrf_of(page.get_data(as_text=True))
+    assert client.post(f"/p/{token}", data={"action": "decline"}).status_code == 400  # no CSRF token
+    assert register.participant(env.store, pid)["status"] == "forwarded"
+    done = client.post(f"/p/{token}", data={"action": "decline", "csrf_token": csrf})
     assert done.status_code == 200 and b"declined" in done.data
-    assert client.post(f"/p/{token}", data={"action": "confirm"}).status_code == 410
+    assert client.post(f"/p/{token}", data={"action": "confirm", "csrf_token": csrf}).status_code == 410
     assert register.participant(env.store, pid)["status"] == "declined"
     assert outbox(env, "welcome") == []
 
@@ -272,12 +276,12 @@ def test_weekly_digest_goes_once_a_week_when_configured(env):
 def test_desk_register_pages_are_scoped_and_need_csrf(env):
     # A facilitator sees only their group, cannot start or close groups; every POST needs CSRF.
     from intake import accounts
-    from tests.webfixtures import PASSWORD, csrf_of
+    from tests.webfixtures import PASSWORD, csrf_of, login
 
     deliver(env, *PROPOSALS, OFFER)
     accounts.add(env.store, "philipp", "facilitator", "lcc", PASSWORD)
     client = create_app(env.config).test_client()
-    client.post("/login", data={"name": "philipp", "password": PASSWORD})
+    assert login(client, "philipp").status_code == 302
     page = client.get("/register")
     assert page.status_code == 200 and b"Life Cycle Costing" in page.data
     assert b"circular" not in page.data and b"Socially Responsible" not in page.data
@@ -326,13 +330,13 @@ def test_staff_record_a_meeting_and_read_the_yearly_update_in_the_desk(env):
     from datetime import date
 
     from intake import accounts
-    from tests.webfixtures import PASSWORD, csrf_of
+    from tests.webfixtures import PASSWORD, csrf_of, login
 
     pid, token = forwarded_participant(env)
     register_mail.decide_by_token(env, token, "confirm")
     accounts.add(env.store, "anna", "staff", None, PASSWORD)
     client = create_app(env.config).test_client()
-    client.post("/login", data={"name": "anna", "password": PASSWORD})
+    assert login(client, "anna").status_code == 302
     csrf = csrf_of(client.get("/register/lcc").data.decode())
     today = date.today().isoformat()
     client.post(

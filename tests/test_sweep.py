@@ -17,15 +17,14 @@ from tests.webfixtures import login
 
 
 def test_every_request_renders(tmp_path):
-    path = write_config(tmp_path, imap_port=1, smtp_port=1,
-                        inboxes=[{"name": "general", "username": "u"}])
+    path = write_config(tmp_path, imap_port=1, smtp_port=1, inboxes=[{"name": "general", "username": "u"}])
     service = Service(load_config(path))
     members.import_file(service.store, ROSTER, "t")
-    files = [p for p in sorted(Path(CORPUS).rglob("*"))
-             if p.is_file() and p.suffix not in (".csv", ".md")]
+    files = [p for p in sorted(Path(CORPUS).rglob("*")) if p.is_file() and p.suffix not in (".csv", ".md")]
     for uid, file in enumerate(files, 1):
-        service.store.store_delivery(inbox="general", folder="INBOX", uidvalidity=1, uid=uid,
-                                     raw=file.read_bytes(), internal_date=None)
+        service.store.store_delivery(
+            inbox="general", folder="INBOX", uidvalidity=1, uid=uid, raw=file.read_bytes(), internal_date=None
+        )
     pipeline.process_pending(service.env)
     statuses = {r[0] for r in service.store.query("SELECT DISTINCT status FROM messages")}
     assert statuses <= {"processed", "unparseable"}

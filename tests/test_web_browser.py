@@ -18,17 +18,24 @@ from intake.web import create_app
 from tests.conftest import ROOT, write_config
 from tests.webfixtures import PASSWORD, populated
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 
 def chromium_path() -> str:
     path = shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(path).exists():
-        raise RuntimeError("Chromium is not installed: the README's test command installs it"
-                           " with apt-get (package chromium)")
+        raise RuntimeError(
+            "Chromium is not installed: the README's test command installs it with apt-get (package chromium)"
+        )
     return path
 
 
@@ -86,8 +93,12 @@ def test_work_a_request_from_queue_to_closed(browser, site):
     page.goto(f"{served.url}/queue")
     assert token not in page.inner_text("main")
     request_id = int(token.split("-")[1])
-    events = [r["actor"] for r in service.store.query(
-        "SELECT actor FROM events WHERE request_id=? AND kind IN ('note', 'closed')", (request_id,))]
+    events = [
+        r["actor"]
+        for r in service.store.query(
+            "SELECT actor FROM events WHERE request_id=? AND kind IN ('note', 'closed')", (request_id,)
+        )
+    ]
     assert events == ["anna", "anna"]
     page.close()
 
@@ -105,12 +116,16 @@ def test_reroute_with_preview_then_send(browser, site):
     assert "what this decision will do" in page.inner_text("h1")
     preview = page.inner_text("article.preview")
     assert "We have received your message" in preview
-    assert service.store.one("SELECT COUNT(*) FROM outbox WHERE dedupe_key LIKE ?",
-                             (f"req{row['id']}:r1:%",))[0] == 0
+    assert (
+        service.store.one("SELECT COUNT(*) FROM outbox WHERE dedupe_key LIKE ?", (f"req{row['id']}:r1:%",))[0]
+        == 0
+    )
     page.click("text=Decide and send")
     assert "1 mail(s) queued" in page.inner_text("main")
-    assert service.store.one("SELECT COUNT(*) FROM outbox WHERE dedupe_key LIKE ?",
-                             (f"req{row['id']}:r1:%",))[0] == 1
+    assert (
+        service.store.one("SELECT COUNT(*) FROM outbox WHERE dedupe_key LIKE ?", (f"req{row['id']}:r1:%",))[0]
+        == 1
+    )
     page.close()
 
 
@@ -134,8 +149,7 @@ def test_facilitator_cannot_open_other_groups_request(browser, site):
 def test_hostile_mail_runs_no_script(browser, site):
     # A mail whose subject, name, body and attachment name carry scripts renders inert.
     served, service = site
-    request_id = service.store.one(
-        "SELECT request_id FROM messages WHERE message_id='xss-1@evil.example'")[0]
+    request_id = service.store.one("SELECT request_id FROM messages WHERE message_id='xss-1@evil.example'")[0]
     page = browser.new_page()
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -154,9 +168,12 @@ def test_hostile_mail_runs_no_script(browser, site):
 
 def test_screenshots_for_the_readme(browser, tmp_path, smtp):
     # The README's screenshots are made here, from the demo data.
-    path = write_config(tmp_path, imap_port=1, smtp_port=smtp.port,
-                        inboxes=[{"name": "general", "username": "u"},
-                                 {"name": "lcc", "username": "u", "group": "lcc"}])
+    path = write_config(
+        tmp_path,
+        imap_port=1,
+        smtp_port=smtp.port,
+        inboxes=[{"name": "general", "username": "u"}, {"name": "lcc", "username": "u", "group": "lcc"}],
+    )
     config = load_config(path)
     service = Service(config)
     roster_file = tmp_path / "roster.csv"
@@ -164,8 +181,9 @@ def test_screenshots_for_the_readme(browser, tmp_path, smtp):
     members.import_file(service.store, roster_file, "demo")
     for uid, (folder, raw) in enumerate(demo_messages(), 1):
         inbox = "lcc" if folder == "LCC" else "general"
-        service.store.store_delivery(inbox=inbox, folder="INBOX", uidvalidity=1, uid=uid,
-                                     raw=raw, internal_date=None)
+        service.store.store_delivery(
+            inbox=inbox, folder="INBOX", uidvalidity=1, uid=uid, raw=raw, internal_date=None
+        )
     pipeline.process_pending(service.env)
     accounts.add(service.store, "anna", "staff", None, PASSWORD)
     served = Served(create_app(config))

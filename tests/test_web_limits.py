@@ -139,6 +139,36 @@ def test_attachment_keeps_its_sandbox_policy(tmp_path, smtp):
     service.close()
 
 
+def test_attachment_download_parses_under_the_parse_time_limit(tmp_path, smtp):
+    # The desk takes an attachment out of the raw mail in a child process stopped after
+    # limits.max_parse_seconds: whatever the message, the desk spends at most that long on it
+    # (the service's own limit only works in its main thread). A 50 ms limit stops the child
+    # before it is done with 20,000 parts; the default limit lets the same mail download.
+    from dataclasses import replace
+
+    parts = b"".join(
+        b"--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=p%d.txt\r\n"
+        b"\r\npart %d\r\n" % (i, i)
+        for i in range(20_000)
+    )
+    body = b"--b\r\nContent-Type: text/plain\r\n\r\nJoin the ICT group please.\r\n" + parts + b"--b--\r\n"
+    head = b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n"
+    service, client = desk_for(tmp_path, [mail("many@heidelberg.de", b"Join", body, head)], smtp)
+    row = service.store.one("SELECT id, request_id FROM messages")
+    url = f"/requests/{row[1]}/messages/{row[0]}/attachments/19999"
+    config = client.application.extensions["intake"]["config"]
+    quick = replace(config, limits=replace(config.limits, max_parse_seconds=0.05))
+    client.application.extensions["intake"]["config"] = quick
+    started = time.monotonic()
+    response = client.get(url)
+    assert response.status_code == 422 and "max_parse_seconds" in response.get_data(as_text=True)
+    assert time.monotonic() - started < 5
+    client.application.extensions["intake"]["config"] = config
+    response = client.get(url)
+    assert response.status_code == 200 and response.data == b"part 19999"
+    service.close()
+
+
 def test_odd_urls_answer_4xx(tmp_path, smtp):
     # A request id beyond SQLite's integers, and the attachment of a 3,000-deep mail,
     # answer 4xx instead of a server error.

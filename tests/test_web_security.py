@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from intake.web import create_app, monitoring
+from intake.web import create_app, form_views, monitoring
 from tests.webfixtures import csrf_of, login, populated
 
 
@@ -24,16 +24,26 @@ def test_every_route_but_login_needs_a_session(app_and_service):
     client = app.test_client()
     checked = 0
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in ("auth.login", "static", "register.link_page", *monitoring.PUBLIC):
+        if rule.endpoint in (
+            "auth.login",
+            "static",
+            "register.link_page",
+            *monitoring.PUBLIC,
+            *form_views.PUBLIC,
+        ):
             continue  # public by design: the login page, style, /healthz and /metrics (no personal
-            # data), and the facilitator's link page (its signed token is the key: test_register.py)
+            # data), the facilitator's link page (its signed token is the key: test_register.py),
+            # and the public form with its confirmation page (tests/test_form.py)
         url = rule.rule
         for arg in rule.arguments:
             url = url.replace(f"<int:{arg}>", "1").replace(f"<{arg}>", "x")
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             response = client.open(url, method=method)
             assert response.status_code in ((302, 401, 400) if method == "POST" else (302, 401)), (
-                method, url, response.status_code)
+                method,
+                url,
+                response.status_code,
+            )
             if response.status_code == 302:
                 assert "/login" in response.headers["Location"]
             checked += 1
@@ -77,8 +87,10 @@ def test_login_is_rate_limited(app_and_service):
     assert login(client).status_code == 429
 
 
-@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example",
-                                    "javascript:alert(1)", "evil.example"])
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", "evil.example"],
+)
 def test_no_open_redirect_after_login(app_and_service, target):
     # `next` can only point inside the app.
     app, _ = app_and_service
@@ -109,8 +121,7 @@ def test_facilitator_sees_only_their_group(app_and_service):
 def test_hostile_mail_renders_inert(app_and_service):
     # Script and HTML in subject, sender name, body and attachment names come out escaped.
     app, service = app_and_service
-    request_id = service.store.one(
-        "SELECT request_id FROM messages WHERE message_id='xss-1@evil.example'")[0]
+    request_id = service.store.one("SELECT request_id FROM messages WHERE message_id='xss-1@evil.example'")[0]
     client = app.test_client()
     login(client)
     for url in ("/queue?scope=all", f"/requests/{request_id}"):
@@ -133,21 +144,23 @@ def test_attachments_are_downloads(app_and_service):
     assert response.mimetype == "application/octet-stream"
     assert response.headers["Content-Disposition"].startswith("attachment;")
     assert "<" not in response.headers["Content-Disposition"]
-    assert client.get(f"/requests/{row['request_id']}/messages/{row['id']}/attachments/9") \
-        .status_code == 404
+    assert client.get(f"/requests/{row['request_id']}/messages/{row['id']}/attachments/9").status_code == 404
 
 
 def test_members_upload_preview_then_apply(app_and_service, tmp_path):
     # Uploading a roster shows what will change; only "apply" changes it.
     import io
+
     app, service = app_and_service
     client = app.test_client()
     login(client)
     token = csrf_of(client.get("/members").get_data(as_text=True))
     csv = "organisation,country,membership,domains,contact_emails\nNew City,DE,participant,new.de,\n"
-    response = client.post("/members/upload", data={
-        "csrf_token": token, "roster": (io.BytesIO(csv.encode()), "r.csv")},
-        content_type="multipart/form-data")
+    response = client.post(
+        "/members/upload",
+        data={"csrf_token": token, "roster": (io.BytesIO(csv.encode()), "r.csv")},
+        content_type="multipart/form-data",
+    )
     html = response.get_data(as_text=True)
     assert "1 added" in html and "45 removed" in html
     assert service.store.one("SELECT COUNT(*) FROM members")[0] == 45
@@ -167,6 +180,7 @@ def test_overview_draws_a_chart(app_and_service):
 def test_password_change_ends_other_sessions(app_and_service):
     # After `intake staff passwd`, sessions made with the old password are logged out.
     from intake import accounts
+
     app, service = app_and_service
     client = app.test_client()
     login(client)

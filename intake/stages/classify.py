@@ -14,11 +14,24 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from intake import form_mail
 from intake import language as lang
 from intake.context import Context, Decision, Env, ParsedMail
 from intake.rulebook import Cue, Cues, Rulebook
 from intake.textprep import strip_for_classification
 from intake.topics import topic_slug
+
+# the Context fields this stage uses, and those it produces (see intake/stage_view.py)
+READS: tuple[str, ...] = (
+    "mail",
+    "inboxes",
+    "is_human",
+    "screening",
+    "screening_evidence",
+    "followup_of",
+    "raw",
+)
+WRITES: tuple[str, ...] = ("decision",)
 
 if TYPE_CHECKING:  # scikit-learn loads only when the first mail is classified (see _models)
     from intake.model import Models, Prediction
@@ -28,7 +41,9 @@ FORWARD_PREFIX = re.compile(r"^\s*(fwd?|tr|wg|vb|rv|i|enc|doorst|pd|fw|vs)\s*:",
 NEGATION = re.compile(
     r"(?<!\w)(not|rather than|instead of|than|nicht|kein\w*|statt|anstatt|pas|plutôt que|"
     r"no|non|invece|piuttosto che|niet|geen|in plaats van|inte|snarare än|nie|não|em vez de|"
-    r"ikke|i stedet for|ei|sijaan)(?!\w)[^.\n]{0,12}$", re.I)
+    r"ikke|i stedet for|ei|sijaan)(?!\w)[^.\n]{0,12}$",
+    re.I,
+)
 SUBJECT_WEIGHT = 1.5
 # "both groups", said in the network's languages (with Cc to both inboxes or both groups named)
 BOTH_GROUPS = re.compile(
@@ -37,7 +52,9 @@ BOTH_GROUPS = re.compile(
     r"|beide groepen|båda grupperna|begge grupper(ne)?|begge gruppene|obu grup|obie grupy|molempiin ryhmiin"
     r"|molemmat ryhmät|els dos grups|obě skupiny|obe skupiny|obje skupine|obe skupini|mindkét csoport"
     r"|ambele grupuri|και τις δύο ομάδες|двете групи|abi grupės|abas grupas|mõlemad grupid|an dá ghrúpa"
-    r"|iż-żewġ gruppi|báða hópana)\b", re.I)
+    r"|iż-żewġ gruppi|báða hópana)\b",
+    re.I,
+)
 MAX_TEXT = 8000  # a request is said in the first pages; long threads are quoted history
 INBOX_PRIOR = 1.5
 UNSEEN_REPLY = 1.0  # a reply to mail intake never saw leans to followup, unless it asks for more
@@ -61,7 +78,8 @@ SELF_REQUEST = re.compile(
     r"|^\W*(podríamos|podemos|podrían)\b|^\W*(potremmo|possiamo|potreste)\b"
     r"|^\W*(kunnen|mogen) (wij|we)\b|^\W*(kan|får) (vi|jag|ni)\b|^\W*czy (możemy|moglibyśmy|mogę)\b"
     r"|^\W*(podemos|poderíamos)\b|^\W*(kan|må) (vi|jeg)\b|^\W*(voisimmeko|voinko|voisinko)\b",
-    re.I)
+    re.I,
+)
 REQUEST_INTENTS = ("join", "propose", "facilitate")
 
 
@@ -76,8 +94,10 @@ def run(ctx: Context, env: Env) -> None:
         ctx.decision.intent = machine_intent(ctx.screening, ctx.screening_evidence)
         ctx.decision.explanation = {"intent": {"from": "screening", "verdict": ctx.screening}}
         return
-    ctx.decision = classify(ctx.mail, env.rules, inbox_groups=_inbox_groups(ctx, env),
-                            is_followup=ctx.followup_of is not None)
+    ctx.decision = classify(
+        ctx.mail, env.rules, inbox_groups=_inbox_groups(ctx, env), is_followup=ctx.followup_of is not None
+    )
+    form_mail.apply_choice(ctx, env)  # the online form: the visitor's choice stands (issue 22)
 
 
 def machine_intent(screening: str | None, evidence: list[str]) -> str:
@@ -85,7 +105,8 @@ def machine_intent(screening: str | None, evidence: list[str]) -> str:
     sales mailing), which is `other`. A discussion list (List-Post, list software as the
     sender) is machine traffic."""
     bulk_marketing = screening == "list_or_bulk" and not any(
-        "list-post" in e or "matches" in e for e in evidence)
+        "list-post" in e or "matches" in e for e in evidence
+    )
     return "other" if bulk_marketing else "auto"
 
 
@@ -106,8 +127,14 @@ def _inbox_groups(ctx: Context, env: Env) -> list[str]:
     return groups
 
 
-def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | None = None,
-             is_followup: bool = False, models: Models | None = None) -> Decision:
+def classify(
+    mail: ParsedMail,
+    rules: Rulebook,
+    *,
+    inbox_groups: list[str] | None = None,
+    is_followup: bool = False,
+    models: Models | None = None,
+) -> Decision:
     """Pure function of the parsed mail and the rules (used by eval and explain too).
     `models` replaces the rules' own trained models (intake/calibration.py, held-out folds)."""
     forwarded = mail.forwarded_from is not None or bool(FORWARD_PREFIX.match(mail.subject))
@@ -154,20 +181,24 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
         weight = QUESTION_FORM * min(len(asked), 2)
         intent_scores["question"] = intent_scores.get("question", 0) + weight
         intent_hits.setdefault("question", []).append(
-            Hit(f"{len(asked)} question sentence(s) about it", "body", weight))
+            Hit(f"{len(asked)} question sentence(s) about it", "body", weight)
+        )
     # a forward (even one whose prefix looks like a reply, Danish "VS:") is not a reply
-    is_reply = (bool(mail.in_reply_to) or bool(REPLY_PREFIX.match(mail.subject))) \
-        and mail.forwarded_from is None
+    is_reply = (
+        bool(mail.in_reply_to) or bool(REPLY_PREFIX.match(mail.subject))
+    ) and mail.forwarded_from is None
     if is_followup:  # a conversation intake knows: what is said belongs to it
         for intent in intent_scores:
             intent_scores[intent] *= 0.6
         intent_scores["followup"] = intent_scores.get("followup", 0) + 4.0
         intent_hits.setdefault("followup", []).append(
-            Hit("replies to a conversation intake knows", "thread", 4.0))
+            Hit("replies to a conversation intake knows", "thread", 4.0)
+        )
     elif is_reply:  # to a newsletter, or a conversation intake never saw: the text decides
         intent_scores["followup"] = intent_scores.get("followup", 0) + UNSEEN_REPLY
         intent_hits.setdefault("followup", []).append(
-            Hit("replies to a message intake has not seen", "thread", UNSEEN_REPLY))
+            Hit("replies to a message intake has not seen", "thread", UNSEEN_REPLY)
+        )
 
     # question marks of real questions only: "Could we join?" is a request, not a question
     questions = min(len(asked) + len(asked_subject), 2) * QUESTION_FORM
@@ -183,11 +214,13 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
         group_conf = _confidence(no_group, group_scores.get(group_runner, 0))
     if intent == "other" and intent_scores.get("other", 0) >= 3:
         group, group_conf = "none", max(group_conf, 0.7)  # unrelated mail is about no group
-    if group in {g.id for g in rules.groups} and _means_both(group_model, texts, group_scores, group_hits,
-                                                          inbox_groups or []):
+    if group in {g.id for g in rules.groups} and _means_both(
+        group_model, texts, group_scores, group_hits, inbox_groups or []
+    ):
         group_runner, group = group, "both"
-        group_conf = max(group_conf, group_model.probabilities.get("both", 0.0),
-                         0.8 if _said_both(texts) else 0.0)
+        group_conf = max(
+            group_conf, group_model.probabilities.get("both", 0.0), 0.8 if _said_both(texts) else 0.0
+        )
         group_hits[group_runner].append(Hit("both groups", "both", 0))
     topic_how = None
     if intent == "propose" or (intent == "facilitate" and group_model.label == "new" and group != "both"):
@@ -205,21 +238,32 @@ def classify(mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | Non
         confidence=confidence,
         runner_up=runner_up,
         explanation={
-            "group": {"scores": _rounded(group_scores), "confidence": round(group_conf, 3),
-                      "cues": {g: _describe(h) for g, h in group_hits.items() if h}},
-            "intent": {"scores": _rounded(intent_scores), "confidence": round(intent_conf, 3),
-                       "cues": {i: _describe(h) for i, h in intent_hits.items() if h}},
-            "language": {"code": language, "detected": detected, "confidence": round(lang_conf, 3),
-                         "floor": lang.CONFIDENCE_FLOOR,
-                         "from": "body without quotes and signature" if body else "subject"},
+            "group": {
+                "scores": _rounded(group_scores),
+                "confidence": round(group_conf, 3),
+                "cues": {g: _describe(h) for g, h in group_hits.items() if h},
+            },
+            "intent": {
+                "scores": _rounded(intent_scores),
+                "confidence": round(intent_conf, 3),
+                "cues": {i: _describe(h) for i, h in intent_hits.items() if h},
+            },
+            "language": {
+                "code": language,
+                "detected": detected,
+                "confidence": round(lang_conf, 3),
+                "floor": lang.CONFIDENCE_FLOOR,
+                "from": "body without quotes and signature" if body else "subject",
+            },
             "text_used_chars": len(body),
             **({"topic": topic_how} if topic_how else {}),
         },
     )
 
 
-def _add_group_votes(prediction: Prediction, rules: Rulebook, scores: dict[str, float],
-                     hits: dict[str, list[Hit]]) -> None:
+def _add_group_votes(
+    prediction: Prediction, rules: Rulebook, scores: dict[str, float], hits: dict[str, list[Hit]]
+) -> None:
     """The n-gram model's vote for each group, counted above chance only. Where the text
     names no group by a cue, the model has only incidental n-grams to go on: its vote
     counts half, and the inbox the mail arrived at decides sooner."""
@@ -238,8 +282,7 @@ def _add_group_votes(prediction: Prediction, rules: Rulebook, scores: dict[str, 
             hits[target].append(Hit(_model_cue(label, probability, features), "model", weight))
 
 
-def _add_intent_votes(prediction: Prediction, scores: dict[str, float],
-                      hits: dict[str, list[Hit]]) -> None:
+def _add_intent_votes(prediction: Prediction, scores: dict[str, float], hits: dict[str, list[Hit]]) -> None:
     """The n-gram model's vote for each intent (its probability times MODEL_WEIGHT)."""
     for intent, probability in prediction.probabilities.items():
         if probability < 0.05:
@@ -254,8 +297,13 @@ def _said_both(texts: dict[str, str]) -> bool:
     return bool(BOTH_GROUPS.search(texts["body"]) or BOTH_GROUPS.search(texts["subject"]))
 
 
-def _means_both(prediction: Prediction, texts: dict[str, str], scores: dict[str, float],
-                hits: dict[str, list[Hit]], inbox_groups: list[str]) -> bool:
+def _means_both(
+    prediction: Prediction,
+    texts: dict[str, str],
+    scores: dict[str, float],
+    hits: dict[str, list[Hit]],
+    inbox_groups: list[str],
+) -> bool:
     """Both groups: the model is sure of it, or "both groups" is said and the mail went to
     both inboxes or names both. Never when a group is negated ("not the LCC group")."""
     if any(h.weight < 0 for found in hits.values() for h in found):
@@ -265,8 +313,9 @@ def _means_both(prediction: Prediction, texts: dict[str, str], scores: dict[str,
     return _said_both(texts) and (len(inbox_groups) > 1 or min(scores.values()) > 0)
 
 
-def _new_topic(rules: Rulebook, text: str, texts: dict[str, str],
-               present: dict[str, dict[str, int]]) -> tuple[str, str]:
+def _new_topic(
+    rules: Rulebook, text: str, texts: dict[str, str], present: dict[str, dict[str, int]]
+) -> tuple[str, str]:
     """(slug, how it was found) of a group that does not exist yet: the topic lexicon, else
     the broad topics of intents.toml, else the writer's own words, else `other`."""
     slug, how = topic_slug(text, rules.directory)
@@ -293,8 +342,9 @@ def _language(subject: str, body: str) -> tuple[str, str, float]:
     return lang.answer_language(code, conf, text), code, conf
 
 
-def _match(cues: Cues, texts: dict[str, str], present: dict[str, dict[str, int]],
-           *, negate: bool = True) -> list[Hit]:
+def _match(
+    cues: Cues, texts: dict[str, str], present: dict[str, dict[str, int]], *, negate: bool = True
+) -> list[Hit]:
     """Hits of these cues; `present` says where each cue literal first occurs per field
     (CueIndex), so a cue whose literal is absent is never looked at, and a cue that
     starts with its literal is tried only where the literal is (a regex scan of the
@@ -302,9 +352,14 @@ def _match(cues: Cues, texts: dict[str, str], present: dict[str, dict[str, int]]
     hits = []
     seen: set[tuple[str, str]] = set()
     by_literal = cues.by_literal
-    candidates = sorted({i for found in present.values()
-                         for literal in found.keys() & by_literal.keys()
-                         for i in by_literal[literal]})
+    candidates = sorted(
+        {
+            i
+            for found in present.values()
+            for literal in found.keys() & by_literal.keys()
+            for i in by_literal[literal]
+        }
+    )
     for cue in (cues[i] for i in candidates):
         for field, text in texts.items():
             first = present[field].get(cue.literal)
@@ -339,7 +394,7 @@ def _interrogative_spans(body: str) -> list[tuple[int, int]]:
     position = body.find("?")
     while position != -1:
         start = max(body.rfind(c, 0, position) for c in ".!?\n") + 1
-        if not SELF_REQUEST.search(body[start:position + 1].strip()):
+        if not SELF_REQUEST.search(body[start : position + 1].strip()):
             spans.append((start, position + 1))
         position = body.find("?", position + 1)
     return spans
@@ -350,7 +405,7 @@ def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
 
 
 def _negated(text: str, start: int) -> bool:
-    return bool(NEGATION.search(text[max(0, start - 30):start]))
+    return bool(NEGATION.search(text[max(0, start - 30) : start]))
 
 
 def _affirmed(cue: Cue, text: str) -> bool:

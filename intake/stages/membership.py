@@ -12,9 +12,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from intake import trust
+from intake import form_mail, trust
 from intake.context import Context, Env, Membership
 from intake.store import Store
+
+# the Context fields this stage uses, and those it produces (see intake/stage_view.py)
+READS: tuple[str, ...] = ("raw", "mail", "inboxes")
+WRITES: tuple[str, ...] = ("membership",)
 
 
 @dataclass(frozen=True)
@@ -59,10 +63,17 @@ class Roster:
 
 def load_roster(store: Store) -> Roster:
     """The roster as it is now (a few hundred rows at most: read for every message)."""
-    return Roster([RosterEntry(r["organisation"], r["membership"],
-                                 tuple(d.lower() for d in json.loads(r["domains"])),
-                                 tuple(c.lower() for c in json.loads(r["contact_emails"])))
-                     for r in store.query("SELECT * FROM members ORDER BY organisation")])
+    return Roster(
+        [
+            RosterEntry(
+                r["organisation"],
+                r["membership"],
+                tuple(d.lower() for d in json.loads(r["domains"])),
+                tuple(c.lower() for c in json.loads(r["contact_emails"])),
+            )
+            for r in store.query("SELECT * FROM members ORDER BY organisation")
+        ]
+    )
 
 
 def run(ctx: Context, env: Env) -> None:
@@ -75,9 +86,15 @@ def run(ctx: Context, env: Env) -> None:
         sender = ctx.mail.forwarded_from[1]
     entry, how = load_roster(env.store).match(sender)
     auth = trust.evaluate(ctx.raw, ctx.mail, env.config.trust)
-    m = Membership(organisation=entry.organisation if entry else None,
-                   membership=entry.membership if entry else None, match=how,
-                   authenticated=auth.authenticated, auth_evidence=auth.evidence)
+    if form_mail.choice_of(ctx) is not None:  # the visitor proved the address by its link
+        auth = trust.AuthResult(True, "address confirmed through the online form's mailed link")
+    m = Membership(
+        organisation=entry.organisation if entry else None,
+        membership=entry.membership if entry else None,
+        match=how,
+        authenticated=auth.authenticated,
+        auth_evidence=auth.evidence,
+    )
     policy = env.config.trust.policy
     m.counts = entry is not None
     m.possible_spoof = auth.failed

@@ -43,6 +43,10 @@ from intake.mail_headers import (
     unfold,
 )
 
+# the Context fields this stage uses, and those it produces (see intake/stage_view.py)
+READS: tuple[str, ...] = ("raw",)
+WRITES: tuple[str, ...] = ("mail", "unparseable")
+
 log = logging.getLogger("intake.parse")
 
 _ESCAPE_CHARSET = re.compile(r"\x1b[\$\(][@A-Z]")
@@ -86,8 +90,10 @@ def run(ctx: Context, env: Env) -> None:
                 ctx.mail = parse_bytes(ctx.raw)
             return
         except ParseTimeout:
-            reason = (f"parsing took longer than {limits.max_parse_seconds:g} s"
-                      " (limits.max_parse_seconds); kept unparsed")
+            reason = (
+                f"parsing took longer than {limits.max_parse_seconds:g} s"
+                " (limits.max_parse_seconds); kept unparsed"
+            )
         except Exception as exc:  # noqa: BLE001 - any parser failure is data, not a crash
             reason = f"cannot parse MIME: {exc.__class__.__name__}: {exc}"[:500]
     ctx.unparseable = reason
@@ -170,16 +176,25 @@ def auth_results_hops(msg: Message) -> list[int]:
 def _headers_only(raw: bytes) -> ParsedMail:
     """The most we can say about a message we will not parse: its headers."""
     try:
-        msg = email.message_from_bytes(clean_raw(raw[:256 * 1024]), policy=email.policy.compat32)
+        msg = email.message_from_bytes(clean_raw(raw[: 256 * 1024]), policy=email.policy.compat32)
     except Exception:  # noqa: BLE001
         msg = Message()
     name, addr = first_address(msg.get("From", "")) if msg.keys() else ("", "")
     return ParsedMail(
-        sender_email=addr, sender_name=name, reply_to=None, recipients=[],
+        sender_email=addr,
+        sender_name=name,
+        reply_to=None,
+        recipients=[],
         subject=decode_text_header(msg.get("Subject", "")) if msg.keys() else "",
-        date=header_date(msg.get("Date")), body_text="", attachments=[],
-        message_id=message_id_of(msg.get("Message-ID", "")), in_reply_to=None, references=[],
-        auth_results=[], headers=screen_headers(msg) if msg.keys() else {}, content_types=[],
+        date=header_date(msg.get("Date")),
+        body_text="",
+        attachments=[],
+        message_id=message_id_of(msg.get("Message-ID", "")),
+        in_reply_to=None,
+        references=[],
+        auth_results=[],
+        headers=screen_headers(msg) if msg.keys() else {},
+        content_types=[],
     )
 
 
@@ -237,7 +252,9 @@ def _forwarded_writer(mail: ParsedMail, attached_froms: list[Any]) -> tuple[str,
         return None
     block = re.search(
         r"^[ >]*(?:From|Von|De|Da|Van|Från|Fra|Od|Lähettäjä|Afzender|Remitente)\s*:\s*(.+)$",
-        mail.body_text, re.M | re.I)
+        mail.body_text,
+        re.M | re.I,
+    )
     if not block:
         return None
     name, addr = first_address(block.group(1).replace("[mailto:", "<").replace("]", ">"))

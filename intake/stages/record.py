@@ -13,16 +13,41 @@ from dataclasses import asdict
 from intake.context import Context, Env
 from intake.store import utcnow
 
+# the Context fields this stage uses, and those it produces (see intake/stage_view.py)
+READS: tuple[str, ...] = (
+    "message_pk",
+    "mail",
+    "unparseable",
+    "screening",
+    "screening_evidence",
+    "is_human",
+    "followup_of",
+    "followup_refused",
+    "linked_request",
+    "thread_evidence",
+    "decision",
+    "membership",
+    "status",
+    "triage_reason",
+    "planned",
+)
+WRITES: tuple[str, ...] = ("request_id",)
+
 
 def run(ctx: Context, env: Env) -> None:
     store, mail = env.store, ctx.mail
     assert mail is not None and ctx.message_pk is not None
     fields = {
-        "sender_email": mail.sender_email, "sender_name": mail.sender_name,
-        "reply_to": mail.reply_to, "recipients": _dumps(mail.recipients, ensure_ascii=True),
-        "subject": mail.subject, "date": mail.date, "body_text": mail.body_text,
+        "sender_email": mail.sender_email,
+        "sender_name": mail.sender_name,
+        "reply_to": mail.reply_to,
+        "recipients": _dumps(mail.recipients, ensure_ascii=True),
+        "subject": mail.subject,
+        "date": mail.date,
+        "body_text": mail.body_text,
         "attachments": _dumps([asdict(a) for a in mail.attachments]),
-        "in_reply_to": mail.in_reply_to, "references_": _dumps(mail.references, ensure_ascii=True),
+        "in_reply_to": mail.in_reply_to,
+        "references_": _dumps(mail.references, ensure_ascii=True),
         "auth_results": _dumps(mail.auth_results),
         "auth_results_hops": _dumps(mail.auth_results_hops),
         "headers": json.dumps(mail.headers, ensure_ascii=False),
@@ -39,17 +64,26 @@ def run(ctx: Context, env: Env) -> None:
     requester = mail.forwarded_from or (mail.sender_name, mail.sender_email)
     now = utcnow()
     values = {
-        "first_message": ctx.message_pk, "updated_at": now,
-        "status": ctx.status, "requester_email": requester[1], "requester_name": requester[0],
+        "first_message": ctx.message_pk,
+        "updated_at": now,
+        "status": ctx.status,
+        "requester_email": requester[1],
+        "requester_name": requester[0],
         "forwarded_by": mail.sender_email if mail.forwarded_from else None,
-        "group_id": d.group, "intent": d.intent, "language": d.language,
-        "language_detected": d.language_detected, "language_confidence": d.language_confidence,
-        "confidence": d.confidence if ctx.is_human else None, "runner_up": d.runner_up,
-        "organisation": m.organisation, "membership": m.membership,
+        "group_id": d.group,
+        "intent": d.intent,
+        "language": d.language,
+        "language_detected": d.language_detected,
+        "language_confidence": d.language_confidence,
+        "confidence": d.confidence if ctx.is_human else None,
+        "runner_up": d.runner_up,
+        "organisation": m.organisation,
+        "membership": m.membership,
         "is_member": int(m.counts) if ctx.mail.sender_email else None,
         "member_match": m.match if ctx.mail.sender_email else None,
         "authenticated": None if m.authenticated is None else int(m.authenticated),
-        "auth_evidence": m.auth_evidence, "triage_reason": ctx.triage_reason,
+        "auth_evidence": m.auth_evidence,
+        "triage_reason": ctx.triage_reason,
         "explanation": json.dumps(_explanation(ctx), ensure_ascii=False, default=str),
         "linked_request": ctx.linked_request,
     }
@@ -61,19 +95,38 @@ def run(ctx: Context, env: Env) -> None:
     role = "request" if ctx.is_human or ctx.unparseable else "machine"
     store.update("messages", ctx.message_pk, {**fields, "request_id": request_id, "role": role})
     ctx.request_id = request_id
-    store.event("decided", message_pk=ctx.message_pk, request_id=request_id,
-                screening=ctx.screening, group=d.group, intent=d.intent, language=d.language,
-                confidence=d.confidence, member_match=m.match, status=ctx.status,
-                triage_reason=ctx.triage_reason)
+    store.event(
+        "decided",
+        message_pk=ctx.message_pk,
+        request_id=request_id,
+        screening=ctx.screening,
+        group=d.group,
+        intent=d.intent,
+        language=d.language,
+        confidence=d.confidence,
+        member_match=m.match,
+        status=ctx.status,
+        triage_reason=ctx.triage_reason,
+    )
     if ctx.followup_refused is not None:  # on the claimed request's audit trail too
-        store.event("followup_refused", message_pk=ctx.message_pk,
-                    request_id=ctx.followup_refused["request_id"], new_request=request_id,
-                    sender=mail.sender_email, evidence=ctx.followup_refused["evidence"],
-                    reason=ctx.followup_refused["reason"])
+        store.event(
+            "followup_refused",
+            message_pk=ctx.message_pk,
+            request_id=ctx.followup_refused["request_id"],
+            new_request=request_id,
+            sender=mail.sender_email,
+            evidence=ctx.followup_refused["evidence"],
+            reason=ctx.followup_refused["reason"],
+        )
     if ctx.linked_request is not None:
-        store.event("machine_reply_linked", message_pk=ctx.message_pk,
-                    request_id=ctx.linked_request, screening=ctx.screening,
-                    evidence=ctx.thread_evidence, machine_request=request_id)
+        store.event(
+            "machine_reply_linked",
+            message_pk=ctx.message_pk,
+            request_id=ctx.linked_request,
+            screening=ctx.screening,
+            evidence=ctx.thread_evidence,
+            machine_request=request_id,
+        )
 
 
 def _dumps(values: list, *, ensure_ascii: bool = False) -> str:
@@ -86,8 +139,7 @@ def _dumps(values: list, *, ensure_ascii: bool = False) -> str:
 def _attach_followup(ctx: Context, env: Env, fields: dict) -> None:
     store = env.store
     request_id = ctx.followup_of
-    store.update("messages", ctx.message_pk,
-                 {**fields, "request_id": request_id, "role": "followup"})
+    store.update("messages", ctx.message_pk, {**fields, "request_id": request_id, "role": "followup"})
     row = store.one("SELECT status FROM requests WHERE id=?", (request_id,))
     update = {"updated_at": utcnow()}
     forwarded = any(p.kind == "forward" for p in ctx.planned)
@@ -95,8 +147,9 @@ def _attach_followup(ctx: Context, env: Env, fields: dict) -> None:
         update.update({"status": "triage", "triage_reason": "follow-up from the sender"})
     store.update("requests", request_id, update)
     ctx.request_id = request_id
-    store.event("followup_attached", message_pk=ctx.message_pk, request_id=request_id,
-                evidence=ctx.thread_evidence)
+    store.event(
+        "followup_attached", message_pk=ctx.message_pk, request_id=request_id, evidence=ctx.thread_evidence
+    )
 
 
 def _explanation(ctx: Context) -> dict:
@@ -104,11 +157,17 @@ def _explanation(ctx: Context) -> dict:
         "screening": {"verdict": ctx.screening, "evidence": ctx.screening_evidence},
         "thread": ctx.thread_evidence,
         "classification": ctx.decision.explanation,
-        "membership": {"match": ctx.membership.match, "organisation": ctx.membership.organisation,
-                       "authenticated": ctx.membership.authenticated,
-                       "auth_evidence": ctx.membership.auth_evidence,
-                       "note": ctx.membership.note},
-        "route": {"status": ctx.status, "triage_reason": ctx.triage_reason,
-                  "planned": [f"{p.kind}:{p.template}->{p.recipient}" for p in ctx.planned]},
+        "membership": {
+            "match": ctx.membership.match,
+            "organisation": ctx.membership.organisation,
+            "authenticated": ctx.membership.authenticated,
+            "auth_evidence": ctx.membership.auth_evidence,
+            "note": ctx.membership.note,
+        },
+        "route": {
+            "status": ctx.status,
+            "triage_reason": ctx.triage_reason,
+            "planned": [f"{p.kind}:{p.template}->{p.recipient}" for p in ctx.planned],
+        },
         "parse_notes": ctx.mail.notes if ctx.mail else [],
     }

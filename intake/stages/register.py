@@ -12,6 +12,18 @@ from __future__ import annotations
 from intake import register
 from intake.context import Context, Env
 
+# the Context fields this stage uses, and those it produces (see intake/stage_view.py)
+READS: tuple[str, ...] = (
+    "mail",
+    "is_human",
+    "decision",
+    "membership",
+    "followup_of",
+    "planned",
+    "request_id",
+)
+WRITES: tuple[str, ...] = ()
+
 
 def run(ctx: Context, env: Env) -> None:
     register.note_request(ctx, env)

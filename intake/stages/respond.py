@@ -21,6 +21,21 @@ from intake.context import Context, Env, PlannedMail
 from intake.stages import route
 from intake.store import utcnow
 
+# the Context fields this stage uses, and those it produces (see intake/stage_view.py)
+READS: tuple[str, ...] = (
+    "raw",
+    "mail",
+    "message_pk",
+    "internal_date",
+    "handled_mark",
+    "decision",
+    "membership",
+    "followup_of",
+    "planned",
+    "request_id",
+)
+WRITES: tuple[str, ...] = ("outbox_ids", "suppressed", "status", "triage_reason")
+
 log = logging.getLogger("intake.respond")
 
 
@@ -36,8 +51,7 @@ def queue_planned(ctx: Context, env: Env, *, round_no: int) -> list[int]:
     never = _never_answer(ctx, env)
     ids = []
     for planned in ctx.planned:
-        key = (f"req{ctx.request_id}:r{round_no}:{planned.kind}:{planned.template}:"
-               f"{planned.recipient.lower()}")
+        key = f"req{ctx.request_id}:r{round_no}:{planned.kind}:{planned.template}:{planned.recipient.lower()}"
         if ctx.followup_of is not None:  # each follow-up is its own mail on the request
             key += f":m{ctx.message_pk}"
         if store.one("SELECT 1 FROM outbox WHERE dedupe_key=?", (key,)):
@@ -49,9 +63,15 @@ def queue_planned(ctx: Context, env: Env, *, round_no: int) -> list[int]:
             reason = limited = _rate_limited(env, rate_keys(ctx, planned.recipient))
         if reason:
             ctx.suppressed.append(f"{planned.kind} to {planned.recipient}: {reason}")
-            store.event("reply_suppressed", actor=env.actor, message_pk=ctx.message_pk,
-                        request_id=ctx.request_id, kind=planned.kind,
-                        recipient=planned.recipient, reason=reason)
+            store.event(
+                "reply_suppressed",
+                actor=env.actor,
+                message_pk=ctx.message_pk,
+                request_id=ctx.request_id,
+                kind=planned.kind,
+                recipient=planned.recipient,
+                reason=reason,
+            )
             if limited and round_no == 0 and ctx.status != "triage":
                 _triage_for_limit(ctx, env, limited)
             continue
@@ -64,8 +84,9 @@ def _triage_for_limit(ctx: Context, env: Env, limit: str) -> None:
     """The acknowledgement was held back: a person sees the request (and why)."""
     reason = f"acknowledgement held back: {limit}"
     ctx.status, ctx.triage_reason = "triage", reason
-    env.store.update("requests", ctx.request_id, {"status": "triage", "triage_reason": reason,
-                                                  "updated_at": utcnow()})
+    env.store.update(
+        "requests", ctx.request_id, {"status": "triage", "triage_reason": reason, "updated_at": utcnow()}
+    )
 
 
 def normalized_mailbox(address: str) -> str:
@@ -79,8 +100,7 @@ def rate_keys(ctx: Context, recipient: str) -> tuple[str, str]:
     roster when the sender matched it, else the mail domain."""
     mailbox = normalized_mailbox(recipient)
     organisation = ctx.membership.organisation
-    return mailbox, (f"org:{organisation}" if organisation
-                     else f"domain:{mailbox.rpartition('@')[2]}")
+    return mailbox, (f"org:{organisation}" if organisation else f"domain:{mailbox.rpartition('@')[2]}")
 
 
 def _never_answer(ctx: Context, env: Env) -> str | None:
@@ -92,18 +112,17 @@ def _never_answer(ctx: Context, env: Env) -> str | None:
     a mailbox migrated without its arrival dates makes years-old mail look new, while
     its Date header still tells."""
     if ctx.handled_mark:
-        return (f"already handled by intake before (flag {ctx.handled_mark} on the server);"
-                " not answered twice")
+        return f"already handled by intake before (flag {ctx.handled_mark} on the server); not answered twice"
     limits = env.config.limits
     if not limits.skip_old_mail:
         return None
     oldest = datetime.now(UTC) - timedelta(days=limits.old_mail_days)
-    for label, stamp in (("arrived", ctx.internal_date),
-                         ("is dated", ctx.mail.date if ctx.mail else None)):
+    for label, stamp in (("arrived", ctx.internal_date), ("is dated", ctx.mail.date if ctx.mail else None)):
         when = _parse_stamp(stamp)
         if when is not None and when < oldest:
-            return (f"mail {label} {when:%Y-%m-%d}, older than {limits.old_mail_days} days"
-                    " (old-mail protection)")
+            return (
+                f"mail {label} {when:%Y-%m-%d}, older than {limits.old_mail_days} days (old-mail protection)"
+            )
     return None
 
 
@@ -127,22 +146,37 @@ def _rate_limited(env: Env, keys: tuple[str, str]) -> str | None:
     mailbox, organisation = keys
     per_sender = env.store.one(
         "SELECT COUNT(*) FROM outbox WHERE kind='ack' AND rate_mailbox=? AND created_at>=?"
-        " AND status NOT IN ('suppressed')", (mailbox, day))[0]
+        " AND status NOT IN ('suppressed')",
+        (mailbox, day),
+    )[0]
     if per_sender >= limits.acks_per_sender_per_day:
-        return (f"rate limit: {per_sender} acknowledgements to this sender in 24 h"
-                f" (limit {limits.acks_per_sender_per_day})")
+        return (
+            f"rate limit: {per_sender} acknowledgements to this sender in 24 h"
+            f" (limit {limits.acks_per_sender_per_day})"
+        )
     per_org = env.store.one(
         "SELECT COUNT(*) FROM outbox WHERE kind='ack' AND rate_organisation=? AND created_at>=?"
-        " AND status NOT IN ('suppressed')", (organisation, day))[0]
+        " AND status NOT IN ('suppressed')",
+        (organisation, day),
+    )[0]
     if per_org >= limits.acks_per_organisation_per_day:
-        return (f"rate limit: {per_org} acknowledgements to {organisation.split(':', 1)[1]}"
-                f" in 24 h (limit {limits.acks_per_organisation_per_day})")
+        return (
+            f"rate limit: {per_org} acknowledgements to {organisation.split(':', 1)[1]}"
+            f" in 24 h (limit {limits.acks_per_organisation_per_day})"
+        )
     # the last hour's count (at most up to the limit) is read once per transaction; after
     # that only the acks this transaction queued are added: a backlog does not recount
     # the whole outbox for every message
-    counted, last_id = env.store.per_transaction("acks_last_hour", lambda: tuple(env.store.one(
-        "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE kind='ack' AND created_at>=?"
-        " LIMIT ?)), (SELECT COALESCE(MAX(id), 0) FROM outbox)", (hour, limits.acks_per_hour))))
+    counted, last_id = env.store.per_transaction(
+        "acks_last_hour",
+        lambda: tuple(
+            env.store.one(
+                "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE kind='ack' AND created_at>=?"
+                " LIMIT ?)), (SELECT COALESCE(MAX(id), 0) FROM outbox)",
+                (hour, limits.acks_per_hour),
+            )
+        ),
+    )
     total = counted + env.store.one(ACKS_AFTER_SQL, (last_id,))[0]
     if total >= limits.acks_per_hour:
         return f"global rate limit: {total} acknowledgements in the last hour"
@@ -153,8 +187,10 @@ def _rate_windows() -> tuple[str, str]:
     """Where the last 24 hours and the last hour begin (a transaction lasts well under a
     second: its messages share them)."""
     now = datetime.now(UTC)
-    return ((now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S"),
-            (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"))
+    return (
+        (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S"),
+        (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"),
+    )
 
 
 def template_variables(ctx: Context, env: Env, planned: PlannedMail) -> dict:
@@ -190,8 +226,9 @@ def template_variables(ctx: Context, env: Env, planned: PlannedMail) -> dict:
         "staff_address": env.config.smtp.staff_address,
         "privacy_notice_url": env.config.privacy.notice_url,
         "guidelines": register.guidelines_for(env.config, language),
-        "confirm_links": (register_mail.links_for_request(env, ctx.request_id)
-                          if planned.template == "forward_join" else {}),
+        "confirm_links": (
+            register_mail.links_for_request(env, ctx.request_id) if planned.template == "forward_join" else {}
+        ),
     }
 
 
@@ -201,8 +238,10 @@ def token_of(env: Env, request_id: int | None) -> str:
     return row[0] if row and row[0] else f"IG-{request_id}"
 
 
-_DIRECTORY_NAME = re.compile(r"^([^\W\d_][\w'-]*(?: [^\W\d_][\w'-]*)?), "
-                             r"([^\W\d_][\w'.-]*(?: [^\W\d_][\w'.-]*)?)$")
+_DIRECTORY_NAME = re.compile(
+    r"^([^\W\d_][\w'-]*(?: [^\W\d_][\w'-]*)?), "
+    r"([^\W\d_][\w'.-]*(?: [^\W\d_][\w'.-]*)?)$"
+)
 
 
 def salutation_name(name: str) -> str:
@@ -216,31 +255,52 @@ def _queue(ctx: Context, env: Env, planned: PlannedMail, key: str) -> int:
     mail, cfg = ctx.mail, env.config
     assert mail is not None
     language = ctx.decision.language if planned.kind == "ack" else "en"
-    rendered = env.templates.render_mail(planned.template, language,
-                                         template_variables(ctx, env, planned))
+    rendered = env.templates.render_mail(planned.template, language, template_variables(ctx, env, planned))
     requester_email = (mail.forwarded_from or (None, mail.sender_email))[1]
     # what the acknowledgement rate limits count it against (other mail is not limited)
-    mailbox, organisation = rate_keys(ctx, planned.recipient) if planned.kind == "ack" \
-        else (None, None)
+    mailbox, organisation = rate_keys(ctx, planned.recipient) if planned.kind == "ack" else (None, None)
     message_id, raw = compose.build(
-        from_address=cfg.smtp.from_address, from_name=cfg.smtp.from_name,
-        to=planned.recipient, subject=rendered.subject, body=rendered.body,
+        from_address=cfg.smtp.from_address,
+        from_name=cfg.smtp.from_name,
+        to=planned.recipient,
+        subject=rendered.subject,
+        body=rendered.body,
         in_reply_to=mail.message_id if planned.kind == "ack" else None,
         references=mail.references if planned.kind == "ack" else [],
         auto_submitted="auto-replied" if planned.kind == "ack" else "auto-generated",
-        language=rendered.language, token=token_of(env, ctx.request_id),
+        language=rendered.language,
+        token=token_of(env, ctx.request_id),
         reply_to=requester_email if planned.kind != "ack" else None,
         original=ctx.raw if planned.attach_original else None,
     )
-    outbox_id = env.store.insert("outbox", {
-        "request_id": ctx.request_id, "kind": planned.kind, "template": planned.template,
-        "language": rendered.language, "recipient": planned.recipient,
-        "message_id": message_id, "raw": raw, "status": "queued", "attempts": 0,
-        "next_attempt_at": utcnow(), "created_at": utcnow(), "dedupe_key": key,
-        "rate_mailbox": mailbox, "rate_organisation": organisation,
-    })
-    env.store.event("reply_queued", actor=env.actor, message_pk=ctx.message_pk,
-                    request_id=ctx.request_id, outbox_id=outbox_id, kind=planned.kind,
-                    template=planned.template, language=rendered.language,
-                    recipient=planned.recipient)
+    outbox_id = env.store.insert(
+        "outbox",
+        {
+            "request_id": ctx.request_id,
+            "kind": planned.kind,
+            "template": planned.template,
+            "language": rendered.language,
+            "recipient": planned.recipient,
+            "message_id": message_id,
+            "raw": raw,
+            "status": "queued",
+            "attempts": 0,
+            "next_attempt_at": utcnow(),
+            "created_at": utcnow(),
+            "dedupe_key": key,
+            "rate_mailbox": mailbox,
+            "rate_organisation": organisation,
+        },
+    )
+    env.store.event(
+        "reply_queued",
+        actor=env.actor,
+        message_pk=ctx.message_pk,
+        request_id=ctx.request_id,
+        outbox_id=outbox_id,
+        kind=planned.kind,
+        template=planned.template,
+        language=rendered.language,
+        recipient=planned.recipient,
+    )
     return outbox_id

@@ -19,6 +19,18 @@ from intake import compose, register
 from intake.context import Context, Decision, Env, PlannedMail
 from intake.rulebook import Group
 
+# the Context fields this stage uses, and those it produces (see intake/stage_view.py)
+READS: tuple[str, ...] = (
+    "mail",
+    "unparseable",
+    "is_human",
+    "decision",
+    "membership",
+    "followup_of",
+    "followup_refused",
+)
+WRITES: tuple[str, ...] = ("planned", "status", "triage_reason")
+
 REAL_INTENTS_ACKED = ("join", "propose", "facilitate", "question")
 
 
@@ -35,8 +47,7 @@ def run(ctx: Context, env: Env) -> None:
         return
     if ctx.followup_refused is not None:  # a person looks; nothing automatic goes out
         refused = ctx.followup_refused
-        return _triage(ctx, f"claims to continue request {refused['request_id']}"
-                            f" but {refused['reason']}")
+        return _triage(ctx, f"claims to continue request {refused['request_id']} but {refused['reason']}")
     plan(ctx, env)
 
 
@@ -51,8 +62,7 @@ def _plan_followup(ctx: Context, env: Env) -> None:
     ctx.decision.group = group.id
     ctx.decision.language = row["language"] or ctx.decision.language
     for facilitator in group.facilitators:
-        ctx.planned.append(PlannedMail("forward", "forward_followup", facilitator,
-                                       attach_original=True))
+        ctx.planned.append(PlannedMail("forward", "forward_followup", facilitator, attach_original=True))
 
 
 def plan(ctx: Context, env: Env, *, by_person: bool = False) -> None:
@@ -99,8 +109,7 @@ def plan(ctx: Context, env: Env, *, by_person: bool = False) -> None:
         ctx.planned.append(PlannedMail("ack", "ack_join", sender))
         for group in groups:
             for facilitator in group.facilitators:
-                ctx.planned.append(PlannedMail("forward", "forward_join", facilitator,
-                                               attach_original=True))
+                ctx.planned.append(PlannedMail("forward", "forward_join", facilitator, attach_original=True))
         ctx.status = "routed"
         return None
     if d.intent in ("propose", "facilitate"):

@@ -36,6 +36,10 @@ _ANY_QUOTE_START = re.compile(
     r"|\s*\*?[^\s:*]{1,20}( [^\s:*]{1,12})?\*?\s?:\s.{0,120}[\w.+-]+@[\w-]+(\.[\w-]+)+"
     r"|\s*-{3,}\s?[^-\n]{3,40}\s?-{3,}\s*$)"
 )
+
+# the Context fields this stage uses, and those it produces (see intake/stage_view.py)
+READS: tuple[str, ...] = ("mail",)
+WRITES: tuple[str, ...] = ("screening", "screening_evidence")
 _ADDRESS_OR_LINK = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+|\b(https?://|www\.)\S+", re.I)
 SUBJECT_READ = 1000  # machine marks stand at a subject's start: a 20 MB subject costs no more
 BODY_READ = 100_000  # what the checks read of a body (wording, own text)
@@ -62,13 +66,19 @@ class Facts:
     def of(cls, mail: ParsedMail, rules: ScreeningRules, own_addresses: set[str] | None) -> Facts:
         h = {k.lower(): v for k, v in mail.headers.items()}
         sender = (mail.sender_email or "").lower()
-        return cls(mail=mail, rules=rules, own_addresses=frozenset(own_addresses or ()), headers=h,
-                   sender=sender, content_types=frozenset(c.lower() for c in mail.content_types),
-                   top_type=h.get("content-type", "").lower(),
-                   subject=(mail.subject or "")[:SUBJECT_READ],
-                   body=_unquoted((mail.body_text or "")[:BODY_READ]),
-                   return_path=h.get("return-path", "").strip().lower(),
-                   list_evidence=_list_evidence(h, sender, rules))
+        return cls(
+            mail=mail,
+            rules=rules,
+            own_addresses=frozenset(own_addresses or ()),
+            headers=h,
+            sender=sender,
+            content_types=frozenset(c.lower() for c in mail.content_types),
+            top_type=h.get("content-type", "").lower(),
+            subject=(mail.subject or "")[:SUBJECT_READ],
+            body=_unquoted((mail.body_text or "")[:BODY_READ]),
+            return_path=h.get("return-path", "").strip().lower(),
+            list_evidence=_list_evidence(h, sender, rules),
+        )
 
 
 @dataclass(frozen=True)
@@ -185,8 +195,12 @@ def _spam(f: Facts) -> list[str]:
     own, words, network = _own_words(f)
     subject_words = folded_pair(_ADDRESS_OR_LINK.sub(" ", f.subject))
     topic = network or next(
-        (hit for key in ("about_the_network", "on_topic") for text in (subject_words, words)
-         if (hit := _find(f.rules, key, *text))),
+        (
+            hit
+            for key in ("about_the_network", "on_topic")
+            for text in (subject_words, words)
+            if (hit := _find(f.rules, key, *text))
+        ),
         None,
     )
     return _spam_wording(folded_pair(f.subject), own, f.rules, topic)
@@ -200,14 +214,21 @@ CHECKS: tuple[Check, ...] = (
     Check("own_address", "own_loop", "sent from intake's own address", _own_address),
     Check("spam_flag", "spam", "the receiving server marked it as spam", _spam_flag),
     Check("bounce", "bounce", "a delivery report, a mail system's sender or bounce wording", _bounce),
-    Check("auto_reply_marks", "auto_reply",
-          "read receipt, RFC 3834 headers, an out-of-office subject in any language", _auto_reply_marks),
+    Check(
+        "auto_reply_marks",
+        "auto_reply",
+        "read receipt, RFC 3834 headers, an out-of-office subject in any language",
+        _auto_reply_marks,
+    ),
     Check("list_or_bulk", "list_or_bulk", "list headers, bulk precedence, a machine sender", _list_or_bulk),
     Check("empty_return_path", "auto_reply", "an empty envelope sender (RFC 3834)", _empty_return_path),
-    Check("out_of_office_wording", "auto_reply",
-          "out-of-office wording near the start of a short mail, no question", _out_of_office),
-    Check("spam_wording", "spam", "an unsolicited offer with another sign, nothing about procurement",
-          _spam),
+    Check(
+        "out_of_office_wording",
+        "auto_reply",
+        "out-of-office wording near the start of a short mail, no question",
+        _out_of_office,
+    ),
+    Check("spam_wording", "spam", "an unsolicited offer with another sign, nothing about procurement", _spam),
 )
 
 
@@ -223,8 +244,7 @@ def _own_addresses(env: Env) -> set[str]:
     return {env.config.smtp.from_address.lower()}
 
 
-def screen_mail(mail: ParsedMail, rules: ScreeningRules, own_addresses: set[str] | None = None
-                ) -> Screening:
+def screen_mail(mail: ParsedMail, rules: ScreeningRules, own_addresses: set[str] | None = None) -> Screening:
     """The first check with evidence decides; none: a person wrote it. Pure (no I/O), so
     `intake eval screening` can run it."""
     facts = Facts.of(mail, rules, own_addresses)
@@ -235,8 +255,9 @@ def screen_mail(mail: ParsedMail, rules: ScreeningRules, own_addresses: set[str]
     return Screening("human", None, [])
 
 
-def screen(mail: ParsedMail, rules: ScreeningRules, own_addresses: set[str] | None = None
-           ) -> tuple[str, list[str]]:
+def screen(
+    mail: ParsedMail, rules: ScreeningRules, own_addresses: set[str] | None = None
+) -> tuple[str, list[str]]:
     """(verdict, evidence) of screen_mail."""
     result = screen_mail(mail, rules, own_addresses)
     return result.verdict, result.evidence

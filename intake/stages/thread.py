@@ -20,6 +20,10 @@ from intake.context import Context, Env
 from intake.screen_marks import OWN_MESSAGE_ID_MARK
 from intake.stages import membership
 
+# the Context fields this stage uses, and those it produces (see intake/stage_view.py)
+READS: tuple[str, ...] = ("raw", "mail", "message_pk", "is_human")
+WRITES: tuple[str, ...] = ("followup_of", "followup_refused", "linked_request", "thread_evidence")
+
 # IG-12 (requests made before tokens had a random part) or IG-12-5f3a9c01
 TOKEN = re.compile(r"\[(IG-\d+(?:-[0-9a-f]{8})?)\]", re.I)
 
@@ -55,8 +59,10 @@ def find_request(ctx: Context, env: Env) -> tuple[int | None, str | None]:
         row = store.one("SELECT request_id FROM outbox WHERE message_id=?", (mid,))
         if row and row[0]:
             return row[0], f"replies to our mail <{mid}>"
-        row = store.one("SELECT request_id FROM messages WHERE message_id=? AND request_id"
-                        " IS NOT NULL AND id != ?", (mid, ctx.message_pk or -1))
+        row = store.one(
+            "SELECT request_id FROM messages WHERE message_id=? AND request_id IS NOT NULL AND id != ?",
+            (mid, ctx.message_pk or -1),
+        )
         if row and row[0]:
             return row[0], f"replies to stored message <{mid}>"
     token = TOKEN.search(mail.subject or "")
@@ -74,11 +80,15 @@ def participants(env: Env, request_id: int) -> set[str]:
     row = store.one("SELECT requester_email, forwarded_by FROM requests WHERE id=?", (request_id,))
     if row:
         found.update(v for v in row if v)
-    found.update(r[0] for r in store.query(
-        "SELECT sender_email FROM messages WHERE request_id=? AND sender_email IS NOT NULL"
-        " AND role IN ('request', 'followup')", (request_id,)))
-    found.update(r[0] for r in store.query(
-        "SELECT recipient FROM outbox WHERE request_id=?", (request_id,)))
+    found.update(
+        r[0]
+        for r in store.query(
+            "SELECT sender_email FROM messages WHERE request_id=? AND sender_email IS NOT NULL"
+            " AND role IN ('request', 'followup')",
+            (request_id,),
+        )
+    )
+    found.update(r[0] for r in store.query("SELECT recipient FROM outbox WHERE request_id=?", (request_id,)))
     return {a.strip().lower() for a in found if a}
 
 

@@ -12,31 +12,39 @@ passwords are scrypt hashes (intake/accounts.py).
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import jinja2
-from flask import Flask, abort, g, redirect, request, session, url_for
+from flask import Flask, Response, abort, g, redirect, request, session, url_for
 
 from intake import accounts
 from intake.config import Config, ConfigError
 from intake.context import Env
 from intake.paths import default_dir
 from intake.rulebook import load_rules
-from intake.store import Store
+from intake.store import DatabaseUnusable, Store, is_damage, unusable
 from intake.templating import Templates
+
+log = logging.getLogger("intake.web")
 
 
 def create_app(config: Config, *, store: Store | None = None) -> Flask:
-    app = Flask(__name__, static_folder=str(default_dir("templates") / "web" / "static"),
-                template_folder=str(default_dir("templates") / "web"))
+    app = Flask(
+        __name__,
+        static_folder=str(default_dir("templates") / "web" / "static"),
+        template_folder=str(default_dir("templates") / "web"),
+    )
     app.jinja_env.undefined = jinja2.StrictUndefined
     setup_store = store or Store(config.database)
     setup_store.migrate()
     from intake import register
+
     register.sync_rules(setup_store, load_rules(config.rules_dir))  # the register's seed
     if store is None:
         setup_store.close()
@@ -51,23 +59,39 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
         MAX_CONTENT_LENGTH=5 * 1024 * 1024,
     )
     app.extensions["intake"] = {
-        "config": config, "rules": load_rules(config.rules_dir),
-        "templates": Templates(config.templates_dir), "throttle": accounts.LoginThrottle(),
+        "config": config,
+        "rules": load_rules(config.rules_dir),
+        "templates": Templates(config.templates_dir),
+        "throttle": accounts.LoginThrottle(),
     }
     if config.web.behind_proxy:
         from werkzeug.middleware.proxy_fix import ProxyFix
+
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore
 
-    from intake.web import access, auth, desk, monitoring, privacy_views, register_views, roster_views
+    from intake.web import (
+        access,
+        auth,
+        desk,
+        form_views,
+        monitoring,
+        privacy_views,
+        register_views,
+        roster_views,
+    )
+
     app.register_blueprint(auth.bp)
     app.register_blueprint(register_views.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(roster_views.bp)
     app.register_blueprint(privacy_views.bp)
     app.register_blueprint(monitoring.bp)
+    app.register_blueprint(form_views.bp)
 
     @app.before_request
     def guard():  # noqa: ANN202
+        if request.endpoint in monitoring.PUBLIC:
+            return None  # probes: no session, and no database opened (or created) for one
         g.account = accounts.session_account(store_of(), session.get("sid"))
         rule = access.rule_of(request.endpoint)
         if request.method == "POST":  # every form, the login form too (login CSRF)
@@ -83,10 +107,28 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
             abort(403)  # an endpoint without a rule in intake/web/access.py is refused
         if rule == access.STAFF and g.account.is_facilitator:
             abort(404)
+        if rule == access.GROUP and not access.may_see_group(
+            g.account, str((request.view_args or {}).get("group_id", ""))
+        ):
+            abort(404)
         if rule == access.REQUEST and not access.may_see_request(
-                store_of(), g.account, int((request.view_args or {}).get("request_id", 0))):
+            store_of(), g.account, int((request.view_args or {}).get("request_id", 0))
+        ):
             abort(404)
         return None
+
+    @app.errorhandler(sqlite3.DatabaseError)
+    @app.errorhandler(DatabaseUnusable)
+    def database_error(exc: Exception):  # noqa: ANN202
+        """A damaged database is one line (and 503), never a traceback page."""
+        if (
+            isinstance(exc, sqlite3.DatabaseError)
+            and not isinstance(exc, sqlite3.OperationalError)
+            and is_damage(exc)
+        ):
+            exc = unusable(ext()["config"].database, exc)
+        log.error("%s", exc)
+        return Response(f"intake: {exc}\n", status=503, mimetype="text/plain")
 
     @app.teardown_request
     def close_store(_exc):  # noqa: ANN001, ANN202
@@ -99,7 +141,8 @@ def create_app(config: Config, *, store: Store | None = None) -> Flask:
         response.headers.setdefault(  # a view's own, stricter policy (attachments) stays
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"
-            " frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+            " frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        )
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "same-origin"
@@ -127,12 +170,16 @@ def _secret_key(config: Config) -> str:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         if path.stat().st_mode & 0o077:
-            raise ConfigError(config.path, "web.secret_key_file",
-                              f"{path} can be read by other users; run `chmod 600 {path}`") from None
+            raise ConfigError(
+                config.path,
+                "web.secret_key_file",
+                f"{path} can be read by other users; run `chmod 600 {path}`",
+            ) from None
         value = path.read_text(encoding="utf-8").strip()
         if len(value) < 32:
-            raise ConfigError(config.path, "web.secret_key_file",
-                              f"{path} holds no usable key; delete it to make a new one") from None
+            raise ConfigError(
+                config.path, "web.secret_key_file", f"{path} holds no usable key; delete it to make a new one"
+            ) from None
         return value
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(secrets.token_urlsafe(48) + "\n")
@@ -146,6 +193,7 @@ def secret_file(config: Config) -> Path:
 
 def ext() -> dict:
     from flask import current_app
+
     return current_app.extensions["intake"]
 
 
@@ -159,9 +207,15 @@ def store_of() -> Store:
 def env_for(actor: str) -> Env:
     """An Env for an action; its rulebook includes the groups the register opened or closed."""
     from intake import register
+
     e = ext()
-    return Env(config=e["config"], rules=register.effective_rules(e["rules"], store_of()),
-               store=store_of(), templates=e["templates"], actor=actor)
+    return Env(
+        config=e["config"],
+        rules=register.effective_rules(e["rules"], store_of()),
+        store=store_of(),
+        templates=e["templates"],
+        actor=actor,
+    )
 
 
 def safe_next(target: str | None) -> str:
@@ -169,14 +223,20 @@ def safe_next(target: str | None) -> str:
     if not target:
         return url_for("desk.queue")
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
-            or "\\" in target:
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+    ):
         return url_for("desk.queue")
     return target
 
 
 def serve(config: Config, host: str, port: int) -> None:
     from waitress import serve as waitress_serve
+
     app = create_app(config)
     waitress_serve(app, host=host, port=port, threads=4, ident="intake")
 
@@ -192,14 +252,22 @@ def serve_demo(config: Config, store: Store, seconds: float | None = None) -> in
     from werkzeug.serving import make_server
 
     from intake.smtp_sink import free_port
+
     port = int(os.environ.get("INTAKE_DEMO_WEB_PORT", free_port()))
     server = make_server("127.0.0.1", port, create_app(config), threaded=True)
-    until = "Ctrl-C to stop" if seconds is None else (
-        f"serving for {seconds:.0f} s; run the demo in a terminal, or add --web, to keep it open")
-    print(f"\nstaff triage desk: http://127.0.0.1:{port}/  (log in as demo / demo-password,"
-          f" or lcc-facilitator / demo-password); {until}", flush=True)
+    until = (
+        "Ctrl-C to stop"
+        if seconds is None
+        else (f"serving for {seconds:.0f} s; run the demo in a terminal, or add --web, to keep it open")
+    )
+    print(
+        f"\nstaff triage desk: http://127.0.0.1:{port}/  (log in as demo / demo-password,"
+        f" or lcc-facilitator / demo-password); {until}",
+        flush=True,
+    )
     if seconds is not None:
         import threading
+
         timer = threading.Timer(seconds, server.shutdown)
         timer.daemon = True
         timer.start()

@@ -8,6 +8,7 @@ Rules:
 - public:  anyone, also without a session (the login page, static files);
 - account: any logged-in account (queue, logout);
 - request: staff, or the facilitator of the request's group (others get 404);
+- group:   staff, or the facilitator of the group named in the URL (others get 404);
 - staff:   staff only (the roster, the overview, linking senders, replaying).
 """
 
@@ -18,7 +19,7 @@ import json
 from intake.accounts import Account
 from intake.store import Store
 
-PUBLIC, ACCOUNT, REQUEST, STAFF = "public", "account", "request", "staff"
+PUBLIC, ACCOUNT, REQUEST, GROUP, STAFF = "public", "account", "request", "group", "staff"
 
 RULES: dict[str, str] = {
     "auth.login": PUBLIC,
@@ -42,10 +43,10 @@ RULES: dict[str, str] = {
     "roster.overview": STAFF,
     "privacy.erase": STAFF,  # erases a person's data (GDPR art. 17), after confirmation
     "register.link_page": PUBLIC,  # the facilitator's link: its signed, single-use token is the key
-    "register.overview": ACCOUNT,  # groups; a facilitator sees their own (checked in the view)
-    "register.group_page": ACCOUNT,  # checked in the view: staff, or the group's facilitator
-    "register.participant_action": ACCOUNT,  # checked in the view, as above
-    "register.record_meeting": ACCOUNT,  # checked in the view, as above
+    "register.overview": ACCOUNT,  # groups; a facilitator sees their own
+    "register.group_page": GROUP,
+    "register.participant_action": GROUP,  # confirm, decline, leave
+    "register.record_meeting": GROUP,
     "register.start": STAFF,
     "register.set_status": STAFF,
     "register.cues": STAFF,
@@ -54,6 +55,8 @@ RULES: dict[str, str] = {
     "register.report_csv": STAFF,
     "monitoring.healthz": PUBLIC,  # for load balancers: no personal data
     "monitoring.metrics": PUBLIC,  # for Prometheus: counts only
+    "form.interest": PUBLIC,  # the online form (issue 22): anyone may express interest
+    "form.confirm_page": PUBLIC,  # its mailed link: the random secret in the link is the key
 }
 
 
@@ -84,6 +87,11 @@ def groups_of(group_id: str | None, explanation: str | None) -> list[str]:
     except (ValueError, AttributeError):
         return []
     return [g for g, _ in sorted(scores.items(), key=lambda kv: -kv[1])[:2]]
+
+
+def may_see_group(account: Account, group_id: str) -> bool:
+    """Staff see every group; a facilitator their own."""
+    return not account.is_facilitator or account.group_id == group_id
 
 
 def may_route_to(account: Account, group: str) -> bool:

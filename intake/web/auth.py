@@ -32,8 +32,7 @@ def login():  # noqa: ANN201
         throttle.succeeded(name, address)
         session.clear()  # a new session id and CSRF token: nothing carried over from before
         session.permanent = True
-        session["sid"] = accounts.start_session(store_of(), account,
-                                                ext()["config"].web.session_hours)
+        session["sid"] = accounts.start_session(store_of(), account, ext()["config"].web.session_hours)
         session["csrf"] = secrets.token_urlsafe(32)
         return redirect(safe_next(next_url))
     if g.get("account") is not None:

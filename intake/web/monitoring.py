@@ -24,9 +24,12 @@ PUBLIC = ("monitoring.healthz", "monitoring.metrics")
 
 @contextmanager
 def _reading() -> Iterator[Store]:
-    """A read-only connection: a probe never creates or changes the database (a missing
-    file stays missing, and is reported)."""
-    store = Store(ext()["config"].database, read_only=True)
+    """The database, only if it is there: a probe never creates one (a missing file stays
+    missing, and is reported)."""
+    path = ext()["config"].database
+    if not path.is_file():
+        raise StoreError(f"database {path} does not exist")
+    store = Store(path)
     try:
         yield store
     finally:

@@ -181,7 +181,8 @@ def merge():  # noqa: ANN201
 def participant_action(group_id: str, participant_id: int):  # noqa: ANN201
     _may_see(group_id)
     action = request.form.get("action", "")
-    if register.participant(store_of(), participant_id)["group_id"] != group_id:
+    row = register.participant(store_of(), participant_id)
+    if row is None or row["group_id"] != group_id:
         abort(404)
 
     def act(env):  # noqa: ANN001, ANN202

@@ -24,9 +24,13 @@ def members_page():  # noqa: ANN201
     q = request.args.get("q", "").strip().lower()
     rows = []
     for r in store_of().query("SELECT * FROM members ORDER BY organisation"):
-        item = {"organisation": r["organisation"], "country": r["country"],
-                "membership": r["membership"], "domains": json.loads(r["domains"]),
-                "contact_emails": json.loads(r["contact_emails"])}
+        item = {
+            "organisation": r["organisation"],
+            "country": r["country"],
+            "membership": r["membership"],
+            "domains": json.loads(r["domains"]),
+            "contact_emails": json.loads(r["contact_emails"]),
+        }
         if q and q not in json.dumps(item, ensure_ascii=False).lower():
             continue
         rows.append(item)
@@ -75,9 +79,11 @@ def overview():  # noqa: ANN201
     start = start - timedelta(days=start.weekday())
     groups = [gr.id for gr in ext()["rules"].groups] + ["other"]
     counts = {gid: [0] * weeks for gid in groups}
-    for r in store.query("SELECT r.group_id, COALESCE(m.internal_date, r.created_at) AS at"
-                         " FROM requests r JOIN messages m ON m.id = r.first_message"
-                         " WHERE r.status != 'ignored'"):
+    for r in store.query(
+        "SELECT r.group_id, COALESCE(m.internal_date, r.created_at) AS at"
+        " FROM requests r JOIN messages m ON m.id = r.first_message"
+        " WHERE r.status != 'ignored'"
+    ):
         try:
             day = datetime.fromisoformat(r["at"].replace("Z", "+00:00")).date()
         except (ValueError, AttributeError):
@@ -85,24 +91,23 @@ def overview():  # noqa: ANN201
         index = (day - start).days // 7
         if 0 <= index < weeks:
             counts[r["group_id"] if r["group_id"] in counts else "other"][index] += 1
-    oldest = store.one("SELECT MIN(COALESCE(m.internal_date, r.created_at)) FROM requests r"
-                       " JOIN messages m ON m.id=r.first_message WHERE r.status='triage'")[0]
+    oldest = store.one(
+        "SELECT MIN(COALESCE(m.internal_date, r.created_at)) FROM requests r"
+        " JOIN messages m ON m.id=r.first_message WHERE r.status='triage'"
+    )[0]
     age_days = None
     if oldest:
         age_days = (now - datetime.fromisoformat(oldest.replace("Z", "+00:00"))).days
     stats = {
-        "triage": store.one("SELECT COUNT(*) FROM requests WHERE status IN"
-                            " ('triage','shunted')")[0],
+        "triage": store.one("SELECT COUNT(*) FROM requests WHERE status IN ('triage','shunted')")[0],
         "oldest_days": age_days,
         "queued": store.one("SELECT COUNT(*) FROM outbox WHERE status='queued'")[0],
-        "failed": store.one("SELECT COUNT(*) FROM outbox WHERE status IN"
-                            " ('failed','uncertain')")[0],
+        "failed": store.one("SELECT COUNT(*) FROM outbox WHERE status IN ('failed','uncertain')")[0],
         "sent": store.one("SELECT COUNT(*) FROM outbox WHERE status='sent'")[0],
     }
     inboxes = [dict(r) for r in store.query("SELECT * FROM checkpoints ORDER BY inbox")]
     labels = [(start + timedelta(weeks=i)).strftime("%d %b") for i in range(weeks)]
-    return render_template("overview.html", chart=bar_chart(labels, counts), stats=stats,
-                           inboxes=inboxes)
+    return render_template("overview.html", chart=bar_chart(labels, counts), stats=stats, inboxes=inboxes)
 
 
 COLORS = ["#2f6f9f", "#d08a1c", "#5b8c3a", "#8a4f9e", "#a33d3d", "#777777"]
@@ -122,12 +127,30 @@ def bar_chart(labels: list[str], series: dict[str, list[int]]) -> dict:
             h = values[i] / top * (height - bottom - 10)
             if h:
                 y -= h
-                bars.append({"x": round(x, 1), "y": round(y, 1), "w": round(bar_w, 1),
-                             "h": round(h, 1), "color": COLORS[j % len(COLORS)],
-                             "title": f"{name}: {values[i]} in week of {labels[i]}"})
-    ticks = [{"x": round(left + i * (width - left) / len(labels), 1), "label": labels[i]}
-             for i in range(0, len(labels), 2)]
-    legend = [{"name": name, "color": COLORS[j % len(COLORS)], "total": sum(values)}
-              for j, (name, values) in enumerate(series.items())]
-    return {"width": width, "height": height, "bars": bars, "ticks": ticks, "legend": legend,
-            "top": top, "base": height - bottom}
+                bars.append(
+                    {
+                        "x": round(x, 1),
+                        "y": round(y, 1),
+                        "w": round(bar_w, 1),
+                        "h": round(h, 1),
+                        "color": COLORS[j % len(COLORS)],
+                        "title": f"{name}: {values[i]} in week of {labels[i]}",
+                    }
+                )
+    ticks = [
+        {"x": round(left + i * (width - left) / len(labels), 1), "label": labels[i]}
+        for i in range(0, len(labels), 2)
+    ]
+    legend = [
+        {"name": name, "color": COLORS[j % len(COLORS)], "total": sum(values)}
+        for j, (name, values) in enumerate(series.items())
+    ]
+    return {
+        "width": width,
+        "height": height,
+        "bars": bars,
+        "ticks": ticks,
+        "legend": legend,
+        "top": top,
+        "base": height - bottom,
+    }

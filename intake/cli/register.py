@@ -1,4 +1,4 @@
-"""`intake groups ...` and `intake participants ...`: the Interest Group register."""
+"""`intake groups`, `intake participants`, `intake report`: the Interest Group register."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 import click
 
 from intake import register, register_mail
-from intake.cli_common import _echo_json, _table
+from intake.cli.common import _echo_json, _table
 from intake.register import RegisterError
 
 GROUP_FIELDS = (
@@ -22,13 +22,9 @@ GROUP_FIELDS = (
     "facilitator_offered",
     "ready",
 )
+
+
 PARTICIPANT_FIELDS = ("group", "organisation", "email", "status", "requested_at", "confirmed_at")
-
-
-def register_commands(main: click.Group) -> None:
-    main.add_command(groups)
-    main.add_command(participants)
-    main.add_command(report_cmd)
 
 
 def _fail(exc: Exception) -> None:
@@ -364,3 +360,12 @@ def report_cmd(obj, year: int, out_dir: str, as_json: bool) -> None:
         return
     for path in report.write(env.store, env.config.templates_dir, year, Path(out_dir)):
         click.echo(str(path))
+
+
+def add_to(main: click.Group) -> None:
+    for command in (
+        groups,
+        participants,
+        report_cmd,
+    ):
+        main.add_command(command)

@@ -1,4 +1,4 @@
-"""`intake privacy ...`: access (export), erasure and retention (GDPR; docs/privacy.md)."""
+"""`intake privacy`: access, erasure and retention (GDPR)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,7 @@ from pathlib import Path
 import click
 
 from intake import privacy, retention
-from intake.cli_common import Obj, _echo_json
-
-
-def register(main: click.Group) -> None:
-    main.add_command(privacy_group)
+from intake.cli.common import Obj, _echo_json
 
 
 def _fail(message: str) -> None:
@@ -190,3 +186,8 @@ def retention_run(obj: Obj, dry_run: bool, as_json: bool) -> None:
         f" {report.machine_mail} machine mail(s), {report.closed_requests} message(s) of"
         f" finished requests, {report.outgoing_mail} outgoing copies"
     )
+
+
+def add_to(main: click.Group) -> None:
+    for command in (privacy_group,):
+        main.add_command(command)

@@ -31,11 +31,14 @@ class Obj:
             store.migrate()
             rules = load_rules(config.rules_dir)
             register.sync_rules(store, rules)
-            self._env = Env(config=config, rules=register.effective_rules(rules, store),
-                            store=store, templates=Templates(config.templates_dir),
-                            actor=self.actor)
+            self._env = Env(
+                config=config,
+                rules=register.effective_rules(rules, store),
+                store=store,
+                templates=Templates(config.templates_dir),
+                actor=self.actor,
+            )
         return self._env
-
 
     def where(self) -> str:
         """The database in use (for an error line), or the config file if not yet open."""
@@ -63,5 +66,3 @@ def _table(rows: list[list[str]], headers: list[str]) -> None:
     click.echo("  ".join("-" * w for w in widths))
     for row in rows:
         click.echo("  ".join(c[:w].ljust(w) for c, w in zip(row, widths, strict=True)))
-
-

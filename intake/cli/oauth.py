@@ -1,4 +1,4 @@
-"""`intake oauth login INBOX`: a person signs in once, for a refresh token (docs/operators.md)."""
+"""`intake oauth`: OAuth2 sign-in for an inbox."""
 
 from __future__ import annotations
 
@@ -7,12 +7,8 @@ import sys
 import click
 
 from intake import oauth
-from intake.cli_common import Obj
+from intake.cli.common import Obj
 from intake.config import load_config
-
-
-def register(main: click.Group) -> None:
-    main.add_command(oauth_group)
 
 
 @click.group("oauth")
@@ -58,3 +54,8 @@ def oauth_login(obj: Obj, inbox: str, dry_run: bool) -> None:
         f"signed in: oauth2 {client.name} has a refresh token (kept in {client.cache_file});"
         f" check with: intake config check"
     )
+
+
+def add_to(main: click.Group) -> None:
+    for command in (oauth_group,):
+        main.add_command(command)
