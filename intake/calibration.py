@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intake.context import ParsedMail
-from intake.model import FieldModel, Models
+from intake.model import fit
 from intake.rulebook import load_rules
 from intake.stages.classify import classify
 from intake.training import SEED, Example, generate
@@ -81,15 +81,14 @@ def held_out(rules_dir: Path, *, folds: int = FOLDS, seed: int = SEED) -> list[H
     for fold in range(folds):
         test = [e for e in examples if fold_of[e.sentence] == fold]
         train = [e for e in examples if fold_of[e.sentence] != fold]
-        texts = [e.text for e in train]
-        models = Models(
-            intent=FieldModel(texts, [e.intent for e in train]),
-            group=FieldModel(texts, [e.group for e in train]),
-            examples=len(train),
-        )
+        models = fit(train, seed=seed)
         for example in test:
             decision = classify(_mail(example.text), rules, models=models)
-            results.append(Held(decision.confidence, _right(example, decision.group, decision.intent)))
+            results.append(
+                Held(
+                    decision.confidence, _right(example, decision.group or "none", decision.intent or "other")
+                )
+            )
     return results
 
 
