@@ -1,4 +1,4 @@
-"""The statistical half of the classifier: character n-grams, a linear model per field.
+"""The statistical half of the classifier: character n-grams and words, a linear model per field.
 
 TF-IDF over character n-grams (3-5, inside word boundaries; 2-grams only added noise) carries across
 languages and spellings where word lists do not: "beitreten", "beizutreten" and
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import SGDClassifier
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
 
 from intake import model_cache
 from intake.training import SEED, Example, generate
@@ -39,23 +39,29 @@ class Prediction:
     features: list[str]  # the n-grams that pushed most towards the label
 
 
-def vectorizer() -> TfidfVectorizer:
-    """Character 3-5-grams inside word boundaries, fitted once and shared by both fields."""
-    return TfidfVectorizer(
-        analyzer="char_wb", ngram_range=(3, 5), lowercase=True, sublinear_tf=True, min_df=2
+def vectorizer() -> FeatureUnion:
+    """Character 3-5-grams inside word boundaries next to words and word pairs, fitted once and
+    shared by both fields. The words add what n-grams blur ("join" against "joint"): with
+    them the seed mean rose on dev2/ (intent 81.0 -> 83.0 %, triage 14.7 -> 12.9 %) and fell
+    by one mail on dev/ (intent 94.3 -> 92.9 %, group 95.7 -> 96.2 %)."""
+    return FeatureUnion(
+        [
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2)),
+            ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=2)),
+        ]
     )
 
 
 class FieldModel:
     """One field's classifier over the shared n-gram vectorizer."""
 
-    def __init__(self, ngrams: TfidfVectorizer, matrix: Any, labels: list[str], *, seed: int = SEED) -> None:
+    def __init__(self, ngrams: FeatureUnion, matrix: Any, labels: list[str], *, seed: int = SEED) -> None:
         # a linear model with probabilities, trained by SGD: as accurate here as logistic
         # regression by lbfgs (measured on dev/) at a fifth of the training time
         linear = SGDClassifier(loss="modified_huber", alpha=1e-4, random_state=seed)
         linear.fit(matrix, labels)
         self.pipeline = Pipeline([("ngrams", ngrams), ("linear", linear)])
-        self._names = ngrams.get_feature_names_out()
+        self._names = [_shown(name) for name in ngrams.get_feature_names_out()]
 
     def predict(self, text: str) -> Prediction:
         vectorizer = self.pipeline.named_steps["ngrams"]
@@ -69,7 +75,7 @@ class FieldModel:
         contributions = row.multiply(coefficients).tocsr()
         order = np.argsort(-contributions.data)[:TOP_FEATURES]
         features = [
-            f"'{self._names[contributions.indices[i]]}' {contributions.data[i]:+.2f}"
+            f"{self._names[contributions.indices[i]]} {contributions.data[i]:+.2f}"
             for i in order
             if contributions.data[i] > 0
         ]
@@ -79,6 +85,13 @@ class FieldModel:
             {c: round(float(p), 3) for c, p in zip(classes, probabilities, strict=True)},
             features,
         )
+
+
+def _shown(feature: str) -> str:
+    """How a feature reads in an explanation: an n-gram in single quotes, words in double
+    ("chars__ ict" -> ' ict', "words__join the" -> "join the")."""
+    kind, text = feature.split("__", 1)
+    return f'"{text}"' if kind == "words" else f"'{text}'"
 
 
 @dataclass(frozen=True)
