@@ -266,7 +266,17 @@ def _add_group_votes(
 ) -> None:
     """The n-gram model's vote for each group, counted above chance only. Where the text
     names no group by a cue, the model has only incidental n-grams to go on: its vote
-    counts half, and the inbox the mail arrived at decides sooner."""
+    counts half, and the inbox the mail arrived at decides sooner. Where the text names a
+    group the model was never trained on (one started later, intake/register.py), the model
+    cannot weigh it against the others: the cues decide."""
+    named_by_cue = {
+        g for g, found in hits.items() if any(h.field in ("subject", "body") and h.weight > 0 for h in found)
+    }
+    unknown = sorted(named_by_cue - prediction.probabilities.keys())
+    for group in unknown:
+        hits[group].append(Hit("n-gram model not trained on this group: its vote is left out", "model", 0))
+    if unknown:
+        return
     chance = 1 / len(prediction.probabilities)
     named = any(h.field in ("subject", "body") for found in hits.values() for h in found)
     weight_of_one = MODEL_WEIGHT if named else MODEL_WEIGHT / 2
