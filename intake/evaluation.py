@@ -67,7 +67,7 @@ def evaluate_classification(env: Env, directory: Path, *, include_staff: bool = 
     confusion: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
     wrong: list[dict[str, Any]] = []
     per_language: dict[str, Counter[str]] = defaultdict(Counter)
-    human = uncertain = queued = english_when_unsure = 0
+    human = uncertain = queued = english_when_unsure = below_threshold = 0
     scored = 0
     for row in rows:
         path = directory / row["file"]
@@ -104,6 +104,8 @@ def evaluate_classification(env: Env, directory: Path, *, include_staff: bool = 
                 english_when_unsure += 1
             if ctx.status == "triage":
                 queued += 1
+            # however it was routed: how often the classifier itself was unsure
+            below_threshold += ctx.decision.confidence < env.config.classify.confidence_threshold
             if any(reason.startswith(r) for r in UNCERTAIN_REASONS):
                 uncertain += 1
                 per_language[truth["language"]]["uncertain"] += 1
@@ -123,6 +125,7 @@ def evaluate_classification(env: Env, directory: Path, *, include_staff: bool = 
         "human_mail": human,
         "triage_rate": round(uncertain / human, 4) if human else None,
         "staff_queue_rate": round(queued / human, 4) if human else None,
+        "below_threshold_rate": round(below_threshold / human, 4) if human else None,
         "answered_in_english_when_unsure": english_when_unsure,
         "per_language": {
             code: {
@@ -179,6 +182,9 @@ def format_classification(result: dict[str, Any]) -> str:
         f" {result['triage_rate'] * 100:.1f}%"
     )
     out.append(f"  staff queue rate (anything a person must handle): {result['staff_queue_rate'] * 100:.1f}%")
+    out.append(
+        f"  below the confidence threshold (whatever the route): {result['below_threshold_rate'] * 100:.1f}%"
+    )
     out.append(
         f"  human mail not in English answered in English (language unsure):"
         f" {result['answered_in_english_when_unsure']}"

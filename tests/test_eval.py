@@ -37,14 +37,15 @@ def run(tmp_path):
 
 def test_eval_classify_on_dev(run):
     # Accuracy per field and per language on dev/; the language is never wrong (English where unsure).
-    # Issue 16's targets (group 97 %, intent 95 %, triage 10 %) are not met yet: these floors
-    # guard the figures measured in docs/languages.md against regressions.
+    # Issue 16's targets (group 97 %, intent 95 %, triage 10 %) are not all met yet: these floors
+    # are the figures measured in docs/languages.md (1 December 2026), guarding against regressions.
     result = json.loads(run("eval", "classify", str(DEV), "--json"))
     assert result["files"] == 70
-    assert result["accuracy"]["group"] >= 0.90
-    assert result["accuracy"]["intent"] >= 0.88
+    assert result["accuracy"]["group"] >= 0.97
+    assert result["accuracy"]["intent"] >= 0.92
     assert result["accuracy"]["language"] == 1.0
-    assert result["triage_rate"] <= 0.20
+    assert result["triage_rate"] <= 0.05
+    assert result["below_threshold_rate"] <= 0.16
     assert {"group", "intent"} <= set(result["confusion"])
     assert {"en", "de", "fr", "fi"} <= set(result["per_language"])
     assert set(result["per_language"]["de"]) == {"files", "group", "intent", "language", "triage_rate"}
@@ -55,8 +56,9 @@ def test_eval_classify_cross_set_dev2(run):
     result = json.loads(run("eval", "classify", str(DEV2), "--json"))
     assert result["files"] == 200
     assert result["accuracy"]["language"] == 1.0
-    assert result["accuracy"]["group"] >= 0.80
-    assert result["accuracy"]["intent"] >= 0.72
+    assert result["accuracy"]["group"] >= 0.86
+    assert result["accuracy"]["intent"] >= 0.83
+    assert result["triage_rate"] <= 0.15  # human mail triaged because unsure (a join of low confidence)
     assert len(result["per_language"]) == 27
     assert result["answered_in_english_when_unsure"] == 0  # every language sure enough to answer in
 

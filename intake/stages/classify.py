@@ -128,9 +128,15 @@ def _inbox_groups(ctx: Context, env: Env) -> list[str]:
 
 
 def classify(
-    mail: ParsedMail, rules: Rulebook, *, inbox_groups: list[str] | None = None, is_followup: bool = False
+    mail: ParsedMail,
+    rules: Rulebook,
+    *,
+    inbox_groups: list[str] | None = None,
+    is_followup: bool = False,
+    models: Models | None = None,
 ) -> Decision:
-    """Pure function of the parsed mail and the rules (used by eval and explain too)."""
+    """Pure function of the parsed mail and the rules (used by eval and explain too).
+    `models` replaces the rules' own trained models (intake/calibration.py, held-out folds)."""
     forwarded = mail.forwarded_from is not None or bool(FORWARD_PREFIX.match(mail.subject))
     body = strip_for_classification(mail.body_text, keep_forwarded=forwarded)[:MAX_TEXT]
     subject = FORWARD_PREFIX.sub("", REPLY_PREFIX.sub("", mail.subject)).strip()
@@ -150,7 +156,7 @@ def classify(
         group_scores[rule_group.id] = max(score, 0.0)
         group_hits[rule_group.id] = hits
 
-    models = _models(rules)
+    models = models or _models(rules)
     model_text = f"{subject}\n{body}"
     group_model = models.group.predict(model_text)
     _add_group_votes(group_model, rules, group_scores, group_hits)
@@ -194,7 +200,8 @@ def classify(
             Hit("replies to a message intake has not seen", "thread", UNSEEN_REPLY)
         )
 
-    questions = min(body.count("?") + subject.count("?"), 2) * QUESTION_FORM
+    # question marks of real questions only: "Could we join?" is a request, not a question
+    questions = min(len(asked) + len(asked_subject), 2) * QUESTION_FORM
     if questions:
         intent_scores["question"] = intent_scores.get("question", 0) + questions
         intent_hits.setdefault("question", []).append(Hit("question marks", "body", questions))
@@ -259,7 +266,17 @@ def _add_group_votes(
 ) -> None:
     """The n-gram model's vote for each group, counted above chance only. Where the text
     names no group by a cue, the model has only incidental n-grams to go on: its vote
-    counts half, and the inbox the mail arrived at decides sooner."""
+    counts half, and the inbox the mail arrived at decides sooner. Where the text names a
+    group the model was never trained on (one started later, intake/register.py), the model
+    cannot weigh it against the others: the cues decide."""
+    named_by_cue = {
+        g for g, found in hits.items() if any(h.field in ("subject", "body") and h.weight > 0 for h in found)
+    }
+    unknown = sorted(named_by_cue - prediction.probabilities.keys())
+    for group in unknown:
+        hits[group].append(Hit("n-gram model not trained on this group: its vote is left out", "model", 0))
+    if unknown:
+        return
     chance = 1 / len(prediction.probabilities)
     named = any(h.field in ("subject", "body") for found in hits.values() for h in found)
     weight_of_one = MODEL_WEIGHT if named else MODEL_WEIGHT / 2

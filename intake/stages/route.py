@@ -6,7 +6,8 @@ This is the policy of the secretariat in one place:
 - a proposal or an offer to facilitate: acknowledge, notify staff, triage;
 - a question: acknowledge receipt, triage;
 - unsubscribe, follow-ups, unrelated mail: no automatic reply, triage;
-- anything unsure (low confidence, unparseable): triage;
+- anything unsure (a join request of low confidence, unparseable mail): triage; an unsure
+  question, proposal, ... goes to triage under its own reason with the generic acknowledgement;
 - machine mail: recorded, never answered;
 - a possible spoof (a trusted server said dkim/dmarc=fail), or a From that is not one
   mailbox: triage, nothing sent until a person has looked (no backscatter to a forged
@@ -33,6 +34,10 @@ READS: tuple[str, ...] = (
 WRITES: tuple[str, ...] = ("planned", "status", "triage_reason")
 
 REAL_INTENTS_ACKED = ("join", "propose", "facilitate", "question")
+# the only intent acted on without a person: an unsure one goes to triage as `low confidence`.
+# Every other intent goes to a person anyway, under its own reason (question, proposal, ...);
+# unsure, it gets the generic acknowledgement, never one that names what it may not be.
+ACTED_ON_ALONE = ("join",)
 
 
 def run(ctx: Context, env: Env) -> None:
@@ -89,7 +94,7 @@ def plan(ctx: Context, env: Env, *, by_person: bool = False) -> None:
         ctx.planned.append(PlannedMail("ack", "guidelines", sender))
         ctx.status = "routed"  # "available upon request": answered with register.guidelines
         return None
-    if low:
+    if low and d.intent in ACTED_ON_ALONE:
         if d.intent in REAL_INTENTS_ACKED:
             ctx.planned.append(PlannedMail("ack", "ack_received", sender))
         runner = f" (runner-up: {d.runner_up})" if d.runner_up else ""
@@ -115,6 +120,7 @@ def plan(ctx: Context, env: Env, *, by_person: bool = False) -> None:
         return None
     if d.intent in ("propose", "facilitate"):
         template = "ack_proposal" if d.intent == "propose" else "ack_facilitate"
+        template = "ack_received" if low else template
         ctx.planned.append(PlannedMail("ack", template, sender))
         ctx.planned.append(PlannedMail("staff_notice", "staff_notice", staff, attach_original=True))
         return _triage(ctx, "new group proposal" if d.intent == "propose" else "facilitation offer")
