@@ -64,9 +64,11 @@ class FieldModel:
         self._names = [_shown(name) for name in ngrams.get_feature_names_out()]
 
     def predict(self, text: str) -> Prediction:
-        vectorizer = self.pipeline.named_steps["ngrams"]
+        return self.predict_row(self.pipeline.named_steps["ngrams"].transform([text]))
+
+    def predict_row(self, row: Any) -> Prediction:
+        """The prediction for a text already turned into features by the shared vectorizer."""
         linear = self.pipeline.named_steps["linear"]
-        row = vectorizer.transform([text])
         probabilities = linear.predict_proba(row)[0]
         best = int(np.argmax(probabilities))
         classes = list(linear.classes_)
@@ -99,6 +101,12 @@ class Models:
     intent: FieldModel
     group: FieldModel
     examples: int
+
+    def predict(self, text: str) -> tuple[Prediction, Prediction]:
+        """(intent, group) for one text, its features computed once: both fields share the
+        vectorizer, and computing the n-grams is most of a prediction's cost."""
+        row = self.intent.pipeline.named_steps["ngrams"].transform([text])
+        return self.intent.predict_row(row), self.group.predict_row(row)
 
 
 def fit(examples: list[Example], *, seed: int = SEED) -> Models:

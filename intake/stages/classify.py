@@ -158,7 +158,7 @@ def classify(
 
     models = models or _models(rules)
     model_text = f"{subject}\n{body}"
-    group_model = models.group.predict(model_text)
+    intent_model, group_model = models.predict(model_text)
     _add_group_votes(group_model, rules, group_scores, group_hits)
 
     intent_scores: dict[str, float] = {}
@@ -167,7 +167,7 @@ def classify(
         hits = _match(cues, texts, present, negate=False)
         intent_hits[intent] = hits
         intent_scores[intent] = sum(h.weight for h in hits)
-    _add_intent_votes(models.intent.predict(model_text), intent_scores, intent_hits)
+    _add_intent_votes(intent_model, intent_scores, intent_hits)
     asked = _interrogative_spans(texts["body"])
     asked_subject = _interrogative_spans(texts["subject"])
     for intent in REQUEST_INTENTS:
