@@ -12,6 +12,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from intake import queries_staff
 from intake.store import Store, utcnow
 
 ROLES = ("staff", "facilitator", "admin")  # an admin is staff who also manages accounts
@@ -67,7 +68,7 @@ def add(
         raise AccountError("a facilitator needs --group (the group they facilitate)")
     if not name or not name.replace(".", "").replace("-", "").replace("_", "").isalnum():
         raise AccountError("names are letters, digits, '.', '-' and '_'")
-    if store.one("SELECT 1 FROM staff WHERE name=?", (name,)):
+    if queries_staff.name_taken(store, name):
         raise AccountError(f"an account named {name!r} exists; use `intake staff passwd {name}`")
     if password is not None:
         _check_strength(password)
@@ -88,11 +89,11 @@ def add(
 
 
 def set_password(store: Store, name: str, password: str, *, actor: str = "admin") -> None:
-    if not store.one("SELECT 1 FROM staff WHERE name=?", (name,)):
+    if not queries_staff.name_taken(store, name):
         raise AccountError(f"no account named {name!r}; add it with `intake staff add`")
     _check_strength(password)
     with store.transaction():
-        store.conn.execute("UPDATE staff SET password_hash=? WHERE name=?", (hash_password(password), name))
+        queries_staff.set_password_hash_by_name(store, name, hash_password(password))
         ended = end_sessions(store, name)
         store.event("staff_password_set", actor=actor, name=name, sessions_ended=ended)
 
@@ -102,19 +103,19 @@ def _check_strength(password: str) -> None:
         raise AccountError(f"the password needs at least {MIN_PASSWORD} characters")
 
 
-def _account(row) -> Account:  # noqa: ANN001
+def _account(row: queries_staff.Credentials) -> Account:
     return Account(row["id"], row["name"], row["role"], row["group_id"])
 
 
 def authenticate(store: Store, name: str, password: str) -> Account | None:
-    row = store.one("SELECT * FROM staff WHERE name=? AND disabled=0", (name,))
+    row = queries_staff.enabled_by_name(store, name)
     if not verify_password(password, row["password_hash"] if row else None) or row is None:
         return None
     return _account(row)
 
 
 def load(store: Store, account_id: int) -> Account | None:
-    row = store.one("SELECT * FROM staff WHERE id=? AND disabled=0", (account_id,))
+    row = queries_staff.enabled_by_id(store, account_id)
     return None if row is None else _account(row)
 
 
@@ -130,7 +131,7 @@ def start_session(store: Store, account: Account, hours: float) -> str:
     session_id = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     with store.transaction():
-        store.conn.execute("DELETE FROM web_sessions WHERE expires_at < ?", (_stamp(now),))
+        queries_staff.delete_expired_sessions(store, _stamp(now))
         store.insert(
             "web_sessions",
             {
@@ -148,26 +149,19 @@ def session_account(store: Store, session_id: str | None) -> Account | None:
     """The account of a live session; None if ended, expired, or the account is disabled."""
     if not session_id:
         return None
-    row = store.one(
-        "SELECT s.* FROM web_sessions w JOIN staff s ON s.id = w.account_id"
-        " WHERE w.id_hash=? AND w.expires_at >= ? AND s.disabled=0",
-        (_id_hash(session_id), _stamp(datetime.now(UTC))),
-    )
+    row = queries_staff.session_owner(store, _id_hash(session_id), _stamp(datetime.now(UTC)))
     return None if row is None else _account(row)
 
 
 def end_session(store: Store, session_id: str | None) -> None:
     if session_id:
         with store.transaction():
-            store.conn.execute("DELETE FROM web_sessions WHERE id_hash=?", (_id_hash(session_id),))
+            queries_staff.delete_session(store, _id_hash(session_id))
 
 
 def end_sessions(store: Store, name: str) -> int:
     """End every session of an account (password changed, account disabled)."""
-    cursor = store.conn.execute(
-        "DELETE FROM web_sessions WHERE account_id IN (SELECT id FROM staff WHERE name=?)", (name,)
-    )
-    return cursor.rowcount
+    return queries_staff.end_sessions_named(store, name)
 
 
 def _stamp(when: datetime) -> str:
@@ -175,15 +169,16 @@ def _stamp(when: datetime) -> str:
 
 
 def list_accounts(store: Store) -> list[dict]:
+    """The accounts as `intake staff list --json` prints them (its field names are an interface)."""
     return [
         {
-            "name": r["name"],
-            "role": r["role"],
-            "group": r["group_id"],
-            "has_password": bool(r["password_hash"]),
-            "disabled": bool(r["disabled"]),
+            "name": r.name,
+            "role": r.role,
+            "group": r.group_id,
+            "has_password": r.has_password,
+            "disabled": r.disabled,
         }
-        for r in store.query("SELECT * FROM staff ORDER BY name")
+        for r in queries_staff.staff_rows(store)
     ]
 
 

@@ -18,6 +18,14 @@ class MessageState(TypedDict):
     request_id: int | None
 
 
+class RequestGroup(TypedDict):
+    """What decides who may see a request: its group and its explanation (a "both" request
+    names its two groups there)."""
+
+    group_id: str | None
+    explanation: str | None
+
+
 class LabelledExample(TypedDict):
     """The latest label staff gave a request, with the mail it was about."""
 
@@ -30,6 +38,11 @@ class LabelledExample(TypedDict):
 def request(store: Store, request_id: int | None) -> RequestRow | None:
     row = store.one("SELECT * FROM requests WHERE id=?", (request_id,))
     return None if row is None else cast(RequestRow, dict(row))
+
+
+def group_of(store: Store, request_id: int) -> RequestGroup | None:
+    row = store.one("SELECT group_id, explanation FROM requests WHERE id=?", (request_id,))
+    return None if row is None else cast(RequestGroup, dict(row))
 
 
 def message(store: Store, message_pk: int) -> MessageRow | None:

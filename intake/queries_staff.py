@@ -1,9 +1,10 @@
-"""The SQL behind the desk's account administration (intake/staff_admin.py): accounts as
-typed rows, without their password hashes."""
+"""The SQL behind desk accounts: their administration (intake/staff_admin.py) as typed rows
+without password hashes, and logins and web sessions (intake/accounts.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict, cast
 
 from intake.store import Store
 
@@ -75,3 +76,67 @@ def account_events(store: Store, name: str, limit: int = 50) -> list[dict[str, o
         (name,),
     )
     return list(reversed(rows))[:limit]
+
+
+# -- logins and web sessions (intake/accounts.py) ------------------------------------------
+
+
+class Credentials(TypedDict):
+    """An account as a login checks it: with its password hash (None: no password set)."""
+
+    id: int
+    name: str
+    role: str
+    group_id: str | None
+    password_hash: str | None
+
+
+_CREDENTIALS_SQL = "SELECT s.id, s.name, s.role, s.group_id, s.password_hash FROM staff s"
+
+
+def name_taken(store: Store, name: str) -> bool:
+    return store.one("SELECT 1 FROM staff WHERE name=?", (name,)) is not None
+
+
+def enabled_by_name(store: Store, name: str) -> Credentials | None:
+    row = store.one(f"{_CREDENTIALS_SQL} WHERE s.name=? AND s.disabled=0", (name,))
+    return None if row is None else cast(Credentials, dict(row))
+
+
+def enabled_by_id(store: Store, account_id: int) -> Credentials | None:
+    row = store.one(f"{_CREDENTIALS_SQL} WHERE s.id=? AND s.disabled=0", (account_id,))
+    return None if row is None else cast(Credentials, dict(row))
+
+
+def enabled_accounts(store: Store) -> list[Credentials]:
+    """Every account that is not disabled, by name."""
+    return cast(list[Credentials], store.dicts(f"{_CREDENTIALS_SQL} WHERE s.disabled=0 ORDER BY s.name"))
+
+
+def set_password_hash_by_name(store: Store, name: str, password_hash: str) -> None:
+    store.conn.execute("UPDATE staff SET password_hash=? WHERE name=?", (password_hash, name))
+
+
+def session_owner(store: Store, id_hash: str, now: str) -> Credentials | None:
+    """The enabled account of a session that has not expired at `now`."""
+    row = store.one(
+        f"{_CREDENTIALS_SQL} JOIN web_sessions w ON s.id = w.account_id"
+        " WHERE w.id_hash=? AND w.expires_at >= ? AND s.disabled=0",
+        (id_hash, now),
+    )
+    return None if row is None else cast(Credentials, dict(row))
+
+
+def delete_expired_sessions(store: Store, now: str) -> None:
+    store.conn.execute("DELETE FROM web_sessions WHERE expires_at < ?", (now,))
+
+
+def delete_session(store: Store, id_hash: str) -> None:
+    store.conn.execute("DELETE FROM web_sessions WHERE id_hash=?", (id_hash,))
+
+
+def end_sessions_named(store: Store, name: str) -> int:
+    """End every web session of the account with this name; returns how many there were."""
+    return store.conn.execute(
+        "DELETE FROM web_sessions WHERE account_id IN (SELECT id FROM staff WHERE name=?)", (name,)
+    ).rowcount

@@ -19,9 +19,6 @@ ALLOWED_PREFIX = "queries_"  # intake/queries_<noun>.py
 # Not query SQL: the online backup copies and checks a database file on connections of its
 # own (sqlite3's backup API, PRAGMAs on the copy) and never reads or writes intake's rows.
 EXEMPT = {"backup.py"}
-# PENDING: the desk and its accounts are being rebuilt on other branches; their SQL moves
-# into query modules after those merge. Remove each entry when it is done.
-PENDING = {"web", "accounts.py"}
 
 SQL_TEXT = re.compile(
     r"\bSELECT\b[\s\S]*\bFROM\b|\bINSERT\s+(OR\s+\w+\s+)?INTO\b|\bUPDATE\s+\"?\w+\"?\s+SET\b"
@@ -35,10 +32,7 @@ def _allowed(path: Path) -> bool:
     rel = path.relative_to(INTAKE)
     top = rel.parts[0]
     return (
-        str(rel) in ALLOWED
-        or (len(rel.parts) == 1 and rel.name.startswith(ALLOWED_PREFIX))
-        or top in EXEMPT
-        or top in PENDING
+        str(rel) in ALLOWED or (len(rel.parts) == 1 and rel.name.startswith(ALLOWED_PREFIX)) or top in EXEMPT
     )
 
 

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import jinja2
 from flask import Flask, Response, abort, g, redirect, request, session, url_for
 
-from intake import accounts
+from intake import accounts, queries_staff
 from intake.config import Config, ConfigError
 from intake.context import Env
 from intake.paths import default_dir
@@ -259,8 +259,8 @@ def serve_demo(config: Config, store: Store, seconds: float | None = None) -> in
     until Ctrl-C, or for `seconds` when given."""
     import os
 
-    if not store.one("SELECT 1 FROM staff WHERE name='demo'"):
-        accounts.add(store, "demo", "staff", None, "demo-password")
+    if not queries_staff.name_taken(store, "demo"):
+        accounts.add(store, "demo", "admin", None, "demo-password")  # an admin: the demo shows Accounts
         accounts.add(store, "lcc-facilitator", "facilitator", "lcc", "demo-password")
     from werkzeug.serving import make_server
 

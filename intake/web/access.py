@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 
-from intake import group_set
+from intake import group_set, queries_requests, queries_staff
 from intake.accounts import Account
 from intake.store import Store
 
@@ -83,7 +83,7 @@ def may_see_request(store: Store, account: Account, request_id: int) -> bool:
     integers) is not seen by anyone."""
     if not 0 < request_id < 2**63:
         return False
-    row = store.one("SELECT group_id, explanation FROM requests WHERE id=?", (request_id,))
+    row = queries_requests.group_of(store, request_id)
     if row is None:
         return False
     if not account.is_facilitator:
@@ -115,16 +115,16 @@ def may_reply(store: Store, account: Account, request_id: int) -> bool:
     request they can read because their group is one of its two)."""
     if not account.is_facilitator:
         return True
-    row = store.one("SELECT group_id FROM requests WHERE id=?", (request_id,))
+    row = queries_requests.group_of(store, request_id)
     return row is not None and row["group_id"] == account.group_id
 
 
 def assignable(store: Store, request_id: int) -> list[str]:
     """Who a request may be assigned to: enabled accounts that can see it."""
-    row = store.one("SELECT group_id, explanation FROM requests WHERE id=?", (request_id,))
+    row = queries_requests.group_of(store, request_id)
     groups = groups_of(row["group_id"], row["explanation"]) if row else []
     return [
         r["name"]
-        for r in store.query("SELECT name, role, group_id FROM staff WHERE disabled=0 ORDER BY name")
+        for r in queries_staff.enabled_accounts(store)
         if r["role"] != "facilitator" or r["group_id"] in groups
     ]
