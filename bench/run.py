@@ -200,7 +200,9 @@ def _config(scratch: Path, server: Dovecot, user: str, smtp_port: int) -> Path:
         smtp_port=smtp_port,
         inboxes=[{"name": "general", "username": user, "batch_size": 500, "idle": False}],
     )
-    text = path.read_text().replace("acks_per_hour = 1000", "acks_per_hour = 10000000")
+    # no acknowledgement limit applies: per hour, per sender, per organisation
+    unlimited = "acks_per_hour = 10000000\nacks_per_organisation_per_day = 10000000"
+    text = path.read_text().replace("acks_per_hour = 1000", unlimited)
     path.write_text(re.sub(r"acks_per_sender_per_day = \d+", "acks_per_sender_per_day = 1000000", text))
     return path
 
