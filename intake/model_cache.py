@@ -91,8 +91,20 @@ def save(name: str, value: Any) -> None:
             os.replace(temporary, where / f"{name}.pickle")
         finally:
             Path(temporary).unlink(missing_ok=True)
+        _prune(where)
     except OSError as exc:
         log.info("model cache %s not written (%s); the models are trained per process", where, exc)
+
+
+KEEP = 4  # models made from other rules or versions (other installations of one user) kept
+
+
+def _prune(where: Path) -> None:
+    """Remove all but the KEEP most recently written models: each edit of the rules or
+    upgrade leaves one behind (~7 MB), and none would ever be read again."""
+    models = sorted(where.glob("*.pickle"), key=lambda path: path.stat().st_mtime, reverse=True)
+    for old in models[KEEP:]:
+        old.unlink(missing_ok=True)
 
 
 def _safe(path: Path) -> bool:

@@ -76,3 +76,16 @@ def test_caching_can_be_turned_off(tmp_path, monkeypatch):
     model_cache.save("k", {"a": 1})
     assert model_cache.load("k") is None
     assert not list(tmp_path.rglob("*.pickle"))
+
+
+def test_only_the_most_recent_models_are_kept(cache):
+    # Each edit of the rules or upgrade leaves a model behind; all but the KEEP newest go.
+    import os
+
+    for n in range(model_cache.KEEP + 3):
+        model_cache.save(f"model-{n}", {"n": n})
+        os.utime(cache / f"model-{n}.pickle", (1_000_000 + n, 1_000_000 + n))
+    model_cache.save("newest", {"n": "newest"})
+    kept = sorted(path.stem for path in cache.glob("*.pickle"))
+    assert len(kept) == model_cache.KEEP and "newest" in kept
+    assert "model-0" not in kept and f"model-{model_cache.KEEP + 2}" in kept
