@@ -41,8 +41,8 @@ def chromium_path() -> str:
 
 
 class Served:
-    def __init__(self, app) -> None:  # noqa: ANN001
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+    def __init__(self, app, port: int = 0) -> None:  # noqa: ANN001 - port 0: any free one
+        self.server = make_server("127.0.0.1", port, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
