@@ -10,7 +10,7 @@ import re
 
 from axe_playwright_python.sync_playwright import Axe
 
-from intake import accounts, outbox, pipeline
+from intake import accounts, desk_notify, outbox, pipeline
 from intake.smtp_sink import free_port
 from intake.web import create_app
 from tests.conftest import DEV
@@ -33,8 +33,6 @@ def test_a_day_at_the_desk_without_the_cli(tmp_path, smtp, browser):  # noqa: F8
     # Find by a body word, read the acknowledgement, answer in German from a canned answer,
     # see the reply sent in the thread and at the SMTP server; the test day's digest lists
     # the new and overdue requests, and each link, after a login, opens that request's page.
-    from intake import desk_notify
-
     port = free_port()
     service = build(tmp_path, smtp.port, base_url=f"http://127.0.0.1:{port}")
     service.store.store_delivery(
@@ -130,6 +128,7 @@ def test_a_day_at_the_desk_without_the_cli(tmp_path, smtp, browser):  # noqa: F8
         desk = browser.new_context().new_page()
         desk.goto(links[0])
         assert "/login" in desk.url
+        no_violations(desk)  # the login page
         desk.fill("input[name=name]", "anna")
         desk.fill("input[name=password]", PASSWORD)
         desk.click("button[type=submit]")
