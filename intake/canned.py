@@ -1,6 +1,6 @@
 """Canned answers: the texts a reply written in the desk starts from.
 
-One TOML file per language, templates/canned/<lang>.toml (docs/desk-replies.md): a
+One TOML file per language, templates/canned/<lang>.toml (docs/desk.md): a
 greeting, a signature and the answers, each with a title and a text. They are data the
 secretariat edits, not code; Jinja2 renders them with StrictUndefined, as the mail
 templates are. A fill-in ([[date and time]]) marks what staff must complete: a reply

@@ -157,7 +157,7 @@ class DeskConfig:
     """The desk's queue (docs/desk.md), and how staff hear of new triage requests."""
 
     overdue_days: int = 3  # a request waiting longer than this many working days is overdue
-    notify: str = "off"  # immediate | digest | off (docs/desk-notify.md)
+    notify: str = "off"  # immediate | digest | off (docs/desk.md)
     digest_time: str = "08:00"  # local time (web.timezone) of the daily digest, Mon-Fri
 
 

@@ -1,4 +1,4 @@
-"""Telling staff and facilitators that requests wait (desk.notify, docs/desk-notify.md).
+"""Telling staff and facilitators that requests wait (desk.notify, docs/desk.md).
 
 Two ways, chosen in the config:
 - "immediate": each request that enters the triage queue is announced at once, to the

@@ -1,4 +1,4 @@
-"""Account administration from the desk (admins only; docs/desk-notify.md): add staff and
+"""Account administration from the desk (admins only; docs/desk.md): add staff and
 facilitators, disable and enable them, reset passwords, set roles.
 
 Every change is an event naming the admin (who), the account and the change (what), with

@@ -49,7 +49,7 @@ def test_answer_a_question_from_a_canned_answer(browser, site, smtp):  # noqa: F
     assert "participation fee depends on the type and size" in page.input_value("#body")
     no_violations(page)
     page.set_viewport_size({"width": 1100, "height": 900})
-    page.screenshot(path=str(SCREENSHOTS / "reply.png"), full_page=True)  # for docs/desk-replies.md
+    page.screenshot(path=str(SCREENSHOTS / "reply.png"), full_page=True)  # for docs/desk.md
     page.check("input[name=close]")
     page.click("text=Preview reply")
     assert "the reply as it will be sent" in page.inner_text("h1")
@@ -70,7 +70,7 @@ def test_answer_a_question_from_a_canned_answer(browser, site, smtp):  # noqa: F
     assert "participation fee depends" in arrived[0].message.get_content()
     no_violations(page)
     page.locator("#conversation").scroll_into_view_if_needed()
-    page.screenshot(path=str(SCREENSHOTS / "conversation.png"))  # for docs/desk-replies.md
+    page.screenshot(path=str(SCREENSHOTS / "conversation.png"))  # for docs/desk.md
     page.close()
 
 

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
-from intake import accounts, members, pipeline, triage
+from intake import accounts, members, outbox, pipeline, triage
 from intake.config import load_config
 from intake.demo_data import DEMO_ROSTER, demo_messages
 from intake.service import Service
@@ -41,8 +41,8 @@ def chromium_path() -> str:
 
 
 class Served:
-    def __init__(self, app) -> None:  # noqa: ANN001
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+    def __init__(self, app, port: int = 0) -> None:  # noqa: ANN001 - port 0: any free one
+        self.server = make_server("127.0.0.1", port, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -194,6 +194,7 @@ def test_screenshots_for_the_readme(browser, tmp_path, smtp):
             internal_date=received.strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
     pipeline.process_pending(service.env)
+    outbox.send_due(service.store, config.smtp)  # as a running service would: the thread shows them sent
     accounts.add(service.store, "anna", "staff", None, PASSWORD)
     waiting = service.store.one("SELECT MAX(id) FROM requests WHERE status = 'triage'")[0]
     triage.assign(service.env, waiting, "anna")  # the queue shows an assignee

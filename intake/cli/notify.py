@@ -1,4 +1,4 @@
-"""`intake notify`: staff notices of the triage queue (docs/desk-notify.md)."""
+"""`intake notify`: staff notices of the triage queue (docs/desk.md)."""
 
 from __future__ import annotations
 

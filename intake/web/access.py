@@ -38,7 +38,7 @@ RULES: dict[str, str] = {
     "desk.assign": REQUEST,
     "desk.note": REQUEST,
     "desk.attachment": REQUEST,
-    "reply.form": REQUEST,  # a reply to the requester (docs/desk-replies.md); may_reply decides
+    "reply.form": REQUEST,  # a reply to the requester (docs/desk.md); may_reply decides
     "reply.preview": REQUEST,
     "reply.send": REQUEST,
     "desk.link": STAFF,  # changes the roster: who counts as a member
