@@ -19,7 +19,7 @@ from intake.store import utcnow
 from intake.web import create_app
 from tests.conftest import DEV, ROSTER, write_config
 from tests.test_web_browser import browser  # noqa: F401  (fixture)
-from tests.webfixtures import PASSWORD, XSS_MAIL, login
+from tests.webfixtures import PASSWORD, XSS_MAIL, hold_as_unsure, login
 
 STAFF = "secretariat@iclei.org"
 LCC = "philipp.tepper@iclei.org"  # facilitator of lcc (rules/groups.toml)
@@ -55,6 +55,7 @@ def build(tmp_path, smtp_port: int, *, notify: str = "digest", base_url: str | N
             inbox="general", folder="INBOX", uidvalidity=1, uid=uid, raw=raw, internal_date=None
         )
     pipeline.process_pending(service.env)
+    hold_as_unsure(service.store, 5, 7)
     outbox.send_due(service.store, service.config.smtp)  # the acknowledgements, out of the way
     when = {5: "old-overdue", 2: "overdue", 3: "just-in-time", 6: "new", 7: "new", 9: "new"}
     with service.store.transaction():  # the arrival times of a test day
