@@ -131,6 +131,7 @@ def request_page(request_id: int):  # noqa: ANN201
     detail = _detail_or_404(request_id)
     staff = access.assignable(store_of(), request_id)
     organisations = [] if g.account.is_facilitator else queries_queue.organisations(store_of())
+    names = queries_queue.group_names(store_of(), short_names())
     groups = [gr.id for gr in ext()["rules"].groups] + ["both", "none"]
     groups = [gr for gr in groups if access.may_route_to(g.account, gr)]
     return render_template(
@@ -139,6 +140,7 @@ def request_page(request_id: int):  # noqa: ANN201
         staff=staff,
         organisations=organisations,
         groups=groups,
+        group_name=lambda value: queries_queue.group_name(value, names) or value,
         intents=INTENTS,
         explanation_json=json.dumps(detail["explanation"], indent=2, ensure_ascii=False),
         thread=conversation.of_request(store_of(), request_id),  # mail in and out, in order
