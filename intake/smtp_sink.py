@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import logging
 import socket
 import threading
 from collections.abc import Callable
@@ -23,6 +24,9 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+
+# aiosmtpd logs every SMTP command at INFO; the demo's and the tests' output is about intake
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 @dataclass
