@@ -83,7 +83,7 @@ def mail_in(store: Store, request_id: int) -> tuple[list[MailIn], int]:
         f" FROM messages WHERE {where} ORDER BY at, id LIMIT ?",
         (BODY_TEXT, request_id, request_id, MAX_SHOWN),
     )
-    total = _number(store, f"SELECT COUNT(*) FROM messages WHERE {where}", (request_id, request_id))
+    total = int(store.scalar(f"SELECT COUNT(*) FROM messages WHERE {where}", (request_id, request_id)))
     found = [
         MailIn(
             id=r["id"],
@@ -122,7 +122,7 @@ def mail_out(store: Store, request_id: int) -> tuple[list[MailOut], int]:
         " FROM outbox WHERE request_id=? ORDER BY id LIMIT ?",
         (RAW_PREFIX, request_id, MAX_SHOWN),
     )
-    total = _number(store, "SELECT COUNT(*) FROM outbox WHERE request_id=?", (request_id,))
+    total = int(store.scalar("SELECT COUNT(*) FROM outbox WHERE request_id=?", (request_id,)))
     found = [
         MailOut(
             id=r["id"],
@@ -187,11 +187,8 @@ def request_status(store: Store, request_id: int) -> str | None:
 
 def last_reply_id(store: Store, request_id: int) -> int:
     """The id of the request's latest staff reply (0: none yet)."""
-    return _number(
-        store,
-        "SELECT COALESCE(MAX(id), 0) FROM outbox WHERE request_id=? AND kind=?",
-        (request_id, REPLY_KIND),
-    )
+    sql = "SELECT COALESCE(MAX(id), 0) FROM outbox WHERE request_id=? AND kind=?"
+    return int(store.scalar(sql, (request_id, REPLY_KIND)))
 
 
 def reply_by_key(store: Store, dedupe_key: str) -> int | None:
@@ -231,9 +228,3 @@ def queue_reply(
             "dedupe_key": dedupe_key,
         },
     )
-
-
-def _number(store: Store, sql: str, params: tuple) -> int:
-    """The single number an aggregate query returns."""
-    row = store.one(sql, params)
-    return int(row[0]) if row is not None and row[0] is not None else 0
