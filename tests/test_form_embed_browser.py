@@ -148,7 +148,7 @@ def test_the_form_works_inside_another_sites_iframe_without_javascript(browser, 
     confirm = context.new_page()
     confirm.goto(link)
     confirm.click("main button[type=submit]")
-    assert confirm.locator("p.done").is_visible()
+    expect(confirm.locator("p.done")).to_be_visible()  # waits for the POST's page to load
     assert [c for c in context.cookies() if c["name"] == "intake_session"] == []
     context.close()
 
