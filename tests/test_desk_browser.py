@@ -34,7 +34,9 @@ def desk(tmp_path, smtp):
 
 
 def tokens(page) -> list[int]:  # noqa: ANN001
-    """The request ids listed, in order."""
+    """The request ids listed, in order, once the page has loaded (a click that navigates
+    returns when the new page starts loading: its table may not be parsed yet)."""
+    page.wait_for_load_state()
     cells = page.locator("table.queue tbody tr td:first-child").all_inner_texts()
     return [int(t.split("-")[1]) for t in cells]
 

@@ -62,6 +62,7 @@ def test_a_day_at_the_desk_without_the_cli(tmp_path, smtp, browser):  # noqa: F8
         # Find it by a word of its body ("Rabatt": a discount), in the queue's search.
         page.fill("input[name=q]", "Rabatt")
         page.click("form.filters button[type=submit]")
+        page.wait_for_load_state()  # the click returns when the results page starts loading
         rows = page.locator("table.queue tbody tr")
         assert rows.all_inner_texts() and [t.split()[0] for t in rows.all_inner_texts()] == [token]
         no_violations(page)
