@@ -71,18 +71,24 @@ NEGATIONS = frozenset(
     "not nicht pas no non niet inte ikke ei nie ne nem nu όχι не nav mitte ní mhux ekki".split()
 )
 NEAR = 4  # words between "both" and "group", either order
+GROUP_WORD = re.compile("|".join(GROUP_STEMS), re.I)
 CLAUSE = re.compile(r"[.,;:!?()\n]+")
 WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 
 
 def says_both_groups(text: str) -> bool:
     """True when, in one clause, a word for both stands within NEAR words of a word for
-    group, or a word for two right before it."""
-    return any(_clause_says_both([w.lower() for w in WORD.findall(c)]) for c in CLAUSE.split(text))
+    group, or a word for two right before it. Only clauses with a group word are split into
+    words: most mail has none."""
+    return any(
+        _clause_says_both([w.lower() for w in WORD.findall(clause)])
+        for clause in CLAUSE.split(text)
+        if GROUP_WORD.search(clause)
+    )
 
 
 def _clause_says_both(words: list[str]) -> bool:
-    group_at = [i for i, w in enumerate(words) if any(stem in w for stem in GROUP_STEMS)]
+    group_at = [i for i, w in enumerate(words) if GROUP_WORD.search(w)]
     for g in group_at:
         near = range(max(0, g - NEAR), min(len(words), g + NEAR + 1))
         if any(_bare(words[i]) in BOTH_WORDS and not (i and words[i - 1] in NEGATIONS) for i in near):
