@@ -1,15 +1,18 @@
 """Benchmarks against the targets in docs/performance.md, in one run.
 
     .venv/bin/pip install -e '.[bench]'     # getmail6, the comparison
-    .venv/bin/python bench/run.py            # 50,000 messages (about 10 minutes)
+    .venv/bin/python bench/run.py            # 50,000 messages (about an hour with getmail6)
     .venv/bin/python bench/run.py --messages 5000 --latency-samples 10   # a first look
 
 Everything runs on this machine, on loopback: a Dovecot (mdbox storage, filled with
 MULTIAPPEND), an aiosmtpd sink, and the service as a subprocess pinned to one core.
-Targets (issue 17): a 50,000-message backlog to acknowledgements queued in under 5
-minutes on one core with peak RSS under 100 MiB; an idle poll under 5 ms at 50,000
-messages, not growing with the mailbox; APPEND to acknowledgement at the SMTP server,
-median under 1 s with IDLE. getmail6's retrieval of the same mailbox is measured beside.
+Targets: an idle poll under 5 ms at 50,000 messages, not growing with the mailbox; APPEND
+to acknowledgement at the SMTP server, median under 1 s with IDLE (issue 17). The backlog's
+targets are the renegotiated ones of docs/performance.md (issue 17 asked for 50,000 in
+5 minutes on one core and 100 MiB, set before the statistical classifier of issue 16): at
+most 36 ms of the service's CPU time a message (50,000 in 30 minutes on one core) and a
+peak RSS under 256 MiB. CPU time, not wall time, is compared: it does not depend on what
+else the machine is doing. getmail6's retrieval of the same mailbox is measured beside.
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+# the backlog's renegotiated targets (docs/performance.md, "Targets")
+CPU_MS_PER_MESSAGE = 36  # 50,000 messages in 30 minutes of one core
+PEAK_RSS_MIB = 256
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -253,18 +260,24 @@ def main() -> int:
             queued = db.execute("SELECT COUNT(*) FROM outbox WHERE status='queued'").fetchone()[0]
             handled = db.execute("SELECT COUNT(*) FROM messages WHERE status != 'stored'").fetchone()[0]
         row(
-            f"backlog of {n} to acknowledgements queued, one core",
-            f"{took:.0f} s ({n / took:.0f} msg/s; {handled} handled, {queued} acks queued)",
-            "< 300 s",
-            took < 300 and handled == n,
+            f"backlog of {n} to acknowledgements queued, one core (wall time)",
+            f"{took:.0f} s ({n / took:.0f} msg/s; {handled} handled, {queued} acks queued;"
+            f" load average {load_before:.1f} before, {load_after:.1f} after)",
+            "every message handled (issue 17 asked < 300 s at 50,000)",
+            handled == n,
         )
         row(
             "CPU time of the service for that backlog (user + system)",
-            f"{cpu:.0f} s; load average {load_before:.1f} before, {load_after:.1f} after",
-            "(context)",
-            None,
+            f"{cpu:.0f} s ({cpu / n * 1000:.1f} ms a message)",
+            f"< {CPU_MS_PER_MESSAGE} ms a message ({n * CPU_MS_PER_MESSAGE / 1000:.0f} s)",
+            cpu / n * 1000 < CPU_MS_PER_MESSAGE,
         )
-        row("peak RSS of the service during that backlog", f"{rss} MiB", "< 100 MiB", rss < 100)
+        row(
+            "peak RSS of the service during that backlog",
+            f"{rss} MiB",
+            f"< {PEAK_RSS_MIB} MiB (issue 17 asked 100)",
+            rss < PEAK_RSS_MIB,
+        )
         gm = getmail_retrieval(server, "backlog", scratch / "getmail")
         row(
             f"getmail6 retrieval of the same {n} messages, one core",
