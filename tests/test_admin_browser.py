@@ -35,6 +35,7 @@ def session(browser, base: str, name: str, password: str = PASSWORD):  # noqa: A
     page.fill("input[name=name]", name)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
+    page.wait_for_load_state()
     return page
 
 
@@ -47,11 +48,13 @@ def test_admin_adds_an_account_that_can_log_in(browser, site):  # noqa: F811
     served, service = site
     admin = session(browser, served.url, "ada")
     admin.click("nav >> text=Accounts")
+    admin.wait_for_load_state()
     assert admin.inner_text("h1") == "Desk accounts"
     no_violations(admin)
     admin.fill("input[name=name]", "bert")
     admin.select_option("select[name=role]", "staff")
     admin.click("button:has-text('Add account')")
+    admin.wait_for_load_state()
     assert "Account bert added" in admin.inner_text("h1")
     password = admin.inner_text("#temporary-password")
     assert len(password) >= 20
@@ -66,6 +69,7 @@ def test_admin_adds_an_account_that_can_log_in(browser, site):  # noqa: F811
     admin.goto(f"{served.url}/admin/accounts")
     admin.fill("input[name=name]", "bert")
     admin.click("button:has-text('Add account')")
+    admin.wait_for_load_state()
     assert "exists" in admin.inner_text("[role=alert]")
     assert service.store.one("SELECT COUNT(*) FROM staff WHERE name='bert'")[0] == 1
 
@@ -79,12 +83,14 @@ def test_disable_ends_the_session_and_refuses_login(browser, site):  # noqa: F81
     admin.goto(f"{served.url}/admin/accounts/{account_id(service, 'anna')}")
     no_violations(admin)
     admin.click("button:has-text('Disable anna')")
+    admin.wait_for_load_state()
     assert "anna is disabled" in admin.inner_text("[role=status]")
     anna.goto(f"{served.url}/queue")
     assert "/login" in anna.url  # the session ended at once
     again = session(browser, served.url, "anna")
     assert "Wrong name or password" in again.inner_text("main")
     admin.click("button:has-text('Enable anna')")
+    admin.wait_for_load_state()
     assert "Waiting for a person" in session(browser, served.url, "anna").inner_text("h1")
     kinds = [
         (r["actor"], r["kind"])
@@ -103,6 +109,7 @@ def test_reset_password_gives_a_new_temporary_one(browser, site):  # noqa: F811
     admin = session(browser, served.url, "ada")
     admin.goto(f"{served.url}/admin/accounts/{account_id(service, 'philipp')}")
     admin.click("button:has-text('Reset password')")
+    admin.wait_for_load_state()
     password = admin.inner_text("#temporary-password")
     no_violations(admin)
     assert "Every session of philipp has ended" in admin.inner_text("main")
@@ -123,12 +130,14 @@ def test_role_change_and_the_last_admin(browser, site):  # noqa: F811
     assert "Disable ada" not in admin.inner_text("main")
     admin.select_option("select[name=role]", "staff")
     admin.click("button:has-text('Set role')")
+    admin.wait_for_load_state()
     assert "last admin" in admin.inner_text(".flash.error")
     assert service.store.one("SELECT role FROM staff WHERE name='ada'")[0] == "admin"
 
     admin.goto(f"{served.url}/admin/accounts/{account_id(service, 'anna')}")
     admin.select_option("select[name=role]", "admin")
     admin.click("button:has-text('Set role')")
+    admin.wait_for_load_state()
     assert "anna is now admin" in admin.inner_text("[role=status]")
     anna = session(browser, served.url, "anna")
     assert "Accounts" in anna.inner_text("nav")
@@ -137,9 +146,11 @@ def test_role_change_and_the_last_admin(browser, site):  # noqa: F811
     admin.select_option("select[name=role]", "facilitator")
     admin.select_option("select[name=group]", "")
     admin.click("button:has-text('Set role')")
+    admin.wait_for_load_state()
     assert "needs the group" in admin.inner_text(".flash.error")
     admin.select_option("select[name=role]", "staff")
     admin.click("button:has-text('Set role')")
+    admin.wait_for_load_state()
     assert service.store.one("SELECT role, group_id FROM staff WHERE name='philipp'")[:] == ("staff", None)
     philipp = session(browser, served.url, "philipp")
     philipp.goto(f"{served.url}/members")  # staff-only: a facilitator got 404 here
@@ -148,6 +159,7 @@ def test_role_change_and_the_last_admin(browser, site):  # noqa: F811
     admin.goto(own)  # with two admins, ada may step down
     admin.select_option("select[name=role]", "staff")
     admin.click("button:has-text('Set role')")
+    admin.wait_for_load_state()
     assert service.store.one("SELECT role FROM staff WHERE name='ada'")[0] == "staff"
     admin.goto(f"{served.url}/admin/accounts")
     assert "Desk accounts" not in admin.inner_text("body")  # no longer an admin: 404
@@ -172,20 +184,24 @@ def test_a_temporary_password_is_replaced_by_its_owner(browser, site):  # noqa: 
     admin = session(browser, served.url, "ada")
     admin.goto(f"{served.url}/admin/accounts/{account_id(service, 'philipp')}")
     admin.click("button:has-text('Reset password')")
+    admin.wait_for_load_state()
     temporary = admin.inner_text("#temporary-password")
     philipp = session(browser, served.url, "philipp", temporary)
     philipp.click("header .who a")
+    philipp.wait_for_load_state()
     assert philipp.inner_text("h1") == "Change your password"
     no_violations(philipp)
     philipp.fill("input[name=current]", "not the password")
     philipp.fill("input[name=new]", "my own long passphrase")
     philipp.fill("input[name=repeated]", "my own long passphrase")
     philipp.click("button:has-text('Change password')")
+    philipp.wait_for_load_state()
     assert "current password is wrong" in philipp.inner_text("[role=alert]")
     philipp.fill("input[name=current]", temporary)
     philipp.fill("input[name=new]", "my own long passphrase")
     philipp.fill("input[name=repeated]", "my own long passphrase")
     philipp.click("button:has-text('Change password')")
+    philipp.wait_for_load_state()
     assert "Password changed" in philipp.inner_text("[role=status]")
     assert "lcc requests" in philipp.inner_text("h1")  # still logged in
     assert "Wrong name or password" in session(browser, served.url, "philipp", temporary).inner_text("main")

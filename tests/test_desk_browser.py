@@ -54,15 +54,18 @@ def test_sorting_by_a_header(browser, desk):  # noqa: F811
     log_in(page, served.url)
     page.goto(f"{served.url}/queue?scope=all")
     page.click("table.queue th >> text=Subject")
+    page.wait_for_load_state()
     header = page.locator("table.queue th", has_text="Subject")
     assert header.get_attribute("aria-sort") == "ascending"
     subjects = [s.lower() for s in page.locator("table.queue tbody td:nth-child(4)").all_inner_texts()]
     assert subjects == sorted(subjects)
     page.click("table.queue th >> text=Subject")
+    page.wait_for_load_state()
     assert page.locator("table.queue th", has_text="Subject").get_attribute("aria-sort") == "descending"
     again = [s.lower() for s in page.locator("table.queue tbody td:nth-child(4)").all_inner_texts()]
     assert again == sorted(subjects, reverse=True)
     page.click("table.queue th >> text=#")
+    page.wait_for_load_state()
     assert tokens(page) == sorted(tokens(page))
     page.close()
 
@@ -79,6 +82,7 @@ def test_each_filter(browser, desk):  # noqa: F811
         page.goto(f"{served.url}/queue")
         action()
         page.click("form.filters button[type=submit]")
+        page.wait_for_load_state()
         return set(tokens(page))
 
     assert shown_with(lambda: page.check("input[name=mine]")) == {2}
@@ -94,6 +98,7 @@ def test_each_filter(browser, desk):  # noqa: F811
     page.goto(f"{served.url}/queue?scope=all")
     page.select_option("select[name=language]", label="Finnish")
     page.click("form.filters button[type=submit]")
+    page.wait_for_load_state()
     assert tokens(page) == [1]
     assert "Finnish" in page.locator("table.queue tbody td:nth-child(7)").inner_text()
     page.close()
@@ -109,11 +114,13 @@ def test_search_by_a_word_of_the_body(browser, desk):  # noqa: F811
     page.goto(f"{served.url}/queue?scope=all")
     page.fill("input[name=q]", "tartu")
     page.click("form.filters button[type=submit]")
+    page.wait_for_load_state()
     assert tokens(page) == [3]
     assert page.input_value("input[name=q]") == "tartu"
     no_violations(page)  # search results
     page.fill("input[name=q]", '"AND -* quartz-zebra')
     page.click("form.filters button[type=submit]")
+    page.wait_for_load_state()
     assert "Nothing found" in page.inner_text("main")
     page.close()
 

@@ -67,6 +67,7 @@ def test_a_day_at_the_desk_without_the_cli(tmp_path, smtp, browser):  # noqa: F8
         assert rows.all_inner_texts() and [t.split()[0] for t in rows.all_inner_texts()] == [token]
         no_violations(page)
         rows.first.locator("td a").first.click()
+        page.wait_for_load_state()
         assert token in page.inner_text("h1")
 
         # The thread: the question, then intake's German acknowledgement, sent.
@@ -79,9 +80,11 @@ def test_a_day_at_the_desk_without_the_cli(tmp_path, smtp, browser):  # noqa: F8
 
         # Answer in the sender's language, from the "fees" canned answer.
         page.click("text=Reply to the sender")
+        page.wait_for_load_state()
         assert page.input_value("#language") == "de"  # the sender's, preselected
         page.select_option("#canned", "fees")
         page.click("text=Load this text")
+        page.wait_for_load_state()
         body = page.input_value("#body")
         assert body.startswith("Guten Tag") and "50 % Ermäßigung" in body and "Sekretariat" in body
         own = "Zu Ihrer ersten Frage, der Moderation durch externe Beraterinnen, melden wir uns gesondert."
@@ -91,10 +94,12 @@ def test_a_day_at_the_desk_without_the_cli(tmp_path, smtp, browser):  # noqa: F8
         page.check("input[name=close]")
         no_violations(page)
         page.click("text=Preview reply")
+        page.wait_for_load_state()
         preview = page.inner_text("article.preview")
         assert SENDER in preview and own in preview and "Ermäßigung" in preview
         no_violations(page)
         page.click("text=Send reply")
+        page.wait_for_load_state()
         assert "Reply queued" in page.inner_text("main")
         assert "Status closed" in page.inner_text("p.status")
 
@@ -134,6 +139,7 @@ def test_a_day_at_the_desk_without_the_cli(tmp_path, smtp, browser):  # noqa: F8
         desk.fill("input[name=name]", "anna")
         desk.fill("input[name=password]", PASSWORD)
         desk.click("button[type=submit]")
+        desk.wait_for_load_state()
         for number, target in enumerate(links):
             if number:
                 desk.goto(target)

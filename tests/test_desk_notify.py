@@ -346,6 +346,7 @@ def test_digest_links_work_in_chromium(tmp_path, smtp, browser):  # noqa: F811
         page.fill("input[name=name]", "philipp")
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
+        page.wait_for_load_state()
         assert page.url == links[0]
         token = service.store.one("SELECT token FROM requests WHERE id=5")[0]
         assert token in page.inner_text("h1")

@@ -117,6 +117,7 @@ def test_form_in_three_languages_from_submission_to_the_desk(browser, world, smt
         no_violations(page)
         if case["lang"] == "el":  # sent empty: the errors, in Greek, link to their fields
             page.click("form.interest button[type=submit]")
+            page.wait_for_load_state()
             assert "Παρακαλούμε ελέγξτε τη φόρμα" in page.inner_text("div.errors")
             no_violations(page)
         fill(page, case)
@@ -125,6 +126,7 @@ def test_form_in_three_languages_from_submission_to_the_desk(browser, world, smt
             page.screenshot(path=str(SCREENSHOTS / "form.png"), full_page=True)
         page.wait_for_timeout(1100)  # [form] min_seconds = 1: a person takes longer than a bot
         page.click("form.interest button[type=submit]")
+        page.wait_for_load_state()
         assert page.inner_text("h1") == case["sent"]
         no_violations(page)
         assert service.store.one("SELECT COUNT(*) FROM messages")[0] == CASES.index(case)  # nothing yet
@@ -180,11 +182,13 @@ def test_language_switch_and_a_honeypot_bot_in_the_browser(browser, world, smtp)
     page.goto(f"{served.url}/interest")
     page.select_option("#lang", "el")
     page.click("header button[type=submit]")
+    page.wait_for_load_state()
     assert page.get_attribute("html", "lang") == "el" and "Τι θα θέλατε" in page.inner_text("main")
     fill(page, {**CASES[0], "email": "bot@um.krakow.pl"})
     page.fill("#website", "http://cheap-pills.example", force=True)
     page.wait_for_timeout(1100)
     page.click("form.interest button[type=submit]")
+    page.wait_for_load_state()
     assert page.inner_text("h1") == "Ελέγξτε το ηλεκτρονικό σας ταχυδρομείο"
     outbox.send_due(service.store, config.smtp)
     assert smtp.received == []

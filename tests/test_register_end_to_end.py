@@ -156,6 +156,7 @@ def test_register_from_proposals_to_a_welcome(world, dovecot, smtp, browser):  #
     page.fill("input[name=name]", "anna")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
+    page.wait_for_load_state()
     page.goto(f"{world['url']}/register")
     row = page.locator("table.proposals tr", has_text="3 of 3")
     assert "Stadt Heidelberg" in row.inner_text() and "yes" in row.inner_text()
@@ -163,6 +164,7 @@ def test_register_from_proposals_to_a_welcome(world, dovecot, smtp, browser):  #
     page.screenshot(path=str(SCREENSHOTS / "register-proposals.png"), full_page=True)
     row.locator("input[name=name]").fill("Circular Procurement")
     row.locator("button:has-text('Start group')").click()
+    page.wait_for_load_state()
     assert "Group started" in page.inner_text("main")
     people = {
         p["organisation"]: p
@@ -192,6 +194,7 @@ def test_register_from_proposals_to_a_welcome(world, dovecot, smtp, browser):  #
     facilitator.goto(link)
     assert "Ayuntamiento de Valladolid" in facilitator.inner_text("main")
     facilitator.click("button:has-text('Confirm participation')")
+    facilitator.wait_for_load_state()
     assert "confirmed" in facilitator.inner_text("p.done")
     facilitator.goto(link)  # single use
     assert "cannot be used" in facilitator.inner_text("h1")

@@ -73,6 +73,7 @@ def log_in(page, base: str, name: str = "anna") -> None:
     page.fill("input[name=name]", name)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
+    page.wait_for_load_state()
 
 
 def test_work_a_request_from_queue_to_closed(browser, site):
@@ -84,11 +85,14 @@ def test_work_a_request_from_queue_to_closed(browser, site):
     first = page.locator("table.list tbody tr").first
     token = first.locator("td").first.inner_text()
     first.locator("td a").first.click()
+    page.wait_for_load_state()
     assert token in page.inner_text("h1")
     page.fill("textarea[name=text]", "Called them; they will resend.")
     page.click("text=Add note")
+    page.wait_for_load_state()
     assert "Note added" in page.inner_text("main")
     page.click("button:has-text('Close')")
+    page.wait_for_load_state()
     assert "Status closed" in page.inner_text("p.status")
     assert "Called them" in page.inner_text("ol.events")
     page.goto(f"{served.url}/queue")
@@ -114,6 +118,7 @@ def test_reroute_with_preview_then_send(browser, site):
     page.select_option("select[name=group]", "lcc")
     page.select_option("select[name=intent]", "question")
     page.click("text=Preview replies")
+    page.wait_for_load_state()
     assert "what this decision will do" in page.inner_text("h1")
     preview = page.inner_text("article.preview")
     assert "We have received your message" in preview
@@ -122,6 +127,7 @@ def test_reroute_with_preview_then_send(browser, site):
         == 0
     )
     page.click("text=Decide and send")
+    page.wait_for_load_state()
     assert "1 mail(s) queued" in page.inner_text("main")
     assert (
         service.store.one("SELECT COUNT(*) FROM outbox WHERE dedupe_key LIKE ?", (f"req{row['id']}:r1:%",))[0]
@@ -205,6 +211,7 @@ def test_screenshots_for_the_readme(browser, tmp_path, smtp):
         log_in(page, served.url)
         page.screenshot(path=str(SCREENSHOTS / "queue.png"), full_page=True)
         page.locator("table.list tbody tr td a").first.click()
+        page.wait_for_load_state()
         page.screenshot(path=str(SCREENSHOTS / "request.png"), full_page=True)
         phone = browser.new_page(viewport={"width": 390, "height": 800})
         log_in(phone, served.url)
