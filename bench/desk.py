@@ -1,4 +1,6 @@
-"""The desk's queue and search with 100,000 requests stored (issue 21): each under 300 ms.
+"""The desk's queue and search with 100,000 requests stored (issue 21): each under 300 ms,
+but a search for a word found in nearly every mail over all requests, with no filter (600 ms,
+renegotiated: docs/performance.md).
 
     .venv/bin/python bench/desk.py                      # 100,000 requests (a few minutes to fill)
     .venv/bin/python bench/desk.py --requests 10000     # a first look
@@ -11,7 +13,7 @@ Raw mail (message_raw) is left out: the queue never reads it. Then it serves the
 app (create_app) through Flask's test client, logged in as staff, and times whole page
 requests: the default queue, a filter, a sort, and a search by a word of the bodies. Each
 is asked once to warm up, then timed `--repeat` times; the median and the slowest are
-reported. Prints the machine and a Markdown table; exits 1 if a median misses 300 ms.
+reported. Prints the machine and a Markdown table; exits 1 if a median misses its target.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ from tests.webfixtures import PASSWORD, login  # noqa: E402
 
 os.environ.setdefault("INTAKE_TEST_PASSWORD", "bench")
 TARGET_MS = 300
+# a word in nearly every body, over all requests, no filter: each match is looked up for its
+# received time (docs/performance.md says why this one case has a target of its own)
+COMMON_WORD_TARGET_MS = 600
 GROUPS = ["srpp-ict", "lcc", "new:circular-furniture", "new:zero-emission-construction", "both", "none"]
 INTENTS = ["join", "question", "propose", "facilitate", "unsubscribe", "other"]
 REASONS = ["non-member", "question", "low confidence 0.41 (runner-up: join)", "new group proposal", None]
@@ -184,14 +189,16 @@ def main() -> int:
 
     app = create_app(config)
     cases = [
-        ("queue, default view (waiting, longest first)", "/queue"),
-        ("queue, filter: language German", "/queue?language=de"),
-        ("queue, filter: overdue and unassigned", "/queue?overdue=1&unassigned=1"),
-        ("all requests, newest first", "/queue?scope=all"),
-        ("all requests, sort by subject", "/queue?scope=all&sort=subject&dir=asc"),
-        ("all requests, sort by group, page 100", "/queue?scope=all&sort=group&dir=desc&page=100"),
-        (f"search: a word of 1 body in 500 ({SEARCH_WORD})", f"/queue?scope=all&q={SEARCH_WORD}"),
-        ("search: a common word (tender), with a filter", "/queue?scope=all&q=tender&language=fr"),
+        ("queue, default view (waiting, longest first)", "/queue", TARGET_MS),
+        ("queue, filter: language German", "/queue?language=de", TARGET_MS),
+        ("queue, filter: overdue and unassigned", "/queue?overdue=1&unassigned=1", TARGET_MS),
+        ("all requests, newest first", "/queue?scope=all", TARGET_MS),
+        ("all requests, sort by subject", "/queue?scope=all&sort=subject&dir=asc", TARGET_MS),
+        ("all requests, sort by group, page 100", "/queue?scope=all&sort=group&dir=desc&page=100", TARGET_MS),
+        (f"search: a word of 1 body in 500 ({SEARCH_WORD})", f"/queue?scope=all&q={SEARCH_WORD}", TARGET_MS),
+        ("search: a common word (tender), with a filter", "/queue?scope=all&q=tender&language=fr", TARGET_MS),
+        ("search: a common word (tender), waiting queue", "/queue?q=tender", TARGET_MS),
+        ("search: a common word (tender), all requests", "/queue?scope=all&q=tender", COMMON_WORD_TARGET_MS),
     ]
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores,"
@@ -204,12 +211,12 @@ def main() -> int:
     missed = False
     with app.test_client() as client:
         login(client)
-        for label, url in cases:
+        for label, url, target in cases:
             median, slowest, listed = timed(client, url, args.repeat)
-            met = median < TARGET_MS
+            met = median < target
             missed |= not met
             print(
-                f"| {label} | {listed} | {median:.0f} ms | {slowest:.0f} ms | < {TARGET_MS} ms"
+                f"| {label} | {listed} | {median:.0f} ms | {slowest:.0f} ms | < {target} ms"
                 f" | {'yes' if met else 'no'} |"
             )
     return 1 if missed else 0
