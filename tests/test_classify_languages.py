@@ -13,7 +13,7 @@ import pytest
 from intake import model, topics, training
 from intake.language import NETWORK
 from intake.rulebook import load_rules
-from intake.stages.classify import classify
+from intake.stages.classify import _match, classify
 from intake.stages.parse import parse_bytes
 from tests.conftest import ROOT
 
@@ -209,3 +209,73 @@ def test_an_inline_forward_is_decided_on_the_original_writers_text():
     )
     d = decide("Fwd: Grupo LCC", body)
     assert (d.group, d.intent) == ("lcc", "join"), d.explanation
+
+
+@pytest.mark.parametrize(
+    "subject, body, group, intent",
+    [
+        (
+            "Skupina",
+            "Dobrý den, rádi bychom se zapojili do skupiny o sociálně odpovědném zadávání. "
+            "Nakupujeme notebooky a zajímají nás pracovní podmínky v dodavatelském řetězci.",
+            "srpp-ict",
+            "join",
+        ),
+        (
+            "Életciklus",
+            "Tisztelt Hölgyem/Uram! Városunk szeretne csatlakozni az életciklusköltség-számítással "
+            "foglalkozó csoporthoz; az üzemeltetési költségeket hasonlítjuk össze.",
+            "lcc",
+            "join",
+        ),
+        (
+            "Grup",
+            "Bună ziua, vă rog să mă eliminați din grupul privind costul ciclului de viață. Nu mai lucrez "
+            "în achiziții.",
+            "lcc",
+            "unsubscribe",
+        ),
+        (
+            "Ερώτηση",
+            "Θα ήθελα να μάθω πόσο συχνά συναντιέται η ομάδα για τις κοινωνικά υπεύθυνες προμήθειες "
+            "και τις συνθήκες εργασίας στην εφοδιαστική αλυσίδα.",
+            "srpp-ict",
+            "question",
+        ),
+        (
+            "Grupa",
+            "Bok, rado bih koordinirao rad skupine za troškove životnog ciklusa, imam iskustva s "
+            "izračunom troškova održavanja.",
+            "lcc",
+            "facilitate",
+        ),
+        (
+            "Rühm",
+            "Tere! Soovime liituda sotsiaalselt vastutustundlike hangete töörühmaga: ostame "
+            "sülearvuteid ja uurime töötingimusi tarneahelas.",
+            "srpp-ict",
+            "join",
+        ),
+    ],
+)
+def test_cues_in_languages_that_had_none(subject, body, group, intent):
+    # Czech, Hungarian, Romanian, Greek, Croatian and Estonian now have cue lists: a stem
+    # names the group and the request, in the writer's inflection, next to the model's vote.
+    d = decide(subject, body)
+    assert (d.group, d.intent) == (group, intent), d.explanation
+    cues = d.explanation["group"]["cues"][group]
+    assert any("model" not in cue and "inbox" not in cue for cue in cues), cues
+    said = d.explanation["intent"]["cues"][intent]
+    assert any("n-gram model" not in cue and "question" not in cue for cue in said), said
+
+
+def test_new_cues_do_not_fire_on_unrelated_words_of_other_languages():
+    # Stems are long enough not to catch common words elsewhere: Romanian "datorită", Icelandic
+    # "tölvupóstur" (e-mail), Estonian "arvutused" (calculations), Croatian "ustanovi" (institution).
+    text = "datorită tölvupóstur arvutused u ustanovi alăturat"
+    texts = {"subject": "", "body": text}
+    present = {k: RULES.cue_index.first_starts(v) for k, v in texts.items()}
+    for rule_group in RULES.groups:
+        assert not _match(rule_group.cues, texts, present), rule_group.id
+    for name, cues in RULES.intent_cues.items():
+        assert not _match(cues, texts, present, negate=False), name
