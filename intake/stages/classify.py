@@ -317,7 +317,9 @@ def _new_topic(
     rules: Rulebook, text: str, texts: dict[str, str], present: dict[str, dict[str, int]]
 ) -> tuple[str, str]:
     """(slug, how it was found) of a group that does not exist yet: the topic lexicon, else
-    the broad topics of intents.toml, else the writer's own words, else `other`."""
+    the broad topics of intents.toml, else the writer's own words (after or before the group
+    word, else the subject line without the words every proposal uses: intake/topics.py),
+    else `other`, when nothing but such words is left."""
     slug, how = topic_slug(text, rules.directory)
     if how.startswith("topic lexicon"):
         return slug, how
