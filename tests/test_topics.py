@@ -179,3 +179,18 @@ def test_every_phrase_in_every_proposal_sentence_finds_its_own_topic():
                     if got != name:
                         wrong.append((language, phrase, got))
     assert not wrong, wrong[:10]
+
+
+def test_other_requests_also_name_themes_in_the_training_corpus():
+    # A theme said beside a join or a question too: topic words alone do not mean "propose".
+    banks = training.load_banks(RULES)
+    for language in NETWORK_LANGUAGES:
+        sentences = banks[language]["topic_context"]
+        assert sentences and all("{topic}" in s for s in sentences), language
+    themed = [e for e in training.generate(RULES) if e.intent == "join" and "{topic}" not in e.sentence]
+    with (RULES / "topics.toml").open("rb") as handle:
+        lexicon = tomllib.load(handle)
+    named = [
+        e for e in themed if any(p in e.text for ways in lexicon.values() for p in ways.get(e.language, []))
+    ]
+    assert 0.05 < len(named) / len(themed) < 0.3
