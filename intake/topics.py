@@ -21,11 +21,16 @@ import bisect
 import re
 import tomllib
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from intake.topic_words import CUT, GENERIC, INTRO, STOP
+
+if TYPE_CHECKING:
+    from intake.rulebook import Rulebook
 
 MAX_WORDS = 5
 SUBJECT_WORDS = 4
@@ -172,11 +177,11 @@ def slugify(words: str) -> str:
     return "-".join(parts)
 
 
-def _after(words: list[str], introduced: bool = False) -> list[str]:
+def _after(words: list[str], generic: frozenset[str], introduced: bool = False) -> list[str]:
     """The topic words after a group word: 'on/about/für/dotyczącą ...' must introduce
     them; then up to the clause's end or a word that starts a new thought ('which', 'and we')."""
     i = 0
-    while i < len(words) and i < 6 and (words[i] in STOP or words[i] in GENERIC):
+    while i < len(words) and i < 6 and (words[i] in STOP or words[i] in generic):
         introduced = introduced or words[i] in INTRO
         i += 1
     if not introduced:
@@ -186,18 +191,18 @@ def _after(words: list[str], introduced: bool = False) -> list[str]:
         if word in CUT or len(taken) == MAX_WORDS:
             break
         taken.append(word)
-    while taken and (taken[-1] in STOP or taken[-1] in GENERIC):
+    while taken and (taken[-1] in STOP or taken[-1] in generic):
         taken.pop()  # "... zu öffentlichen Toiletten vor(schlagen)"
     return taken
 
 
-def _before(words: list[str]) -> list[str]:
+def _before(words: list[str], generic: frozenset[str]) -> list[str]:
     """The content words right before a group word ('a new drinking water working group')."""
     taken: list[str] = []
     for word in reversed(words):
-        if word in GENERIC and not taken:
+        if word in generic and not taken:
             continue  # "... working group": skipped until the first content word
-        if word in STOP or word in GENERIC:
+        if word in STOP or word in generic:
             break
         if len(taken) == SUBJECT_WORDS:
             break
@@ -205,27 +210,35 @@ def _before(words: list[str]) -> list[str]:
     return taken
 
 
-def writers_words(text: str) -> tuple[list[str], str]:
-    """The writer's name for the topic (folded words) and where it was found."""
+def writers_words(text: str, groups: Iterable[str] = ()) -> tuple[list[str], str]:
+    """The writer's name for the topic (folded words) and where it was found; the names of
+    existing groups (`groups`) are no new topic ("at the LCC group meeting")."""
+    generic = GENERIC | frozenset(words_of(" ".join(groups)))
     clauses = [words_of(c) for c in _CLAUSE.split(text)]
     for anchor, where in ((_GROUP_WORD, "after the group word"), (_TOPIC_WORD, "after the topic word")):
         for words in clauses:
             for i, word in enumerate(words):
-                if anchor.search(word) and (taken := _after(words[i + 1 :], anchor is _TOPIC_WORD)):
+                if anchor.search(word) and (taken := _after(words[i + 1 :], generic, anchor is _TOPIC_WORD)):
                     return taken, where
     for words in clauses:
         for i, word in enumerate(words):
-            if _GROUP_WORD.search(word) and (taken := _before(words[:i])):
+            if _GROUP_WORD.search(word) and (taken := _before(words[:i], generic)):
                 return taken, "before the group word"
-    subject = [w for w in words_of(text.split("\n", 1)[0]) if w not in STOP and w not in GENERIC]
+    subject = [w for w in words_of(text.split("\n", 1)[0]) if w not in STOP and w not in generic]
     return subject[:SUBJECT_WORDS], "the subject line"
 
 
-def topic_slug(text: str, rules_dir: str | Path) -> tuple[str, str]:
-    """(slug, how it was found) for a proposal's text; ("", ...) when nothing names a topic."""
+def group_names(rules: Rulebook) -> list[str]:
+    """The ids, short names and aliases of the existing groups."""
+    return [name for g in rules.groups for name in (g.id, g.short_name, *g.aliases)]
+
+
+def topic_slug(text: str, rules_dir: str | Path, groups: Iterable[str] = ()) -> tuple[str, str]:
+    """(slug, how it was found) for a proposal's text; ("", ...) when nothing names a topic.
+    `groups`: names of the existing groups, never taken for the writer's new topic."""
     if phrase := lexicon_topic(text, rules_dir):
         return phrase.slug, f"topic lexicon: '{phrase.text}'"
-    words, where = writers_words(text)
+    words, where = writers_words(text, groups)
     slug = slugify(" ".join(words))
     if len(slug) >= 3:
         return slug, f"the writer's words ({where}): '{' '.join(words)}'"

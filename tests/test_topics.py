@@ -194,3 +194,13 @@ def test_other_requests_also_name_themes_in_the_training_corpus():
         e for e in themed if any(p in e.text for ways in lexicon.values() for p in ways.get(e.language, []))
     ]
     assert 0.05 < len(named) / len(themed) < 0.3
+
+
+def test_an_existing_groups_name_is_never_the_new_topic():
+    # "at the LCC group meeting" names the group the writer already knows, not the new one.
+    from intake.rulebook import load_rules
+
+    names = topics.group_names(load_rules(RULES))
+    text = "Proposal\nAs discussed at the LCC group meeting, we propose a new group. Who is in?"
+    assert topics.topic_slug(text, RULES)[0] == "lcc"  # without the names
+    assert topics.topic_slug(text, RULES, names) == ("", "no topic named")
