@@ -21,7 +21,7 @@ from email.utils import format_datetime, formataddr, make_msgid
 
 from intake import group_set
 from intake.context import Context, Env
-from intake.topics import topic_slug
+from intake.topics import group_names, topic_slug
 
 FORM_INBOX = "form"  # the pseudo-inbox of confirmed submissions (deliveries.inbox)
 CHANNEL_HEADER = "X-Intake-Channel"
@@ -133,7 +133,7 @@ def apply_choice(ctx: Context, env: Env) -> None:
     elif choice.intent == "propose" or (choice.intent == "facilitate" and not choice.groups):
         if not (d.group or "").startswith("new:"):
             text = choice.topic or (ctx.mail.body_text if ctx.mail else "")
-            slug, _how = topic_slug(text, env.rules.directory)
+            slug, _how = topic_slug(text, env.rules.directory, group_names(env.rules))
             group = f"new:{slug or 'other'}"
     elif choice.groups:
         group = choice.groups[0]

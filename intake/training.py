@@ -2,8 +2,9 @@
 
 rules/training/phrases_*.toml hold, per language, sentences for each intent with a
 {group} or {topic} slot, ways of naming each group, and framing sentences (greetings,
-introductions, closings); rules/topics.toml says how new-group topics are named. A
-fixed-seed generator combines them into thousands of varied examples, so the
+introductions, closings); rules/topics.toml says how new-group topics are named (and
+fills the themes other requests mention too, topic_context: a theme alone does not mean
+a proposal). A fixed-seed generator combines them into thousands of varied examples, so the
 classifier learns the intent and the group from many surfaces in every language.
 None of it is taken from the labelled corpora (dev/, dev2/), which only measure.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 
 SEED = 20261130
 PER_INTENT = 40  # examples per language and kind: ~10,800; with fewer the figures swung with the seed
+TOPIC_CONTEXT = 0.15  # of the other requests also name a theme the writer works on
 MORE_OF = {"join": 2}  # join requests are most of the mail: twice as many examples
 # a kind of sentence -> (intent label, group label or None when the {group} slot decides)
 KINDS = {
@@ -80,6 +82,7 @@ def _group_names(rules_dir: Path, banks: dict[str, dict[str, list[str]]]) -> lis
 def generate(rules_dir: Path, *, seed: int = SEED, per_intent: int = PER_INTENT) -> list[Example]:
     """Every language's examples, the same list for the same rules and seed."""
     rng = random.Random(seed)
+    topic_rng = random.Random(seed + 1)  # its own: a topic added to topics.toml leaves the rest as it was
     banks = load_banks(rules_dir)
     topics = load_topics(rules_dir)
     group_weights = tuple(_group_names(rules_dir, banks))
@@ -100,7 +103,11 @@ def generate(rules_dir: Path, *, seed: int = SEED, per_intent: int = PER_INTENT)
                 if "{group}" in sentence:
                     sentence = sentence.replace("{group}", _group_name(rng, bank, banks["en"], group))
                 if "{topic}" in sentence:
-                    sentence = sentence.replace("{topic}", _topic_name(rng, topics, language))
+                    sentence = sentence.replace("{topic}", _topic_name(topic_rng, topics, language))
+                elif bank.get("topic_context") and topic_rng.random() < TOPIC_CONTEXT:
+                    theme = topic_rng.choice(bank["topic_context"])
+                    theme = theme.replace("{topic}", _topic_name(topic_rng, topics, language))
+                    sentence = f"{theme}\n{sentence}" if topic_rng.random() < 0.5 else f"{sentence}\n{theme}"
                 examples.append(
                     Example(
                         _frame(rng, bank, sentence, group, banks["en"], force_context=bool(plain)),

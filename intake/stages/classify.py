@@ -20,7 +20,7 @@ from intake.both_groups import says_both_groups
 from intake.context import Context, Decision, Env, ParsedMail
 from intake.rulebook import Cue, Cues, Rulebook
 from intake.textprep import strip_for_classification
-from intake.topics import topic_slug
+from intake.topics import group_names, topic_slug
 
 # the Context fields this stage uses, and those it produces (see intake/stage_view.py)
 READS: tuple[str, ...] = (
@@ -317,8 +317,10 @@ def _new_topic(
     rules: Rulebook, text: str, texts: dict[str, str], present: dict[str, dict[str, int]]
 ) -> tuple[str, str]:
     """(slug, how it was found) of a group that does not exist yet: the topic lexicon, else
-    the broad topics of intents.toml, else the writer's own words, else `other`."""
-    slug, how = topic_slug(text, rules.directory)
+    the broad topics of intents.toml, else the writer's own words (after or before the group
+    word, else the subject line without the words every proposal uses: intake/topics.py),
+    else `other`, when nothing but such words is left."""
+    slug, how = topic_slug(text, rules.directory, group_names(rules))
     if how.startswith("topic lexicon"):
         return slug, how
     broad = _topic(rules, texts, present)
