@@ -279,3 +279,14 @@ def test_new_cues_do_not_fire_on_unrelated_words_of_other_languages():
         assert not _match(rule_group.cues, texts, present), rule_group.id
     for name, cues in RULES.intent_cues.items():
         assert not _match(cues, texts, present, negate=False), name
+
+
+def test_a_greek_question_mark_asks():
+    # Greek ends a question with ';' (or U+037E): the question form counts as it does for '?'.
+    d = decide(
+        "Ερώτηση για τις ομάδες",
+        "Καλησπέρα σας. Πόσο συχνά συναντιέται η ομάδα για το κόστος κύκλου ζωής; "
+        "Υπάρχει κάποιο κόστος συμμετοχής για τους δήμους;",
+    )
+    assert d.intent == "question", d.explanation
+    assert "question sentence(s)" in str(d.explanation["intent"]["cues"])

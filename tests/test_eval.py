@@ -45,7 +45,7 @@ def test_eval_classify_on_dev(run):
     assert result["accuracy"]["intent"] >= 0.92
     assert result["accuracy"]["language"] == 1.0
     assert result["triage_rate"] <= 0.05
-    assert result["below_threshold_rate"] <= 0.16
+    assert result["below_threshold_rate"] <= 0.18
     assert {"group", "intent"} <= set(result["confusion"])
     assert {"en", "de", "fr", "fi"} <= set(result["per_language"])
     assert set(result["per_language"]["de"]) == {"files", "group", "intent", "language", "triage_rate"}
@@ -56,9 +56,9 @@ def test_eval_classify_cross_set_dev2(run):
     result = json.loads(run("eval", "classify", str(DEV2), "--json"))
     assert result["files"] == 200
     assert result["accuracy"]["language"] == 1.0
-    assert result["accuracy"]["group"] >= 0.90
-    assert result["accuracy"]["intent"] >= 0.83
-    assert result["triage_rate"] <= 0.15  # human mail triaged because unsure (a join of low confidence)
+    assert result["accuracy"]["group"] >= 0.93
+    assert result["accuracy"]["intent"] >= 0.85
+    assert result["triage_rate"] <= 0.09  # human mail triaged because unsure (a join of low confidence)
     assert len(result["per_language"]) == 27
     assert result["answered_in_english_when_unsure"] == 0  # every language sure enough to answer in
 

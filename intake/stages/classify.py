@@ -160,8 +160,9 @@ def classify(
         intent_hits[intent] = hits
         intent_scores[intent] = sum(h.weight for h in hits)
     _add_intent_votes(intent_model, intent_scores, intent_hits)
-    asked = _interrogative_spans(texts["body"])
-    asked_subject = _interrogative_spans(texts["subject"])
+    mark = "?" if detected != "el" else ";"  # Greek asks with ';' (U+037E folds to it)
+    asked = _interrogative_spans(texts["body"].replace("\u037e", ";"), mark)
+    asked_subject = _interrogative_spans(texts["subject"].replace("\u037e", ";"), mark)
     for intent in REQUEST_INTENTS:
         for hit in intent_hits.get(intent, []):
             spans = asked if hit.field == "body" else asked_subject
@@ -390,15 +391,16 @@ def _first_match(cue: Cue, text: str, first: int) -> re.Match[str] | None:
     return None
 
 
-def _interrogative_spans(body: str) -> list[tuple[int, int]]:
-    """Sentences that ask something (end in '?'), minus polite requests. Linear time."""
+def _interrogative_spans(body: str, mark: str = "?") -> list[tuple[int, int]]:
+    """Sentences that ask something (end in the question mark: '?', in Greek ';'), minus
+    polite requests. Linear time."""
     spans = []
-    position = body.find("?")
+    position = body.find(mark)
     while position != -1:
-        start = max(body.rfind(c, 0, position) for c in ".!?\n") + 1
+        start = max(body.rfind(c, 0, position) for c in f".!?\n{mark}") + 1
         if not SELF_REQUEST.search(body[start : position + 1].strip()):
             spans.append((start, position + 1))
-        position = body.find("?", position + 1)
+        position = body.find(mark, position + 1)
     return spans
 
 
