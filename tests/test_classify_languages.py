@@ -290,3 +290,54 @@ def test_a_greek_question_mark_asks():
     )
     assert d.intent == "question", d.explanation
     assert "question sentence(s)" in str(d.explanation["intent"]["cues"])
+
+
+@pytest.mark.parametrize(
+    "body, topic",
+    [
+        (
+            "Would there be interest in a group on cleaning services? Who else is working on it? How could we get it started?",
+            "cleaning-services",
+        ),
+        (
+            "Hätten andere Kommunen Interesse an einer Gruppe zu Arbeitskleidung? Wer beschäftigt sich schon damit? Wie könnten wir anfangen?",
+            "textiles-workwear",
+        ),
+        (
+            "Y a-t-il d'autres villes intéressées par un groupe sur le mobilier circulaire ? Qui travaille déjà dessus ? Comment démarrer ?",
+            "circular-furniture",
+        ),
+        (
+            "¿Habría interés en crear un grupo sobre vehículos de cero emisiones? ¿Quién trabaja ya en ello? ¿Cómo empezamos?",
+            "zero-emission-vehicles",
+        ),
+        ("Ci sarebbe interesse per un gruppo sulle mense scolastiche biologiche?", "organic-school-catering"),
+    ],
+)
+def test_a_proposal_asked_as_questions_is_a_proposal(body, topic):
+    # The question marks are the proposal's manner: when the model reads a proposal, they do not
+    # count for `question` (issue 16: propose decided as question).
+    d = decide("", body)
+    assert (d.group, d.intent) == (f"new:{topic}", "propose"), d.explanation
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Thank you for accepting us into the LCC group. As you asked, our second participant will be Ms Kowalska from the finance office.",
+        "Come concordato, vi invio il modulo di adesione al gruppo LCC firmato dal nostro sindaco.",
+        "Dziękuję za odpowiedź. Zgodnie z prośbą przesyłam dane drugiej osoby, która będzie uczestniczyć w grupie LCC.",
+        "Som aftalt sender jeg den underskrevne tilmelding til deltagelse i LCC-gruppen.",
+    ],
+)
+def test_a_followup_that_names_joining_is_a_followup(body):
+    # No Re: and no thread: the text looks back ("as discussed", "as you asked"), and the words
+    # for joining in it report a participation, they do not ask for one (issue 16).
+    d = decide("", body)
+    assert (d.group, d.intent) == ("lcc", "followup"), d.explanation
+
+
+def test_a_join_request_stays_a_join_request():
+    # The followup reading does not take plain requests, in a question or not.
+    assert decide("", "We would like to join the LCC group.").intent == "join"
+    assert decide("", "Können wir der LCC-Gruppe beitreten?").intent == "join"
