@@ -144,6 +144,54 @@ def test_how_to_start_a_group_is_a_question_and_leaving_one_is_unsubscribe():
 
 
 @pytest.mark.parametrize(
+    "subject, body, group, intent",
+    [
+        # questions to the network about its groups, meetings and fees: a question, with its group
+        ("Question", "How often does the LCC group meet?", "lcc", "question"),
+        ("Fees", "Is there a fee to join?", "none", "question"),
+        (
+            "Frage zur Gruppe",
+            "Wie oft trifft sich die Gruppe zu Lebenszykluskosten, und sind die Treffen online?",
+            "lcc",
+            "question",
+        ),
+        ("Pytanie", "Czy spotkania grupy ICT są nagrywane?", "srpp-ict", "question"),
+        # not about taking part, though they ask and say ICT, laptops, TCO: other, about no group
+        (
+            "TCO calculator",
+            "Hello, we have built a TCO calculator for school laptops. Could we show it to your members at the next meeting? A 15-minute slot would be enough.",
+            "none",
+            "other",
+        ),
+        (
+            "Enquête",
+            "Doctorante à l'université de Lyon, je mène une enquête sur le coût total des équipements numériques dans les collectivités. Pourriez-vous diffuser le questionnaire à vos membres ?",
+            "none",
+            "other",
+        ),
+        (
+            "Oferta",
+            "Nasza firma sprzedaje laptopy dla szkół. Czy mogą Państwo przekazać naszą ofertę miastom z sieci?",
+            "none",
+            "other",
+        ),
+        (
+            "Platsansökan",
+            "Hej! Jag söker jobb som inköpare inom IT och undrar om ni har några lediga tjänster. CV bifogas.",
+            "none",
+            "other",
+        ),
+    ],
+)
+def test_questions_to_the_network_against_mail_about_no_group(subject, body, group, intent):
+    # A question asks the network about its groups, membership, meetings or fees; a sales pitch,
+    # a bid for a tender the network does not run, an interview, a survey or a job application
+    # asks too and names the topics, and is still `other`, about no group (issue 16).
+    d = decide(subject, body)
+    assert (d.group, d.intent) == (group, intent), d.explanation
+
+
+@pytest.mark.parametrize(
     "subject, body, slug",
     [
         (
