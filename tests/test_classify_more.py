@@ -121,3 +121,19 @@ def test_held_out_examples(subject, body, group, intent):
     # Group and intent of requests phrased unlike any corpus mail, in many languages.
     d = classify(parse_bytes(mail(subject, body, "a@b" if subject.startswith("RE") else None)), R)
     assert (d.group, d.intent) == (group, intent), d.explanation
+
+
+@pytest.mark.parametrize(
+    "screening, evidence, intent",
+    [
+        ("spam", ["unsolicited offer"], "other"),  # wants something unrelated: never answered
+        ("list_or_bulk", ["Precedence: bulk"], "other"),  # a company's mailing
+        ("list_or_bulk", ["List-Post: <mailto:list@example.org>"], "auto"),  # a discussion list
+        ("auto_reply", ["Auto-Submitted: auto-replied"], "auto"),
+        ("bounce", ["Content-Type: multipart/report"], "auto"),
+    ],
+)
+def test_machine_mail_intent(screening, evidence, intent):
+    from intake.stages.classify import machine_intent
+
+    assert machine_intent(screening, evidence) == intent

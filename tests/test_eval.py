@@ -57,7 +57,7 @@ def test_eval_classify_cross_set_dev2(run):
     assert result["files"] == 200
     assert result["accuracy"]["language"] == 1.0
     assert result["accuracy"]["group"] >= 0.94
-    assert result["accuracy"]["intent"] >= 0.87
+    assert result["accuracy"]["intent"] >= 0.875
     assert result["triage_rate"] <= 0.08  # human mail triaged because unsure (a join of low confidence)
     assert len(result["per_language"]) == 27
     assert result["answered_in_english_when_unsure"] == 0  # every language sure enough to answer in

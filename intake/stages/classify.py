@@ -97,13 +97,15 @@ def run(ctx: Context, env: Env) -> None:
 
 
 def machine_intent(screening: str | None, evidence: list[str]) -> str:
-    """Machine mail's intent: `auto`, except bulk mail from a company (a newsletter, a
-    sales mailing), which is `other`. A discussion list (List-Post, list software as the
-    sender) is machine traffic."""
+    """Machine mail's intent: `auto` (auto-replies, bounces, list traffic), except mail that
+    wants something of us that is not about the network: bulk mail from a company (a
+    newsletter, a sales mailing) and spam are `other`. Neither is ever answered (screening
+    decides that); the intent only says what the mail is. A discussion list (List-Post,
+    list software as the sender) is machine traffic."""
     bulk_marketing = screening == "list_or_bulk" and not any(
         "list-post" in e or "matches" in e for e in evidence
     )
-    return "other" if bulk_marketing else "auto"
+    return "other" if bulk_marketing or screening == "spam" else "auto"
 
 
 def _inbox_groups(ctx: Context, env: Env) -> list[str]:
