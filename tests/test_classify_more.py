@@ -128,7 +128,7 @@ def test_held_out_examples(subject, body, group, intent):
     [
         ("spam", ["unsolicited offer"], "other"),  # wants something unrelated: never answered
         ("list_or_bulk", ["Precedence: bulk"], "other"),  # a company's mailing
-        ("list_or_bulk", ["List-Post: <mailto:list@example.org>"], "auto"),  # a discussion list
+        ("list_or_bulk", ["list-post: <mailto:list@example.org>"], "auto"),  # a discussion list
         ("auto_reply", ["Auto-Submitted: auto-replied"], "auto"),
         ("bounce", ["Content-Type: multipart/report"], "auto"),
     ],
