@@ -236,9 +236,13 @@ def group_names(rules: Rulebook) -> list[str]:
 def topic_slug(text: str, rules_dir: str | Path, groups: Iterable[str] = ()) -> tuple[str, str]:
     """(slug, how it was found) for a proposal's text; ("", ...) when nothing names a topic.
     `groups`: names of the existing groups, never taken for the writer's new topic."""
+    words, where = writers_words(text, groups)
+    # the topic the writer names ("a group on the circular economy") before any other the
+    # text mentions ("... our tenders for furniture")
+    if words and (phrase := lexicon_topic(" ".join(words), rules_dir)):
+        return phrase.slug, f"topic lexicon, in the topic named ({where}): '{phrase.text}'"
     if phrase := lexicon_topic(text, rules_dir):
         return phrase.slug, f"topic lexicon: '{phrase.text}'"
-    words, where = writers_words(text, groups)
     slug = slugify(" ".join(words))
     if len(slug) >= 3:
         return slug, f"the writer's words ({where}): '{' '.join(words)}'"

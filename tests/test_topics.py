@@ -102,7 +102,19 @@ def test_the_most_specific_phrase_wins_and_says_which():
     # "organic school meals" (three words) beats "sustainable food" (two) in the same mail.
     found, how = topics.topic_slug("A group on organic school meals, as part of sustainable food.", RULES)
     assert found == "organic-school-catering"
-    assert how == "topic lexicon: 'organic school meals'"
+    assert how == "topic lexicon, in the topic named (after the group word): 'organic school meals'"
+
+
+def test_the_topic_named_comes_before_others_the_mail_mentions():
+    # "a group on the circular economy ... our tenders for furniture": the group's topic is the
+    # one named after the group word; a topic mentioned elsewhere in the text comes second.
+    text = (
+        "Vorschlag: neue Interessengruppe zur Kreislaufwirtschaft\n"
+        "Wir möchten eine Interessengruppe zur Kreislaufwirtschaft in der Beschaffung vorschlagen."
+        " Wir arbeiten an zirkulären Ausschreibungen für Möbel."
+    )
+    assert slug(text) == "circular"
+    assert slug("We propose a group. Our work is on circular furniture for offices.") == "circular-furniture"
 
 
 def test_a_stem_matches_only_a_word_of_fitting_length():
