@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from intake import model, topics, training
+from intake.cue_match import match_cues
 from intake.language import NETWORK
 from intake.rulebook import load_rules
-from intake.stages.classify import _match, classify
+from intake.stages.classify import classify
 from intake.stages.parse import parse_bytes
 from tests.conftest import ROOT
 
@@ -324,9 +325,9 @@ def test_new_cues_do_not_fire_on_unrelated_words_of_other_languages():
     texts = {"subject": "", "body": text}
     present = {k: RULES.cue_index.first_starts(v) for k, v in texts.items()}
     for rule_group in RULES.groups:
-        assert not _match(rule_group.cues, texts, present), rule_group.id
+        assert not match_cues(rule_group.cues, texts, present), rule_group.id
     for name, cues in RULES.intent_cues.items():
-        assert not _match(cues, texts, present, negate=False), name
+        assert not match_cues(cues, texts, present, negate=False), name
 
 
 def test_a_greek_question_mark_asks():

@@ -11,14 +11,14 @@ request went where it went (docs/languages.md).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from intake import form_mail
 from intake import language as lang
 from intake.both_groups import says_both_groups
 from intake.context import Context, Decision, Env, ParsedMail
-from intake.rulebook import Cue, Cues, Rulebook
+from intake.cue_match import Hit, inside, interrogative_spans, match_cues
+from intake.rulebook import Rulebook
 from intake.textprep import strip_for_classification
 from intake.topics import group_names, topic_slug
 
@@ -39,14 +39,6 @@ if TYPE_CHECKING:  # scikit-learn loads only when the first mail is classified (
 
 REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|vs|odp|antw|r|rif|res|ynt|vá|vl)\s*(\[\d+\])?\s*:", re.I)
 FORWARD_PREFIX = re.compile(r"^\s*(fwd?|tr|wg|vb|rv|i|enc|doorst|pd|fw|vs)\s*:", re.I)
-NEGATION = re.compile(
-    r"(?<!\w)(not|rather than|instead of|than|nicht|kein\w*|statt|anstatt|pas|plutôt que|"
-    r"no|non|invece|piuttosto che|niet|geen|in plaats van|inte|snarare än|nie|não|em vez de|"
-    r"ikke|i stedet for|ei|sijaan)(?!\w)[^.\n]{0,12}$",
-    re.I,
-)
-SUBJECT_WEIGHT = 1.5
-# "both groups", said in the network's languages (with Cc to both inboxes or both groups named)
 MAX_TEXT = 8000  # a request is said in the first pages; long threads are quoted history
 INBOX_PRIOR = 1.5
 UNSEEN_REPLY = 1.0  # a reply to mail intake never saw leans to followup, unless it asks for more
@@ -59,23 +51,6 @@ NOTHING_ASKED = 1.0  # below this much evidence for any intent, the mail is `oth
 MODEL_READS = 0.5
 
 
-@dataclass
-class Hit:
-    cue: str
-    field: str
-    weight: float
-    start: int = -1
-
-
-# A request phrased as a question is still a request: "Could we join?"
-SELF_REQUEST = re.compile(
-    r"^\W*(could|can|may|might) (i|we|you)\b|^\W*would (it be possible|you)\b|^\W*please\b"
-    r"|^\W*(könnten|können|dürfen) (wir|sie)\b|^\W*(pourrions|pouvons)-nous\b|^\W*pourriez-vous\b"
-    r"|^\W*(podríamos|podemos|podrían)\b|^\W*(potremmo|possiamo|potreste)\b"
-    r"|^\W*(kunnen|mogen) (wij|we)\b|^\W*(kan|får) (vi|jag|ni)\b|^\W*czy (możemy|moglibyśmy|mogę)\b"
-    r"|^\W*(podemos|poderíamos)\b|^\W*(kan|må) (vi|jeg)\b|^\W*(voisimmeko|voinko|voisinko)\b",
-    re.I,
-)
 REQUEST_INTENTS = ("join", "propose", "facilitate")
 
 
@@ -146,7 +121,7 @@ def classify(
     group_scores: dict[str, float] = {}
     group_hits: dict[str, list[Hit]] = {}
     for rule_group in rules.groups:
-        hits = _match(rule_group.cues, texts, present)
+        hits = match_cues(rule_group.cues, texts, present)
         score = sum(h.weight for h in hits)
         if inbox_groups and rule_group.id in inbox_groups:
             hits.append(Hit("arrived at the group's inbox", "inbox", INBOX_PRIOR))
@@ -162,18 +137,18 @@ def classify(
     intent_scores: dict[str, float] = {}
     intent_hits: dict[str, list[Hit]] = {}
     for intent, cues in rules.intent_cues.items():
-        hits = _match(cues, texts, present, negate=False)
+        hits = match_cues(cues, texts, present, negate=False)
         intent_hits[intent] = hits
         intent_scores[intent] = sum(h.weight for h in hits)
     _add_intent_votes(intent_model, intent_scores, intent_hits)
     _damp_reported_joins(intent_model, intent_scores, intent_hits)
     mark = "?" if detected != "el" else ";"  # Greek asks with ';' (U+037E folds to it)
-    asked = _interrogative_spans(texts["body"].replace("\u037e", ";"), mark)
-    asked_subject = _interrogative_spans(texts["subject"].replace("\u037e", ";"), mark)
+    asked = interrogative_spans(texts["body"].replace("\u037e", ";"), mark)
+    asked_subject = interrogative_spans(texts["subject"].replace("\u037e", ";"), mark)
     for intent in REQUEST_INTENTS:
         for hit in intent_hits.get(intent, []):
             spans = asked if hit.field == "body" else asked_subject
-            if _inside(hit.start, spans):
+            if inside(hit.start, spans):
                 intent_scores[intent] -= hit.weight * 0.65
                 hit.weight *= 0.35
                 hit.cue += " [in a question]"
@@ -381,78 +356,6 @@ def _language(subject: str, body: str) -> tuple[str, str, float]:
     return lang.answer_language(code, conf, text), code, conf
 
 
-def _match(
-    cues: Cues, texts: dict[str, str], present: dict[str, dict[str, int]], *, negate: bool = True
-) -> list[Hit]:
-    """Hits of these cues; `present` says where each cue literal first occurs per field
-    (CueIndex), so a cue whose literal is absent is never looked at, and a cue that
-    starts with its literal is tried only where the literal is (a regex scan of the
-    whole text from a lookbehind is what cost the time)."""
-    hits = []
-    seen: set[tuple[str, str]] = set()
-    by_literal = cues.by_literal
-    candidates = sorted(
-        {
-            i
-            for found in present.values()
-            for literal in found.keys() & by_literal.keys()
-            for i in by_literal[literal]
-        }
-    )
-    for cue in (cues[i] for i in candidates):
-        for field, text in texts.items():
-            first = present[field].get(cue.literal)
-            if first is None or (cue.text, field) in seen:  # absent, or listed twice
-                continue
-            found = _first_match(cue, text, first)
-            if not found:
-                continue
-            weight = cue.weight * (SUBJECT_WEIGHT if field == "subject" else 1.0)
-            if negate and _negated(text, found.start()) and not _affirmed(cue, text):
-                weight = -weight
-            hits.append(Hit(cue.text, field, weight, found.start()))
-            seen.add((cue.text, field))
-    return hits
-
-
-def _first_match(cue: Cue, text: str, first: int) -> re.Match[str] | None:
-    """The cue's first match; `first` is where its literal first occurs in text."""
-    if not cue.leads:  # a wildcard comes before the literal: the match starts earlier
-        return cue.pattern.search(text)
-    start = first
-    while start >= 0:  # every occurrence of the literal in turn, overlapping ones too
-        if found := cue.pattern.match(text, start):
-            return found
-        start = text.find(cue.literal, start + 1)
-    return None
-
-
-def _interrogative_spans(body: str, mark: str = "?") -> list[tuple[int, int]]:
-    """Sentences that ask something (end in the question mark: '?', in Greek ';'), minus
-    polite requests. Linear time."""
-    spans = []
-    position = body.find(mark)
-    while position != -1:
-        start = max(body.rfind(c, 0, position) for c in f".!?\n{mark}") + 1
-        if not SELF_REQUEST.search(body[start : position + 1].strip()):
-            spans.append((start, position + 1))
-        position = body.find(mark, position + 1)
-    return spans
-
-
-def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
-    return any(start <= position < end for start, end in spans)
-
-
-def _negated(text: str, start: int) -> bool:
-    return bool(NEGATION.search(text[max(0, start - 30) : start]))
-
-
-def _affirmed(cue: Cue, text: str) -> bool:
-    """The cue also appears somewhere not negated."""
-    return any(not _negated(text, m.start()) for m in cue.pattern.finditer(text))
-
-
 def _pick_intent(scores: dict[str, float]) -> tuple[str, float, str | None]:
     ranked = sorted(((s, i) for i, s in scores.items() if s > 0), reverse=True)
     if not ranked or ranked[0][0] < NOTHING_ASKED:
@@ -495,7 +398,7 @@ def _topic(rules: Rulebook, texts: dict[str, str], present: dict[str, dict[str, 
     """The topic with the most cue weight (subject counts more); ties: first listed."""
     best, best_score = "other", 0.0
     for topic, cues in rules.topics.items():
-        score = sum(h.weight for h in _match(cues, texts, present, negate=False))
+        score = sum(h.weight for h in match_cues(cues, texts, present, negate=False))
         if score > best_score:
             best, best_score = topic, score
     return best

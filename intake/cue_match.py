@@ -1,0 +1,113 @@
+"""Where the cue lists of rules/*.toml occur in a mail, and the sentences that ask.
+
+The classifier (intake/stages/classify.py) weighs what these find; this module only finds:
+each cue's first match per field (subject counts more), whether a negation stands just
+before it ("not the LCC group"), and which sentences are questions rather than requests
+put politely ("Could we join?").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from intake.rulebook import Cue, Cues
+
+NEGATION = re.compile(
+    r"(?<!\w)(not|rather than|instead of|than|nicht|kein\w*|statt|anstatt|pas|plutôt que|"
+    r"no|non|invece|piuttosto che|niet|geen|in plaats van|inte|snarare än|nie|não|em vez de|"
+    r"ikke|i stedet for|ei|sijaan)(?!\w)[^.\n]{0,12}$",
+    re.I,
+)
+SUBJECT_WEIGHT = 1.5
+
+
+@dataclass
+class Hit:
+    cue: str
+    field: str
+    weight: float
+    start: int = -1
+
+
+# A request phrased as a question is still a request: "Could we join?"
+SELF_REQUEST = re.compile(
+    r"^\W*(could|can|may|might) (i|we|you)\b|^\W*would (it be possible|you)\b|^\W*please\b"
+    r"|^\W*(könnten|können|dürfen) (wir|sie)\b|^\W*(pourrions|pouvons)-nous\b|^\W*pourriez-vous\b"
+    r"|^\W*(podríamos|podemos|podrían)\b|^\W*(potremmo|possiamo|potreste)\b"
+    r"|^\W*(kunnen|mogen) (wij|we)\b|^\W*(kan|får) (vi|jag|ni)\b|^\W*czy (możemy|moglibyśmy|mogę)\b"
+    r"|^\W*(podemos|poderíamos)\b|^\W*(kan|må) (vi|jeg)\b|^\W*(voisimmeko|voinko|voisinko)\b",
+    re.I,
+)
+
+
+def match_cues(
+    cues: Cues, texts: dict[str, str], present: dict[str, dict[str, int]], *, negate: bool = True
+) -> list[Hit]:
+    """Hits of these cues; `present` says where each cue literal first occurs per field
+    (CueIndex), so a cue whose literal is absent is never looked at, and a cue that
+    starts with its literal is tried only where the literal is (a regex scan of the
+    whole text from a lookbehind is what cost the time)."""
+    hits = []
+    seen: set[tuple[str, str]] = set()
+    by_literal = cues.by_literal
+    candidates = sorted(
+        {
+            i
+            for found in present.values()
+            for literal in found.keys() & by_literal.keys()
+            for i in by_literal[literal]
+        }
+    )
+    for cue in (cues[i] for i in candidates):
+        for field, text in texts.items():
+            first = present[field].get(cue.literal)
+            if first is None or (cue.text, field) in seen:  # absent, or listed twice
+                continue
+            found = first_match(cue, text, first)
+            if not found:
+                continue
+            weight = cue.weight * (SUBJECT_WEIGHT if field == "subject" else 1.0)
+            if negate and negated(text, found.start()) and not affirmed(cue, text):
+                weight = -weight
+            hits.append(Hit(cue.text, field, weight, found.start()))
+            seen.add((cue.text, field))
+    return hits
+
+
+def first_match(cue: Cue, text: str, first: int) -> re.Match[str] | None:
+    """The cue's first match; `first` is where its literal first occurs in text."""
+    if not cue.leads:  # a wildcard comes before the literal: the match starts earlier
+        return cue.pattern.search(text)
+    start = first
+    while start >= 0:  # every occurrence of the literal in turn, overlapping ones too
+        if found := cue.pattern.match(text, start):
+            return found
+        start = text.find(cue.literal, start + 1)
+    return None
+
+
+def interrogative_spans(body: str, mark: str = "?") -> list[tuple[int, int]]:
+    """Sentences that ask something (end in the question mark: '?', in Greek ';'), minus
+    polite requests. Linear time."""
+    spans = []
+    position = body.find(mark)
+    while position != -1:
+        start = max(body.rfind(c, 0, position) for c in f".!?\n{mark}") + 1
+        if not SELF_REQUEST.search(body[start : position + 1].strip()):
+            spans.append((start, position + 1))
+        position = body.find(mark, position + 1)
+    return spans
+
+
+def inside(position: int, spans: list[tuple[int, int]]) -> bool:
+    return any(start <= position < end for start, end in spans)
+
+
+def negated(text: str, start: int) -> bool:
+    return bool(NEGATION.search(text[max(0, start - 30) : start]))
+
+
+def affirmed(cue: Cue, text: str) -> bool:
+    """The cue also appears somewhere not negated."""
+    return any(not negated(text, m.start()) for m in cue.pattern.finditer(text))
