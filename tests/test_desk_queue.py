@@ -192,7 +192,7 @@ def test_filters(world):
     rows = {r.id: r for r in page(store)}
     assert rows[5].waiting_days == 4 and rows[5].overdue
     assert rows[2].waiting_days == 3 and not rows[2].overdue
-    assert ids(store, group="circular-furniture") == ids(store, group="new:circular-furniture") == {6}
+    assert ids(store, group="circular") == ids(store, group="new:circular") == {6}
     assert ids(store, scope="all", group="lcc") == {3, 4, 5}
     assert ids(store, reason="low confidence") == {5, 7}
     assert ids(store, scope="all", language="fi") == {1}
@@ -212,7 +212,7 @@ def test_names_not_ids(world):
         short_names={"srpp-ict": "SRPP ICT"},
     )
     rows = {r.id: r for r in found.rows}
-    assert rows[6].group_name == "Circular furniture (proposed)"
+    assert rows[6].group_name == "Circular (proposed)"
     assert rows[2].group_name == "SRPP ICT"
     assert rows[3].group_name == "Life Cycle Costing (LCC)"
     assert rows[8].group_name == "no group"

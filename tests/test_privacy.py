@@ -47,7 +47,7 @@ HER_MAILS = [
     her_mail(
         3,
         "Circular procurement webinar recordings",
-        "Where can I find the recordings of the circular procurement webinars?",
+        "Where can I find the recordings of the interest group's webinars on circular procurement?",
     ),
 ]
 
