@@ -197,12 +197,13 @@ def classify(
         group_conf = _confidence(no_group, group_scores.get(group_runner, 0))
     if intent == "other" and (intent_scores.get("other", 0) >= 3 or unrelated):
         group, group_conf = "none", max(group_conf, 0.7)  # unrelated mail is about no group
-    if group in {g.id for g in rules.groups} and _means_both(group_model, texts, group_hits):
-        group_runner, group = group, "both"
-        group_conf = max(
-            group_conf, group_model.probabilities.get("both", 0.0), 0.8 if _said_both(texts) else 0.0
-        )
-        group_hits[group_runner].append(Hit("both groups", "both", 0))
+    if group in {g.id for g in rules.groups}:
+        said_both = says_both_groups(texts["body"]) or says_both_groups(texts["subject"])
+        if _means_both(group_model, said_both, group_hits):
+            group_runner, group = group, "both"
+            said = 0.8 if said_both else 0.0
+            group_conf = max(group_conf, group_model.probabilities.get("both", 0.0), said)
+            group_hits[group_runner].append(Hit("both groups", "both", 0))
     topic_how = None
     if intent == "propose" or (intent == "facilitate" and group_model.label == "new" and group != "both"):
         topic, topic_how = _new_topic(rules, f"{subject}\n{body}", texts, present)
@@ -305,15 +306,7 @@ def _add_intent_votes(prediction: Prediction, scores: dict[str, float], hits: di
         hits.setdefault(intent, []).append(Hit(_model_cue(intent, probability, features), "model", weight))
 
 
-def _said_both(texts: dict[str, str]) -> bool:
-    return says_both_groups(texts["body"]) or says_both_groups(texts["subject"])
-
-
-def _means_both(
-    prediction: Prediction,
-    texts: dict[str, str],
-    hits: dict[str, list[Hit]],
-) -> bool:
+def _means_both(prediction: Prediction, said_both: bool, hits: dict[str, list[Hit]]) -> bool:
     """Both groups: the model is sure of it, or "both groups" is said, in any words
     (intake/both_groups.py). Saying it is enough: measured against also asking for both
     inboxes or both groups' names, dev2/ group 90.0 against 89.0 %, dev/ the same. Never when
@@ -322,7 +315,7 @@ def _means_both(
         return False
     if prediction.probabilities.get("both", 0.0) >= 0.5:
         return True
-    return _said_both(texts)
+    return said_both
 
 
 def _new_topic(
