@@ -87,9 +87,12 @@ def first_match(cue: Cue, text: str, first: int) -> re.Match[str] | None:
     return None
 
 
-def interrogative_spans(body: str, mark: str = "?") -> list[tuple[int, int]]:
-    """Sentences that ask something (end in the question mark: '?', in Greek ';'), minus
-    polite requests. Linear time."""
+def interrogative_spans(body: str, *, greek: bool = False) -> list[tuple[int, int]]:
+    """Sentences that ask something (end in a question mark: '?', in Greek ';' or U+037E,
+    which is the same mark), minus polite requests. Linear time; positions are the body's."""
+    mark = "?"
+    if greek:
+        body, mark = body.replace("\u037e", ";"), ";"  # one character for one: positions hold
     spans = []
     position = body.find(mark)
     while position != -1:

@@ -142,9 +142,8 @@ def classify(
         intent_scores[intent] = sum(h.weight for h in hits)
     _add_intent_votes(intent_model, intent_scores, intent_hits)
     _damp_reported_joins(intent_model, intent_scores, intent_hits)
-    mark = "?" if detected != "el" else ";"  # Greek asks with ';' (U+037E folds to it)
-    asked = interrogative_spans(texts["body"].replace("\u037e", ";"), mark)
-    asked_subject = interrogative_spans(texts["subject"].replace("\u037e", ";"), mark)
+    asked = interrogative_spans(texts["body"], greek=detected == "el")
+    asked_subject = interrogative_spans(texts["subject"], greek=detected == "el")
     for intent in REQUEST_INTENTS:
         for hit in intent_hits.get(intent, []):
             spans = asked if hit.field == "body" else asked_subject
