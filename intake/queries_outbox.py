@@ -129,15 +129,17 @@ def has_dedupe_key(store: Store, key: str) -> bool:
 
 
 def acks_since(
-    store: Store, *, since: str, mailbox: str | None = None, organisation: str | None = None
+    store: Store, *, since: str, cap: int, mailbox: str | None = None, organisation: str | None = None
 ) -> int:
-    """Acknowledgements queued or sent since `since` to one mailbox or one organisation."""
+    """Acknowledgements queued or sent since `since` to one mailbox or one organisation,
+    counted up to `cap` (the limit: past it the exact number changes nothing). The index
+    of migration 0017 answers it without reading the outbox rows."""
     column, value = ("rate_mailbox", mailbox) if mailbox is not None else ("rate_organisation", organisation)
     return int(
         store.scalar(
-            f"SELECT COUNT(*) FROM outbox WHERE kind='ack' AND {column}=? AND created_at>=?"
-            " AND status NOT IN ('suppressed')",
-            (value, since),
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE kind='ack' AND {column}=?"
+            " AND created_at>=? AND status NOT IN ('suppressed') LIMIT ?)",
+            (value, since, cap),
         )
     )
 

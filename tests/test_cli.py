@@ -199,6 +199,18 @@ def test_migrations_are_recorded_and_idempotent(setup):
 
     plan = service.store.query("EXPLAIN QUERY PLAN " + ACKS_AFTER_SQL, (1,))
     assert "PRIMARY KEY" in " ".join(str(tuple(r)) for r in plan)
+    # the per-sender and per-organisation counts read only an index, never the outbox's rows
+    # (whose stored mail comes before their status): a busy organisation's count stays cheap
+    from intake import queries_outbox
+
+    for key in ({"mailbox": "a@stad.gent"}, {"organisation": "org:Stad Gent"}):
+        sql: list[str] = []
+        service.store.conn.set_trace_callback(sql.append)
+        queries_outbox.acks_since(service.store, since="2026-01-01", cap=20, **key)
+        service.store.conn.set_trace_callback(None)
+        query = next(s for s in sql if "COUNT" in s)
+        plan = " ".join(str(tuple(r)) for r in service.store.query("EXPLAIN QUERY PLAN " + query))
+        assert "COVERING INDEX outbox_rate_" in plan, plan
 
 
 def test_raw_bytes_move_out_of_messages_on_upgrade(tmp_path, monkeypatch):

@@ -144,13 +144,17 @@ def _rate_limited(env: Env, keys: tuple[str, str]) -> str | None:
     limits = env.config.limits
     day, hour = env.store.per_transaction("rate_windows", _rate_windows)
     mailbox, organisation = keys
-    per_sender = q_outbox.acks_since(env.store, since=day, mailbox=mailbox)
+    per_sender = q_outbox.acks_since(
+        env.store, since=day, cap=limits.acks_per_sender_per_day, mailbox=mailbox
+    )
     if per_sender >= limits.acks_per_sender_per_day:
         return (
             f"rate limit: {per_sender} acknowledgements to this sender in 24 h"
             f" (limit {limits.acks_per_sender_per_day})"
         )
-    per_org = q_outbox.acks_since(env.store, since=day, organisation=organisation)
+    per_org = q_outbox.acks_since(
+        env.store, since=day, cap=limits.acks_per_organisation_per_day, organisation=organisation
+    )
     if per_org >= limits.acks_per_organisation_per_day:
         return (
             f"rate limit: {per_org} acknowledgements to {organisation.split(':', 1)[1]}"
