@@ -8,7 +8,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from intake import accounts
 from intake.web import create_app
-from tests.test_web_browser import Served, browser  # noqa: F401  (fixture)
+from tests.test_web_browser import Served, browser, click_and_load  # noqa: F401  (fixture)
 from tests.webfixtures import PASSWORD, populated
 
 
@@ -34,8 +34,7 @@ def session(browser, base: str, name: str, password: str = PASSWORD):  # noqa: A
     page.goto(f"{base}/login")
     page.fill("input[name=name]", name)
     page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    click_and_load(page, "button[type=submit]")
     return page
 
 
@@ -47,14 +46,12 @@ def test_admin_adds_an_account_that_can_log_in(browser, site):  # noqa: F811
     # The admin adds a staff account; the temporary password, shown once, logs the new person in.
     served, service = site
     admin = session(browser, served.url, "ada")
-    admin.click("nav >> text=Accounts")
-    admin.wait_for_load_state()
+    click_and_load(admin, "nav >> text=Accounts")
     assert admin.inner_text("h1") == "Desk accounts"
     no_violations(admin)
     admin.fill("input[name=name]", "bert")
     admin.select_option("select[name=role]", "staff")
-    admin.click("button:has-text('Add account')")
-    admin.wait_for_load_state()
+    click_and_load(admin, "button:has-text('Add account')")
     assert "Account bert added" in admin.inner_text("h1")
     password = admin.inner_text("#temporary-password")
     assert len(password) >= 20
@@ -68,8 +65,7 @@ def test_admin_adds_an_account_that_can_log_in(browser, site):  # noqa: F811
     # a name that exists is refused with a clear line, nothing added
     admin.goto(f"{served.url}/admin/accounts")
     admin.fill("input[name=name]", "bert")
-    admin.click("button:has-text('Add account')")
-    admin.wait_for_load_state()
+    click_and_load(admin, "button:has-text('Add account')")
     assert "exists" in admin.inner_text("[role=alert]")
     assert service.store.one("SELECT COUNT(*) FROM staff WHERE name='bert'")[0] == 1
 
@@ -82,15 +78,13 @@ def test_disable_ends_the_session_and_refuses_login(browser, site):  # noqa: F81
     admin = session(browser, served.url, "ada")
     admin.goto(f"{served.url}/admin/accounts/{account_id(service, 'anna')}")
     no_violations(admin)
-    admin.click("button:has-text('Disable anna')")
-    admin.wait_for_load_state()
+    click_and_load(admin, "button:has-text('Disable anna')")
     assert "anna is disabled" in admin.inner_text("[role=status]")
     anna.goto(f"{served.url}/queue")
     assert "/login" in anna.url  # the session ended at once
     again = session(browser, served.url, "anna")
     assert "Wrong name or password" in again.inner_text("main")
-    admin.click("button:has-text('Enable anna')")
-    admin.wait_for_load_state()
+    click_and_load(admin, "button:has-text('Enable anna')")
     assert "Waiting for a person" in session(browser, served.url, "anna").inner_text("h1")
     kinds = [
         (r["actor"], r["kind"])
@@ -108,8 +102,7 @@ def test_reset_password_gives_a_new_temporary_one(browser, site):  # noqa: F811
     philipp = session(browser, served.url, "philipp")
     admin = session(browser, served.url, "ada")
     admin.goto(f"{served.url}/admin/accounts/{account_id(service, 'philipp')}")
-    admin.click("button:has-text('Reset password')")
-    admin.wait_for_load_state()
+    click_and_load(admin, "button:has-text('Reset password')")
     password = admin.inner_text("#temporary-password")
     no_violations(admin)
     assert "Every session of philipp has ended" in admin.inner_text("main")
@@ -129,15 +122,13 @@ def test_role_change_and_the_last_admin(browser, site):  # noqa: F811
     admin.goto(own)
     assert "Disable ada" not in admin.inner_text("main")
     admin.select_option("select[name=role]", "staff")
-    admin.click("button:has-text('Set role')")
-    admin.wait_for_load_state()
+    click_and_load(admin, "button:has-text('Set role')")
     assert "last admin" in admin.inner_text(".flash.error")
     assert service.store.one("SELECT role FROM staff WHERE name='ada'")[0] == "admin"
 
     admin.goto(f"{served.url}/admin/accounts/{account_id(service, 'anna')}")
     admin.select_option("select[name=role]", "admin")
-    admin.click("button:has-text('Set role')")
-    admin.wait_for_load_state()
+    click_and_load(admin, "button:has-text('Set role')")
     assert "anna is now admin" in admin.inner_text("[role=status]")
     anna = session(browser, served.url, "anna")
     assert "Accounts" in anna.inner_text("nav")
@@ -145,12 +136,10 @@ def test_role_change_and_the_last_admin(browser, site):  # noqa: F811
     admin.goto(f"{served.url}/admin/accounts/{account_id(service, 'philipp')}")
     admin.select_option("select[name=role]", "facilitator")
     admin.select_option("select[name=group]", "")
-    admin.click("button:has-text('Set role')")
-    admin.wait_for_load_state()
+    click_and_load(admin, "button:has-text('Set role')")
     assert "needs the group" in admin.inner_text(".flash.error")
     admin.select_option("select[name=role]", "staff")
-    admin.click("button:has-text('Set role')")
-    admin.wait_for_load_state()
+    click_and_load(admin, "button:has-text('Set role')")
     assert service.store.one("SELECT role, group_id FROM staff WHERE name='philipp'")[:] == ("staff", None)
     philipp = session(browser, served.url, "philipp")
     philipp.goto(f"{served.url}/members")  # staff-only: a facilitator got 404 here
@@ -158,8 +147,7 @@ def test_role_change_and_the_last_admin(browser, site):  # noqa: F811
 
     admin.goto(own)  # with two admins, ada may step down
     admin.select_option("select[name=role]", "staff")
-    admin.click("button:has-text('Set role')")
-    admin.wait_for_load_state()
+    click_and_load(admin, "button:has-text('Set role')")
     assert service.store.one("SELECT role FROM staff WHERE name='ada'")[0] == "staff"
     admin.goto(f"{served.url}/admin/accounts")
     assert "Desk accounts" not in admin.inner_text("body")  # no longer an admin: 404
@@ -183,25 +171,21 @@ def test_a_temporary_password_is_replaced_by_its_owner(browser, site):  # noqa: 
     served, service = site
     admin = session(browser, served.url, "ada")
     admin.goto(f"{served.url}/admin/accounts/{account_id(service, 'philipp')}")
-    admin.click("button:has-text('Reset password')")
-    admin.wait_for_load_state()
+    click_and_load(admin, "button:has-text('Reset password')")
     temporary = admin.inner_text("#temporary-password")
     philipp = session(browser, served.url, "philipp", temporary)
-    philipp.click("header .who a")
-    philipp.wait_for_load_state()
+    click_and_load(philipp, "header .who a")
     assert philipp.inner_text("h1") == "Change your password"
     no_violations(philipp)
     philipp.fill("input[name=current]", "not the password")
     philipp.fill("input[name=new]", "my own long passphrase")
     philipp.fill("input[name=repeated]", "my own long passphrase")
-    philipp.click("button:has-text('Change password')")
-    philipp.wait_for_load_state()
+    click_and_load(philipp, "button:has-text('Change password')")
     assert "current password is wrong" in philipp.inner_text("[role=alert]")
     philipp.fill("input[name=current]", temporary)
     philipp.fill("input[name=new]", "my own long passphrase")
     philipp.fill("input[name=repeated]", "my own long passphrase")
-    philipp.click("button:has-text('Change password')")
-    philipp.wait_for_load_state()
+    click_and_load(philipp, "button:has-text('Change password')")
     assert "Password changed" in philipp.inner_text("[role=status]")
     assert "lcc requests" in philipp.inner_text("h1")  # still logged in
     assert "Wrong name or password" in session(browser, served.url, "philipp", temporary).inner_text("main")

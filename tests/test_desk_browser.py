@@ -11,7 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from intake import triage
 from intake.web import create_app
-from tests.test_web_browser import Served, browser, log_in  # noqa: F401  (fixture)
+from tests.test_web_browser import Served, browser, click_and_load, log_in  # noqa: F401  (fixture)
 from tests.webfixtures import populated
 
 WAITING = {2, 3, 5, 6, 7, 9}  # the requests of tests/webfixtures.py that wait for a person
@@ -53,19 +53,16 @@ def test_sorting_by_a_header(browser, desk):  # noqa: F811
     page = browser.new_page()
     log_in(page, served.url)
     page.goto(f"{served.url}/queue?scope=all")
-    page.click("table.queue th >> text=Subject")
-    page.wait_for_load_state()
+    click_and_load(page, "table.queue th >> text=Subject")
     header = page.locator("table.queue th", has_text="Subject")
     assert header.get_attribute("aria-sort") == "ascending"
     subjects = [s.lower() for s in page.locator("table.queue tbody td:nth-child(4)").all_inner_texts()]
     assert subjects == sorted(subjects)
-    page.click("table.queue th >> text=Subject")
-    page.wait_for_load_state()
+    click_and_load(page, "table.queue th >> text=Subject")
     assert page.locator("table.queue th", has_text="Subject").get_attribute("aria-sort") == "descending"
     again = [s.lower() for s in page.locator("table.queue tbody td:nth-child(4)").all_inner_texts()]
     assert again == sorted(subjects, reverse=True)
-    page.click("table.queue th >> text=#")
-    page.wait_for_load_state()
+    click_and_load(page, "table.queue th >> text=#")
     assert tokens(page) == sorted(tokens(page))
     page.close()
 
@@ -81,8 +78,7 @@ def test_each_filter(browser, desk):  # noqa: F811
     def shown_with(action) -> set[int]:  # noqa: ANN001
         page.goto(f"{served.url}/queue")
         action()
-        page.click("form.filters button[type=submit]")
-        page.wait_for_load_state()
+        click_and_load(page, "form.filters button[type=submit]")
         return set(tokens(page))
 
     assert shown_with(lambda: page.check("input[name=mine]")) == {2}
@@ -95,8 +91,7 @@ def test_each_filter(browser, desk):  # noqa: F811
     assert shown_with(lambda: page.select_option("select[name=reason]", "low confidence")) == {5, 7}
     page.goto(f"{served.url}/queue?scope=all")
     page.select_option("select[name=language]", label="Finnish")
-    page.click("form.filters button[type=submit]")
-    page.wait_for_load_state()
+    click_and_load(page, "form.filters button[type=submit]")
     assert tokens(page) == [1]
     assert "Finnish" in page.locator("table.queue tbody td:nth-child(7)").inner_text()
     page.close()
@@ -111,14 +106,12 @@ def test_search_by_a_word_of_the_body(browser, desk):  # noqa: F811
     log_in(page, served.url)
     page.goto(f"{served.url}/queue?scope=all")
     page.fill("input[name=q]", "tartu")
-    page.click("form.filters button[type=submit]")
-    page.wait_for_load_state()
+    click_and_load(page, "form.filters button[type=submit]")
     assert tokens(page) == [3]
     assert page.input_value("input[name=q]") == "tartu"
     no_violations(page)  # search results
     page.fill("input[name=q]", '"AND -* quartz-zebra')
-    page.click("form.filters button[type=submit]")
-    page.wait_for_load_state()
+    click_and_load(page, "form.filters button[type=submit]")
     assert "Nothing found" in page.inner_text("main")
     page.close()
 

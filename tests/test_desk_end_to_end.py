@@ -15,7 +15,7 @@ from intake.smtp_sink import free_port
 from intake.web import create_app
 from tests.conftest import DEV
 from tests.test_desk_notify import STAFF, TEST_DAY, build, digest_to
-from tests.test_web_browser import Served, browser, log_in  # noqa: F401  (fixture)
+from tests.test_web_browser import Served, browser, click_and_load, log_in  # noqa: F401  (fixture)
 from tests.webfixtures import PASSWORD
 
 SENDER = "u.hartmann@hartmann-beschaffung.de"  # 0031.eml: a German question about fees
@@ -61,13 +61,11 @@ def test_a_day_at_the_desk_without_the_cli(tmp_path, smtp, browser):  # noqa: F8
 
         # Find it by a word of its body ("Rabatt": a discount), in the queue's search.
         page.fill("input[name=q]", "Rabatt")
-        page.click("form.filters button[type=submit]")
-        page.wait_for_load_state()  # the click returns when the results page starts loading
+        click_and_load(page, "form.filters button[type=submit]")
         rows = page.locator("table.queue tbody tr")
         assert rows.all_inner_texts() and [t.split()[0] for t in rows.all_inner_texts()] == [token]
         no_violations(page)
-        rows.first.locator("td a").first.click()
-        page.wait_for_load_state()
+        click_and_load(page, rows.first.locator("td a").first)
         assert token in page.inner_text("h1")
 
         # The thread: the question, then intake's German acknowledgement, sent.
@@ -79,12 +77,10 @@ def test_a_day_at_the_desk_without_the_cli(tmp_path, smtp, browser):  # noqa: F8
         no_violations(page)
 
         # Answer in the sender's language, from the "fees" canned answer.
-        page.click("text=Reply to the sender")
-        page.wait_for_load_state()
+        click_and_load(page, "text=Reply to the sender")
         assert page.input_value("#language") == "de"  # the sender's, preselected
         page.select_option("#canned", "fees")
-        page.click("text=Load this text")
-        page.wait_for_load_state()
+        click_and_load(page, "text=Load this text")
         body = page.input_value("#body")
         assert body.startswith("Guten Tag") and "50 % Ermäßigung" in body and "Sekretariat" in body
         own = "Zu Ihrer ersten Frage, der Moderation durch externe Beraterinnen, melden wir uns gesondert."
@@ -93,13 +89,11 @@ def test_a_day_at_the_desk_without_the_cli(tmp_path, smtp, browser):  # noqa: F8
         )
         page.check("input[name=close]")
         no_violations(page)
-        page.click("text=Preview reply")
-        page.wait_for_load_state()
+        click_and_load(page, "text=Preview reply")
         preview = page.inner_text("article.preview")
         assert SENDER in preview and own in preview and "Ermäßigung" in preview
         no_violations(page)
-        page.click("text=Send reply")
-        page.wait_for_load_state()
+        click_and_load(page, "text=Send reply")
         assert "Reply queued" in page.inner_text("main")
         assert "Status closed" in page.inner_text("p.status")
 
@@ -138,8 +132,7 @@ def test_a_day_at_the_desk_without_the_cli(tmp_path, smtp, browser):  # noqa: F8
         no_violations(desk)  # the login page
         desk.fill("input[name=name]", "anna")
         desk.fill("input[name=password]", PASSWORD)
-        desk.click("button[type=submit]")
-        desk.wait_for_load_state()
+        click_and_load(desk, "button[type=submit]")
         for number, target in enumerate(links):
             if number:
                 desk.goto(target)

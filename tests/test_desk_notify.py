@@ -18,7 +18,7 @@ from intake.service import Service
 from intake.store import utcnow
 from intake.web import create_app
 from tests.conftest import DEV, ROSTER, write_config
-from tests.test_web_browser import browser  # noqa: F401  (fixture)
+from tests.test_web_browser import browser, click_and_load  # noqa: F401  (fixture)
 from tests.webfixtures import PASSWORD, XSS_MAIL, hold_as_unsure, login
 
 STAFF = "secretariat@iclei.org"
@@ -345,8 +345,7 @@ def test_digest_links_work_in_chromium(tmp_path, smtp, browser):  # noqa: F811
         assert "/login" in page.url  # the link asks for a login first, then leads on
         page.fill("input[name=name]", "philipp")
         page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
+        click_and_load(page, "button[type=submit]")
         assert page.url == links[0]
         token = service.store.one("SELECT token FROM requests WHERE id=5")[0]
         assert token in page.inner_text("h1")

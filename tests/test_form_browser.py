@@ -14,7 +14,7 @@ from intake.config import load_config
 from intake.service import Service
 from intake.web import create_app
 from tests.conftest import ROSTER, write_config
-from tests.test_web_browser import SCREENSHOTS, Served, browser, log_in  # noqa: F401  (fixture)
+from tests.test_web_browser import SCREENSHOTS, Served, browser, click_and_load, log_in  # noqa: F401  (fixture)
 from tests.webfixtures import PASSWORD
 
 FACILITATOR_LCC = "philipp.tepper@iclei.org"
@@ -116,8 +116,7 @@ def test_form_in_three_languages_from_submission_to_the_desk(browser, world, smt
         assert page.get_attribute("html", "lang") == case["lang"]  # from Accept-Language
         no_violations(page)
         if case["lang"] == "el":  # sent empty: the errors, in Greek, link to their fields
-            page.click("form.interest button[type=submit]")
-            page.wait_for_load_state()
+            click_and_load(page, "form.interest button[type=submit]")
             assert "Παρακαλούμε ελέγξτε τη φόρμα" in page.inner_text("div.errors")
             no_violations(page)
         fill(page, case)
@@ -125,8 +124,7 @@ def test_form_in_three_languages_from_submission_to_the_desk(browser, world, smt
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / "form.png"), full_page=True)
         page.wait_for_timeout(1100)  # [form] min_seconds = 1: a person takes longer than a bot
-        page.click("form.interest button[type=submit]")
-        page.wait_for_load_state()
+        click_and_load(page, "form.interest button[type=submit]")
         assert page.inner_text("h1") == case["sent"]
         no_violations(page)
         assert service.store.one("SELECT COUNT(*) FROM messages")[0] == CASES.index(case)  # nothing yet
@@ -181,14 +179,12 @@ def test_language_switch_and_a_honeypot_bot_in_the_browser(browser, world, smtp)
     page = context.new_page()
     page.goto(f"{served.url}/interest")
     page.select_option("#lang", "el")
-    page.click("header button[type=submit]")
-    page.wait_for_load_state()
+    click_and_load(page, "header button[type=submit]")
     assert page.get_attribute("html", "lang") == "el" and "Τι θα θέλατε" in page.inner_text("main")
     fill(page, {**CASES[0], "email": "bot@um.krakow.pl"})
     page.fill("#website", "http://cheap-pills.example", force=True)
     page.wait_for_timeout(1100)
-    page.click("form.interest button[type=submit]")
-    page.wait_for_load_state()
+    click_and_load(page, "form.interest button[type=submit]")
     assert page.inner_text("h1") == "Ελέγξτε το ηλεκτρονικό σας ταχυδρομείο"
     outbox.send_due(service.store, config.smtp)
     assert smtp.received == []

@@ -8,7 +8,7 @@ import pytest
 
 from intake.config import PrivacyConfig, Secret
 from intake.web import create_app
-from tests.test_web_browser import Served, browser, log_in  # noqa: F401 - the browser fixture
+from tests.test_web_browser import Served, browser, click_and_load, log_in  # noqa: F401 - the browser fixture
 from tests.webfixtures import csrf_of, login, populated
 
 KEY_ENV = "INTAKE_TEST_PSEUDONYM_KEY"
@@ -36,21 +36,17 @@ def test_staff_erase_a_person_after_seeing_what_goes(browser, site):  # noqa: F8
     served, service, config = site
     page = browser.new_page()
     log_in(page, served.url)
-    page.click("header >> text=Privacy")
-    page.wait_for_load_state()
+    click_and_load(page, "header >> text=Privacy")
     page.fill("input[name=address]", EVE)
-    page.click("text=Show what would be erased")
-    page.wait_for_load_state()
+    click_and_load(page, "text=Show what would be erased")
     assert "would become erased-" in page.inner_text("section.preview")
     assert "1 request(s) they started" in page.inner_text("section.preview")
     page.fill("input[name=confirm]", "someone@else.example")
-    page.click("text=Erase for good")
-    page.wait_for_load_state()
+    click_and_load(page, "text=Erase for good")
     assert "does not match" in page.inner_text("main")
     assert EVE.encode() in file_bytes(config)
     page.fill("input[name=confirm]", EVE.upper())
-    page.click("text=Erase for good")
-    page.wait_for_load_state()
+    click_and_load(page, "text=Erase for good")
     assert "Erased: now erased-" in page.inner_text("main")
     assert EVE.encode() not in file_bytes(config)
     (erasure,) = service.store.query("SELECT actor FROM erasures")

@@ -22,7 +22,7 @@ from intake.service import Service
 from intake.smtp_sink import free_port
 from intake.web import create_app
 from tests.conftest import ROSTER, write_config
-from tests.test_web_browser import SCREENSHOTS, Served, browser  # noqa: F401  (fixture)
+from tests.test_web_browser import SCREENSHOTS, Served, browser, click_and_load  # noqa: F401  (fixture)
 from tests.webfixtures import PASSWORD
 
 STAFF = "secretariat@iclei.org"
@@ -155,16 +155,14 @@ def test_register_from_proposals_to_a_welcome(world, dovecot, smtp, browser):  #
     page.goto(f"{world['url']}/login")
     page.fill("input[name=name]", "anna")
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    click_and_load(page, "button[type=submit]")
     page.goto(f"{world['url']}/register")
     row = page.locator("table.proposals tr", has_text="3 of 3")
     assert "Stadt Heidelberg" in row.inner_text() and "yes" in row.inner_text()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "register-proposals.png"), full_page=True)
     row.locator("input[name=name]").fill("Circular Procurement")
-    row.locator("button:has-text('Start group')").click()
-    page.wait_for_load_state()
+    click_and_load(page, row.locator("button:has-text('Start group')"))
     assert "Group started" in page.inner_text("main")
     people = {
         p["organisation"]: p
@@ -193,8 +191,7 @@ def test_register_from_proposals_to_a_welcome(world, dovecot, smtp, browser):  #
     facilitator = browser.new_page()  # no login: the link is the key
     facilitator.goto(link)
     assert "Ayuntamiento de Valladolid" in facilitator.inner_text("main")
-    facilitator.click("button:has-text('Confirm participation')")
-    facilitator.wait_for_load_state()
+    click_and_load(facilitator, "button:has-text('Confirm participation')")
     assert "confirmed" in facilitator.inner_text("p.done")
     facilitator.goto(link)  # single use
     assert "cannot be used" in facilitator.inner_text("h1")

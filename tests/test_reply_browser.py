@@ -6,7 +6,7 @@ from __future__ import annotations
 from axe_playwright_python.sync_playwright import Axe
 
 from intake import outbox
-from tests.test_web_browser import SCREENSHOTS, browser, log_in, site  # noqa: F401 - pytest fixtures
+from tests.test_web_browser import SCREENSHOTS, browser, click_and_load, log_in, site  # noqa: F401 - pytest fixtures
 
 TARTU = "kadri.tamm@tartu.ee"
 
@@ -41,26 +41,22 @@ def test_answer_a_question_from_a_canned_answer(browser, site, smtp):  # noqa: F
     thread = page.locator("ol.thread")
     assert "Acknowledgement" in thread.inner_text() and "We have received your message" in thread.inner_text()
     no_violations(page)
-    page.locator("a.button", has_text="Reply to the sender").first.click()
-    page.wait_for_load_state()
+    click_and_load(page, page.locator("a.button", has_text="Reply to the sender").first)
     assert "Reply to" in page.inner_text("h1")
     assert page.input_value("#language") == "en"
     page.select_option("#canned", "fees")
-    page.click("text=Load this text")
-    page.wait_for_load_state()
+    click_and_load(page, "text=Load this text")
     assert "participation fee depends on the type and size" in page.input_value("#body")
     no_violations(page)
     page.set_viewport_size({"width": 1100, "height": 900})
     page.screenshot(path=str(SCREENSHOTS / "reply.png"), full_page=True)  # for docs/desk.md
     page.check("input[name=close]")
-    page.click("text=Preview reply")
-    page.wait_for_load_state()
+    click_and_load(page, "text=Preview reply")
     assert "the reply as it will be sent" in page.inner_text("h1")
     assert TARTU in page.inner_text("article.preview")
     no_violations(page)
     assert not replies(service, request_id)
-    page.click("text=Send reply")
-    page.wait_for_load_state()
+    click_and_load(page, "text=Send reply")
     assert "Reply queued" in page.inner_text("main") and "the request is closed" in page.inner_text("main")
     assert "Status closed" in page.inner_text("p.status")
     mine = page.locator("ol.thread li.out", has_text="Reply by anna")
@@ -87,8 +83,7 @@ def test_double_submission_sends_once(browser, site):  # noqa: F811
     page = browser.new_page()
     log_in(page, served.url)
     page.goto(f"{served.url}/requests/{request_id}/reply?canned=eligibility")
-    page.click("text=Preview reply")
-    page.wait_for_load_state()
+    click_and_load(page, "text=Preview reply")
     statuses = page.evaluate(
         """() => {
           const form = document.querySelector("form.send");
@@ -99,15 +94,13 @@ def test_double_submission_sends_once(browser, site):  # noqa: F811
     )
     assert statuses == ["opaqueredirect", "opaqueredirect"]  # both answered with a redirect
     assert len(replies(service, request_id)) == 1
-    page.click("text=Send reply")
-    page.wait_for_load_state()
+    click_and_load(page, "text=Send reply")
     assert "Nothing sent again" in page.inner_text("main")
     assert len(replies(service, request_id)) == 1
     assert page.locator("ol.thread li.out", has_text="Reply by anna").count() == 1
 
     page.goto(f"{served.url}/requests/{request_id}/reply?canned=fees")
-    page.click("text=Preview reply")
-    page.wait_for_load_state()
+    click_and_load(page, "text=Preview reply")
     page.dblclick("text=Send reply")
     page.wait_for_url(f"**/requests/{request_id}#conversation")
     assert len(replies(service, request_id)) == 2

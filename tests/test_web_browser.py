@@ -68,12 +68,24 @@ def site(tmp_path, smtp):
     service.close()
 
 
+def click_and_load(page, target, **options) -> None:  # noqa: ANN001 - Playwright's Page and Locator
+    """Click something that opens another page, then wait until that page has loaded.
+
+    Playwright's click returns when the next page starts loading: reading it at once (a
+    count, a row list, `is_visible`) can still see the old one. `target` is a selector
+    (clicked as `page.click` does: the first match) or a Locator."""
+    if isinstance(target, str):
+        page.click(target, **options)
+    else:
+        target.click(**options)
+    page.wait_for_load_state()
+
+
 def log_in(page, base: str, name: str = "anna") -> None:
     page.goto(f"{base}/login")
     page.fill("input[name=name]", name)
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    click_and_load(page, "button[type=submit]")
 
 
 def test_work_a_request_from_queue_to_closed(browser, site):
@@ -84,15 +96,12 @@ def test_work_a_request_from_queue_to_closed(browser, site):
     assert "Waiting for a person" in page.inner_text("h1")
     first = page.locator("table.list tbody tr").first
     token = first.locator("td").first.inner_text()
-    first.locator("td a").first.click()
-    page.wait_for_load_state()
+    click_and_load(page, first.locator("td a").first)
     assert token in page.inner_text("h1")
     page.fill("textarea[name=text]", "Called them; they will resend.")
-    page.click("text=Add note")
-    page.wait_for_load_state()
+    click_and_load(page, "text=Add note")
     assert "Note added" in page.inner_text("main")
-    page.click("button:has-text('Close')")
-    page.wait_for_load_state()
+    click_and_load(page, "button:has-text('Close')")
     assert "Status closed" in page.inner_text("p.status")
     assert "Called them" in page.inner_text("ol.events")
     page.goto(f"{served.url}/queue")
@@ -117,8 +126,7 @@ def test_reroute_with_preview_then_send(browser, site):
     page.goto(f"{served.url}/requests/{row['id']}")
     page.select_option("select[name=group]", "lcc")
     page.select_option("select[name=intent]", "question")
-    page.click("text=Preview replies")
-    page.wait_for_load_state()
+    click_and_load(page, "text=Preview replies")
     assert "what this decision will do" in page.inner_text("h1")
     preview = page.inner_text("article.preview")
     assert "We have received your message" in preview
@@ -126,8 +134,7 @@ def test_reroute_with_preview_then_send(browser, site):
         service.store.one("SELECT COUNT(*) FROM outbox WHERE dedupe_key LIKE ?", (f"req{row['id']}:r1:%",))[0]
         == 0
     )
-    page.click("text=Decide and send")
-    page.wait_for_load_state()
+    click_and_load(page, "text=Decide and send")
     assert "1 mail(s) queued" in page.inner_text("main")
     assert (
         service.store.one("SELECT COUNT(*) FROM outbox WHERE dedupe_key LIKE ?", (f"req{row['id']}:r1:%",))[0]
@@ -210,8 +217,7 @@ def test_screenshots_for_the_readme(browser, tmp_path, smtp):
         page = browser.new_page(viewport={"width": 1200, "height": 800})
         log_in(page, served.url)
         page.screenshot(path=str(SCREENSHOTS / "queue.png"), full_page=True)
-        page.locator("table.list tbody tr td a").first.click()
-        page.wait_for_load_state()
+        click_and_load(page, page.locator("table.list tbody tr td a").first)
         page.screenshot(path=str(SCREENSHOTS / "request.png"), full_page=True)
         phone = browser.new_page(viewport={"width": 390, "height": 800})
         log_in(phone, served.url)
