@@ -13,10 +13,18 @@ from dataclasses import dataclass
 
 from intake.rulebook import Cue, Cues
 
+# A negation just before a cue, in the network's languages ("not the LCC group, the ICT
+# one"; "pas celui sur le coût du cycle de vie, mais ..."): the word, then at most 16
+# characters of the same clause (a pronoun, a preposition and an article fit). "Not only
+# the LCC group but also ..." negates nothing.
 NEGATION = re.compile(
     r"(?<!\w)(not|rather than|instead of|than|nicht|kein\w*|statt|anstatt|pas|plutôt que|"
     r"no|non|invece|piuttosto che|niet|geen|in plaats van|inte|snarare än|nie|não|em vez de|"
-    r"ikke|i stedet for|ei|sijaan)(?!\w)[^.\n]{0,12}$",
+    r"ikke|i stedet for|ei|sijaan|ni|en lloc de|ne|nikoli|namiesto|nem|helyett|nu|în loc de|"
+    r"не|вместо|όχι|δεν|αντί|umjesto|namesto|vietoj|nevis|mitte|asemel|ní|seachas|mhux|"
+    r"minflok|ekki|í stað)(?!\w)(?!\s+(?:only|just|nur|seulement|solo|sólo|samo|tylko|só|apenas"
+    r"|bara|kun|vain|pelkästään|csak|doar|само|μόνο|tik|tikai|ainult|amháin|biss|aðeins|alleen"
+    r"|enkel|len|jen|zgolj|samo)\b)[^.,;\n]{0,16}$",
     re.I,
 )
 SUBJECT_WEIGHT = 1.5

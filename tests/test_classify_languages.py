@@ -125,6 +125,25 @@ def test_not_the_lcc_group_the_ict_one():
     assert d.group == "srpp-ict"
 
 
+@pytest.mark.parametrize(
+    ("body", "group"),
+    [
+        ("Nous souhaitons rejoindre un groupe d'intérêt : pas celui sur le coût du cycle de vie, mais celui sur les achats responsables de TIC.", "srpp-ict"),
+        ("Wir möchten einer Interessengruppe beitreten – nicht der zu Lebenszykluskosten, sondern der zur sozial verantwortlichen IKT-Beschaffung.", "srpp-ict"),
+        ("Queremos unirnos al grupo de interés, no al de compras TIC responsables sino al de coste del ciclo de vida.", "lcc"),
+        ("Rádi bychom se připojili ke skupině – ne k té o nákladech životního cyklu, ale k té o společensky odpovědném zadávání ICT.", "srpp-ict"),
+        # "not only ... but also" negates nothing; nor does a negation in another clause
+        ("We would like to join not only the LCC group but also the group on socially responsible ICT procurement.", "both"),
+        ("Želimo se pridružiti ne samo skupini za troškove životnog ciklusa nego i skupini za društveno odgovornu nabavu IKT-a.", "both"),
+        ("We are not yet part of the LCC group but we would very much like to join it.", "lcc"),
+    ],
+)
+def test_a_negated_group_in_other_languages(body, group):
+    # The correction "not that group, this one" in the network's languages.
+    d = decide("Interest group", body)
+    assert (d.group, d.intent) == (group, "join")
+
+
 def test_cc_to_both_inboxes_and_both_groups_is_both():
     # Both groups said, and the mail went to both inboxes.
     d = decide(

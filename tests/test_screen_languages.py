@@ -355,6 +355,12 @@ SPAM = {
         "late client with a sum of $8,500,000. Reply with your full name.",
         "Barrister James <james.law@mail.example>",
     ),
+    "advance-fee 'business proposal'": (
+        "Business proposal",
+        "Dear Friend,\nI have a confidential business proposal of USD 12,500,000 for you. "
+        "Kindly reply with your full name, telephone and bank details so we can transfer the funds.",
+        "Mr. David Brown <david.brown8812@gmail.example>",
+    ),
     "mailbox phishing in Slovak": (
         "Vaša schránka",
         "Vážený zákazník, vaša e-mailová schránka je plná a bude zablokovaná "
@@ -401,6 +407,11 @@ NOT_SPAM = {
     "a question with one spam-like phrase only": (
         "Question about fees",
         "Hello, is the first year of participation risk-free, or is there a fee from the start?",
+    ),
+    "a city asking for the network's bank details to pay a fee": (
+        "Invoice",
+        "Hello, kindly send us your bank details: we will pay the participation fee of "
+        "EUR 1,500 for the LCC group.",
     ),
     "a Greek municipality asking about membership": (
         "Συμμετοχή",
