@@ -128,13 +128,31 @@ def test_not_the_lcc_group_the_ict_one():
 @pytest.mark.parametrize(
     ("body", "group"),
     [
-        ("Nous souhaitons rejoindre un groupe d'intérêt : pas celui sur le coût du cycle de vie, mais celui sur les achats responsables de TIC.", "srpp-ict"),
-        ("Wir möchten einer Interessengruppe beitreten – nicht der zu Lebenszykluskosten, sondern der zur sozial verantwortlichen IKT-Beschaffung.", "srpp-ict"),
-        ("Queremos unirnos al grupo de interés, no al de compras TIC responsables sino al de coste del ciclo de vida.", "lcc"),
-        ("Rádi bychom se připojili ke skupině – ne k té o nákladech životního cyklu, ale k té o společensky odpovědném zadávání ICT.", "srpp-ict"),
+        (
+            "Nous souhaitons rejoindre un groupe d'intérêt : pas celui sur le coût du cycle de vie, mais celui sur les achats responsables de TIC.",
+            "srpp-ict",
+        ),
+        (
+            "Wir möchten einer Interessengruppe beitreten – nicht der zu Lebenszykluskosten, sondern der zur sozial verantwortlichen IKT-Beschaffung.",
+            "srpp-ict",
+        ),
+        (
+            "Queremos unirnos al grupo de interés, no al de compras TIC responsables sino al de coste del ciclo de vida.",
+            "lcc",
+        ),
+        (
+            "Rádi bychom se připojili ke skupině – ne k té o nákladech životního cyklu, ale k té o společensky odpovědném zadávání ICT.",
+            "srpp-ict",
+        ),
         # "not only ... but also" negates nothing; nor does a negation in another clause
-        ("We would like to join not only the LCC group but also the group on socially responsible ICT procurement.", "both"),
-        ("Želimo se pridružiti ne samo skupini za troškove životnog ciklusa nego i skupini za društveno odgovornu nabavu IKT-a.", "both"),
+        (
+            "We would like to join not only the LCC group but also the group on socially responsible ICT procurement.",
+            "both",
+        ),
+        (
+            "Želimo se pridružiti ne samo skupini za troškove životnog ciklusa nego i skupini za društveno odgovornu nabavu IKT-a.",
+            "both",
+        ),
         ("We are not yet part of the LCC group but we would very much like to join it.", "lcc"),
     ],
 )
