@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - the examples read best one per line
 """Screening in every language of the network: never answer a machine, never silence a person.
 
 Every mail here is written for this test (not taken from the corpus): auto-replies as the
@@ -216,6 +217,31 @@ def test_out_of_office_wording_in_each_language(language):
     got, evidence = verdict("Re: Procura+ interest groups: your request", OUT_OF_OFFICE[language])
     assert got == "auto_reply", (language, evidence)
     assert any("when or whom" in e for e in evidence)
+
+
+# The same languages in other words and word orders (Croatian puts 'sam' inside the phrase).
+OUT_OF_OFFICE_AGAIN = {
+    "ro": "Bună ziua,\n\nSunt în concediu până pe 7 decembrie și nu am acces la e-mail. Pentru urgențe, vă rog să contactați colegul meu.\n\nCu stimă,\nIoana Popescu",
+    "sl": "Pozdravljeni,\n\ndo 7. decembra sem odsotna in nimam dostopa do e-pošte. V nujnih primerih se obrnite na sodelavca.\n\nLep pozdrav,\nMaja Novak",
+    "lt": "Laba diena,\n\nIki gruodžio 7 d. esu atostogose ir el. laiškų neskaitau. Skubiais klausimais kreipkitės į kolegą.\n\nPagarbiai\nRūta Jonaitė",
+    "lv": "Labdien!\n\nLīdz 7. decembrim esmu atvaļinājumā un e-pastu nelasu. Steidzamos jautājumos lūdzu sazinieties ar kolēģi.\n\nAr cieņu\nAnna Bērziņa",
+    "et": "Tere!\n\nOlen puhkusel kuni 7. detsembrini ega loe e-kirju. Kiireloomuliste küsimuste korral pöörduge palun kolleegi poole.\n\nLugupidamisega\nKadri Tamm",
+    "mt": "Għażiż/a,\n\nJien barra mill-uffiċċju sas-7 ta' Diċembru u m'għandix aċċess għall-email. Għal kwistjonijiet urġenti jekk jogħġbok ikkuntattja lill-kollega tiegħi.\n\nGrazzi,\nJoseph Borg",
+    "is": "Góðan dag,\n\nÉg er í fríi til 7. desember og les ekki tölvupóst. Í brýnum málum vinsamlegast hafið samband við samstarfsmann minn.\n\nKveðja,\nGuðrún",
+    "ga": "A chara,\n\nBeidh mé as an oifig go dtí an 7 Nollaig agus níl rochtain agam ar ríomhphost. I gcás práinne, déan teagmháil le mo chomhghleacaí.\n\nLe meas,\nSeán",
+    "bg": "Здравейте,\n\nВ отпуск съм до 7 декември и нямам достъп до електронната поща. По спешни въпроси се обърнете към моя колега.\n\nПоздрави,\nИван Петров",
+    "hr": "Poštovani,\n\nna godišnjem sam odmoru do 7. prosinca i ne čitam e-poštu. Za hitne slučajeve obratite se kolegi.\n\nLijep pozdrav,\nIvana Horvat",
+    "sk": "Dobrý deň,\n\ndo 7. decembra som na dovolenke a nemám prístup k e-mailu. V naliehavých prípadoch kontaktujte kolegu.\n\nS pozdravom\nJán Kováč",
+    "da": "Hej,\n\nJeg er på ferie indtil 7. december og læser ikke mails. I hastende tilfælde kontakt venligst min kollega.\n\nVenlig hilsen\nMette Hansen",
+    "pt": "Bom dia,\n\nEstarei ausente do escritório até 7 de dezembro, sem acesso ao correio eletrónico. Para assuntos urgentes, contacte o meu colega.\n\nCumprimentos,\nJoão Silva",
+}
+
+
+@pytest.mark.parametrize("language", OUT_OF_OFFICE_AGAIN)
+def test_out_of_office_in_other_words(language):
+    # A holiday notice with a date and a colleague to contact, however it is worded.
+    got, evidence = verdict("Re: Procura+ interest groups", OUT_OF_OFFICE_AGAIN[language])
+    assert got == "auto_reply", (language, evidence)
 
 
 @pytest.mark.parametrize("language", ["cs", "pl", "ro", "lv", "is", "hu"])
