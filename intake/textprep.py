@@ -63,6 +63,20 @@ _CLOSING = re.compile(
 )
 
 
+REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|vs|odp|antw|r|rif|res|ynt|vá|vl)\s*(\[\d+\])?\s*:", re.I)
+FORWARD_PREFIX = re.compile(r"^\s*(fwd?|tr|wg|vb|rv|i|enc|doorst|pd|fw|vs)\s*:", re.I)
+MAX_TEXT = 8000  # a request is said in the first pages; long threads are quoted history
+
+
+def classification_text(subject: str, body: str, *, forwarded: bool = False) -> tuple[str, str]:
+    """(subject, body) as the classifier reads them: the subject without Re:/Fwd:, the body
+    without quotes, signature and disclaimer (a forward's original text kept). The training
+    corpus's written mails are read the same way (intake/training.py)."""
+    forwarded = forwarded or bool(FORWARD_PREFIX.match(subject))
+    text = strip_for_classification(body, keep_forwarded=forwarded)[:MAX_TEXT]
+    return FORWARD_PREFIX.sub("", REPLY_PREFIX.sub("", subject)).strip(), text
+
+
 def strip_for_classification(body: str, *, keep_forwarded: bool = False) -> str:
     """The sender's own words: no quoted reply, no signature, no disclaimer.
 

@@ -16,9 +16,12 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from intake.textprep import classification_text
+
 SEED = 20261130
 PER_INTENT = 40  # examples per language and kind: ~10,800; with fewer the figures swung with the seed
 TOPIC_CONTEXT = 0.15  # of the other requests also name a theme the writer works on
+MAIL_REPEAT = 3  # each written mail counts as much as three generated ones
 MORE_OF = {"join": 2}  # join requests are most of the mail: twice as many examples
 # a kind of sentence -> (intent label, group label or None when the {group} slot decides)
 KINDS = {
@@ -79,6 +82,30 @@ def _group_names(rules_dir: Path, banks: dict[str, dict[str, list[str]]]) -> lis
     return [*weights, ("both", 0.12)] if len(groups) > 1 else weights
 
 
+def load_mails(rules_dir: Path) -> list[Example]:
+    """The written mails of rules/training/mails_*.toml, read as the classifier reads a mail
+    (intake/textprep.classification_text), each once; `generate` repeats them."""
+    from intake.rulebook import load_rules  # the rules' own reader: which groups exist
+
+    groups = {g.id for g in load_rules(rules_dir).groups} | {"both", "none", "new"}
+    intents = {intent for intent, _ in KINDS.values()}
+    examples = []
+    for path in sorted((rules_dir / "training").glob("mails_*.toml")):
+        with path.open("rb") as handle:
+            mails = tomllib.load(handle).get("mail", [])
+        for n, mail in enumerate(mails, 1):
+            where = f"{path.name}, mail {n}"
+            if mail.get("intent") not in intents or mail.get("group") not in groups:
+                raise ValueError(
+                    f"{where}: intent {mail.get('intent')!r} or group {mail.get('group')!r} unknown"
+                )
+            subject, body = classification_text(mail.get("subject", ""), mail["body"])
+            examples.append(
+                Example(f"{subject}\n{body}", mail["language"], mail["intent"], mail["group"], where)
+            )
+    return examples
+
+
 def generate(rules_dir: Path, *, seed: int = SEED, per_intent: int = PER_INTENT) -> list[Example]:
     """Every language's examples, the same list for the same rules and seed."""
     rng = random.Random(seed)
@@ -117,7 +144,7 @@ def generate(rules_dir: Path, *, seed: int = SEED, per_intent: int = PER_INTENT)
                         template,
                     )
                 )
-    return examples
+    return examples + load_mails(rules_dir) * MAIL_REPEAT
 
 
 def _weighted(rng: random.Random, choices: tuple[tuple[str, float], ...]) -> str:

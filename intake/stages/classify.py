@@ -10,7 +10,6 @@ request went where it went (docs/languages.md).
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from intake import form_mail
@@ -19,7 +18,7 @@ from intake.both_groups import says_both_groups
 from intake.context import Context, Decision, Env, ParsedMail
 from intake.cue_match import Hit, inside, interrogative_spans, match_cues
 from intake.rulebook import Rulebook
-from intake.textprep import strip_for_classification
+from intake.textprep import REPLY_PREFIX, classification_text, strip_for_classification
 from intake.topics import group_names, topic_slug
 
 # the Context fields this stage uses, and those it produces (see intake/stage_view.py)
@@ -37,9 +36,6 @@ WRITES: tuple[str, ...] = ("decision",)
 if TYPE_CHECKING:  # scikit-learn loads only when the first mail is classified (see _models)
     from intake.model import Models, Prediction
 
-REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|vs|odp|antw|r|rif|res|ynt|vá|vl)\s*(\[\d+\])?\s*:", re.I)
-FORWARD_PREFIX = re.compile(r"^\s*(fwd?|tr|wg|vb|rv|i|enc|doorst|pd|fw|vs)\s*:", re.I)
-MAX_TEXT = 8000  # a request is said in the first pages; long threads are quoted history
 INBOX_PRIOR = 1.5
 UNSEEN_REPLY = 1.0  # a reply to mail intake never saw leans to followup, unless it asks for more
 QUESTION_FORM = 0.75  # per sentence that asks and per '?' (two at most): requests are often asked politely
@@ -110,9 +106,9 @@ def classify(
 ) -> Decision:
     """Pure function of the parsed mail and the rules (used by eval and explain too).
     `models` replaces the rules' own trained models (intake/calibration.py, held-out folds)."""
-    forwarded = mail.forwarded_from is not None or bool(FORWARD_PREFIX.match(mail.subject))
-    body = strip_for_classification(mail.body_text, keep_forwarded=forwarded)[:MAX_TEXT]
-    subject = FORWARD_PREFIX.sub("", REPLY_PREFIX.sub("", mail.subject)).strip()
+    subject, body = classification_text(
+        mail.subject, mail.body_text, forwarded=mail.forwarded_from is not None
+    )
     texts = {"subject": subject.lower(), "body": body.lower()}
     present = {name: rules.cue_index.first_starts(text) for name, text in texts.items()}
 
