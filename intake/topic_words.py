@@ -128,7 +128,8 @@ GENERIC = _words(
     # de
     "vorschlag vorschlagen neue neuen neuer neues gruppe gruppen interessengruppe arbeitsgruppe "
     "idee anregung thema themengruppe netzwerk moderieren grunden grundung aw wg anfrage "
-    "vorschlagen einrichten ins leben rufen starten schlagen "
+    "vorschlagen einrichten ins leben rufen starten schlagen interessengruppen arbeitsgruppen "
+    "themengruppen "
     # fr
     "proposition proposer nouveau nouvelle nouveaux groupe groupes interet travail thematique "
     "reseau creer creation animer tr demande "
@@ -172,4 +173,24 @@ GENERIC = _words(
     # el bg
     "προταση προτεινουμε νεα νεας ομαδα ομαδας ενδιαφεροντος εργασιας ιδεα θεμα δικτυο "
     "предложение предлагаме нова нови група групата работна интерес идея тема мрежа "
+    # offering to facilitate, and asking: the words of the request, not of a topic
+    # ("Ofrecimiento para facilitar", "Fragen zur Moderation") in every language
+    "offering volunteer coordinate coordinating coordinator coordination moderate moderating "
+    "moderator moderation host hosting chair chairing questions information "
+    "fragen frage moderatorin koordination koordinieren leitung leiten angebot anbieten "
+    "offre animation animateur animatrice coordonner coordination questions "
+    "ofrecimiento ofrecemos ofrezco oferta facilitar facilitacion facilitador facilitadora "
+    "dinamizar coordinar coordinacion moderar preguntas pregunta consulta "
+    "oferiment oferim dinamitzar preguntes "
+    "offerta disponibilita facilitare facilitazione facilitatore coordinare coordinamento "
+    "moderare domande domanda "
+    "oferecemos facilitacao coordenar coordenacao perguntas pergunta duvida duvidas "
+    "aanbod aanbieden faciliteren coordineren trekker vragen vraag "
+    "erbjudande erbjuder facilitera samordna fragor fraga tilbud tilbyder facilitere "
+    "koordinere sporgsmal tilbyr fasilitere sporsmal "
+    "tarjous tarjoudumme fasilitoida koordinoida kysymys kysymyksia "
+    "moderowanie koordynowanie koordynacja prowadzenie pytanie pytania "
+    "nabidka moderovani koordinace dotaz dotazy otazka ponuka moderovanie koordinacia otazky "
+    "ajanlat moderalas koordinalas kerdes kerdesek "
+    "moderare coordonare facilitare intrebare intrebari "
 )

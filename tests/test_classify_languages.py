@@ -273,6 +273,27 @@ def test_facilitating_a_group_that_does_not_exist_is_a_new_topic():
     assert (d.group, d.intent) == ("new:zero-emission-construction-sites", "facilitate"), d.explanation
 
 
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        (
+            "Ofrecimiento para facilitar",
+            "Hola: me ofrezco para facilitar un grupo de interés de la red, si hace falta.",
+        ),
+        (
+            "Offer to coordinate",
+            "Hello, I would be glad to facilitate one of your interest groups if you need someone.",
+        ),
+        ("Moderation", "Guten Tag, ich würde gern die Moderation einer Interessengruppe übernehmen."),
+    ],
+)
+def test_an_offer_to_facilitate_that_names_no_topic_is_no_new_group(subject, body):
+    # The words of the offer ("ofrecimiento", "facilitar", "Moderation") are no topic: no
+    # new:<slug> is made of them.
+    d = decide(subject, body)
+    assert d.intent == "facilitate" and not d.group.startswith("new:"), (d.group, d.explanation.get("topic"))
+
+
 def test_phrase_banks_are_valid_and_name_each_slot(tmp_path: Path):
     # Every sentence kind that needs a slot has it: a {group} sentence without {group} teaches nothing.
     banks = training.load_banks(ROOT / "rules")

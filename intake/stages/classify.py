@@ -202,7 +202,10 @@ def classify(
     topic_how = None
     if intent == "propose" or (intent == "facilitate" and group_model.label == "new" and group != "both"):
         topic, topic_how = _new_topic(rules, f"{subject}\n{body}", texts, present)
-        group, group_conf = f"new:{topic}", max(group_conf, 0.7 if topic != "other" else 0.5)
+        if intent == "facilitate" and topic == "other":  # an offer that names no new topic
+            topic_how = f"{topic_how}: no new group ({group})"
+        else:
+            group, group_conf = f"new:{topic}", max(group_conf, 0.7 if topic != "other" else 0.5)
 
     confidence = round(min(group_conf, intent_conf), 3)
     runner_up = intent_runner if intent_conf <= group_conf else group_runner
