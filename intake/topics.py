@@ -99,6 +99,27 @@ def _variants(token: str) -> tuple[str, ...]:
     return (token, plain) if plain != token else (token,)
 
 
+# "bygge- og anleggsplasser", "Bau- und Abbruchabfälle", "bouw- en sloopafval": the first
+# word of a pair of compounds that share their second half, written with a hyphen
+_SUSPENDED = re.compile(
+    r"([^\W_]{2,})-\s+(?:og|och|und|oder|en|of|and|or|eller|ja|tai|es|vagy|ir|ar|un|vai|et|ou"
+    r"|y|o|e|i|a|ali|ili|in|sau|и|или|και|ή|nebo|alebo|lub|albo|oraz|agus|u|jew|eda|nó)\s+([^\W_]{6,})"
+)
+
+
+def _completed_compounds(text: str) -> list[tuple[int, str]]:
+    """(position, form) of each suspended compound's possible whole words: "bygge- og
+    anleggsplasser" also says "byggeplasser" (with every split of the second word, since where
+    its compound joins is not known: the stems of the lexicon pick the one that fits)."""
+    folded = fold(text)
+    found = []
+    for match in _SUSPENDED.finditer(folded):
+        position = len(words_of(folded[: match.start(1)]))
+        head, whole = match.group(1), match.group(2)
+        found += [(position, head + whole[k:]) for k in range(1, len(whole) - 3)]
+    return found
+
+
 @dataclass(frozen=True)
 class Phrase:
     text: str
@@ -134,6 +155,8 @@ class _Text:
         for i, token in enumerate(words_of(text)):
             for form in _variants(token):
                 self.positions.setdefault(form, []).append(i)
+        for i, form in _completed_compounds(text):
+            self.positions.setdefault(form, []).append(i)
         self.sorted = sorted(self.positions)
         self.haystack = " ".join(self.sorted)
         self._found: dict[tuple[str, int, int], list[int]] = {}

@@ -216,3 +216,21 @@ def test_an_existing_groups_name_is_never_the_new_topic():
     text = "Proposal\nAs discussed at the LCC group meeting, we propose a new group. Who is in?"
     assert topics.topic_slug(text, RULES)[0] == "lcc"  # without the names
     assert topics.topic_slug(text, RULES, names) == ("", "no topic named")
+
+
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [
+        (
+            "Vi vil foreslå en ny interessegruppe om utslippsfrie bygge- og anleggsplasser.",
+            "zero-emission-construction-sites",
+        ),
+        (
+            "Wir schlagen eine Gruppe für emissionsfreie Bau- und Abrissstellen vor.",
+            "zero-emission-construction-sites",
+        ),
+    ],
+)
+def test_a_suspended_compound_is_read_whole(text, slug):
+    # "bygge- og anleggsplasser" says "byggeplasser" too: the lexicon finds the topic.
+    assert topics.topic_slug(text, ROOT / "rules")[0] == slug
