@@ -129,6 +129,8 @@ def test_held_out_examples(subject, body, group, intent):
         ("spam", ["unsolicited offer"], "other"),  # wants something unrelated: never answered
         ("list_or_bulk", ["Precedence: bulk"], "other"),  # a company's mailing
         ("list_or_bulk", ["list-post: <mailto:list@example.org>"], "auto"),  # a discussion list
+        # a list's digest: list software sets "Precedence: list", bulk mailers "bulk"
+        ("list_or_bulk", ["list-id header", "list-unsubscribe header", "Precedence: list"], "auto"),
         ("auto_reply", ["Auto-Submitted: auto-replied"], "auto"),
         ("bounce", ["Content-Type: multipart/report"], "auto"),
     ],

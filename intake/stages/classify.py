@@ -72,9 +72,10 @@ def machine_intent(screening: str | None, evidence: list[str]) -> str:
     wants something of us that is not about the network: bulk mail from a company (a
     newsletter, a sales mailing) and spam are `other`. Neither is ever answered (screening
     decides that); the intent only says what the mail is. A discussion list (List-Post,
-    list software as the sender) is machine traffic."""
+    "Precedence: list", which list software sets and bulk mailers do not, or list software
+    as the sender) is machine traffic."""
     bulk_marketing = screening == "list_or_bulk" and not any(
-        "list-post" in e or "matches" in e for e in evidence
+        "list-post" in e.lower() or "matches" in e or "precedence: list" in e.lower() for e in evidence
     )
     return "other" if bulk_marketing or screening == "spam" else "auto"
 
