@@ -69,12 +69,16 @@ MAX_TEXT = 8000  # a request is said in the first pages; long threads are quoted
 
 
 def classification_text(subject: str, body: str, *, forwarded: bool = False) -> tuple[str, str]:
-    """(subject, body) as the classifier reads them: the subject without Re:/Fwd:, the body
-    without quotes, signature and disclaimer (a forward's original text kept). The training
-    corpus's written mails are read the same way (intake/training.py)."""
+    """(subject, body) as the classifier reads them: the subject without its Re:/Fwd:
+    prefixes (all of them), the body without quotes, signature and disclaimer (a forward's
+    original text kept). The training corpus's written mails are read the same way
+    (intake/training.py)."""
     forwarded = forwarded or bool(FORWARD_PREFIX.match(subject))
     text = strip_for_classification(body, keep_forwarded=forwarded)[:MAX_TEXT]
-    return FORWARD_PREFIX.sub("", REPLY_PREFIX.sub("", subject)).strip(), text
+    stripped = subject
+    while (prefix := REPLY_PREFIX.match(stripped) or FORWARD_PREFIX.match(stripped)) is not None:
+        stripped = stripped[prefix.end() :]  # "AW: RE: Fwd: ..." as deep as it goes
+    return stripped.strip(), text
 
 
 def strip_for_classification(body: str, *, keep_forwarded: bool = False) -> str:

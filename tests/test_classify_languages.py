@@ -306,6 +306,31 @@ def test_phrase_banks_are_valid_and_name_each_slot(tmp_path: Path):
                 assert "{topic}" in sentence, (language, kind, sentence)
 
 
+def test_written_mails_cover_every_language_and_are_read_as_classify_reads_them(tmp_path: Path):
+    # rules/training/mails_*.toml: whole mails in every language, every intent; the text
+    # learned is what classify reads (no "Re:", no signature), and a wrong label is refused.
+    import shutil
+
+    mails = training.load_mails(ROOT / "rules")
+    assert {m.language for m in mails} == set(NETWORK)
+    for language in NETWORK:
+        intents = {m.intent for m in mails if m.language == language}
+        assert intents == {"join", "question", "propose", "facilitate", "followup", "unsubscribe", "other"}, (
+            language
+        )
+    assert not any(m.text.lower().startswith(("re:", "aw:", "fwd:")) for m in mails)
+    generated = training.generate(ROOT / "rules")
+    assert sum(e.sentence.startswith("mails_") for e in generated) == len(mails) * training.MAIL_REPEAT
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    (rules / "training" / "mails_zz.toml").write_text(
+        '[[mail]]\nlanguage = "en"\nintent = "join"\ngroup = "circular"\nsubject = "x"\nbody = "y"\n'
+    )
+    with pytest.raises(ValueError, match="mails_zz.toml, mail 1: .*'circular'"):
+        training.load_mails(rules)
+
+
 def test_an_inline_forward_is_decided_on_the_original_writers_text():
     # A colleague's "FYI" says little; the forwarded request below it decides group and intent.
     body = (
