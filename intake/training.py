@@ -21,7 +21,7 @@ from intake.textprep import classification_text
 SEED = 20261130
 PER_INTENT = 40  # examples per language and kind: ~10,800; with fewer the figures swung with the seed
 TOPIC_CONTEXT = 0.15  # of the other requests also name a theme the writer works on
-MAIL_REPEAT = 3  # each written mail counts as much as three generated ones
+MAIL_WEIGHT = 3.0  # a written mail counts as much as three generated ones (a sample weight)
 MORE_OF = {"join": 2}  # join requests are most of the mail: twice as many examples
 # a kind of sentence -> (intent label, group label or None when the {group} slot decides)
 KINDS = {
@@ -45,6 +45,7 @@ class Example:
     intent: str
     group: str  # srpp-ict | lcc | both | none | new
     sentence: str = ""  # the phrase-bank sentence it was made from (calibration holds sentences out)
+    weight: float = 1.0  # how much it counts in training (written mails more than generated ones)
 
 
 def load_banks(rules_dir: Path) -> dict[str, dict[str, list[str]]]:
@@ -84,7 +85,9 @@ def _group_names(rules_dir: Path, banks: dict[str, dict[str, list[str]]]) -> lis
 
 def load_mails(rules_dir: Path) -> list[Example]:
     """The written mails of rules/training/mails_*.toml, read as the classifier reads a mail
-    (intake/textprep.classification_text), each once; `generate` repeats them."""
+    (intake/textprep.classification_text), each weighing MAIL_WEIGHT in training: counted
+    once by the vectorizer (an n-gram of one mail only stays out, as min_df says), three
+    times by the linear models."""
     from intake.rulebook import load_rules  # the rules' own reader: which groups exist
 
     groups = {g.id for g in load_rules(rules_dir).groups} | {"both", "none", "new"}
@@ -94,14 +97,13 @@ def load_mails(rules_dir: Path) -> list[Example]:
         with path.open("rb") as handle:
             mails = tomllib.load(handle).get("mail", [])
         for n, mail in enumerate(mails, 1):
-            where = f"{path.name}, mail {n}"
-            if mail.get("intent") not in intents or mail.get("group") not in groups:
-                raise ValueError(
-                    f"{where}: intent {mail.get('intent')!r} or group {mail.get('group')!r} unknown"
-                )
+            intent, group = mail.get("intent"), mail.get("group")
+            if intent not in intents or group not in groups:
+                raise ValueError(f"{path.name}, mail {n}: intent {intent!r} or group {group!r} unknown")
             subject, body = classification_text(mail.get("subject", ""), mail["body"])
+            text = f"{subject}\n{body}"
             examples.append(
-                Example(f"{subject}\n{body}", mail["language"], mail["intent"], mail["group"], where)
+                Example(text, mail["language"], intent, group, f"{path.name}, mail {n}", MAIL_WEIGHT)
             )
     return examples
 
@@ -144,7 +146,7 @@ def generate(rules_dir: Path, *, seed: int = SEED, per_intent: int = PER_INTENT)
                         template,
                     )
                 )
-    return examples + load_mails(rules_dir) * MAIL_REPEAT
+    return examples + load_mails(rules_dir)
 
 
 def _weighted(rng: random.Random, choices: tuple[tuple[str, float], ...]) -> str:
