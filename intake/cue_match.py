@@ -15,16 +15,21 @@ from intake.rulebook import Cue, Cues
 
 # A negation just before a cue, in the network's languages ("not the LCC group, the ICT
 # one"; "pas celui sur le coût du cycle de vie, mais ..."): the word, then at most 16
-# characters of the same clause (a pronoun, a preposition and an article fit). "Not only
-# the LCC group but also ..." negates nothing.
+# characters of the same clause (a pronoun, a preposition and an article fit). The short
+# words that are something else in another language (Portuguese "no grupo" is "in the
+# group", Dutch "nu" is "now") must stand closer: 10 characters ("no al de ...", "ne k té
+# o ..."). "Not only the LCC group but also ..." negates nothing.
+_NOT_ONLY = (
+    r"(?!\s+(?:only|just|nur|seulement|solo|sólo|samo|tylko|só|apenas|bara|kun|vain|pelkästään"
+    r"|csak|doar|само|μόνο|tik|tikai|ainult|amháin|biss|aðeins|alleen|enkel|len|jen|zgolj)\b)"
+)
 NEGATION = re.compile(
-    r"(?<!\w)(not|rather than|instead of|than|nicht|kein\w*|statt|anstatt|pas|plutôt que|"
-    r"no|non|invece|piuttosto che|niet|geen|in plaats van|inte|snarare än|nie|não|em vez de|"
-    r"ikke|i stedet for|ei|sijaan|ni|en lloc de|ne|nikoli|namiesto|nem|helyett|nu|în loc de|"
-    r"не|вместо|όχι|δεν|αντί|umjesto|namesto|vietoj|nevis|mitte|asemel|ní|seachas|mhux|"
-    r"minflok|ekki|í stað)(?!\w)(?!\s+(?:only|just|nur|seulement|solo|sólo|samo|tylko|só|apenas"
-    r"|bara|kun|vain|pelkästään|csak|doar|само|μόνο|tik|tikai|ainult|amháin|biss|aðeins|alleen"
-    r"|enkel|len|jen|zgolj|samo)\b)[^.,;\n]{0,16}$",
+    r"(?:(?<!\w)(?:not|rather than|instead of|than|nicht|kein\w*|statt|anstatt|pas|plutôt que|"
+    r"non|invece|piuttosto che|niet|geen|in plaats van|inte|snarare än|nie|não|em vez de|"
+    r"ikke|i stedet for|sijaan|en lloc de|nikoli|namiesto|nem|helyett|în loc de|"
+    r"вместо|όχι|δεν|αντί|umjesto|namesto|vietoj|nevis|mitte|asemel|seachas|mhux|"
+    r"minflok|ekki|í stað)(?!\w)" + _NOT_ONLY + r"[^.,;\n]{0,16}"
+    r"|(?<!\w)(?:no|ni|ne|nu|ei|не|ní)(?!\w)" + _NOT_ONLY + r"[^.,;\n]{0,10})$",
     re.I,
 )
 SUBJECT_WEIGHT = 1.5

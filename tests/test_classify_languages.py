@@ -162,6 +162,25 @@ def test_a_negated_group_in_other_languages(body, group):
     assert (d.group, d.intent) == (group, "join")
 
 
+def test_the_model_does_not_vote_for_a_group_named_only_to_be_excluded():
+    # The n-grams of "coût du cycle de vie" are there; the negation is beyond them.
+    body = (
+        "Bonjour,\n\nNous souhaitons rejoindre un groupe d'intérêt : pas celui sur le coût du cycle de "
+        "vie, mais celui sur les achats responsables de TIC.\n\nCordialement,\nClaire Dubois"
+    )
+    d = decide("Groupe d'intérêt", body)
+    assert (d.group, d.intent) == ("srpp-ict", "join"), d.explanation["group"]
+    assert not any("model" in cue for cue in d.explanation["group"]["cues"].get("lcc", []))
+
+
+def test_a_reply_that_asks_nothing_is_no_question():
+    # "are the" reads as a question to the n-grams; nothing is asked: a follow-up.
+    d = decide(
+        "RE: LCC meeting", "Thanks, attached are the slides from our presentation.", In_Reply_To="<a@b>"
+    )
+    assert d.intent == "followup", d.explanation["intent"]
+
+
 def test_cc_to_both_inboxes_and_both_groups_is_both():
     # Both groups said, and the mail went to both inboxes.
     d = decide(

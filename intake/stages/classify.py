@@ -148,6 +148,8 @@ def classify(
                 intent_scores[intent] -= hit.weight * 0.65
                 hit.weight *= 0.35
                 hit.cue += " [in a question]"
+    if not (asked or asked_subject):
+        _damp_unasked_question(intent_scores, intent_hits)
     proposing = _model_reads(intent_model, "propose")  # "Would there be interest in a group on ...?"
     # The model's top intent is `other` (a sales pitch, a bid for a tender the network does not
     # run, an interview or survey request): its question marks do not make it a question, and
@@ -249,7 +251,10 @@ def _add_group_votes(
     names no group by a cue, the model has only incidental n-grams to go on: its vote
     counts half, and the inbox the mail arrived at decides sooner. Where the text names a
     group the model was never trained on (one started later, intake/register.py), the model
-    cannot weigh it against the others: the cues decide."""
+    cannot weigh it against the others: the cues decide. A group the text names only to
+    exclude it ("pas celui sur le coût du cycle de vie") gets no vote: the n-grams of its
+    topic are there, the negation is not something they can read."""
+    negated = {g for g, found in hits.items() if any(h.weight < 0 for h in found)}
     named_by_cue = {
         g for g, found in hits.items() if any(h.field in ("subject", "body") and h.weight > 0 for h in found)
     }
@@ -265,7 +270,7 @@ def _add_group_votes(
         above_chance = (probability - chance) / (1 - chance)
         targets = [g.id for g in rules.groups] if label == "both" else [label]
         for target in targets:
-            if target not in scores or above_chance <= 0:
+            if target not in scores or above_chance <= 0 or target in negated:
                 continue  # none and new are not groups: their weight is what the groups miss
             weight = weight_of_one * above_chance * (0.8 if label == "both" else 1.0)
             scores[target] += weight
@@ -292,6 +297,20 @@ def _damp_reported_joins(
             scores["join"] -= hit.weight
             hit.weight = 0.0
             hit.cue += " [in a followup]"
+
+
+def _damp_unasked_question(scores: dict[str, float], hits: dict[str, list[Hit]]) -> None:
+    """A mail that asks nothing (no question mark, no question cue) is a question only by the
+    model's n-grams, which on a short text are easily misled ("Thanks, attached are the
+    slides" read as a question for its "are the"): that vote counts half."""
+    found = hits.get("question", [])
+    if any(hit.field != "model" and hit.weight > 0 for hit in found):
+        return
+    for hit in found:
+        if hit.field == "model":
+            scores["question"] -= hit.weight / 2
+            hit.weight /= 2
+            hit.cue += " [nothing asked]"
 
 
 def _add_intent_votes(prediction: Prediction, scores: dict[str, float], hits: dict[str, list[Hit]]) -> None:
