@@ -16,22 +16,43 @@ from intake.rulebook import Cue, Cues
 # A negation just before a cue, in the network's languages ("not the LCC group, the ICT
 # one"; "pas celui sur le coût du cycle de vie, mais ..."): the word, then at most 16
 # characters of the same clause (a pronoun, a preposition and an article fit). The short
-# words that are something else in another language (Portuguese "no grupo" is "in the
-# group", Dutch "nu" is "now") must stand closer: 10 characters ("no al de ...", "ne k té
-# o ..."). "Not only the LCC group but also ..." negates nothing.
+# words count only in the languages where they negate (Portuguese "no grupo" is "in the
+# group", Dutch "nu" is "now"), and must stand closer: 10 characters ("no al de ...",
+# "ne k té o ..."). Words that follow what they negate (Hungarian "helyett", Finnish
+# "sijaan") are not used. "Not only the LCC group but also ..." negates nothing.
 _NOT_ONLY = (
-    r"(?!\s+(?:only|just|nur|seulement|solo|sólo|samo|tylko|só|apenas|bara|kun|vain|pelkästään"
-    r"|csak|doar|само|μόνο|tik|tikai|ainult|amháin|biss|aðeins|alleen|enkel|len|jen|zgolj)\b)"
+    r"(?!\s+(?:only|just|nur|seulement|uniquement|solo|sólo|soltanto|samo|tylko|só|somente|apenas"
+    r"|bara|blot|enbart|endast|kun|vain|pelkästään|ainoastaan|csak|doar|numai|només|само|μόνο|tik"
+    r"|tikai|ainult|amháin|biss|aðeins|alleen|enkel|len|jen|zgolj|le)\b)"
 )
 NEGATION = re.compile(
-    r"(?:(?<!\w)(?:not|rather than|instead of|than|nicht|kein\w*|statt|anstatt|pas|plutôt que|"
-    r"non|invece|piuttosto che|niet|geen|in plaats van|inte|snarare än|nie|não|em vez de|"
-    r"ikke|i stedet for|sijaan|en lloc de|nikoli|namiesto|nem|helyett|în loc de|"
-    r"вместо|όχι|δεν|αντί|umjesto|namesto|vietoj|nevis|mitte|asemel|seachas|mhux|"
-    r"minflok|ekki|í stað)(?!\w)" + _NOT_ONLY + r"[^.,;\n]{0,16}"
-    r"|(?<!\w)(?:no|ni|ne|nu|ei|не|ní)(?!\w)" + _NOT_ONLY + r"[^.,;\n]{0,10})$",
+    r"(?<!\w)(?:not|rather than|instead of|than|nicht|kein\w*|statt|anstatt|pas|plutôt que"
+    r"|au lieu de|non|invece|piuttosto che|niet|geen|in plaats van|inte|snarare än|i stället för"
+    r"|nie|zamiast|não|em vez de|en vez de|en lugar de|ikke|i stedet for|en lloc de|nikoli"
+    r"|namiesto|namísto|místo|nem|în loc de|вместо|όχι|δεν|αντί|umjesto|namesto|vietoj|nevis"
+    r"|mitte|seachas|mhux|minflok|ekki|í stað)(?!\w)" + _NOT_ONLY + r"[^.,;\n]{0,16}$",
     re.I,
 )
+_SHORT_NEGATION = {
+    language: re.compile(r"(?<!\w)(?:" + words + r")(?!\w)" + _NOT_ONLY + r"[^.,;\n]{0,10}$", re.I)
+    for language, words in {
+        "en": "no",
+        "es": "no|ni",
+        "it": "no",
+        "ca": "no|ni",
+        "ro": "nu",
+        "ga": "ní",
+        "bg": "не",
+        "cs": "ne",
+        "sk": "ne",
+        "sl": "ne",
+        "hr": "ne",
+        "lt": "ne",
+        "lv": "ne",
+        "fi": "ei",
+        "et": "ei",
+    }.items()
+}
 SUBJECT_WEIGHT = 1.5
 
 
@@ -55,13 +76,21 @@ SELF_REQUEST = re.compile(
 
 
 def match_cues(
-    cues: Cues, texts: dict[str, str], present: dict[str, dict[str, int]], *, negate: bool = True
+    cues: Cues,
+    texts: dict[str, str],
+    present: dict[str, dict[str, int]],
+    *,
+    negate: bool = True,
+    language: str | None = None,
 ) -> list[Hit]:
     """Hits of these cues; `present` says where each cue literal first occurs per field
     (CueIndex), so a cue whose literal is absent is never looked at, and a cue that
     starts with its literal is tried only where the literal is (a regex scan of the
-    whole text from a lookbehind is what cost the time)."""
+    whole text from a lookbehind is what cost the time). With `negate`, a negated cue
+    counts against, and so does a shorter cue inside it ("cycle de vie" within "pas celui
+    sur le coût du cycle de vie"); `language` adds its short negation words."""
     hits = []
+    negated_spans: list[tuple[str, int, int]] = []
     seen: set[tuple[str, str]] = set()
     by_literal = cues.by_literal
     candidates = sorted(
@@ -81,10 +110,14 @@ def match_cues(
             if not found:
                 continue
             weight = cue.weight * (SUBJECT_WEIGHT if field == "subject" else 1.0)
-            if negate and negated(text, found.start()) and not affirmed(cue, text):
+            if negate and negated(text, found.start(), language) and not affirmed(cue, text, language):
                 weight = -weight
+                negated_spans.append((field, found.start(), found.end()))
             hits.append(Hit(cue.text, field, weight, found.start()))
             seen.add((cue.text, field))
+    for hit in hits:
+        if hit.weight > 0 and any(f == hit.field and a <= hit.start < b for f, a, b in negated_spans):
+            hit.weight = -hit.weight
     return hits
 
 
@@ -120,10 +153,13 @@ def inside(position: int, spans: list[tuple[int, int]]) -> bool:
     return any(start <= position < end for start, end in spans)
 
 
-def negated(text: str, start: int) -> bool:
-    return bool(NEGATION.search(text[max(0, start - 30) : start]))
+def negated(text: str, start: int, language: str | None = None) -> bool:
+    """A negation stands just before `start` (the short words of `language` too)."""
+    before = text[max(0, start - 30) : start]
+    short = _SHORT_NEGATION.get(language or "")
+    return bool(NEGATION.search(before) or (short and short.search(before)))
 
 
-def affirmed(cue: Cue, text: str) -> bool:
+def affirmed(cue: Cue, text: str, language: str | None = None) -> bool:
     """The cue also appears somewhere not negated."""
-    return any(not negated(text, m.start()) for m in cue.pattern.finditer(text))
+    return any(not negated(text, m.start(), language) for m in cue.pattern.finditer(text))

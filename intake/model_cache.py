@@ -26,7 +26,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 FORMAT = "1"  # bump when what is pickled changes shape
-SOURCES = ("model.py", "training.py")  # the code that shapes the fitted models
+SOURCES = ("model.py", "training.py", "textprep.py")  # the code that shapes the fitted models
 
 
 def directory() -> Path | None:

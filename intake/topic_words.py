@@ -176,13 +176,13 @@ GENERIC = _words(
     # offering to facilitate, and asking: the words of the request, not of a topic
     # ("Ofrecimiento para facilitar", "Fragen zur Moderation") in every language
     "offering volunteer coordinate coordinating coordinator coordination moderate moderating "
-    "moderator moderation host hosting chair chairing questions information "
-    "fragen frage moderatorin koordination koordinieren leitung leiten angebot anbieten "
+    "moderator moderation chair chairing questions "
+    "fragen frage moderatorin koordination koordinieren leiten angebot anbieten "
     "offre animation animateur animatrice coordonner coordination questions "
-    "ofrecimiento ofrecemos ofrezco oferta facilitar facilitacion facilitador facilitadora "
-    "dinamizar coordinar coordinacion moderar preguntas pregunta consulta "
+    "ofrecimiento ofrecemos ofrezco facilitar facilitacion facilitador facilitadora "
+    "dinamizar coordinar coordinacion moderar preguntas pregunta "
     "oferiment oferim dinamitzar preguntes "
-    "offerta disponibilita facilitare facilitazione facilitatore coordinare coordinamento "
+    "disponibilita facilitare facilitazione facilitatore coordinare coordinamento "
     "moderare domande domanda "
     "oferecemos facilitacao coordenar coordenacao perguntas pergunta duvida duvidas "
     "aanbod aanbieden faciliteren coordineren trekker vragen vraag "

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 MAX_WORDS = 5
 SUBJECT_WORDS = 4
+SUBJECT_LINE = "the subject line"
 EXTRA_SPAN = 4  # tokens a phrase's words may be spread over beyond their own number
 INFIX_FROM = 7  # a stem this long is found inside a compound too ("grossbaustellen")
 _LETTERS = str.maketrans("øłđðħıς", "olddhiσ") | str.maketrans({"æ": "ae", "œ": "oe", "ß": "ss", "þ": "th"})
@@ -102,8 +103,8 @@ def _variants(token: str) -> tuple[str, ...]:
 # "bygge- og anleggsplasser", "Bau- und Abbruchabfälle", "bouw- en sloopafval": the first
 # word of a pair of compounds that share their second half, written with a hyphen
 _SUSPENDED = re.compile(
-    r"([^\W_]{2,})-\s+(?:og|och|und|oder|en|of|and|or|eller|ja|tai|es|vagy|ir|ar|un|vai|et|ou"
-    r"|y|o|e|i|a|ali|ili|in|sau|и|или|και|ή|nebo|alebo|lub|albo|oraz|agus|u|jew|eda|nó)\s+([^\W_]{6,})"
+    r"(?<![^\W_])([^\W_]{2,})-\s+(?:og|och|und|oder|en|of|and|or|eller|ja|tai|es|vagy|ir|ar|un|vai|et|ou"
+    r"|y|o|e|i|a|ali|ili|in|sau|и|или|και|nebo|alebo|lub|albo|oraz|agus|u|jew|eda|no)\s+([^\W_]{6,})"
 )
 
 
@@ -248,7 +249,7 @@ def writers_words(text: str, groups: Iterable[str] = ()) -> tuple[list[str], str
             if _GROUP_WORD.search(word) and (taken := _before(words[:i], generic)):
                 return taken, "before the group word"
     subject = [w for w in words_of(text.split("\n", 1)[0]) if w not in STOP and w not in generic]
-    return subject[:SUBJECT_WORDS], "the subject line"
+    return subject[:SUBJECT_WORDS], SUBJECT_LINE
 
 
 def group_names(rules: Rulebook) -> list[str]:
@@ -262,10 +263,14 @@ def topic_slug(text: str, rules_dir: str | Path, groups: Iterable[str] = ()) -> 
     words, where = writers_words(text, groups)
     # the topic the writer names ("a group on the circular economy") before any other the
     # text mentions ("... our tenders for furniture")
-    if words and (phrase := lexicon_topic(" ".join(words), rules_dir)):
-        return phrase.slug, f"topic lexicon, in the topic named ({where}): '{phrase.text}'"
-    if phrase := lexicon_topic(text, rules_dir):
-        return phrase.slug, f"topic lexicon: '{phrase.text}'"
+    # the subject line's first words are a guess at the topic, cut short: they do not come
+    # before the most specific phrase of the whole text ("... mensa scolastica bio?")
+    named = lexicon_topic(" ".join(words), rules_dir) if words and where != SUBJECT_LINE else None
+    anywhere = lexicon_topic(text, rules_dir)
+    if named:
+        return named.slug, f"topic lexicon, in the topic named ({where}): '{named.text}'"
+    if anywhere:
+        return anywhere.slug, f"topic lexicon: '{anywhere.text}'"
     slug = slugify(" ".join(words))
     if len(slug) >= 3:
         return slug, f"the writer's words ({where}): '{' '.join(words)}'"

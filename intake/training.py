@@ -100,25 +100,29 @@ def load_mails(rules_dir: Path) -> list[Example]:
     groups = {g.id for g in rules.groups} | {"both", "none", "new"}
     intents = {intent for intent, _ in KINDS.values()}
     names = _people_of_the_groups(rules.groups)
+    languages = set(load_banks(rules_dir))  # the languages the phrase banks are written in
     examples = []
     for path in sorted((rules_dir / "training").glob("mails_*.toml")):
         with path.open("rb") as handle:
             mails = tomllib.load(handle).get("mail", [])
         for n, mail in enumerate(mails, 1):
-            intent, group = mail.get("intent"), mail.get("group")
-            if intent not in intents or group not in groups:
-                raise ValueError(f"{path.name}, mail {n}: intent {intent!r} or group {group!r} unknown")
-            subject, body = classification_text(mail.get("subject", ""), mail["body"])
+            intent, group, language = mail.get("intent"), mail.get("group"), mail.get("language")
+            if intent not in intents or group not in groups or language not in languages:
+                raise ValueError(
+                    f"{path.name}, mail {n}: intent {intent!r}, group {group!r} or language"
+                    f" {language!r} unknown"
+                )
+            if not isinstance(mail.get("body"), str):
+                raise ValueError(f"{path.name}, mail {n}: no body")
+            subject, body = classification_text(str(mail.get("subject", "")), mail["body"])
             text = names.sub("", f"{subject}\n{body}")
-            examples.append(
-                Example(text, mail["language"], intent, group, f"{path.name}, mail {n}", MAIL_WEIGHT)
-            )
+            examples.append(Example(text, language, intent, group, f"{path.name}, mail {n}", MAIL_WEIGHT))
     return examples
 
 
 def _people_of_the_groups(groups: Iterable[Group]) -> re.Pattern[str]:
     """The names in the group inboxes' and facilitators' addresses (philipp.tepper@ ->
-    "philipp", "tepper", and their inflections: "Teppere", "Tepperovi"), which the written
+    "Philipp", "Tepper", and their inflections: "Teppere", "Tepperovi"), which the written
     mails use in greetings. They are taken out of the training text: a person's name says
     nothing of what a mail wants, and the facilitator changes."""
     locals_ = {
@@ -133,7 +137,11 @@ def _people_of_the_groups(groups: Iterable[Group]) -> re.Pattern[str]:
     }
     if not parts:
         return re.compile(r"(?!)")  # matches nothing
-    return re.compile(r"(?<!\w)(?:" + "|".join(sorted(map(re.escape, parts))) + r")\w*", re.I)
+    # as a name is written: Capitalised or lower-case ("hi philipp,"), with an ending of up
+    # to four letters ("Teppere", "Tepperovi"). A name that begins a common word would take
+    # that word out too ("mark." and "market"): no facilitator's name does today.
+    names = "|".join(sorted(f"[{p[0].upper()}{p[0]}]{re.escape(p[1:])}" for p in parts))
+    return re.compile(r"(?<!\w)(?:" + names + r")(?:[a-zà-ÿ]{0,4})(?!\w)")
 
 
 def generate(rules_dir: Path, *, seed: int = SEED, per_intent: int = PER_INTENT) -> list[Example]:

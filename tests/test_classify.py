@@ -54,7 +54,7 @@ def decide(raw: bytes, **kw):
         (
             "Proposta",
             "Vorremmo proporre un nuovo gruppo di interesse sulla ristorazione scolastica.",
-            "new:catering",
+            "new:school-catering",
             "propose",
             "it",
         ),

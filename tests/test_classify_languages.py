@@ -162,6 +162,33 @@ def test_a_negated_group_in_other_languages(body, group):
     assert (d.group, d.intent) == (group, "join")
 
 
+@pytest.mark.parametrize(
+    ("subject", "body", "group"),
+    [
+        # Portuguese "no" is "in the"; Dutch and Swedish "nu" is "now": no negation there
+        ("Inscrição", "Bom dia, gostaria de inscrever a nossa câmara no grupo LCC. Obrigado.", "lcc"),
+        ("LCC-groep", "Goedemiddag, wij willen nu graag deelnemen aan de LCC-groep.", "lcc"),
+        ("LCC-gruppen", "Hej! Vi vill nu gå med i LCC-gruppen om livscykelkostnader.", "lcc"),
+        # "not only ... but also" in Danish
+        (
+            "Deltagelse",
+            "Vi vil gerne deltage, ikke blot i LCC-gruppen, men også i IKT-gruppen.",
+            "both",
+        ),
+    ],
+)
+def test_words_that_only_look_like_a_negation(subject, body, group):
+    d = decide(subject, body)
+    assert (d.group, d.intent) == (group, "join"), d.explanation["group"]
+
+
+def test_a_subject_loses_every_reply_and_forward_prefix():
+    from intake.textprep import classification_text
+
+    assert classification_text("AW: RE: Fwd: Re[2]: LCC group", "x")[0] == "LCC group"
+    assert classification_text("VS: Interest group", "Hi")[0] == "Interest group"
+
+
 def test_the_model_does_not_vote_for_a_group_named_only_to_be_excluded():
     # The n-grams of "coût du cycle de vie" are there; the negation is beyond them.
     body = (
@@ -352,6 +379,11 @@ def test_written_mails_cover_every_language_and_are_read_as_classify_reads_them(
         '[[mail]]\nlanguage = "en"\nintent = "join"\ngroup = "circular"\nsubject = "x"\nbody = "y"\n'
     )
     with pytest.raises(ValueError, match="mails_zz.toml, mail 1: .*'circular'"):
+        training.load_mails(rules)
+    (rules / "training" / "mails_zz.toml").write_text(
+        '[[mail]]\nlanguage = "en"\nintent = "join"\ngroup = "lcc"\n'
+    )
+    with pytest.raises(ValueError, match="mails_zz.toml, mail 1: no body"):
         training.load_mails(rules)
 
 

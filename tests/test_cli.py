@@ -211,6 +211,19 @@ def test_migrations_are_recorded_and_idempotent(setup):
         query = next(s for s in sql if "COUNT" in s)
         plan = " ".join(str(tuple(r)) for r in service.store.query("EXPLAIN QUERY PLAN " + query))
         assert "COVERING INDEX outbox_rate_" in plan, plan
+    # and they stop counting at the limit
+    from intake.stages.respond import _rate_windows
+
+    day, _hour = _rate_windows()
+    with service.store.transaction():
+        for n in range(5):
+            service.store.conn.execute(
+                "INSERT INTO outbox (kind, template, recipient, message_id, raw, created_at,"
+                " rate_organisation) VALUES ('ack', 't', 'a@stad.gent', ?, x'00', ?, 'org:Stad Gent')",
+                (f"cap-{n}@test", "9999-01-01T00:00:00"),  # inside any window
+            )
+    assert queries_outbox.acks_since(service.store, since=day, cap=3, organisation="org:Stad Gent") == 3
+    assert queries_outbox.acks_since(service.store, since=day, cap=20, organisation="org:Stad Gent") == 5
 
 
 def test_raw_bytes_move_out_of_messages_on_upgrade(tmp_path, monkeypatch):

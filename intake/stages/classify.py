@@ -118,7 +118,7 @@ def classify(
     group_scores: dict[str, float] = {}
     group_hits: dict[str, list[Hit]] = {}
     for rule_group in rules.groups:
-        hits = match_cues(rule_group.cues, texts, present)
+        hits = match_cues(rule_group.cues, texts, present, language=detected)
         score = sum(h.weight for h in hits)
         if inbox_groups and rule_group.id in inbox_groups:
             hits.append(Hit("arrived at the group's inbox", "inbox", INBOX_PRIOR))
@@ -148,7 +148,8 @@ def classify(
                 intent_scores[intent] -= hit.weight * 0.65
                 hit.weight *= 0.35
                 hit.cue += " [in a question]"
-    if not (asked or asked_subject):
+    marks = "?;" if detected == "el" else "?"
+    if not any(mark in texts["subject"] + texts["body"] for mark in marks):
         _damp_unasked_question(intent_scores, intent_hits)
     proposing = _model_reads(intent_model, "propose")  # "Would there be interest in a group on ...?"
     # The model's top intent is `other` (a sales pitch, a bid for a tender the network does not
@@ -254,7 +255,11 @@ def _add_group_votes(
     cannot weigh it against the others: the cues decide. A group the text names only to
     exclude it ("pas celui sur le coût du cycle de vie") gets no vote: the n-grams of its
     topic are there, the negation is not something they can read."""
-    negated = {g for g, found in hits.items() if any(h.weight < 0 for h in found)}
+    negated = {
+        g
+        for g, found in hits.items()
+        if any(h.weight < 0 for h in found) and not any(h.weight > 0 and h.field != "inbox" for h in found)
+    }
     named_by_cue = {
         g for g, found in hits.items() if any(h.field in ("subject", "body") and h.weight > 0 for h in found)
     }
