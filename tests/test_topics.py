@@ -177,7 +177,9 @@ def test_the_lexicon_names_every_topic_in_all_27_languages_with_readable_slugs()
 
 def test_every_phrase_in_every_proposal_sentence_finds_its_own_topic():
     # The training corpus's proposal sentences with each topic phrase of their language:
-    # no phrase is taken for another topic, whatever the sentence around it says.
+    # no phrase is taken for another topic, whatever the sentence around it says. Each
+    # phrase is tried in one of its language's six sentences, in turn, so that every
+    # sentence and every phrase are tried (all 6 x 4,700 took two minutes).
     with (RULES / "topics.toml").open("rb") as handle:
         lexicon = tomllib.load(handle)
     banks = training.load_banks(RULES)
@@ -185,11 +187,11 @@ def test_every_phrase_in_every_proposal_sentence_finds_its_own_topic():
     for name, ways in lexicon.items():
         for language, phrases in ways.items():
             sentences = banks[language].get("propose", [])[:4] + banks[language].get("facilitate_new", [])[:2]
-            for phrase in phrases:
-                for sentence in sentences:
-                    got = slug(sentence.replace("{topic}", phrase))
-                    if got != name:
-                        wrong.append((language, phrase, got))
+            for i, phrase in enumerate(phrases):
+                sentence = sentences[(i + len(name)) % len(sentences)]
+                got = slug(sentence.replace("{topic}", phrase))
+                if got != name:
+                    wrong.append((language, phrase, got))
     assert not wrong, wrong[:10]
 
 
