@@ -66,19 +66,20 @@ _CLOSING = re.compile(
 REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|vs|odp|antw|r|rif|res|ynt|vá|vl)\s*(\[\d+\])?\s*:", re.I)
 FORWARD_PREFIX = re.compile(r"^\s*(fwd?|tr|wg|vb|rv|i|enc|doorst|pd|fw|vs)\s*:", re.I)
 MAX_TEXT = 8000  # a request is said in the first pages; long threads are quoted history
+MAX_SUBJECT = 1000  # a subject says what a mail is about in a line; a 20 MB one costs minutes
 
 
 def classification_text(subject: str, body: str, *, forwarded: bool = False) -> tuple[str, str]:
     """(subject, body) as the classifier reads them: the subject without its Re:/Fwd:
-    prefixes (all of them), the body without quotes, signature and disclaimer (a forward's
-    original text kept). The training corpus's written mails are read the same way
-    (intake/training.py)."""
+    prefixes (all of them) and at most MAX_SUBJECT long, the body without quotes, signature
+    and disclaimer (a forward's original text kept). The training corpus's written mails
+    are read the same way (intake/training.py)."""
     forwarded = forwarded or bool(FORWARD_PREFIX.match(subject))
     text = strip_for_classification(body, keep_forwarded=forwarded)[:MAX_TEXT]
     stripped = subject
     while (prefix := REPLY_PREFIX.match(stripped) or FORWARD_PREFIX.match(stripped)) is not None:
         stripped = stripped[prefix.end() :]  # "AW: RE: Fwd: ..." as deep as it goes
-    return stripped.strip(), text
+    return stripped.strip()[:MAX_SUBJECT], text
 
 
 def strip_for_classification(body: str, *, keep_forwarded: bool = False) -> str:
