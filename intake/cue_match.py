@@ -133,6 +133,12 @@ def first_match(cue: Cue, text: str, first: int) -> re.Match[str] | None:
     return None
 
 
+def has_question_mark(text: str, *, greek: bool = False) -> bool:
+    """Whether the text asks anything at all: a '?', in Greek also ';' or U+037E (the same
+    mark, as interrogative_spans reads it)."""
+    return any(mark in text for mark in ("?;\u037e" if greek else "?"))
+
+
 def interrogative_spans(body: str, *, greek: bool = False) -> list[tuple[int, int]]:
     """Sentences that ask something (end in a question mark: '?', in Greek ';' or U+037E,
     which is the same mark), minus polite requests. Linear time; positions are the body's."""

@@ -266,10 +266,9 @@ def topic_slug(text: str, rules_dir: str | Path, groups: Iterable[str] = ()) -> 
     # the subject line's first words are a guess at the topic, cut short: they do not come
     # before the most specific phrase of the whole text ("... mensa scolastica bio?")
     named = lexicon_topic(" ".join(words), rules_dir) if words and where != SUBJECT_LINE else None
-    anywhere = lexicon_topic(text, rules_dir)
     if named:
         return named.slug, f"topic lexicon, in the topic named ({where}): '{named.text}'"
-    if anywhere:
+    if anywhere := lexicon_topic(text, rules_dir):
         return anywhere.slug, f"topic lexicon: '{anywhere.text}'"
     slug = slugify(" ".join(words))
     if len(slug) >= 3:

@@ -16,7 +16,7 @@ from intake import form_mail
 from intake import language as lang
 from intake.both_groups import says_both_groups
 from intake.context import Context, Decision, Env, ParsedMail
-from intake.cue_match import Hit, inside, interrogative_spans, match_cues
+from intake.cue_match import Hit, has_question_mark, inside, interrogative_spans, match_cues
 from intake.rulebook import Rulebook
 from intake.textprep import REPLY_PREFIX, classification_text, strip_for_classification
 from intake.topics import group_names, topic_slug
@@ -139,8 +139,9 @@ def classify(
         intent_scores[intent] = sum(h.weight for h in hits)
     _add_intent_votes(intent_model, intent_scores, intent_hits)
     _damp_reported_joins(intent_model, intent_scores, intent_hits)
-    asked = interrogative_spans(texts["body"], greek=detected == "el")
-    asked_subject = interrogative_spans(texts["subject"], greek=detected == "el")
+    greek = detected == "el"  # its question mark is ';'
+    asked = interrogative_spans(texts["body"], greek=greek)
+    asked_subject = interrogative_spans(texts["subject"], greek=greek)
     for intent in REQUEST_INTENTS:
         for hit in intent_hits.get(intent, []):
             spans = asked if hit.field == "body" else asked_subject
@@ -148,8 +149,9 @@ def classify(
                 intent_scores[intent] -= hit.weight * 0.65
                 hit.weight *= 0.35
                 hit.cue += " [in a question]"
-    marks = "?;" if detected == "el" else "?"
-    if not any(mark in texts["subject"] + texts["body"] for mark in marks):
+    if not (
+        has_question_mark(texts["subject"], greek=greek) or has_question_mark(texts["body"], greek=greek)
+    ):
         _damp_unasked_question(intent_scores, intent_hits)
     proposing = _model_reads(intent_model, "propose")  # "Would there be interest in a group on ...?"
     # The model's top intent is `other` (a sales pitch, a bid for a tender the network does not
