@@ -139,3 +139,28 @@ def test_machine_mail_intent(screening, evidence, intent):
     from intake.stages.classify import machine_intent
 
     assert machine_intent(screening, evidence) == intent
+
+
+@pytest.mark.parametrize(
+    "subject, body, intent, group",
+    [
+        (
+            "Proposal: a new group on circular textiles",
+            "Dear colleagues,\n\nThe City of Ghent proposes a new interest group on circular textiles (workwear, uniforms, hospital linen). We would be glad to facilitate it: we can host the web meetings twice a year and report to the network.\n\nKind regards,\nEls Peeters",
+            "facilitate",
+            "new:",
+        ),
+        (
+            "New interest group",
+            "Hello,\n\nHow is a new interest group set up in the network? Is there a form, and how many authorities have to be interested before it starts?\n\nThanks,\nMarta",
+            "question",
+            "none",
+        ),
+    ],
+)
+def test_an_offer_to_run_a_new_group_and_a_question_about_starting_one(subject, body, intent, group):
+    # An offer to facilitate that also "proposes a new group" is an offer (the model decides
+    # between the two); asking how a group is started is a question, whatever the subject says.
+    d = classify(parse_bytes(mail(subject, body)), R)
+    assert d.intent == intent, d.explanation["intent"]
+    assert d.group.startswith(group) if group.endswith(":") else d.group == group

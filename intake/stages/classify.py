@@ -51,6 +51,12 @@ MODEL_READS = 0.5
 # weights (a quarter of MODEL_WEIGHT), as it was before the model weighed 8; no change on
 # held-out written mail, dev/ 95.7 -> 96.1 %, dev2/ 96.0 -> 95.9 % (4-seed means)
 UNASKED_SHARE = 0.25
+# a proposal, facilitation offer or unsubscribe outranks a stronger join or question only when
+# the model gives it at least this probability: with the model weighing 8, a few cue words
+# ("how is a new group set up?") no longer make a question a proposal. On held-out written
+# mail intent 86.7 -> 87.8 %, group 93.0 -> 94.3 % (0.5 gave 88.0 / 94.4, the same within 4
+# mails of 2,016, but lost a proposal asked as a question on dev2/: 0.4 is the choice).
+OUTRANK_FLOOR = 0.4
 
 
 REQUEST_INTENTS = ("join", "propose", "facilitate")
@@ -203,7 +209,9 @@ def classify(
         intent_scores["question"] = intent_scores.get("question", 0) + questions
         intent_hits.setdefault("question", []).append(Hit("question marks", "body", questions))
 
-    intent, intent_conf, intent_runner = _pick_intent(intent_scores)
+    intent, intent_conf, intent_runner = _pick_intent(intent_scores, intent_model.probabilities)
+    if intent_runner and {intent, intent_runner} == {"propose", "facilitate"}:
+        intent, intent_runner = _offer_or_proposal(intent, intent_runner, intent_model, intent_hits)
     group, group_conf, group_runner = _pick_group(group_scores, intent)
     no_group = model_weight * group_model.probabilities.get("none", 0.0)
     if group != "none" and intent not in ("join", "unsubscribe") and no_group > group_scores.get(group, 0):
@@ -393,22 +401,40 @@ def _language(subject: str, body: str) -> tuple[str, str, float]:
     return lang.answer_language(code, conf, text), code, conf
 
 
-def _pick_intent(scores: dict[str, float]) -> tuple[str, float, str | None]:
+def _pick_intent(scores: dict[str, float], model: dict[str, float]) -> tuple[str, float, str | None]:
     ranked = sorted(((s, i) for i, s in scores.items() if s > 0), reverse=True)
     if not ranked or ranked[0][0] < NOTHING_ASKED:
         return "other", 0.5 if ranked else 0.6, ranked[0][1] if ranked else None
     top_score, top = ranked[0]
-    # a proposal or facilitation offer usually also says "join"/"question": they outrank
+    # a proposal or facilitation offer usually also says "join"/"question": they outrank,
+    # when the model finds them likely too (OUTRANK_FLOOR)
     overriding = ("propose", "facilitate", "unsubscribe")
     for strong in overriding:
         if top in overriding:
             break
+        if model.get(strong, 0.0) < OUTRANK_FLOOR:
+            continue
         if scores.get(strong, 0) >= 3 and scores[strong] >= 0.5 * top_score:
             top_score, top = scores[strong], strong
             break
     second = max((s for i, s in scores.items() if i != top), default=0.0)
     runner = next((i for s, i in ranked if i != top), None)
     return top, _confidence(top_score, second), runner
+
+
+def _offer_or_proposal(
+    top: str, runner: str, prediction: Prediction, hits: dict[str, list[Hit]]
+) -> tuple[str, str]:
+    """Between a proposal and an offer to facilitate, both named in the text, the model
+    decides when it reads the runner-up: an offer to run a new group speaks of "a new group"
+    and often "proposes" it, which are the proposal's cues. On held-out written mail intent
+    87.8 -> 88.4 % (facilitate read as propose 43 -> 31); dev/ and dev2/ unchanged. Letting the
+    model decide every such tie (not only this pair) gave 88.8 % there but lost 1.1 points of
+    intent on dev/."""
+    said = any(h.field in ("subject", "body") and h.weight > 0 for h in hits.get(runner, []))
+    if said and _model_reads(prediction, runner):
+        return runner, top
+    return top, runner
 
 
 def _pick_group(scores: dict[str, float], intent: str) -> tuple[str, float, str | None]:
