@@ -164,3 +164,37 @@ def test_an_offer_to_run_a_new_group_and_a_question_about_starting_one(subject, 
     d = classify(parse_bytes(mail(subject, body)), R)
     assert d.intent == intent, d.explanation["intent"]
     assert d.group.startswith(group) if group.endswith(":") else d.group == group
+
+
+@pytest.mark.parametrize(
+    "subject, body",
+    [
+        (
+            "Dotaz novináře – nákup IT a pracovní podmínky",
+            "Dobrý den,\n\njsem novinářka Hospodářských novin a připravuji článek o tom, jak města při nákupu počítačů hlídají pracovní podmínky v dodavatelském řetězci. Mohla bych udělat krátký rozhovor s někým, kdo vaši skupinu vede?\n\nDěkuji, Jana Malá",
+        ),
+        (
+            "Press enquiry: whole-life costing in councils",
+            "Hello,\n\nI'm a journalist at Local Government Chronicle writing about how councils use life cycle costing when they buy vehicles. Could I interview the person who coordinates your group, this week or next?\n\nBest,\nSam Reid",
+        ),
+    ],
+)
+def test_a_press_enquiry_about_a_groups_topic_is_other_about_no_group(subject, body):
+    # A journalist asking for an interview names a group's topic and asks a question: neither
+    # makes it a question about the groups or an offer to coordinate one.
+    d = classify(parse_bytes(mail(subject, body)), R)
+    assert (d.intent, d.group) == ("other", "none"), d.explanation["intent"]
+
+
+def test_an_unsubscribe_that_names_no_group_is_about_no_group():
+    # "Take me off your list" names no group: the model's incidental n-grams do not pick one.
+    d = classify(
+        parse_bytes(
+            mail(
+                "Se désinscrire",
+                "Bonjour,\n\nMerci de me retirer de votre liste de diffusion.\n\nCordialement,\nPaul Martin",
+            )
+        ),
+        R,
+    )
+    assert (d.intent, d.group) == ("unsubscribe", "none"), d.explanation["group"]
