@@ -393,6 +393,12 @@ SPAM = {
         "do 24 hodín. Overte svoj účet kliknutím sem.",
         "Admin <admin@mailbox-sk.example>",
     ),
+    "mailbox password phishing from a no-reply sender (spam, not machine traffic)": (
+        "Action required: your mailbox password expires today",
+        "Dear user,\n\nThe password for your mailbox expires today. To keep your current "
+        "password, confirm your account within 24 hours.\n\nIT Service Desk",
+        "IT Service Desk <no-reply@mail-desk.example>",
+    ),
     "attendee list for sale": (
         "Attendees list",
         "Hi, would you be interested in acquiring the attendees list of the "

@@ -208,7 +208,8 @@ def _spam(f: Facts) -> list[str]:
 
 
 # In order: the first check that finds evidence decides. Headers first (RFC 3834 and
-# friends), wording last, for machines that send no header.
+# friends), wording last, for machines that send no header; spam wording before the list and
+# bulk marks, which phishing copies.
 CHECKS: tuple[Check, ...] = (
     Check("loop_header", "own_loop", "intake's loop header: our own mail came back", _own_loop_header),
     Check("own_message_id", "own_loop", "a Message-ID intake generated", _own_message_id),
@@ -221,6 +222,9 @@ CHECKS: tuple[Check, ...] = (
         "read receipt, RFC 3834 headers, an out-of-office subject in any language",
         _auto_reply_marks,
     ),
+    # before list_or_bulk: phishing from a "no-reply" sender is spam (intent `other`), not
+    # machine traffic (`auto`); neither is ever answered
+    Check("spam_wording", "spam", "an unsolicited offer with another sign, nothing about procurement", _spam),
     Check("list_or_bulk", "list_or_bulk", "list headers, bulk precedence, a machine sender", _list_or_bulk),
     Check("empty_return_path", "auto_reply", "an empty envelope sender (RFC 3834)", _empty_return_path),
     Check(
@@ -229,7 +233,6 @@ CHECKS: tuple[Check, ...] = (
         "out-of-office wording near the start of a short mail, no question",
         _out_of_office,
     ),
-    Check("spam_wording", "spam", "an unsolicited offer with another sign, nothing about procurement", _spam),
 )
 
 
