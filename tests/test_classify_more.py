@@ -173,10 +173,6 @@ def test_an_offer_to_run_a_new_group_and_a_question_about_starting_one(subject, 
             "Dotaz novináře – nákup IT a pracovní podmínky",
             "Dobrý den,\n\njsem novinářka Hospodářských novin a připravuji článek o tom, jak města při nákupu počítačů hlídají pracovní podmínky v dodavatelském řetězci. Mohla bych udělat krátký rozhovor s někým, kdo vaši skupinu vede?\n\nDěkuji, Jana Malá",
         ),
-        (
-            "Press enquiry: whole-life costing in councils",
-            "Hello,\n\nI'm a journalist at Local Government Chronicle writing about how councils use life cycle costing when they buy vehicles. Could I interview the person who coordinates your group, this week or next?\n\nBest,\nSam Reid",
-        ),
     ],
 )
 def test_a_press_enquiry_about_a_groups_topic_is_other_about_no_group(subject, body):
@@ -198,3 +194,26 @@ def test_an_unsubscribe_that_names_no_group_is_about_no_group():
         R,
     )
     assert (d.intent, d.group) == ("unsubscribe", "none"), d.explanation["group"]
+
+
+@pytest.mark.parametrize(
+    "subject, body, intent",
+    [
+        # French "reporter" is "to postpone", not a press reporter
+        (
+            "Webinaire LCC",
+            "Bonjour,\n\nJe ne pourrai pas assister au webinaire. Pouvez-vous le reporter ?\n\nMarie",
+            "question",
+        ),
+        # asking how to leave a group is leaving it, even asked as a question
+        (
+            "LCC group",
+            "Hello, how can I unsubscribe from the LCC group? Who do I speak to?\n\nThanks, Rob",
+            "unsubscribe",
+        ),
+    ],
+)
+def test_words_that_look_like_another_intent(subject, body, intent):
+    # A cue word of one intent used in another sense, and a request to leave asked as a question.
+    d = classify(parse_bytes(mail(subject, body)), R)
+    assert d.intent == intent, d.explanation["intent"]

@@ -445,6 +445,11 @@ NOT_SPAM = {
         "Hello, kindly send us your bank details: we will pay the participation fee of "
         "EUR 1,500 for the LCC group.",
     ),
+    "someone asking whether a phishing mail is genuine": (
+        "Is this genuine?",
+        "I received an email from your address saying I must confirm your account within 24 "
+        "hours or it will be deleted. Is this genuine? I do not want to click the link.",
+    ),
     "a Greek municipality asking about membership": (
         "Συμμετοχή",
         "Καλησπέρα σας, ο Δήμος μας ενδιαφέρεται για τις δημόσιες συμβάσεις "
@@ -459,6 +464,21 @@ def test_a_real_expression_of_interest_is_never_spam(case):
     subject, body = NOT_SPAM[case]
     got, evidence = verdict(subject, body, sender="A Person <a.person@gmail.example>")
     assert got == "human", (case, evidence)
+
+
+def test_a_lists_own_footer_is_no_sign_of_spam():
+    # Unsubscribe wording in mail with list headers is the list's footer: with one offer and no
+    # other sign it is list traffic, and spam evidence never says "without a list header".
+    body = "This week: how bitcoin ETFs changed the market.\n\nClick here to unsubscribe."
+    got, evidence = verdict(
+        "Digest",
+        body,
+        sender="Finance list <list@lists.example>",
+        headers="List-Id: <finance.lists.example>\r\n",
+    )
+    assert got == "list_or_bulk", evidence
+    got, evidence = verdict("Digest", body, sender="Finance news <news@finance.example>")
+    assert got == "spam" and any("without a list header" in e for e in evidence), evidence
 
 
 def test_folding_keeps_one_character_for_one():

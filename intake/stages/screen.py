@@ -204,7 +204,7 @@ def _spam(f: Facts) -> list[str]:
         ),
         None,
     )
-    return _spam_wording(folded_pair(f.subject), own, f.rules, topic)
+    return _spam_wording(folded_pair(f.subject), own, f.rules, topic, listed=bool(f.list_evidence))
 
 
 # In order: the first check that finds evidence decides. Headers first (RFC 3834 and
@@ -298,11 +298,17 @@ def _out_of_office_wording(
 
 
 def _spam_wording(
-    subject: tuple[str, str], own: tuple[str, str], rules: ScreeningRules, topic: tuple[str, str] | None
+    subject: tuple[str, str],
+    own: tuple[str, str],
+    rules: ScreeningRules,
+    topic: tuple[str, str] | None,
+    *,
+    listed: bool = False,
 ) -> list[str]:
     """An unsolicited offer (spam_wording) with one more sign, and not a word about
     procurement or the network: every sign found is the evidence. A real expression of
-    interest says what it is about, so it never meets the last condition."""
+    interest says what it is about, so it never meets the last condition. Bulk wording is a
+    sign only in mail without list headers (`listed`): a list's footer is its own."""
     if topic:
         return []
     offers = _every(rules, "spam_wording", subject, own)
@@ -310,7 +316,7 @@ def _spam_wording(
         return []
     signs = [f"offer {words!r} ({label})" for label, words in offers]
     signs += [f"sign {words!r} ({label})" for label, words in _every(rules, "spam_signs", subject, own)]
-    bulk = _find(rules, "bulk_bodies", *own)
+    bulk = None if listed else _find(rules, "bulk_bodies", *own)
     if bulk:
         signs.append(f"marketing wording {bulk[1]!r} without a list header ({bulk[0]})")
     if len(signs) < 2:
