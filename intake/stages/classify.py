@@ -54,9 +54,9 @@ UNASKED_SHARE = 0.25
 # a proposal or facilitation offer outranks a stronger join or question only when the model
 # gives it at least this probability (and the text names it by a cue of its own): with the
 # model weighing 8, a few cue words ("how is a new group set up?") no longer make a question
-# a proposal. On held-out written
-# mail intent 86.7 -> 87.8 %, group 93.0 -> 94.3 % (0.5 gave 88.0 / 94.4, the same within 4
-# mails of 2,016, but lost a proposal asked as a question on dev2/: 0.4 is the choice).
+# a proposal. On held-out written mail intent 86.7 -> 87.8 %, group 93.0 -> 94.3 % (0.5 gave
+# 88.0 / 94.4, the same within 4 mails of 2,016, but lost a proposal asked as a question on
+# dev2/: 0.4 is the choice).
 OUTRANK_FLOOR = 0.4
 # the share of the model's group vote where no cue names a group: a quarter, 2 cue weights at
 # most, as it was before the model weighed 8 (held-out written mail group 94.3 -> 94.5 %,
@@ -218,11 +218,7 @@ def classify(
         intent_scores["question"] = intent_scores.get("question", 0) + questions
         intent_hits.setdefault("question", []).append(Hit("question marks", "body", questions))
 
-    said_by_text = {
-        i
-        for i, found in intent_hits.items()
-        if any(h.field in ("subject", "body") and h.weight > 0 for h in found)
-    }
+    said_by_text = _said_by_text(intent_hits)
     intent, intent_conf, intent_runner = _pick_intent(intent_scores, intent_model.probabilities, said_by_text)
     if intent_runner in said_by_text and {intent, intent_runner} == {"propose", "facilitate"}:
         if _model_reads(intent_model, intent_runner):  # the model decides between offer and proposal
@@ -306,10 +302,7 @@ def _add_group_votes(
         for g, found in hits.items()
         if any(h.weight < 0 for h in found) and not any(h.weight > 0 and h.field != "inbox" for h in found)
     }
-    named_by_cue = {
-        g for g, found in hits.items() if any(h.field in ("subject", "body") and h.weight > 0 for h in found)
-    }
-    unknown = sorted(named_by_cue - prediction.probabilities.keys())
+    unknown = sorted(_said_by_text(hits) - prediction.probabilities.keys())
     for group in unknown:
         hits[group].append(Hit("n-gram model not trained on this group: its vote is left out", "model", 0))
     if unknown:
@@ -327,6 +320,13 @@ def _add_group_votes(
             scores[target] += weight
             features = prediction.features if label == prediction.label else []
             hits[target].append(Hit(_model_cue(label, probability, features), "model", weight))
+
+
+def _said_by_text(hits: dict[str, list[Hit]]) -> set[str]:
+    """The candidates a cue of the subject or body speaks for (not the model, inbox or thread)."""
+    return {
+        c for c, found in hits.items() if any(h.field in ("subject", "body") and h.weight > 0 for h in found)
+    }
 
 
 def _model_reads(prediction: Prediction, intent: str) -> bool:
